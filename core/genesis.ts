@@ -1,0 +1,54 @@
+import { ByteWriter, fromHex, toHex } from './bytes.ts'
+import { SteleError } from './errors.ts'
+import { sha256 } from './hash.ts'
+
+/** The one document a verifier trusts: who may produce blocks and who may register gateways. */
+export interface Genesis {
+  chainId: string
+  /** Epoch milliseconds. */
+  time: number
+  producers: Uint8Array[]
+  authority: Uint8Array
+}
+
+export interface GenesisJson {
+  chainId: string
+  time: number
+  producers: string[]
+  authority: string
+  hash?: string
+}
+
+export function encodeGenesis(g: Genesis): Uint8Array {
+  const w = new ByteWriter(128).u8(1).str8(g.chainId, 'chainId', 64).u64(g.time).u32(g.producers.length)
+  for (const p of g.producers) w.bytes(p)
+  return w.bytes(g.authority).finish()
+}
+
+export const genesisHash = (g: Genesis): Uint8Array => sha256(encodeGenesis(g))
+
+export function genesisToJson(g: Genesis): GenesisJson {
+  return {
+    chainId: g.chainId,
+    time: g.time,
+    producers: g.producers.map(toHex),
+    authority: toHex(g.authority),
+    hash: toHex(genesisHash(g)),
+  }
+}
+
+export function genesisFromJson(j: unknown): Genesis {
+  const o = j as Partial<GenesisJson> | null
+  if (!o || typeof o.chainId !== 'string' || typeof o.time !== 'number' || !Array.isArray(o.producers) || typeof o.authority !== 'string')
+    throw new SteleError('STELE_BAD_ENCODING', 'genesis: expected {chainId, time, producers[], authority}')
+  if (o.producers.length === 0) throw new SteleError('STELE_BAD_ENCODING', 'genesis: at least one producer is needed')
+  const g: Genesis = {
+    chainId: o.chainId,
+    time: o.time,
+    producers: o.producers.map((p, i) => fromHex(String(p), `genesis.producers[${i}]`, 32)),
+    authority: fromHex(o.authority, 'genesis.authority', 32),
+  }
+  if (o.hash !== undefined && o.hash !== toHex(genesisHash(g)))
+    throw new SteleError('STELE_BAD_ENCODING', 'genesis: hash does not match its contents')
+  return g
+}

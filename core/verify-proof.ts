@@ -1,0 +1,133 @@
+import { equalBytes, toHex } from './bytes.ts'
+import { type BatchHeader, decodeBatchHeader } from './batch.ts'
+import { type BlockHeader, decodeBlockHeader, verifyBlockSignature } from './block.ts'
+import { type Genesis, genesisFromJson, genesisHash } from './genesis.ts'
+import { sha256 } from './hash.ts'
+import { leafHash, verifyInclusion } from './merkle.ts'
+import { fromProofBundle, type ProofBundle, type ProofParts } from './proof.ts'
+import { decodeRecord, type Record } from './record.ts'
+import { decodeTx, type SignedTx, TX_TYPES, verifyTxSignature } from './transaction.ts'
+
+export type CheckName =
+  | 'bundle.format'
+  | 'genesis.trusted'
+  | 'record.decode'
+  | 'batch.decode'
+  | 'record.gateway'
+  | 'record.inclusion'
+  | 'batch.signature'
+  | 'block.decode'
+  | 'tx.inclusion'
+  | 'block.producer'
+  | 'block.signature'
+
+export interface Check {
+  name: CheckName
+  ok: boolean
+  message: string
+}
+
+export interface ProofResult {
+  ok: boolean
+  checks: Check[]
+  /** The first failed check's message, when not ok. */
+  error?: string
+  record?: Record
+  block?: { height: number; time: number; hash: string }
+}
+
+/**
+ * Verifies a proof bundle offline. Trust comes only from the genesis: the one passed in `trusted` when the caller
+ * has it (recommended), else the one inside the bundle, which the result then says.
+ */
+export function verifyProof(bundle: ProofBundle, trusted?: Genesis): ProofResult {
+  const checks: Check[] = []
+  const pass = (name: CheckName, message: string): void => void checks.push({ name, ok: true, message })
+  const fail = (name: CheckName, message: string): ProofResult => {
+    checks.push({ name, ok: false, message })
+    return { ok: false, checks, error: `${name}: ${message}` }
+  }
+
+  let parts: ProofParts
+  let genesis: Genesis
+  try {
+    if (bundle?.format !== 'stele-proof/1') throw new TypeError(`unknown format ${JSON.stringify(bundle?.format)}`)
+    parts = fromProofBundle(bundle)
+    genesis = genesisFromJson(parts.genesis)
+  } catch (e) {
+    return fail('bundle.format', (e as Error).message)
+  }
+  pass('bundle.format', 'stele-proof/1')
+
+  if (trusted) {
+    if (!equalBytes(genesisHash(trusted), genesisHash(genesis)))
+      return fail('genesis.trusted', 'the bundle names another genesis than the trusted one')
+    genesis = trusted
+    pass('genesis.trusted', `genesis ${toHex(genesisHash(trusted))} matches the trusted file`)
+  } else {
+    pass('genesis.trusted', 'no trusted genesis given: trusting the genesis inside the bundle')
+  }
+
+  let record: Record
+  try {
+    record = decodeRecord(parts.record)
+  } catch (e) {
+    return fail('record.decode', (e as Error).message)
+  }
+  pass('record.decode', `record ${record.seq} of device ${record.device}`)
+
+  let tx: SignedTx
+  let batch: BatchHeader
+  try {
+    tx = decodeTx(parts.batchTx)
+    if (tx.type !== TX_TYPES.RECORD_BATCH) throw new TypeError(`transaction type ${tx.type} is not a record batch`)
+    if (tx.chainId !== genesis.chainId) throw new TypeError(`transaction is for chain ${tx.chainId}, not ${genesis.chainId}`)
+    batch = decodeBatchHeader(tx.payload)
+  } catch (e) {
+    return fail('batch.decode', (e as Error).message)
+  }
+  pass('batch.decode', `batch ${batch.seq} with ${batch.count} records`)
+
+  if (!equalBytes(record.gateway, batch.gateway) || !equalBytes(batch.gateway, tx.signer))
+    return fail('record.gateway', 'record, batch header and transaction signer name different gateways')
+  if (parts.recordIndex !== record.seq - batch.firstRecordSeq || parts.recordIndex >= batch.count)
+    return fail('record.gateway', `record seq ${record.seq} is not at index ${parts.recordIndex} of the batch`)
+  if (record.time < batch.minTime || record.time > batch.maxTime)
+    return fail('record.gateway', 'record time lies outside the batch time range')
+  pass('record.gateway', `gateway ${toHex(batch.gateway).slice(0, 16)}…`)
+
+  if (!verifyInclusion(leafHash(parts.record), parts.recordIndex, batch.count, parts.recordPath, batch.recordsRoot))
+    return fail('record.inclusion', 'the record path does not lead to the batch records root')
+  pass('record.inclusion', `leaf ${parts.recordIndex} of ${batch.count}`)
+
+  if (!verifyTxSignature(tx)) return fail('batch.signature', 'the gateway signature over the batch does not verify')
+  pass('batch.signature', 'Ed25519 signature by the gateway verifies')
+
+  let block: BlockHeader
+  try {
+    block = decodeBlockHeader(parts.blockHeader)
+    if (block.chainId !== genesis.chainId) throw new TypeError(`block is for chain ${block.chainId}, not ${genesis.chainId}`)
+  } catch (e) {
+    return fail('block.decode', (e as Error).message)
+  }
+  pass('block.decode', `block ${block.height}`)
+
+  if (!verifyInclusion(leafHash(tx.hash), parts.txIndex, block.txCount, parts.txPath, block.txRoot))
+    return fail('tx.inclusion', 'the transaction path does not lead to the block transaction root')
+  pass('tx.inclusion', `transaction ${parts.txIndex} of ${block.txCount}`)
+
+  if (!genesis.producers.some((p) => equalBytes(p, block.producer)))
+    return fail('block.producer', 'the block producer is not named in genesis')
+  pass('block.producer', `producer ${toHex(block.producer).slice(0, 16)}…`)
+
+  if (!verifyBlockSignature(parts.blockHeader, parts.blockSignature, block.producer))
+    return fail('block.signature', 'the producer signature over the block header does not verify')
+  pass('block.signature', 'Ed25519 signature by the producer verifies')
+
+  return {
+    ok: true,
+    checks,
+    record,
+    block: { height: block.height, time: block.time, hash: toHex(sha256(parts.blockHeader)) },
+  }
+}
