@@ -41,7 +41,8 @@ export function encodeBatchHeader(h: BatchHeader): Uint8Array {
 export function decodeBatchHeader(bytes: Uint8Array): BatchHeader {
   const rd = new ByteReader(bytes, 'batch header')
   const version = rd.u8('version')
-  if (version !== BATCH_VERSION) throw new SteleError('STELE_BAD_ENCODING', `batch header: unsupported version ${version}`)
+  if (version !== BATCH_VERSION)
+    throw new SteleError('STELE_BAD_ENCODING', `batch header: unsupported version ${version}`)
   const h: BatchHeader = {
     gateway: new Uint8Array(rd.bytes(32, 'gateway')),
     seq: rd.u64('seq'),

@@ -42,7 +42,8 @@ export function encodeBlockHeader(h: BlockHeader): Uint8Array {
 export function decodeBlockHeader(bytes: Uint8Array): BlockHeader {
   const rd = new ByteReader(bytes, 'block header')
   const version = rd.u8('version')
-  if (version !== BLOCK_VERSION) throw new SteleError('STELE_BAD_ENCODING', `block header: unsupported version ${version}`)
+  if (version !== BLOCK_VERSION)
+    throw new SteleError('STELE_BAD_ENCODING', `block header: unsupported version ${version}`)
   const h: BlockHeader = {
     chainId: rd.str8('chainId'),
     height: rd.u64('height'),
@@ -60,9 +61,18 @@ export const blockSigningMessage = (header: Uint8Array): Uint8Array => Buffer.co
 
 export function signBlockHeader(h: BlockHeader, secretKey: Uint8Array): SignedBlockHeader {
   const header = encodeBlockHeader(h)
-  return { ...h, header, signature: signMessage(blockSigningMessage(header), secretKey), hash: sha256(header) }
+  return {
+    ...h,
+    header,
+    signature: signMessage(blockSigningMessage(header), secretKey),
+    hash: sha256(header),
+  }
 }
 
-export function verifyBlockSignature(header: Uint8Array, signature: Uint8Array, producer: Uint8Array): boolean {
+export function verifyBlockSignature(
+  header: Uint8Array,
+  signature: Uint8Array,
+  producer: Uint8Array,
+): boolean {
   return verifySignature(signature, blockSigningMessage(header), producer)
 }

@@ -15,7 +15,8 @@ export function toHex(bytes: Uint8Array): string {
 }
 
 export function fromHex(hex: string, field = 'hex', length?: number): Uint8Array {
-  if (typeof hex !== 'string' || !HEX_RE.test(hex)) throw new SteleError('STELE_BAD_ENCODING', `${field}: not a hex string`)
+  if (typeof hex !== 'string' || !HEX_RE.test(hex))
+    throw new SteleError('STELE_BAD_ENCODING', `${field}: not a hex string`)
   const out = new Uint8Array(Buffer.from(hex, 'hex'))
   if (length !== undefined && out.length !== length)
     throw new SteleError('STELE_BAD_ENCODING', `${field}: expected ${length} bytes, got ${out.length}`)
@@ -75,7 +76,8 @@ export class ByteWriter {
 
   /** Unsigned 64-bit from a safe JS integer (all Stele u64 fields stay below 2^53). */
   u64(v: number): this {
-    if (!Number.isSafeInteger(v) || v < 0) throw new SteleError('STELE_BAD_ENCODING', `u64 out of range: ${v}`)
+    if (!Number.isSafeInteger(v) || v < 0)
+      throw new SteleError('STELE_BAD_ENCODING', `u64 out of range: ${v}`)
     this.ensure(8)
     this.buf.writeUInt32BE(Math.floor(v / 0x1_0000_0000), this.pos)
     this.buf.writeUInt32BE(v >>> 0, this.pos + 4)
@@ -183,7 +185,8 @@ export class ByteReader {
 
   var32(field: string, max: number): Uint8Array {
     const n = this.u32(field)
-    if (n > max) throw new SteleError('STELE_BAD_ENCODING', `${this.what}: ${field} length ${n} exceeds ${max}`)
+    if (n > max)
+      throw new SteleError('STELE_BAD_ENCODING', `${this.what}: ${field} length ${n} exceeds ${max}`)
     return this.bytes(n, field)
   }
 

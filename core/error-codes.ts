@@ -3,23 +3,63 @@
  * docs/errors.md documents each; a test keeps the two in step.
  */
 export const ERROR_CODES = {
-  STELE_BAD_REQUEST: { status: 400, meaning: 'The request is malformed: a field is missing, of the wrong type or out of range.' },
-  STELE_BAD_ENCODING: { status: 400, meaning: 'Bytes do not decode as the format named (record, batch, transaction, block, frame).' },
+  STELE_BAD_REQUEST: {
+    status: 400,
+    meaning: 'The request is malformed: a field is missing, of the wrong type or out of range.',
+  },
+  STELE_BAD_ENCODING: {
+    status: 400,
+    meaning: 'Bytes do not decode as the format named (record, batch, transaction, block, frame).',
+  },
   STELE_BAD_TIME: { status: 400, meaning: 'A time is neither ISO 8601 nor epoch milliseconds.' },
-  STELE_BAD_CURSOR: { status: 400, meaning: 'A pagination cursor was not issued by this node or belongs to another query.' },
-  STELE_NOT_FOUND: { status: 404, meaning: 'The route, device, reading, block or transaction does not exist.' },
+  STELE_BAD_CURSOR: {
+    status: 400,
+    meaning: 'A pagination cursor was not issued by this node or belongs to another query.',
+  },
+  STELE_NOT_FOUND: {
+    status: 404,
+    meaning: 'The route, device, reading, block or transaction does not exist.',
+  },
   STELE_PAYLOAD_TOO_LARGE: { status: 413, meaning: 'The request body is larger than the node accepts.' },
-  STELE_READING_PENDING: { status: 409, meaning: 'The reading is accepted but not yet sealed in a block; its proof exists after the next block.' },
-  STELE_CHAIN_MISMATCH: { status: 400, meaning: 'A transaction names another chain id than this node\'s genesis.' },
-  STELE_BAD_SIGNATURE: { status: 401, meaning: 'A signature does not verify against the key that claims it.' },
-  STELE_GATEWAY_UNKNOWN: { status: 403, meaning: 'The gateway key is not registered on chain; register it with the authority key.' },
+  STELE_READING_PENDING: {
+    status: 409,
+    meaning: 'The reading is accepted but not yet sealed in a block; its proof exists after the next block.',
+  },
+  STELE_CHAIN_MISMATCH: {
+    status: 400,
+    meaning: "A transaction names another chain id than this node's genesis.",
+  },
+  STELE_BAD_SIGNATURE: {
+    status: 401,
+    meaning: 'A signature does not verify against the key that claims it.',
+  },
+  STELE_GATEWAY_UNKNOWN: {
+    status: 403,
+    meaning: 'The gateway key is not registered on chain; register it with the authority key.',
+  },
   STELE_NOT_AUTHORIZED: { status: 403, meaning: 'The signer may not perform this operation.' },
-  STELE_BATCH_GAP: { status: 409, meaning: 'A batch does not continue the gateway\'s chain; details.expectedSeq says which batch to send next.' },
-  STELE_BATCH_CONFLICT: { status: 409, meaning: 'A batch reuses a sequence number the node already holds with other content.' },
-  STELE_BATCH_INVALID: { status: 422, meaning: 'A batch is signed but its contents contradict its header (root, count, sequences, times).' },
-  STELE_TX_INVALID: { status: 422, meaning: 'A transaction is well formed but not valid in the current state.' },
+  STELE_BATCH_GAP: {
+    status: 409,
+    meaning:
+      "A batch does not continue the gateway's chain; details.expectedSeq says which batch to send next.",
+  },
+  STELE_BATCH_CONFLICT: {
+    status: 409,
+    meaning: 'A batch reuses a sequence number the node already holds with other content.',
+  },
+  STELE_BATCH_INVALID: {
+    status: 422,
+    meaning: 'A batch is signed but its contents contradict its header (root, count, sequences, times).',
+  },
+  STELE_TX_INVALID: {
+    status: 422,
+    meaning: 'A transaction is well formed but not valid in the current state.',
+  },
   STELE_PROOF_INVALID: { status: 422, meaning: 'A proof bundle failed a check; the message names which.' },
-  STELE_UNAVAILABLE: { status: 503, meaning: 'A service the operation needs is stopped or unreachable; retry later.' },
+  STELE_UNAVAILABLE: {
+    status: 503,
+    meaning: 'A service the operation needs is stopped or unreachable; retry later.',
+  },
   STELE_STORAGE: { status: 500, meaning: 'The data folder could not be read or written.' },
   STELE_CONFIG: { status: 500, meaning: 'Configuration is invalid: a flag, file or port.' },
   STELE_INTERNAL: { status: 500, meaning: 'An unexpected failure; the log has details.' },

@@ -39,9 +39,16 @@ export function genesisToJson(g: Genesis): GenesisJson {
 
 export function genesisFromJson(j: unknown): Genesis {
   const o = j as Partial<GenesisJson> | null
-  if (!o || typeof o.chainId !== 'string' || typeof o.time !== 'number' || !Array.isArray(o.producers) || typeof o.authority !== 'string')
+  if (
+    !o ||
+    typeof o.chainId !== 'string' ||
+    typeof o.time !== 'number' ||
+    !Array.isArray(o.producers) ||
+    typeof o.authority !== 'string'
+  )
     throw new SteleError('STELE_BAD_ENCODING', 'genesis: expected {chainId, time, producers[], authority}')
-  if (o.producers.length === 0) throw new SteleError('STELE_BAD_ENCODING', 'genesis: at least one producer is needed')
+  if (o.producers.length === 0)
+    throw new SteleError('STELE_BAD_ENCODING', 'genesis: at least one producer is needed')
   const g: Genesis = {
     chainId: o.chainId,
     time: o.time,

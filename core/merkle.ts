@@ -31,7 +31,8 @@ export function merkleRoot(leaves: readonly Uint8Array[]): Uint8Array {
 
 /** The audit path for leaf `index`, ordered from the leaf upwards (RFC 9162 §2.1.3.1). */
 export function inclusionPath(leaves: readonly Uint8Array[], index: number): Uint8Array[] {
-  if (!Number.isInteger(index) || index < 0 || index >= leaves.length) throw new RangeError(`leaf index ${index} out of range`)
+  if (!Number.isInteger(index) || index < 0 || index >= leaves.length)
+    throw new RangeError(`leaf index ${index} out of range`)
   const path: Uint8Array[] = []
   let level: Uint8Array[] = leaves.slice()
   let i = index
@@ -48,7 +49,12 @@ export function inclusionPath(leaves: readonly Uint8Array[], index: number): Uin
 }
 
 /** RFC 9162 §2.1.3.2: recompute the root from a leaf hash, its index, the tree size and the path. */
-export function rootFromPath(leaf: Uint8Array, index: number, size: number, path: readonly Uint8Array[]): Uint8Array | null {
+export function rootFromPath(
+  leaf: Uint8Array,
+  index: number,
+  size: number,
+  path: readonly Uint8Array[],
+): Uint8Array | null {
   if (!Number.isInteger(index) || !Number.isInteger(size) || index < 0 || index >= size) return null
   let fn = index
   let sn = size - 1

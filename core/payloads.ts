@@ -11,10 +11,12 @@ export interface GatewayRegistration {
 }
 
 export function encodeGatewayRegistration(p: GatewayRegistration): Uint8Array {
-  if (p.gateway.length !== 32) throw new SteleError('STELE_BAD_ENCODING', 'gateway registration: key must be 32 bytes')
+  if (p.gateway.length !== 32)
+    throw new SteleError('STELE_BAD_ENCODING', 'gateway registration: key must be 32 bytes')
   const w = new ByteWriter(64).bytes(p.gateway).str8(p.name, 'name', 64).u16(p.devices.length)
   for (const d of p.devices) {
-    if (!isValidId(d, LIMITS.deviceIdBytes)) throw new SteleError('STELE_BAD_ENCODING', `gateway registration: bad device id ${d}`)
+    if (!isValidId(d, LIMITS.deviceIdBytes))
+      throw new SteleError('STELE_BAD_ENCODING', `gateway registration: bad device id ${d}`)
     w.str8(d, 'device')
   }
   return w.finish()

@@ -57,7 +57,8 @@ export function fromProofBundle(b: ProofBundle): ProofParts {
     return v.map((h, i) => fromHex(String(h), `${field}[${i}]`, 32))
   }
   const int = (v: unknown, field: string): number => {
-    if (!Number.isSafeInteger(v) || (v as number) < 0) throw new TypeError(`${field}: expected a non-negative integer`)
+    if (!Number.isSafeInteger(v) || (v as number) < 0)
+      throw new TypeError(`${field}: expected a non-negative integer`)
     return v as number
   }
   return {

@@ -19,13 +19,18 @@ const FLAG_DEVICE_SEQ = 1
 const FLAG_DEVICE_TIME = 2
 
 export function writeRecord(w: ByteWriter, r: Record): void {
-  if (!isValidId(r.device, LIMITS.deviceIdBytes)) throw new SteleError('STELE_BAD_ENCODING', `record: bad device id ${JSON.stringify(r.device)}`)
-  if (!isValidId(r.sensor, LIMITS.sensorBytes)) throw new SteleError('STELE_BAD_ENCODING', `record: bad sensor ${JSON.stringify(r.sensor)}`)
-  if (!Number.isFinite(r.value)) throw new SteleError('STELE_BAD_ENCODING', 'record: value must be a finite number')
-  if (r.gateway.length !== 32) throw new SteleError('STELE_BAD_ENCODING', 'record: gateway key must be 32 bytes')
+  if (!isValidId(r.device, LIMITS.deviceIdBytes))
+    throw new SteleError('STELE_BAD_ENCODING', `record: bad device id ${JSON.stringify(r.device)}`)
+  if (!isValidId(r.sensor, LIMITS.sensorBytes))
+    throw new SteleError('STELE_BAD_ENCODING', `record: bad sensor ${JSON.stringify(r.sensor)}`)
+  if (!Number.isFinite(r.value))
+    throw new SteleError('STELE_BAD_ENCODING', 'record: value must be a finite number')
+  if (r.gateway.length !== 32)
+    throw new SteleError('STELE_BAD_ENCODING', 'record: gateway key must be 32 bytes')
   const source = SOURCES.indexOf(r.source)
   if (source < 0) throw new SteleError('STELE_BAD_ENCODING', `record: unknown source ${r.source}`)
-  const flags = (r.deviceSeq !== undefined ? FLAG_DEVICE_SEQ : 0) | (r.deviceTime !== undefined ? FLAG_DEVICE_TIME : 0)
+  const flags =
+    (r.deviceSeq !== undefined ? FLAG_DEVICE_SEQ : 0) | (r.deviceTime !== undefined ? FLAG_DEVICE_TIME : 0)
   w.u8(RECORD_VERSION)
     .bytes(r.gateway)
     .u64(r.seq)
@@ -49,7 +54,8 @@ export function encodeRecord(r: Record): Uint8Array {
 
 export function readRecord(rd: ByteReader): Record {
   const version = rd.u8('version')
-  if (version !== RECORD_VERSION) throw new SteleError('STELE_BAD_ENCODING', `record: unsupported version ${version}`)
+  if (version !== RECORD_VERSION)
+    throw new SteleError('STELE_BAD_ENCODING', `record: unsupported version ${version}`)
   const gateway = rd.bytes(32, 'gateway')
   const seq = rd.u64('seq')
   const time = rd.u64('time')
@@ -62,8 +68,10 @@ export function readRecord(rd: ByteReader): Record {
   const flags = rd.u8('flags')
   const source: Source | undefined = SOURCES[sourceIdx]
   if (source === undefined) throw new SteleError('STELE_BAD_ENCODING', `record: unknown source ${sourceIdx}`)
-  if (flags & ~(FLAG_DEVICE_SEQ | FLAG_DEVICE_TIME)) throw new SteleError('STELE_BAD_ENCODING', `record: unknown flags ${flags}`)
-  if (!isValidId(device, LIMITS.deviceIdBytes)) throw new SteleError('STELE_BAD_ENCODING', 'record: bad device id')
+  if (flags & ~(FLAG_DEVICE_SEQ | FLAG_DEVICE_TIME))
+    throw new SteleError('STELE_BAD_ENCODING', `record: unknown flags ${flags}`)
+  if (!isValidId(device, LIMITS.deviceIdBytes))
+    throw new SteleError('STELE_BAD_ENCODING', 'record: bad device id')
   if (!isValidId(sensor, LIMITS.sensorBytes)) throw new SteleError('STELE_BAD_ENCODING', 'record: bad sensor')
   if (unit.length > LIMITS.unitBytes) throw new SteleError('STELE_BAD_ENCODING', 'record: unit too long')
   if (!Number.isFinite(value)) throw new SteleError('STELE_BAD_ENCODING', 'record: value is not finite')

@@ -37,7 +37,13 @@ export function sealBatch(input: SealInput): SealedBatch {
   }
   const headerBytes = encodeBatchHeader(header)
   const tx = signTx(
-    { type: TX_TYPES.RECORD_BATCH, chainId: input.chainId, signer: input.gateway.publicKey, nonce: input.seq, payload: headerBytes },
+    {
+      type: TX_TYPES.RECORD_BATCH,
+      chainId: input.chainId,
+      signer: input.gateway.publicKey,
+      nonce: input.seq,
+      payload: headerBytes,
+    },
     input.gateway.secretKey,
   )
   return { header, headerBytes, tx, records: encodeRecordList(input.records) }

@@ -40,8 +40,10 @@ export interface SignedTx extends TxBody {
 }
 
 export function encodeTxBody(tx: TxBody): Uint8Array {
-  if (tx.signer.length !== 32) throw new SteleError('STELE_BAD_ENCODING', 'transaction: signer must be 32 bytes')
-  if (tx.payload.length > MAX_TX_PAYLOAD) throw new SteleError('STELE_BAD_ENCODING', 'transaction: payload too large')
+  if (tx.signer.length !== 32)
+    throw new SteleError('STELE_BAD_ENCODING', 'transaction: signer must be 32 bytes')
+  if (tx.payload.length > MAX_TX_PAYLOAD)
+    throw new SteleError('STELE_BAD_ENCODING', 'transaction: payload too large')
   return new ByteWriter(64 + tx.payload.length)
     .u8(TX_VERSION)
     .u8(tx.type)
@@ -67,7 +69,8 @@ export function signTx(tx: TxBody, secretKey: Uint8Array): SignedTx {
 export function decodeTx(bytes: Uint8Array): SignedTx {
   const rd = new ByteReader(bytes, 'transaction')
   const version = rd.u8('version')
-  if (version !== TX_VERSION) throw new SteleError('STELE_BAD_ENCODING', `transaction: unsupported version ${version}`)
+  if (version !== TX_VERSION)
+    throw new SteleError('STELE_BAD_ENCODING', `transaction: unsupported version ${version}`)
   const type = rd.u8('type')
   const chainId = rd.str8('chainId')
   const signer = new Uint8Array(rd.bytes(32, 'signer'))

@@ -1,6 +1,6 @@
-import { equalBytes, toHex } from './bytes.ts'
 import { type BatchHeader, decodeBatchHeader } from './batch.ts'
 import { type BlockHeader, decodeBlockHeader, verifyBlockSignature } from './block.ts'
+import { equalBytes, toHex } from './bytes.ts'
 import { type Genesis, genesisFromJson, genesisHash } from './genesis.ts'
 import { sha256 } from './hash.ts'
 import { leafHash, verifyInclusion } from './merkle.ts'
@@ -51,7 +51,8 @@ export function verifyProof(bundle: ProofBundle, trusted?: Genesis): ProofResult
   let parts: ProofParts
   let genesis: Genesis
   try {
-    if (bundle?.format !== 'stele-proof/1') throw new TypeError(`unknown format ${JSON.stringify(bundle?.format)}`)
+    if (bundle?.format !== 'stele-proof/1')
+      throw new TypeError(`unknown format ${JSON.stringify(bundle?.format)}`)
     parts = fromProofBundle(bundle)
     genesis = genesisFromJson(parts.genesis)
   } catch (e) {
@@ -80,8 +81,10 @@ export function verifyProof(bundle: ProofBundle, trusted?: Genesis): ProofResult
   let batch: BatchHeader
   try {
     tx = decodeTx(parts.batchTx)
-    if (tx.type !== TX_TYPES.RECORD_BATCH) throw new TypeError(`transaction type ${tx.type} is not a record batch`)
-    if (tx.chainId !== genesis.chainId) throw new TypeError(`transaction is for chain ${tx.chainId}, not ${genesis.chainId}`)
+    if (tx.type !== TX_TYPES.RECORD_BATCH)
+      throw new TypeError(`transaction type ${tx.type} is not a record batch`)
+    if (tx.chainId !== genesis.chainId)
+      throw new TypeError(`transaction is for chain ${tx.chainId}, not ${genesis.chainId}`)
     batch = decodeBatchHeader(tx.payload)
   } catch (e) {
     return fail('batch.decode', (e as Error).message)
@@ -91,22 +94,35 @@ export function verifyProof(bundle: ProofBundle, trusted?: Genesis): ProofResult
   if (!equalBytes(record.gateway, batch.gateway) || !equalBytes(batch.gateway, tx.signer))
     return fail('record.gateway', 'record, batch header and transaction signer name different gateways')
   if (parts.recordIndex !== record.seq - batch.firstRecordSeq || parts.recordIndex >= batch.count)
-    return fail('record.gateway', `record seq ${record.seq} is not at index ${parts.recordIndex} of the batch`)
+    return fail(
+      'record.gateway',
+      `record seq ${record.seq} is not at index ${parts.recordIndex} of the batch`,
+    )
   if (record.time < batch.minTime || record.time > batch.maxTime)
     return fail('record.gateway', 'record time lies outside the batch time range')
   pass('record.gateway', `gateway ${toHex(batch.gateway).slice(0, 16)}…`)
 
-  if (!verifyInclusion(leafHash(parts.record), parts.recordIndex, batch.count, parts.recordPath, batch.recordsRoot))
+  if (
+    !verifyInclusion(
+      leafHash(parts.record),
+      parts.recordIndex,
+      batch.count,
+      parts.recordPath,
+      batch.recordsRoot,
+    )
+  )
     return fail('record.inclusion', 'the record path does not lead to the batch records root')
   pass('record.inclusion', `leaf ${parts.recordIndex} of ${batch.count}`)
 
-  if (!verifyTxSignature(tx)) return fail('batch.signature', 'the gateway signature over the batch does not verify')
+  if (!verifyTxSignature(tx))
+    return fail('batch.signature', 'the gateway signature over the batch does not verify')
   pass('batch.signature', 'Ed25519 signature by the gateway verifies')
 
   let block: BlockHeader
   try {
     block = decodeBlockHeader(parts.blockHeader)
-    if (block.chainId !== genesis.chainId) throw new TypeError(`block is for chain ${block.chainId}, not ${genesis.chainId}`)
+    if (block.chainId !== genesis.chainId)
+      throw new TypeError(`block is for chain ${block.chainId}, not ${genesis.chainId}`)
   } catch (e) {
     return fail('block.decode', (e as Error).message)
   }

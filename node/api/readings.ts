@@ -1,0 +1,90 @@
+import type { FastifyPluginAsync } from 'fastify'
+import { SteleError } from '../../core/errors.ts'
+import type { SteleNode } from '../node.ts'
+import { HEX32, ID_PATTERN, parseTime } from './params.ts'
+
+const readingsQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    sensor: { type: 'string', pattern: ID_PATTERN },
+    from: { type: 'string', maxLength: 40 },
+    to: { type: 'string', maxLength: 40 },
+    limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+    cursor: { type: 'string', maxLength: 512 },
+    order: { type: 'string', enum: ['asc', 'desc'], default: 'asc' },
+  },
+} as const
+
+export const readingRoutes: FastifyPluginAsync<{ node: SteleNode }> = async (app, { node }) => {
+  app.get('/v1/devices', async () => {
+    const devices = [...node.devices.values()].sort((a, b) => a.device.localeCompare(b.device))
+    return {
+      items: devices.map((d) => ({
+        ...d,
+        firstSeenIso: new Date(d.firstSeen).toISOString(),
+        lastSeenIso: new Date(d.lastSeen).toISOString(),
+      })),
+    }
+  })
+
+  app.get<{ Params: { device: string } }>(
+    '/v1/devices/:device',
+    {
+      schema: { params: { type: 'object', properties: { device: { type: 'string', pattern: ID_PATTERN } } } },
+    },
+    async (req) => {
+      const d = node.devices.get(req.params.device)
+      if (!d) throw new SteleError('STELE_NOT_FOUND', `no device ${req.params.device}`)
+      return d
+    },
+  )
+
+  app.get<{
+    Params: { device: string }
+    Querystring: {
+      sensor?: string
+      from?: string
+      to?: string
+      limit: number
+      cursor?: string
+      order: 'asc' | 'desc'
+    }
+  }>(
+    '/v1/devices/:device/readings',
+    {
+      schema: {
+        params: { type: 'object', properties: { device: { type: 'string', pattern: ID_PATTERN } } },
+        querystring: readingsQuery,
+      },
+    },
+    async (req) => {
+      const { device } = req.params
+      if (!node.devices.has(device)) throw new SteleError('STELE_NOT_FOUND', `no device ${device}`)
+      const q = req.query
+      const from = parseTime(q.from, 'from')
+      const to = parseTime(q.to, 'to')
+      if (from !== undefined && to !== undefined && from > to)
+        throw new SteleError('STELE_BAD_REQUEST', 'from must not be after to')
+      return node.query.readings({
+        device,
+        sensor: q.sensor,
+        from,
+        to,
+        limit: q.limit,
+        cursor: q.cursor,
+        order: q.order,
+      })
+    },
+  )
+
+  const idParams = { type: 'object', properties: { id: { type: 'string', pattern: HEX32 } } } as const
+  app.get<{ Params: { id: string } }>('/v1/readings/:id', { schema: { params: idParams } }, async (req) =>
+    node.query.reading(req.params.id),
+  )
+  app.get<{ Params: { id: string } }>(
+    '/v1/readings/:id/proof',
+    { schema: { params: idParams } },
+    async (req) => node.query.proof(req.params.id),
+  )
+}

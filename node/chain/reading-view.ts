@@ -1,0 +1,42 @@
+import { toHex } from '../../core/bytes.ts'
+import type { Record } from '../../core/record.ts'
+
+export interface ReadingView {
+  id: string
+  device: string
+  sensor: string
+  value: number
+  unit: string | null
+  time: number
+  timeIso: string
+  logical: number
+  seq: number
+  gateway: string
+  deviceSeq: number | null
+  deviceTime: number | null
+  source: string
+  status: 'pending' | 'confirmed'
+  blockHeight: number | null
+  txHash: string
+}
+
+export function readingView(id: string, r: Record, txHash: string, blockHeight: number | null): ReadingView {
+  return {
+    id,
+    device: r.device,
+    sensor: r.sensor,
+    value: r.value,
+    unit: r.unit ?? null,
+    time: r.time,
+    timeIso: new Date(r.time).toISOString(),
+    logical: r.logical,
+    seq: r.seq,
+    gateway: toHex(r.gateway),
+    deviceSeq: r.deviceSeq ?? null,
+    deviceTime: r.deviceTime ?? null,
+    source: r.source,
+    status: blockHeight === null ? 'pending' : 'confirmed',
+    blockHeight,
+    txHash,
+  }
+}

@@ -1,0 +1,28 @@
+import { ClassicLevel } from 'classic-level'
+import { SteleError } from '../../core/errors.ts'
+
+/** String keys (readable, ordered), byte values. One LevelDB per node data folder. */
+export type Db = ClassicLevel<string, Uint8Array>
+export type DbOp = { type: 'put'; key: string; value: Uint8Array } | { type: 'del'; key: string }
+
+export async function openDb(location: string): Promise<Db> {
+  const db = new ClassicLevel<string, Uint8Array>(location, { keyEncoding: 'utf8', valueEncoding: 'view' })
+  try {
+    await db.open()
+  } catch (cause) {
+    const locked = String((cause as { cause?: unknown })?.cause ?? cause).includes('lock')
+    throw new SteleError(
+      'STELE_STORAGE',
+      locked
+        ? `data folder ${location} is in use by another Stele process; stop it or pass another --data`
+        : `cannot open the node database at ${location}: ${(cause as Error).message}`,
+      { cause },
+    )
+  }
+  return db
+}
+
+/** Gets many keys at once; undefined where absent. */
+export async function getMany(db: Db, keys: string[]): Promise<(Uint8Array | undefined)[]> {
+  return keys.length === 0 ? [] : db.getMany(keys)
+}

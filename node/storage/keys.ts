@@ -1,0 +1,35 @@
+/**
+ * The node's key space. Prefixes are one letter and a colon; numbers are fixed-width hex so byte order is numeric
+ * order. Record index keys end in (time, gateway, record seq) so a device's readings iterate in time order and no
+ * two records share a key.
+ */
+
+const hex = (n: number, width: number): string => n.toString(16).padStart(width, '0')
+
+export const K = {
+  tip: 'm:tip',
+  genesis: 'm:genesis',
+  block: (height: number): string => `b:${hex(height, 12)}`,
+  blockPrefix: 'b:',
+  tx: (hash: string): string => `t:${hash}`,
+  pending: (arrival: number): string => `p:${hex(arrival, 12)}`,
+  pendingPrefix: 'p:',
+  object: (id: string): string => `o:${id}`,
+  reading: (id: string): string => `i:${id}`,
+  gateway: (key: string): string => `g:${key}`,
+  gatewayPrefix: 'g:',
+  gatewayBatch: (key: string, seq: number): string => `gb:${key}:${hex(seq, 12)}`,
+  device: (id: string): string => `v:${id}`,
+  devicePrefix: 'v:',
+  /** All readings of a device, by time. */
+  byDevice: (device: string): string => `d:${device}\u0000`,
+  /** Readings of one sensor of a device, by time. */
+  bySensor: (device: string, sensor: string): string => `s:${device}\u0000${sensor}\u0000`,
+  /** The order suffix: HLC ms, gateway key prefix, record seq. */
+  suffix: (time: number, gatewayHex: string, seq: number): string =>
+    `${hex(time, 12)}${gatewayHex.slice(0, 8)}${hex(seq, 13)}`,
+  timeBound: (time: number): string => hex(Math.max(0, Math.min(time, 0xffff_ffff_ffff)), 12),
+} as const
+
+/** A key just after every key that starts with `prefix`. */
+export const prefixEnd = (prefix: string): string => `${prefix}\uffff`
