@@ -21,8 +21,8 @@ export interface AppOptions {
 /** Builds the HTTP app without listening, so tests use inject() and the CLI decides the port. */
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
-    loggerInstance: opts.logger || undefined,
-    disableRequestLogging: true,
+    // Requests are not logged one by one (thousands per second under load); failures are, by the error handler.
+    loggerInstance: opts.logger ? opts.logger.child({ area: 'http' }, { level: 'warn' }) : undefined,
     bodyLimit: 1024 * 1024,
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false, allErrors: false } },
   } as Parameters<typeof Fastify>[0]) as unknown as FastifyInstance

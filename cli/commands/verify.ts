@@ -1,0 +1,54 @@
+import { readFile } from 'node:fs/promises'
+import { SteleError } from '../../core/errors.ts'
+import { genesisFromJson } from '../../core/genesis.ts'
+import type { ProofBundle } from '../../core/proof.ts'
+import { verifyProof } from '../../core/verify-proof.ts'
+import { type CommandSpec, parse, strOption } from '../args.ts'
+
+export const verifySpec: CommandSpec = {
+  name: 'verify',
+  summary: 'Check a reading proof offline, trusting only a genesis file.',
+  usage: 'stele verify <proof.json> [--genesis <genesis.json>]',
+  options: {
+    genesis: {
+      type: 'string',
+      description: "the node's genesis.json to trust (without it: the genesis inside the proof)",
+    },
+    json: { type: 'boolean', description: 'print the result as JSON' },
+  },
+}
+
+async function readJson(path: string, what: string): Promise<unknown> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8'))
+  } catch (e) {
+    throw new SteleError('STELE_CONFIG', `cannot read ${what} ${path}: ${(e as Error).message}`, { cause: e })
+  }
+}
+
+/** Exit code 0 when the proof holds, 1 when a check fails. */
+export async function verifyCommand(argv: string[], out: (s: string) => void): Promise<number> {
+  const p = parse(verifySpec, argv)
+  if (p === 'help') return -1
+  const file = p.positionals[0]
+  if (!file)
+    throw new SteleError(
+      'STELE_CONFIG',
+      "name the proof file: stele verify <proof.json> (see 'stele verify --help')",
+    )
+  const bundle = (await readJson(file, 'proof')) as ProofBundle
+  const genesisPath = strOption(p, 'genesis')
+  const trusted = genesisPath ? genesisFromJson(await readJson(genesisPath, 'genesis')) : undefined
+  const result = verifyProof(bundle, trusted)
+  if (p.values['json']) {
+    out(JSON.stringify({ ok: result.ok, error: result.error ?? null, checks: result.checks }, null, 2))
+  } else {
+    for (const c of result.checks) out(`${c.ok ? 'ok  ' : 'FAIL'} ${c.name.padEnd(17)} ${c.message}`)
+    if (result.ok && result.record && result.block)
+      out(
+        `\nVALID: ${result.record.device}/${result.record.sensor} = ${result.record.value}${result.record.unit ?? ''} at ${new Date(result.record.time).toISOString()}, in block ${result.block.height}`,
+      )
+    else out(`\nINVALID: ${result.error}`)
+  }
+  return result.ok ? 0 : 1
+}

@@ -1,0 +1,63 @@
+import { isSteleError } from '../core/errors.ts'
+import { type CommandSpec, helpText } from './args.ts'
+import { keysCommand, keysSpec } from './commands/keys.ts'
+import { nodeCommand, nodeSpec } from './commands/node.ts'
+import { verifyCommand, verifySpec } from './commands/verify.ts'
+
+type Run = (argv: string[], out: (s: string) => void) => Promise<number>
+
+const commands: { [name: string]: { spec: CommandSpec; run: () => Promise<Run> } } = {
+  start: {
+    spec: (await import('./commands/start-spec.ts')).startSpec,
+    run: async () => (await import('./commands/start.ts')).startCommand,
+  },
+  node: { spec: nodeSpec, run: async () => nodeCommand },
+  gateway: {
+    spec: (await import('./commands/gateway-spec.ts')).gatewaySpec,
+    run: async () => (await import('./commands/gateway.ts')).gatewayCommand,
+  },
+  sim: {
+    spec: (await import('./commands/sim-spec.ts')).simSpec,
+    run: async () => (await import('./commands/sim.ts')).simCommand,
+  },
+  verify: { spec: verifySpec, run: async () => verifyCommand },
+  keys: { spec: keysSpec, run: async () => keysCommand },
+}
+
+function usage(): string {
+  const lines = [
+    'stele: an edge IoT gateway with an embedded ledger node',
+    '',
+    'Usage: stele <command> [options]',
+    '',
+    'Commands:',
+  ]
+  for (const [name, c] of Object.entries(commands)) lines.push(`  ${name.padEnd(10)} ${c.spec.summary}`)
+  lines.push('', "Run 'stele <command> --help' for a command's options.")
+  return lines.join('\n')
+}
+
+const out = (s: string) => process.stdout.write(`${s}\n`)
+const [name, ...rest] = process.argv.slice(2)
+
+if (!name || name === '--help' || name === '-h' || name === 'help') {
+  out(usage())
+  process.exit(name ? 0 : 1)
+}
+const command = commands[name]
+if (!command) {
+  process.stderr.write(`stele: unknown command '${name}'\n\n${usage()}\n`)
+  process.exit(2)
+}
+try {
+  const code = await (await command.run())(rest, out)
+  if (code === -1) {
+    out(helpText(command.spec))
+    process.exit(0)
+  }
+  process.exit(code)
+} catch (e) {
+  if (isSteleError(e)) process.stderr.write(`stele ${name}: ${e.message} [${e.code}]\n`)
+  else process.stderr.write(`stele ${name}: ${(e as Error).stack ?? e}\n`)
+  process.exit(1)
+}
