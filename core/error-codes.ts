@@ -56,6 +56,10 @@ export const ERROR_CODES = {
     meaning: 'A transaction is well formed but not valid in the current state.',
   },
   STELE_PROOF_INVALID: { status: 422, meaning: 'A proof bundle failed a check; the message names which.' },
+  STELE_RATE_LIMITED: {
+    status: 429,
+    meaning: 'The gateway sends faster than its write rate allows; details.retryAfterMs says when to retry.',
+  },
   STELE_UNAVAILABLE: {
     status: 503,
     meaning: 'A service the operation needs is stopped or unreachable; retry later.',

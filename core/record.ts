@@ -111,3 +111,8 @@ export function decodeRecordList(bytes: Uint8Array, max: number = LIMITS.maxBatc
   rd.end()
   return out
 }
+
+/** The count a record list claims, without decoding it (0 when too short to say). */
+export function peekRecordCount(list: Uint8Array): number {
+  return list.length < 4 ? 0 : new DataView(list.buffer, list.byteOffset, 4).getUint32(0)
+}

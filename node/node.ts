@@ -11,6 +11,7 @@ import { Ingest } from './chain/ingest.ts'
 import { Mempool } from './chain/mempool.ts'
 import { BlockProducer } from './chain/producer.ts'
 import { ChainQuery } from './chain/query.ts'
+import { RateLimiter } from './chain/rate-limit.ts'
 import { ChainState, decodeJson } from './chain/state.ts'
 import { type ChainReport, verifyChain } from './chain/verify-chain.ts'
 import { type Db, openDb } from './storage/db.ts'
@@ -26,6 +27,8 @@ export interface NodeOptions {
   now?: () => number
   chainId?: string
   genesisFile?: string
+  /** Write rate each gateway may sustain (records/s); bursts of twice that pass. */
+  recordsPerSecPerGateway?: number
 }
 
 /**
@@ -51,7 +54,15 @@ export class SteleNode implements NodeApi {
     const { genesis, key } = identity
     this.startedAt = now()
     this.state = new ChainState(toHex(genesisHash(genesis)), genesis.time)
-    this.ingest = new Ingest(db, genesis, this.state, this.mempool, this.devices)
+    const rate = opts.recordsPerSecPerGateway ?? 500_000
+    this.ingest = new Ingest(
+      db,
+      genesis,
+      this.state,
+      this.mempool,
+      this.devices,
+      new RateLimiter(rate, rate * 2, now),
+    )
     this.producer = new BlockProducer(db, genesis, key, this.state, this.mempool, {
       intervalMs: opts.blockIntervalMs ?? 1000,
       maxTxs: opts.maxTxsPerBlock ?? 10_000,

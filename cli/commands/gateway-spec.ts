@@ -9,12 +9,26 @@ export const gatewaySpec: CommandSpec = {
     node: { type: 'string', default: 'http://127.0.0.1:8080', description: 'node HTTP address' },
     mqtt: { type: 'string', description: 'MQTT broker URL to subscribe to (e.g. mqtt://127.0.0.1:1883)' },
     topic: { type: 'string', default: 'stele/{device}/{sensor}', description: 'MQTT topic pattern' },
-    serial: { type: 'string', description: 'serial port path of a line-protocol board (comma-separated for several)' },
+    serial: {
+      type: 'string',
+      description: 'serial port path of a line-protocol board (comma-separated for several)',
+    },
     baud: { type: 'string', default: '115200', description: 'serial baud rate' },
-    data: { type: 'string', default: '.stele', description: 'data folder (the gateway keeps its key and outbox in <data>/gateway)' },
+    data: {
+      type: 'string',
+      default: '.stele',
+      description: 'data folder (the gateway keeps its key and outbox in <data>/gateway)',
+    },
     key: { type: 'string', description: 'with "register": the gateway public key (hex) to register' },
-    authority: { type: 'string', description: "with \"register\": the authority key file (the node's node.key on a local chain)" },
+    authority: {
+      type: 'string',
+      description: 'with "register": the authority key file (the node\'s node.key on a local chain)',
+    },
     name: { type: 'string', default: 'gateway', description: 'with "register": a name for the gateway' },
+    devices: {
+      type: 'string',
+      description: 'with "register": comma-separated device ids this gateway may report (default: any)',
+    },
     json: { type: 'boolean', description: 'log JSON lines even on a terminal' },
   },
 }

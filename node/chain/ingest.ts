@@ -4,13 +4,14 @@ import { SteleError } from '../../core/errors.ts'
 import type { Genesis } from '../../core/genesis.ts'
 import type { SubmitResult, SubmittedBatch } from '../../core/node-api.ts'
 import { decodeGatewayRegistration } from '../../core/payloads.ts'
-import type { Record } from '../../core/record.ts'
+import { peekRecordCount, type Record } from '../../core/record.ts'
 import { decodeTx, type SignedTx, TX_TYPES, verifyTxSignature } from '../../core/transaction.ts'
 import { encodeLocated } from '../storage/codec.ts'
 import type { Db, DbOp } from '../storage/db.ts'
 import { K } from '../storage/keys.ts'
 import { type DeviceSummary, foldDevices } from './devices.ts'
 import type { Mempool } from './mempool.ts'
+import type { RateLimiter } from './rate-limit.ts'
 import { type ChainState, encodeJson, type GatewayState, ZERO_HEX } from './state.ts'
 import { validateBatch } from './validate-batch.ts'
 
@@ -41,6 +42,7 @@ export class Ingest extends EventEmitter<IngestEvents> {
     private readonly state: ChainState,
     private readonly mempool: Mempool,
     readonly devices: Map<string, DeviceSummary>,
+    private readonly limiter: RateLimiter,
   ) {
     super()
   }
@@ -78,6 +80,16 @@ export class Ingest extends EventEmitter<IngestEvents> {
         const tx = decodeTx(b.tx)
         const gwHex = toHex(tx.signer)
         const current = staged.get(gwHex) ?? this.state.gateways.get(gwHex)
+        // Checked before the signature: refusing a flood must cost less than accepting it.
+        const wait = current ? this.limiter.take(gwHex, peekRecordCount(b.records)) : 0
+        if (wait > 0)
+          throw new SteleError(
+            'STELE_RATE_LIMITED',
+            `gateway ${gwHex} exceeds its record rate; retry in ${wait} ms`,
+            {
+              details: { retryAfterMs: wait },
+            },
+          )
         const verdict = await validateBatch(tx, b.records, this.genesis.chainId, current, async (seq) => {
           const v = await this.db.get(K.gatewayBatch(gwHex, seq))
           return v ? toHex(v) : undefined

@@ -136,3 +136,33 @@ describe('blocks', () => {
     }
   })
 })
+
+describe('write rate per gateway', () => {
+  it('refuses a gateway over its rate with a retry delay, then accepts it once the bucket refills', async () => {
+    const { SteleNode } = await import('../../node/node.ts')
+    const { silentLogger } = await import('../../core/logger.ts')
+    const { tempDir } = await import('../helpers/tmp.ts')
+    let t = 1_000_000
+    const dir = await tempDir()
+    const node = await SteleNode.open({
+      dataDir: dir.path,
+      logger: silentLogger,
+      now: () => t,
+      recordsPerSecPerGateway: 100,
+    })
+    try {
+      const gw = new BatchMaker(node.genesis.chainId)
+      await node.registerGateway(toHex(gw.key.publicKey), 'limited')
+      await node.submitBatches([gw.next(150)]) // within the burst of 200
+      const held = gw.next(100)
+      const e = await refusal(node.submitBatches([held]))
+      expect(e.code).toBe('STELE_RATE_LIMITED')
+      expect(e.details?.retryAfterMs).toBe(500)
+      t += 500
+      expect((await node.submitBatches([held]))[0]?.status).toBe('accepted')
+    } finally {
+      await node.close()
+      await dir.cleanup()
+    }
+  })
+})
