@@ -6,11 +6,23 @@ export const startSpec: CommandSpec = {
   usage: 'stele start [--data <dir>] [--port <n>] [--mqtt-port <n>] [--mqtt-devices <n>] [--boards <n>]',
   options: {
     data: { type: 'string', default: '.stele', description: 'data folder for the node and gateway' },
-    port: { type: 'string', default: '8080', description: 'HTTP port of the API and explorer (0 picks a free one)' },
+    port: {
+      type: 'string',
+      default: '8080',
+      description: 'HTTP port of the API and explorer (0 picks a free one)',
+    },
     host: { type: 'string', default: '127.0.0.1', description: 'HTTP address to bind' },
-    'mqtt-port': { type: 'string', default: '1883', description: 'port of the embedded MQTT broker (0 picks a free one)' },
+    'mqtt-port': {
+      type: 'string',
+      default: '1883',
+      description: 'port of the embedded MQTT broker (0 picks a free one)',
+    },
     'mqtt-devices': { type: 'string', default: '3', description: 'simulated MQTT devices' },
-    boards: { type: 'string', default: '1', description: 'simulated serial boards of each kind (line protocol, StandardFirmata)' },
+    boards: {
+      type: 'string',
+      default: '1',
+      description: 'simulated serial boards of each kind (line protocol, StandardFirmata)',
+    },
     rate: { type: 'string', default: '1', description: 'readings per second per simulated sensor' },
     seed: { type: 'string', default: '1', description: 'seed of the simulated sensors' },
     'block-interval': { type: 'string', default: '1000', description: 'milliseconds between blocks' },
