@@ -45,7 +45,7 @@ export function decodeBlockHeader(bytes: Uint8Array): BlockHeader {
   if (version !== BLOCK_VERSION)
     throw new SteleError('STELE_BAD_ENCODING', `block header: unsupported version ${version}`)
   const h: BlockHeader = {
-    chainId: rd.str8('chainId'),
+    chainId: rd.str8('chainId', 64),
     height: rd.u64('height'),
     prevHash: new Uint8Array(rd.bytes(32, 'prevHash')),
     time: rd.u64('time'),

@@ -32,7 +32,8 @@ export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 const encoder = new TextEncoder()
-const decoder = new TextDecoder('utf-8', { fatal: true })
+// ignoreBOM: a leading U+FEFF is data, not a byte-order mark to strip (stripping it would break round trips).
+const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
 
 export const utf8 = (s: string): Uint8Array => encoder.encode(s)
 
@@ -173,8 +174,10 @@ export class ByteReader {
     return this.buf.subarray(at, at + n)
   }
 
-  str8(field: string): string {
+  /** UTF-8 string with a u8 byte-length prefix, refused when longer than `max` bytes (as ByteWriter.str8). */
+  str8(field: string, max = 255): string {
     const n = this.u8(field)
+    if (n > max) throw new SteleError('STELE_BAD_ENCODING', `${this.what}: ${field} longer than ${max} bytes`)
     try {
       return decoder.decode(this.bytes(n, field))
     } catch (cause) {

@@ -55,7 +55,9 @@ export function genesisFromJson(j: unknown): Genesis {
     producers: o.producers.map((p, i) => fromHex(String(p), `genesis.producers[${i}]`, 32)),
     authority: fromHex(o.authority, 'genesis.authority', 32),
   }
-  if (o.hash !== undefined && o.hash !== toHex(genesisHash(g)))
+  // Hashing also validates: encodeGenesis refuses a time or chainId that has no canonical encoding.
+  const hash = toHex(genesisHash(g))
+  if (o.hash !== undefined && o.hash !== hash)
     throw new SteleError('STELE_BAD_ENCODING', 'genesis: hash does not match its contents')
   return g
 }

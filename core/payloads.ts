@@ -25,10 +25,15 @@ export function encodeGatewayRegistration(p: GatewayRegistration): Uint8Array {
 export function decodeGatewayRegistration(bytes: Uint8Array): GatewayRegistration {
   const rd = new ByteReader(bytes, 'gateway registration')
   const gateway = new Uint8Array(rd.bytes(32, 'gateway'))
-  const name = rd.str8('name')
+  const name = rd.str8('name', 64)
   const n = rd.u16('device count')
   const devices: string[] = []
-  for (let i = 0; i < n; i++) devices.push(rd.str8(`device ${i}`))
+  for (let i = 0; i < n; i++) {
+    const d = rd.str8(`device ${i}`)
+    if (!isValidId(d, LIMITS.deviceIdBytes))
+      throw new SteleError('STELE_BAD_ENCODING', `gateway registration: bad device id at ${i}`)
+    devices.push(d)
+  }
   rd.end()
   return { gateway, name, devices }
 }

@@ -63,7 +63,7 @@ export function readRecord(rd: ByteReader): Record {
   const device = rd.str8('device')
   const sensor = rd.str8('sensor')
   const value = rd.f64('value')
-  const unit = rd.str8('unit')
+  const unit = rd.str8('unit', LIMITS.unitBytes)
   const sourceIdx = rd.u8('source')
   const flags = rd.u8('flags')
   const source: Source | undefined = SOURCES[sourceIdx]
@@ -73,7 +73,6 @@ export function readRecord(rd: ByteReader): Record {
   if (!isValidId(device, LIMITS.deviceIdBytes))
     throw new SteleError('STELE_BAD_ENCODING', 'record: bad device id')
   if (!isValidId(sensor, LIMITS.sensorBytes)) throw new SteleError('STELE_BAD_ENCODING', 'record: bad sensor')
-  if (unit.length > LIMITS.unitBytes) throw new SteleError('STELE_BAD_ENCODING', 'record: unit too long')
   if (!Number.isFinite(value)) throw new SteleError('STELE_BAD_ENCODING', 'record: value is not finite')
   const r: Record = { gateway: new Uint8Array(gateway), seq, time, logical, device, sensor, value, source }
   if (unit !== '') r.unit = unit

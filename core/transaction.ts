@@ -72,7 +72,7 @@ export function decodeTx(bytes: Uint8Array): SignedTx {
   if (version !== TX_VERSION)
     throw new SteleError('STELE_BAD_ENCODING', `transaction: unsupported version ${version}`)
   const type = rd.u8('type')
-  const chainId = rd.str8('chainId')
+  const chainId = rd.str8('chainId', 64)
   const signer = new Uint8Array(rd.bytes(32, 'signer'))
   const nonce = rd.u64('nonce')
   const payload = new Uint8Array(rd.var32('payload', MAX_TX_PAYLOAD))
