@@ -165,8 +165,8 @@ export class LineBoard extends EventEmitter {
   async stop(): Promise<void> {
     this.stopped = true
     const t = this.init.timers
-    if (this.sampleTimer !== null) t.clearTimeout(this.sampleTimer)
-    if (this.resendTimer !== null) t.clearTimeout(this.resendTimer)
+    if (this.sampleTimer !== null) t.clear(this.sampleTimer)
+    if (this.resendTimer !== null) t.clear(this.resendTimer)
     const link = this.link
     this.detach()
     await link?.close()
@@ -205,7 +205,7 @@ export class LineBoard extends EventEmitter {
 
   private scheduleSample(): void {
     if (this.stopped) return
-    this.sampleTimer = this.init.timers.setTimeout(() => {
+    this.sampleTimer = this.init.timers.set(() => {
       this.sampleTimer = null
       this.sample()
       this.scheduleSample()
@@ -216,7 +216,7 @@ export class LineBoard extends EventEmitter {
   private scheduleResend(): void {
     if (this.stopped) return
     // Checked at a quarter of the resend interval, as the sketch's loop() checks on every pass.
-    this.resendTimer = this.init.timers.setTimeout(
+    this.resendTimer = this.init.timers.set(
       () => {
         this.resendTimer = null
         const now = this.init.timers.now()

@@ -33,7 +33,7 @@ export class PacedWriter {
     this.queue.length = 0
     this.queued = 0
     this.waitingDrain = false
-    if (this.timer !== null) this.timers.clearTimeout(this.timer)
+    if (this.timer !== null) this.timers.clear(this.timer)
     this.timer = null
   }
 
@@ -53,7 +53,7 @@ export class PacedWriter {
     while (link && this.queue.length > 0) {
       const now = this.timers.now()
       if (this.busyUntil > now + 1) {
-        this.timer = this.timers.setTimeout(() => {
+        this.timer = this.timers.set(() => {
           this.timer = null
           this.pump()
         }, this.busyUntil - now)
