@@ -1,0 +1,264 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { concatBytes, equalBytes, fromHex, toHex } from '../../core/bytes.ts'
+import { sha256 } from '../../core/hash.ts'
+import {
+  inclusionPath,
+  leafHash,
+  merkleRoot,
+  nodeHash,
+  rootFromPath,
+  verifyInclusion,
+} from '../../core/merkle.ts'
+import ct from '../../core/vectors/merkle-rfc6962.json' with { type: 'json' }
+import { PROPS } from './arbitraries.ts'
+
+// ---- a straightforward recursive RFC 6962 §2.1 reference, written from the RFC, sharing nothing with core ----------
+
+const H = (...parts: Uint8Array[]): Uint8Array => sha256(concatBytes(...parts))
+const ZERO = Uint8Array.of(0)
+const ONE = Uint8Array.of(1)
+
+/** Largest power of two strictly below n (n > 1). */
+function split(n: number): number {
+  let k = 1
+  while (k * 2 < n) k *= 2
+  return k
+}
+
+function refMth(d: readonly Uint8Array[]): Uint8Array {
+  if (d.length === 0) return H()
+  if (d.length === 1) return H(ZERO, d[0]!)
+  const k = split(d.length)
+  return H(ONE, refMth(d.slice(0, k)), refMth(d.slice(k)))
+}
+
+function refPath(m: number, d: readonly Uint8Array[]): Uint8Array[] {
+  if (d.length <= 1) return []
+  const k = split(d.length)
+  return m < k
+    ? [...refPath(m, d.slice(0, k)), refMth(d.slice(k))]
+    : [...refPath(m - k, d.slice(k)), refMth(d.slice(0, k))]
+}
+
+/** Every leaf's path at once, by the same definition: the left half's paths gain the right subtree's hash, and vice versa. */
+function refAllPaths(d: readonly Uint8Array[]): Uint8Array[][] {
+  if (d.length <= 1) return d.map(() => [])
+  const k = split(d.length)
+  const [l, r] = [d.slice(0, k), d.slice(k)]
+  const [lRoot, rRoot] = [refMth(l), refMth(r)]
+  return [...refAllPaths(l).map((p) => [...p, rRoot]), ...refAllPaths(r).map((p) => [...p, lRoot])]
+}
+
+/** Recomputes the root from a path by following the RFC's recursive structure for (m, n); null when the path does not fit. */
+function refRoot(leaf: Uint8Array, m: number, n: number, path: readonly Uint8Array[]): Uint8Array | null {
+  if (!Number.isInteger(m) || !Number.isInteger(n) || m < 0 || m >= n) return null
+  if (n === 1) return path.length === 0 ? leaf : null
+  if (path.length === 0) return null
+  const k = split(n)
+  const last = path[path.length - 1]!
+  const rest = path.slice(0, -1)
+  if (m < k) {
+    const left = refRoot(leaf, m, k, rest)
+    return left && H(ONE, left, last)
+  }
+  const right = refRoot(leaf, m - k, n - k, rest)
+  return right && H(ONE, last, right)
+}
+
+const data = (n: number, salt = 0): Uint8Array[] =>
+  Array.from({ length: n }, (_, i) => Uint8Array.of(i & 0xff, i >> 8, salt))
+const hex = (l: readonly Uint8Array[]): string[] => l.map(toHex)
+const sameRoot = (a: Uint8Array | null, b: Uint8Array | null): boolean =>
+  a === null || b === null ? a === b : equalBytes(a, b)
+
+describe('Merkle hashing against the RFC 6962 vectors of the CT test suites', () => {
+  const leaves = ct.leaves.map((h) => fromHex(h))
+  it('leaf, node and empty-tree hashes', () => {
+    for (const v of ct.leafHashes) expect(toHex(leafHash(fromHex(v.data)))).toBe(v.hash)
+    for (const v of ct.nodeHashes) expect(toHex(nodeHash(fromHex(v.left), fromHex(v.right)))).toBe(v.hash)
+    expect(toHex(merkleRoot([]))).toBe(ct.emptyRoot)
+    expect(toHex(refMth([]))).toBe(ct.emptyRoot)
+  })
+  it('roots of the first 1..8 leaves', () => {
+    ct.roots.forEach((root, i) => {
+      const d = leaves.slice(0, i + 1)
+      expect(toHex(merkleRoot(d.map(leafHash))), `size ${i + 1}`).toBe(root)
+      expect(toHex(refMth(d)), `reference, size ${i + 1}`).toBe(root)
+    })
+  })
+  it('inclusion paths: produced exactly, and verified', () => {
+    for (const v of ct.inclusion) {
+      const d = leaves.slice(0, v.treeSize)
+      const lh = d.map(leafHash)
+      const root = fromHex(ct.roots[v.treeSize - 1]!)
+      const path = v.path.map((h) => fromHex(h))
+      expect(hex(inclusionPath(lh, v.leafIndex)), `${v.leafIndex}/${v.treeSize}`).toEqual(v.path)
+      expect(hex(refPath(v.leafIndex, d))).toEqual(v.path)
+      expect(verifyInclusion(lh[v.leafIndex]!, v.leafIndex, v.treeSize, path, root)).toBe(true)
+    }
+  })
+  it('rejects the corruptions the CT suite probes', () => {
+    for (const v of ct.inclusion.filter((x) => x.path.length > 0)) {
+      const d = leaves.slice(0, v.treeSize)
+      const leaf = leafHash(d[v.leafIndex]!)
+      const root = fromHex(ct.roots[v.treeSize - 1]!)
+      const path = v.path.map((h) => fromHex(h))
+      const { leafIndex: i, treeSize: n } = v
+      const bad: [string, boolean][] = [
+        ['index - 1', verifyInclusion(leaf, i - 1, n, path, root)],
+        ['index + 1', verifyInclusion(leaf, i + 1, n, path, root)],
+        ['index ^ 2', verifyInclusion(leaf, i ^ 2, n, path, root)],
+        ['size * 2', verifyInclusion(leaf, i, n * 2, path, root)],
+        ['size / 2', verifyInclusion(leaf, i, Math.floor(n / 2), path, root)],
+        ['wrong leaf', verifyInclusion(leafHash(Uint8Array.of(9)), i, n, path, root)],
+        ['empty root', verifyInclusion(leaf, i, n, path, fromHex(ct.emptyRoot))],
+        ['trailing root', verifyInclusion(leaf, i, n, [...path, root], root)],
+        ['preceding root', verifyInclusion(leaf, i, n, [root, ...path], root)],
+        ['removed element', verifyInclusion(leaf, i, n, path.slice(0, -1), root)],
+        ['short root', verifyInclusion(leaf, i, n, path, root.subarray(0, 31))],
+      ]
+      path.forEach((_, j) => {
+        const p = path.map((x) => new Uint8Array(x))
+        p[j]![0] = p[j]![0]! ^ 8
+        bad.push([`path[${j}] bit 3`, verifyInclusion(leaf, i, n, p, root)])
+      })
+      expect(bad.filter(([, ok]) => ok).map(([name]) => `${name} @ ${i}/${n}`)).toEqual([])
+    }
+  })
+})
+
+describe('Merkle tree against the recursive reference', () => {
+  it('has the same root for every size 1..300', () => {
+    for (let n = 1; n <= 300; n++) {
+      const d = data(n)
+      expect(toHex(merkleRoot(d.map(leafHash))), `size ${n}`).toBe(toHex(refMth(d)))
+    }
+  })
+  it('gives the reference path for every leaf, and every path verifies', () => {
+    const sizes = [...Array.from({ length: 70 }, (_, i) => i + 1), 128, 129, 300]
+    for (const n of sizes) {
+      const d = data(n, 1)
+      const lh = d.map(leafHash)
+      const root = refMth(d)
+      const paths = refAllPaths(d)
+      for (let m = 0; m < n; m++) {
+        const path = inclusionPath(lh, m)
+        expect(hex(path), `leaf ${m} of ${n}`).toEqual(hex(paths[m]!))
+        expect(verifyInclusion(lh[m]!, m, n, path, root), `verify ${m} of ${n}`).toBe(true)
+      }
+    }
+  })
+  it('property: any leaf data, any size 1..300, any leaf: same root, same path, verifies', () => {
+    const tree = fc
+      .integer({ min: 1, max: 300 })
+      .chain((n) => fc.array(fc.uint8Array({ maxLength: 12 }), { minLength: n, maxLength: n }))
+      .chain((d) => fc.tuple(fc.constant(d), fc.nat({ max: d.length - 1 })))
+    fc.assert(
+      fc.property(tree, ([d, m]) => {
+        const lh = d.map(leafHash)
+        const root = merkleRoot(lh)
+        expect(toHex(root)).toBe(toHex(refMth(d)))
+        const path = inclusionPath(lh, m)
+        expect(hex(path)).toEqual(hex(refPath(m, d)))
+        expect(verifyInclusion(lh[m]!, m, d.length, path, root)).toBe(true)
+        expect(toHex(rootFromPath(lh[m]!, m, d.length, path) ?? new Uint8Array())).toBe(toHex(root))
+      }),
+      { ...PROPS, numRuns: 200 },
+    )
+  })
+
+  /** A valid (tree, leaf, path) and one alteration of it. */
+  const proofCase = fc
+    .integer({ min: 1, max: 300 })
+    .chain((n) =>
+      fc.tuple(fc.constant(n), fc.nat({ max: n - 1 }), fc.nat(), fc.nat(), fc.integer({ min: 1, max: 255 })),
+    )
+    .map(([n, m, a, b, mask]) => {
+      const d = data(n, 2)
+      const lh = d.map(leafHash)
+      return { n, m, a, b, mask, lh, root: merkleRoot(lh), path: inclusionPath(lh, m) }
+    })
+
+  it('property: an altered leaf fails', () => {
+    fc.assert(
+      fc.property(proofCase, ({ n, m, a, mask, lh, root, path }) => {
+        const leaf = new Uint8Array(lh[m]!)
+        leaf[a % 32] = leaf[a % 32]! ^ mask
+        expect(verifyInclusion(leaf, m, n, path, root)).toBe(false)
+      }),
+      PROPS,
+    )
+  })
+  it('property: an altered, dropped, added or reordered path element fails', () => {
+    fc.assert(
+      fc.property(proofCase, ({ n, m, a, b, mask, lh, root, path }) => {
+        fc.pre(path.length > 0)
+        const p = path.map((x) => new Uint8Array(x))
+        const j = a % p.length
+        p[j]![b % 32] = p[j]![b % 32]! ^ mask
+        expect(verifyInclusion(lh[m]!, m, n, p, root)).toBe(false)
+        expect(verifyInclusion(lh[m]!, m, n, path.slice(0, -1), root)).toBe(false)
+        expect(verifyInclusion(lh[m]!, m, n, [...path, root], root)).toBe(false)
+        expect(verifyInclusion(lh[m]!, m, n, [lh[m]!, ...path], root)).toBe(false)
+        if (path.length > 1 && !equalBytes(path[0]!, path[1]!))
+          expect(verifyInclusion(lh[m]!, m, n, [path[1]!, path[0]!, ...path.slice(2)], root)).toBe(false)
+      }),
+      PROPS,
+    )
+  })
+  it('property: another index fails (its leaf, its path or both being wrong)', () => {
+    fc.assert(
+      fc.property(proofCase, ({ n, m, a, lh, root, path }) => {
+        fc.pre(n > 1)
+        const other = (m + 1 + (a % (n - 1))) % n
+        expect(other).not.toBe(m)
+        expect(verifyInclusion(lh[m]!, other, n, path, root)).toBe(false)
+        expect(verifyInclusion(lh[m]!, m + n, n, path, root)).toBe(false)
+        expect(verifyInclusion(lh[m]!, -1, n, path, root)).toBe(false)
+        expect(verifyInclusion(lh[m]!, m + 0.5, n, path, root)).toBe(false)
+      }),
+      PROPS,
+    )
+  })
+  it('property: another size fails unless the proof has the very same shape (why tree sizes are signed)', () => {
+    // RFC 9162's algorithm binds the size only through the path's shape: for leaf 0, sizes 5 and 6 hash the same
+    // three steps. Stele signs every tree size (BatchHeader.count, BlockHeader.txCount), so that is enough; here
+    // core must agree with the recursive reference on every altered size, and fail whenever the shape differs.
+    fc.assert(
+      fc.property(proofCase, ({ n, m, a, lh, root, path }) => {
+        const n2 = 1 + ((n + a) % 600)
+        fc.pre(n2 !== n)
+        const got = verifyInclusion(lh[m]!, m, n2, path, root)
+        expect(got).toBe(sameRoot(refRoot(lh[m]!, m, n2, path), root))
+        if (got) expect(refPath(m, data(n2, 3)).length).toBe(path.length)
+      }),
+      PROPS,
+    )
+    const d = data(6)
+    const lh = d.map(leafHash)
+    const path5 = inclusionPath(lh.slice(0, 5), 0)
+    expect(verifyInclusion(lh[0]!, 0, 6, path5, merkleRoot(lh.slice(0, 5)))).toBe(true)
+  })
+  it('property: core rootFromPath equals the recursive reference on arbitrary inputs', () => {
+    const h32 = fc.uint8Array({ minLength: 32, maxLength: 32 })
+    fc.assert(
+      fc.property(
+        h32,
+        fc.integer({ min: -2, max: 70 }),
+        fc.integer({ min: -1, max: 70 }),
+        fc.array(h32, { maxLength: 9 }),
+        (leaf, m, n, path) => {
+          expect(sameRoot(rootFromPath(leaf, m, n, path), refRoot(leaf, m, n, path))).toBe(true)
+        },
+      ),
+      { ...PROPS, numRuns: 2000 },
+    )
+  })
+  it('refuses an out-of-range index when building a path', () => {
+    const lh = data(3).map(leafHash)
+    expect(() => inclusionPath(lh, 3)).toThrow(RangeError)
+    expect(() => inclusionPath(lh, -1)).toThrow(RangeError)
+    expect(() => inclusionPath([], 0)).toThrow(RangeError)
+  })
+})
