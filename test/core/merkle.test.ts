@@ -1,7 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { concatBytes, equalBytes, fromHex, toHex } from '../../core/bytes.ts'
-import { sha256 } from '../../core/hash.ts'
+import { equalBytes, fromHex, toHex } from '../../core/bytes.ts'
 import {
   inclusionPath,
   leafHash,
@@ -12,59 +11,7 @@ import {
 } from '../../core/merkle.ts'
 import ct from '../../core/vectors/merkle-rfc6962.json' with { type: 'json' }
 import { PROPS } from './arbitraries.ts'
-
-// ---- a straightforward recursive RFC 6962 §2.1 reference, written from the RFC, sharing nothing with core ----------
-
-const H = (...parts: Uint8Array[]): Uint8Array => sha256(concatBytes(...parts))
-const ZERO = Uint8Array.of(0)
-const ONE = Uint8Array.of(1)
-
-/** Largest power of two strictly below n (n > 1). */
-function split(n: number): number {
-  let k = 1
-  while (k * 2 < n) k *= 2
-  return k
-}
-
-function refMth(d: readonly Uint8Array[]): Uint8Array {
-  if (d.length === 0) return H()
-  if (d.length === 1) return H(ZERO, d[0]!)
-  const k = split(d.length)
-  return H(ONE, refMth(d.slice(0, k)), refMth(d.slice(k)))
-}
-
-function refPath(m: number, d: readonly Uint8Array[]): Uint8Array[] {
-  if (d.length <= 1) return []
-  const k = split(d.length)
-  return m < k
-    ? [...refPath(m, d.slice(0, k)), refMth(d.slice(k))]
-    : [...refPath(m - k, d.slice(k)), refMth(d.slice(0, k))]
-}
-
-/** Every leaf's path at once, by the same definition: the left half's paths gain the right subtree's hash, and vice versa. */
-function refAllPaths(d: readonly Uint8Array[]): Uint8Array[][] {
-  if (d.length <= 1) return d.map(() => [])
-  const k = split(d.length)
-  const [l, r] = [d.slice(0, k), d.slice(k)]
-  const [lRoot, rRoot] = [refMth(l), refMth(r)]
-  return [...refAllPaths(l).map((p) => [...p, rRoot]), ...refAllPaths(r).map((p) => [...p, lRoot])]
-}
-
-/** Recomputes the root from a path by following the RFC's recursive structure for (m, n); null when the path does not fit. */
-function refRoot(leaf: Uint8Array, m: number, n: number, path: readonly Uint8Array[]): Uint8Array | null {
-  if (!Number.isInteger(m) || !Number.isInteger(n) || m < 0 || m >= n) return null
-  if (n === 1) return path.length === 0 ? leaf : null
-  if (path.length === 0) return null
-  const k = split(n)
-  const last = path[path.length - 1]!
-  const rest = path.slice(0, -1)
-  if (m < k) {
-    const left = refRoot(leaf, m, k, rest)
-    return left && H(ONE, left, last)
-  }
-  const right = refRoot(leaf, m - k, n - k, rest)
-  return right && H(ONE, last, right)
-}
+import { refAllPaths, refMth, refPath, refRoot } from './rfc6962-ref.ts'
 
 const data = (n: number, salt = 0): Uint8Array[] =>
   Array.from({ length: n }, (_, i) => Uint8Array.of(i & 0xff, i >> 8, salt))
