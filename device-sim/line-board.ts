@@ -90,6 +90,7 @@ export class LineBoard extends EventEmitter {
   private sampleTimer: unknown = null
   private resendTimer: unknown = null
   private stopped = false
+  private paused = false
   private readonly recording: boolean
 
   constructor(init: LineBoardInit) {
@@ -150,6 +151,15 @@ export class LineBoard extends EventEmitter {
     for (let i = 0; i < n; i++) this.sample()
   }
 
+  /** Stops sampling but keeps resending what is unacknowledged, so a test can wait for the ring to drain. */
+  pause(): void {
+    this.paused = true
+  }
+
+  resume(): void {
+    this.paused = false
+  }
+
   setDrift(ppm: number): void {
     this.driftPpm = ppm
   }
@@ -207,7 +217,7 @@ export class LineBoard extends EventEmitter {
     if (this.stopped) return
     this.sampleTimer = this.init.timers.set(() => {
       this.sampleTimer = null
-      this.sample()
+      if (!this.paused) this.sample()
       this.scheduleSample()
     }, this.init.sampleIntervalMs)
     if (this.resendTimer === null) this.scheduleResend()

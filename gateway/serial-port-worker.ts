@@ -42,7 +42,7 @@ export interface PortStatus {
   malformed: number
   /** Resends of frames already delivered: dropped, re-acknowledged. */
   duplicates: number
-  /** Frames that arrived before an earlier, still missing one: dropped, the board resends both. */
+  /** Frames that arrived before an earlier, still missing one: buffered (or dropped when too far ahead). */
   outOfOrder: number
   /** Frames the board dropped before the gateway got them (counted by sequence gap). */
   lost: number
@@ -235,7 +235,9 @@ export class SerialPortWorker {
           session = new BoardSession(f.boardId)
           this.sessions.set(f.boardId, session)
         }
-        const newBoot = session.onHello(f)
+        const ready: DataFrame[] = []
+        const newBoot = session.onHello(f, ready)
+        for (const r of ready) this.enqueue(session, r)
         this.session = session
         wantHello = false
         healthy = true
@@ -285,13 +287,14 @@ export class SerialPortWorker {
           this.st.deferred++
           return
         }
-        const verdict = session.onData(f)
-        if (verdict === 'accept') this.enqueue(session, f)
-        else if (verdict === 'duplicate') {
+        const ready: DataFrame[] = []
+        const verdict = session.onData(f, ready)
+        for (const r of ready) this.enqueue(session, r)
+        if (verdict === 'duplicate') {
           this.st.duplicates++
           ackDue = true
-        } else if (verdict === 'ahead') this.st.outOfOrder++
-        else {
+        } else if (verdict === 'ahead' || verdict === 'buffered') this.st.outOfOrder++
+        else if (verdict === 'unknown-boot') {
           this.st.unannounced++
           wantHello = true
         }
