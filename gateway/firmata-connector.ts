@@ -196,8 +196,8 @@ class FirmataWorker {
       // A pty or a hung board can stay "open" without a byte: silence for staleMs counts as gone.
       const watch = (): void => {
         timer = null
-        if (timers.now() - (this.st.lastReadingAt ?? 0) > staleMs) return done(`no reading for ${staleMs} ms`)
-        timer = timers.set(watch, Math.max(10, staleMs / 4))
+        if (timers.now() - (this.st.lastReadingAt ?? 0) > staleMs) done(`no reading for ${staleMs} ms`)
+        else timer = timers.set(watch, Math.max(10, staleMs / 4))
       }
       link.stream.once('close', onClose)
       signal.addEventListener('abort', onAbort, { once: true })
