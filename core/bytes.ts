@@ -55,13 +55,20 @@ export class ByteWriter {
     this.buf = next
   }
 
+  private fits(v: number, max: number, what: string): void {
+    if (!Number.isInteger(v) || v < 0 || v > max)
+      throw new SteleError('STELE_BAD_ENCODING', `${what} out of range: ${v}`)
+  }
+
   u8(v: number): this {
+    this.fits(v, 0xff, 'u8')
     this.ensure(1)
     this.buf[this.pos++] = v
     return this
   }
 
   u16(v: number): this {
+    this.fits(v, 0xffff, 'u16')
     this.ensure(2)
     this.buf.writeUInt16BE(v, this.pos)
     this.pos += 2
@@ -69,6 +76,7 @@ export class ByteWriter {
   }
 
   u32(v: number): this {
+    this.fits(v, 0xffff_ffff, 'u32')
     this.ensure(4)
     this.buf.writeUInt32BE(v, this.pos)
     this.pos += 4

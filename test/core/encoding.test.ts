@@ -118,6 +118,19 @@ describe('byte primitives', () => {
     expect(new ByteReader(fromHex('001fffffffffffff'), 'x').u64('v')).toBe(2 ** 53 - 1)
     refuses(() => new ByteReader(fromHex('0020000000000000'), 'x').u64('v'), /exceeds 2\^53/)
   })
+  it('refuses u8, u16 and u32 values that do not fit, instead of wrapping or truncating them', () => {
+    for (const [w, max] of [
+      [(v: number) => new ByteWriter().u8(v), 0xff],
+      [(v: number) => new ByteWriter().u16(v), 0xffff],
+      [(v: number) => new ByteWriter().u32(v), 0xffff_ffff],
+    ] as const) {
+      expect(() => w(max)).not.toThrow()
+      for (const bad of [max + 1, -1, 1.5, Number.NaN]) refuses(() => w(bad), /out of range/)
+    }
+    // A transaction type of 257 used to be signed as type 1, a record batch.
+    refuses(() => encodeTxBody({ ...S.registrationTx, type: 257 }))
+    refuses(() => encodeRecord({ ...S.records[0]!, logical: 1.5 }))
+  })
   it('names the field that ran short, and refuses trailing bytes', () => {
     refuses(
       () => new ByteReader(fromHex('0001'), 'thing').u32('count'),
