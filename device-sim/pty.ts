@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { accessSync, constants, existsSync, mkdtempSync, readlinkSync } from 'node:fs'
+import { accessSync, constants, existsSync, mkdtempSync, readlinkSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { delimiter, join } from 'node:path'
 import { SteleError } from '../core/errors.ts'
@@ -72,6 +72,8 @@ export function createPtyPair(opts: CreatePtyPairOptions = {}): Promise<PtyPair>
   const support = hasPtySupport(opts.socatPath)
   if (!support.ok)
     return Promise.reject(new SteleError('STELE_UNAVAILABLE', `${support.reason}; ${support.hint}`))
+  if (opts.signal?.aborted) return Promise.reject(new SteleError('STELE_UNAVAILABLE', 'socat: aborted'))
+  const ownDir = opts.dir === undefined
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'stele-pty-'))
   const [na, nb] = opts.names ?? ['a', 'b']
   const a = join(dir, na)
@@ -90,6 +92,7 @@ export function createPtyPair(opts: CreatePtyPairOptions = {}): Promise<PtyPair>
   const close = async (): Promise<void> => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM')
     await exited
+    if (ownDir) rmSync(dir, { recursive: true, force: true })
   }
   return new Promise<PtyPair>((resolve, reject) => {
     let log = ''
