@@ -434,7 +434,7 @@ function buildChain(): Chain {
     const records: Record[] = Array.from({ length: n }, (_, i) => ({
       gateway: gateways[g]!.publicKey,
       seq: ++st.recordSeq,
-      time: (st.time += i % 3),
+      time: st.time + 3 * st.recordSeq + (i % 3),
       logical: i % 2,
       device: `dev-${g}-${i % 4}`,
       sensor: i % 2 ? 'temp' : 'rh',
