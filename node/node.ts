@@ -68,7 +68,7 @@ export class SteleNode implements NodeApi {
       maxTxs: opts.maxTxsPerBlock ?? 10_000,
       now,
     })
-    this.query = new ChainQuery(db, genesis, this.mempool)
+    this.query = new ChainQuery(db, genesis, this.mempool, this.state)
     this.producer.on('error', (e) =>
       logger.error({ err: e }, 'block production failed; will retry next interval'),
     )

@@ -6,7 +6,7 @@ import type { SubmitResult, SubmittedBatch } from '../../core/node-api.ts'
 import { decodeGatewayRegistration } from '../../core/payloads.ts'
 import { peekRecordCount, type Record } from '../../core/record.ts'
 import { decodeTx, type SignedTx, TX_TYPES, verifyTxSignature } from '../../core/transaction.ts'
-import { encodeLocated } from '../storage/codec.ts'
+import { encodeChunk, encodeLocation } from '../storage/codec.ts'
 import type { Db, DbOp } from '../storage/db.ts'
 import { K } from '../storage/keys.ts'
 import { type DeviceSummary, foldDevices } from './devices.ts'
@@ -74,6 +74,7 @@ export class Ingest extends EventEmitter<IngestEvents> {
     // Staged gateway states: validation of batch n+1 in one call must see batch n.
     const staged = new Map<string, GatewayState>()
     const touchedDevices = new Set<DeviceSummary>()
+    const spanBefore = this.state.maxChunkSpan
     let failure: unknown
     for (const b of batches) {
       try {
@@ -108,15 +109,11 @@ export class Ingest extends EventEmitter<IngestEvents> {
         ops.push({ type: 'put', key: K.gatewayBatch(gwHex, batch.header.seq), value: tx.hash })
         const accepted: AcceptedRecord[] = []
         for (let i = 0; i < batch.records.length; i++) {
-          const r = batch.records[i]!
           const id = toHex(batch.leafHashes[i]!)
-          const located = encodeLocated(tx.hash, i, batch.recordBytes[i]!)
-          const suffix = K.suffix(r.time, gwHex, r.seq)
-          ops.push({ type: 'put', key: K.reading(id), value: located })
-          ops.push({ type: 'put', key: K.byDevice(r.device) + suffix, value: located })
-          ops.push({ type: 'put', key: K.bySensor(r.device, r.sensor) + suffix, value: located })
-          accepted.push({ id, record: r, txHash: hash, leafIndex: i })
+          ops.push({ type: 'put', key: K.reading(id), value: encodeLocation(tx.hash, i) })
+          accepted.push({ id, record: batch.records[i]!, txHash: hash, leafIndex: i })
         }
+        this.indexChunks(ops, tx.hash, gwHex, batch.records, batch.recordBytes)
         const last = batch.records[batch.records.length - 1]!
         const next: GatewayState = {
           ...gw,
@@ -138,6 +135,8 @@ export class Ingest extends EventEmitter<IngestEvents> {
       }
     }
     for (const [key, g] of staged) ops.push({ type: 'put', key: K.gateway(key), value: encodeJson(g) })
+    if (this.state.maxChunkSpan > spanBefore)
+      ops.push({ type: 'put', key: K.maxChunkSpan, value: encodeJson(this.state.maxChunkSpan) })
     for (const d of touchedDevices) ops.push({ type: 'put', key: K.device(d.device), value: encodeJson(d) })
     if (ops.length > 0) await this.db.batch(ops)
     for (const [key, g] of staged) this.state.gateways.set(key, g)
@@ -162,6 +161,38 @@ export class Ingest extends EventEmitter<IngestEvents> {
       )
     }
     return results
+  }
+
+  /** One chunk per device and one per (device, sensor) of this batch, each holding its records in seq order. */
+  private indexChunks(
+    ops: DbOp[],
+    txHash: Uint8Array,
+    gwHex: string,
+    records: Record[],
+    bytes: Uint8Array[],
+  ): void {
+    const groups = new Map<string, number[]>()
+    records.forEach((r, i) => {
+      for (const key of [K.byDevice(r.device), K.bySensor(r.device, r.sensor)]) {
+        const g = groups.get(key)
+        if (g) g.push(i)
+        else groups.set(key, [i])
+      }
+    })
+    for (const [prefix, idx] of groups) {
+      const first = records[idx[0]!]!
+      const span = records[idx[idx.length - 1]!]!.time - first.time
+      if (span > this.state.maxChunkSpan) this.state.maxChunkSpan = span
+      ops.push({
+        type: 'put',
+        key: prefix + K.suffix(first.time, gwHex, first.seq),
+        value: encodeChunk(
+          txHash,
+          idx,
+          idx.map((i) => bytes[i]!),
+        ),
+      })
+    }
   }
 
   private async acceptTx(bytes: Uint8Array): Promise<{ hash: string; status: 'accepted' | 'duplicate' }> {

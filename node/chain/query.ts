@@ -9,7 +9,8 @@ import { type ProofBundle, toProofBundle } from '../../core/proof.ts'
 import { decodeRecord, decodeRecordList } from '../../core/record.ts'
 import { decodeTx } from '../../core/transaction.ts'
 import {
-  decodeLocated,
+  decodeChunk,
+  decodeLocation,
   decodeStoredBlock,
   decodeStoredTx,
   type StoredBlock,
@@ -19,6 +20,7 @@ import type { Db } from '../storage/db.ts'
 import { K } from '../storage/keys.ts'
 import type { Mempool } from './mempool.ts'
 import { type ReadingView, readingView } from './reading-view.ts'
+import type { ChainState } from './state.ts'
 
 export interface ReadingQuery {
   device: string
@@ -35,9 +37,17 @@ export interface Page<T> {
   nextCursor: string | null
 }
 
-const CURSOR_PREFIX = 'r1.'
+interface Located {
+  txHash: string
+  leafIndex: number
+  txBytes: Uint8Array
+  stored: StoredTx | undefined
+  recordList: Uint8Array
+}
 
-/** Read side of the ledger: indexes to views, and proofs built from stored blocks, transactions and record objects. */
+const CURSOR_PREFIX = 'c1.'
+
+/** Read side of the ledger: series chunks to reading views, and proofs built from blocks, transactions and objects. */
 export class ChainQuery {
   // Heights of recently seen transactions: a page of readings usually shares a handful of batches.
   private readonly heights = new Map<string, number>()
@@ -46,6 +56,7 @@ export class ChainQuery {
     private readonly db: Db,
     private readonly genesis: Genesis,
     private readonly mempool: Mempool,
+    private readonly state: ChainState,
   ) {}
 
   /** The block height holding a transaction, or null while it is pending. */
@@ -61,48 +72,64 @@ export class ChainQuery {
     return height
   }
 
-  private async view(id: string, value: Uint8Array): Promise<ReadingView> {
-    const loc = decodeLocated(value)
-    const txHash = toHex(loc.txHash)
-    return readingView(id, decodeRecord(loc.record), txHash, await this.txHeight(txHash))
-  }
-
+  /**
+   * Readings of a device (or one of its sensors) in time order, from series chunks. A chunk starting before `from`
+   * can still hold later records, so the scan starts the longest chunk span earlier and filters by time.
+   */
   async readings(q: ReadingQuery): Promise<Page<ReadingView>> {
     const prefix = q.sensor === undefined ? K.byDevice(q.device) : K.bySensor(q.device, q.sensor)
-    const lo = prefix + (q.from === undefined ? '' : K.timeBound(q.from))
-    // `to` is inclusive to the millisecond: everything before the next millisecond.
-    const hi = prefix + (q.to === undefined ? '\uffff' : K.timeBound(q.to + 1))
-    const range: { gte?: string; gt?: string; lt?: string; lte?: string } = { gte: lo, lt: hi }
+    const lo = q.from === undefined ? prefix : prefix + K.timeBound(q.from - this.state.maxChunkSpan)
+    const hi = q.to === undefined ? `${prefix}\uffff` : prefix + K.timeBound(q.to + 1)
+    const asc = q.order === 'asc'
+    let start: { key: string; index: number } | undefined
+    const range: { gte: string; lt?: string; lte?: string } = { gte: lo, lt: hi }
     if (q.cursor !== undefined) {
-      const after = decodeCursor(q.cursor, prefix)
-      // Keys are strings: compare lexicographically, never numerically.
-      if (q.order === 'asc') {
-        if (after >= lo) {
-          delete range.gte
-          range.gt = after
-        }
-      } else if (after <= hi) range.lt = after
+      start = decodeCursor(q.cursor, prefix)
+      if (asc) range.gte = start.key > lo ? start.key : lo
+      else {
+        delete range.lt
+        range.lte = start.key < hi ? start.key : hi
+      }
     }
     const items: ReadingView[] = []
-    let lastKey: string | undefined
-    for await (const [key, value] of this.db.iterator({
-      ...range,
-      reverse: q.order === 'desc',
-      limit: q.limit + 1,
-    })) {
-      if (items.length === q.limit) {
-        return { items, nextCursor: encodeCursor(lastKey!) }
+    for await (const [key, value] of this.db.iterator({ ...range, reverse: !asc })) {
+      const chunk = decodeChunk(value)
+      const txHash = toHex(chunk.txHash)
+      const height = await this.txHeight(txHash)
+      const n = chunk.records.length
+      for (let j = 0; j < n; j++) {
+        const i = asc ? j : n - 1 - j
+        if (start && key === start.key && (asc ? i < start.index : i > start.index)) continue
+        const bytes = chunk.records[i]!
+        const r = decodeRecord(bytes)
+        if ((q.from !== undefined && r.time < q.from) || (q.to !== undefined && r.time > q.to)) continue
+        if (items.length === q.limit) return { items, nextCursor: encodeCursor(key, i) }
+        items.push(readingView(toHex(leafHash(bytes)), r, txHash, height, chunk.leafIndexes[i]!))
       }
-      items.push(await this.view(toHex(leafHash(decodeLocated(value).record)), value))
-      lastKey = key
     }
     return { items, nextCursor: null }
   }
 
-  async reading(id: string): Promise<ReadingView> {
+  private async locate(id: string): Promise<Located> {
     const v = await this.db.get(K.reading(id))
     if (!v) throw new SteleError('STELE_NOT_FOUND', `no reading with id ${id}`)
-    return this.view(id, v)
+    const loc = decodeLocation(v)
+    const txHash = toHex(loc.txHash)
+    const pending = this.mempool.get(txHash)
+    const stored = pending ? undefined : await this.storedTx(txHash)
+    const txBytes = pending?.tx.bytes ?? stored?.tx
+    if (!txBytes) throw new SteleError('STELE_STORAGE', `transaction ${txHash} of reading ${id} is missing`)
+    const header = decodeBatchHeader(decodeTx(txBytes).payload)
+    const recordList = await this.db.get(K.object(toHex(header.recordsRoot)))
+    if (!recordList)
+      throw new SteleError('STELE_STORAGE', `records object of transaction ${txHash} is missing`)
+    return { txHash, leafIndex: loc.leafIndex, txBytes, stored, recordList }
+  }
+
+  async reading(id: string): Promise<ReadingView> {
+    const l = await this.locate(id)
+    const bytes = decodeRecordList(l.recordList)[l.leafIndex]!
+    return readingView(id, decodeRecord(bytes), l.txHash, l.stored?.height ?? null, l.leafIndex)
   }
 
   async storedTx(hash: string): Promise<StoredTx | undefined> {
@@ -116,37 +143,30 @@ export class ChainQuery {
   }
 
   async proof(id: string): Promise<ProofBundle> {
-    const v = await this.db.get(K.reading(id))
-    if (!v) throw new SteleError('STELE_NOT_FOUND', `no reading with id ${id}`)
-    const loc = decodeLocated(v)
-    const txHash = toHex(loc.txHash)
-    const stored = await this.storedTx(txHash)
-    if (!stored)
+    const l = await this.locate(id)
+    if (!l.stored)
       throw new SteleError(
         'STELE_READING_PENDING',
         `reading ${id} is not sealed in a block yet; ask again after the next block`,
       )
-    const block = await this.storedBlock(stored.height)
+    const block = await this.storedBlock(l.stored.height)
     if (!block)
-      throw new SteleError('STELE_STORAGE', `block ${stored.height} is missing for transaction ${txHash}`)
-    const header = decodeBatchHeader(decodeTx(stored.tx).payload)
-    const object = await this.db.get(K.object(toHex(header.recordsRoot)))
-    if (!object) throw new SteleError('STELE_STORAGE', `records object of transaction ${txHash} is missing`)
-    const leaves = decodeRecordList(object).map(leafHash)
-    const view = await this.view(id, v)
+      throw new SteleError('STELE_STORAGE', `block ${l.stored.height} is missing for transaction ${l.txHash}`)
+    const records = decodeRecordList(l.recordList)
+    const record = records[l.leafIndex]!
     return toProofBundle(
       {
-        record: loc.record,
-        recordIndex: loc.leafIndex,
-        recordPath: inclusionPath(leaves, loc.leafIndex),
-        batchTx: stored.tx,
-        txIndex: stored.index,
-        txPath: inclusionPath(block.txHashes.map(leafHash), stored.index),
+        record,
+        recordIndex: l.leafIndex,
+        recordPath: inclusionPath(records.map(leafHash), l.leafIndex),
+        batchTx: l.txBytes,
+        txIndex: l.stored.index,
+        txPath: inclusionPath(block.txHashes.map(leafHash), l.stored.index),
         blockHeader: block.header,
         blockSignature: block.signature,
         genesis: genesisToJson(this.genesis),
       },
-      view,
+      readingView(id, decodeRecord(record), l.txHash, l.stored.height, l.leafIndex),
     )
   }
 
@@ -186,15 +206,21 @@ export function blockView(b: StoredBlock): BlockView {
   }
 }
 
-function encodeCursor(key: string): string {
-  return CURSOR_PREFIX + Buffer.from(key, 'utf8').toString('base64url')
+function encodeCursor(key: string, index: number): string {
+  return CURSOR_PREFIX + Buffer.from(JSON.stringify([key, index]), 'utf8').toString('base64url')
 }
 
-function decodeCursor(cursor: string, prefix: string): string {
-  if (!cursor.startsWith(CURSOR_PREFIX))
-    throw new SteleError('STELE_BAD_CURSOR', 'cursor was not issued by this node')
-  const key = Buffer.from(cursor.slice(CURSOR_PREFIX.length), 'base64url').toString('utf8')
-  if (!key.startsWith(prefix))
-    throw new SteleError('STELE_BAD_CURSOR', 'cursor belongs to another device, sensor or query')
-  return key
+function decodeCursor(cursor: string, prefix: string): { key: string; index: number } {
+  const bad = (why: string) => new SteleError('STELE_BAD_CURSOR', `cursor ${why}; start again without it`)
+  if (!cursor.startsWith(CURSOR_PREFIX)) throw bad('was not issued by this node')
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(Buffer.from(cursor.slice(CURSOR_PREFIX.length), 'base64url').toString('utf8'))
+  } catch {
+    throw bad('is damaged')
+  }
+  if (!Array.isArray(parsed) || typeof parsed[0] !== 'string' || !Number.isSafeInteger(parsed[1]))
+    throw bad('is damaged')
+  if (!parsed[0].startsWith(prefix)) throw bad('belongs to another device, sensor or query')
+  return { key: parsed[0], index: parsed[1] }
 }

@@ -18,9 +18,17 @@ export interface ReadingView {
   status: 'pending' | 'confirmed'
   blockHeight: number | null
   txHash: string
+  /** Position of the record in its batch: the leaf index of its proof. */
+  leafIndex: number
 }
 
-export function readingView(id: string, r: Record, txHash: string, blockHeight: number | null): ReadingView {
+export function readingView(
+  id: string,
+  r: Record,
+  txHash: string,
+  blockHeight: number | null,
+  leafIndex: number,
+): ReadingView {
   return {
     id,
     device: r.device,
@@ -38,5 +46,6 @@ export function readingView(id: string, r: Record, txHash: string, blockHeight: 
     status: blockHeight === null ? 'pending' : 'confirmed',
     blockHeight,
     txHash,
+    leafIndex,
   }
 }

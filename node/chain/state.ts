@@ -36,6 +36,8 @@ export const decodeJson = parse
 export class ChainState {
   readonly gateways = new Map<string, GatewayState>()
   tip: ChainTip
+  /** Longest span (ms) between the first and last record of any stored series chunk. */
+  maxChunkSpan = 0
 
   constructor(genesisHashHex: string, genesisTime: number) {
     this.tip = { height: 0, hash: genesisHashHex, time: genesisTime }
@@ -44,6 +46,8 @@ export class ChainState {
   async load(db: Db): Promise<void> {
     const tip = await db.get(K.tip)
     if (tip) this.tip = parse<ChainTip>(tip)
+    const span = await db.get(K.maxChunkSpan)
+    if (span) this.maxChunkSpan = parse<number>(span)
     for await (const [, v] of db.iterator({ gt: K.gatewayPrefix, lt: prefixEnd(K.gatewayPrefix) })) {
       const g = parse<GatewayState>(v)
       this.gateways.set(g.key, g)

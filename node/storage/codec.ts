@@ -1,24 +1,5 @@
 import { ByteReader, ByteWriter } from '../../core/bytes.ts'
 
-/** A record as the indexes store it: where it is proven (transaction hash, leaf index) and its bytes. */
-export interface Located {
-  txHash: Uint8Array
-  leafIndex: number
-  record: Uint8Array
-}
-
-export function encodeLocated(txHash: Uint8Array, leafIndex: number, record: Uint8Array): Uint8Array {
-  return new ByteWriter(40 + record.length).bytes(txHash).u32(leafIndex).bytes(record).finish()
-}
-
-export function decodeLocated(v: Uint8Array): Located {
-  return {
-    txHash: v.subarray(0, 32),
-    leafIndex: new DataView(v.buffer, v.byteOffset + 32, 4).getUint32(0),
-    record: v.subarray(36),
-  }
-}
-
 export interface StoredBlock {
   header: Uint8Array
   signature: Uint8Array
@@ -57,4 +38,47 @@ export function encodeStoredTx(t: StoredTx): Uint8Array {
 export function decodeStoredTx(v: Uint8Array): StoredTx {
   const rd = new ByteReader(v, 'stored tx')
   return { height: rd.u64('height'), index: rd.u32('index'), tx: rd.bytes(rd.remaining, 'tx') }
+}
+
+/**
+ * A series chunk: the records of one batch that belong to one device (or one device and sensor), stored under one
+ * index key. Indexing per chunk instead of per record turns ~3 index writes per record into ~0.2.
+ */
+export interface Chunk {
+  txHash: Uint8Array
+  leafIndexes: number[]
+  records: Uint8Array[]
+}
+
+export function encodeChunk(
+  txHash: Uint8Array,
+  leafIndexes: readonly number[],
+  records: readonly Uint8Array[],
+): Uint8Array {
+  const w = new ByteWriter(40 + records.length * 160).bytes(txHash).u32(records.length)
+  for (let i = 0; i < records.length; i++) w.u32(leafIndexes[i]!).u16(records[i]!.length).bytes(records[i]!)
+  return w.finish()
+}
+
+export function decodeChunk(v: Uint8Array): Chunk {
+  const rd = new ByteReader(v, 'series chunk')
+  const txHash = rd.bytes(32, 'txHash')
+  const n = rd.u32('count')
+  const leafIndexes: number[] = []
+  const records: Uint8Array[] = []
+  for (let i = 0; i < n; i++) {
+    leafIndexes.push(rd.u32('leafIndex'))
+    records.push(rd.bytes(rd.u16('length'), 'record'))
+  }
+  return { txHash, leafIndexes, records }
+}
+
+/** Where a reading is proven: its batch transaction and leaf index (the `i:` index value). */
+export function encodeLocation(txHash: Uint8Array, leafIndex: number): Uint8Array {
+  return new ByteWriter(36).bytes(txHash).u32(leafIndex).finish()
+}
+
+export function decodeLocation(v: Uint8Array): { txHash: Uint8Array; leafIndex: number } {
+  const rd = new ByteReader(v, 'reading location')
+  return { txHash: rd.bytes(32, 'txHash'), leafIndex: rd.u32('leafIndex') }
 }

@@ -1,7 +1,7 @@
 /**
  * The node's key space. Prefixes are one letter and a colon; numbers are fixed-width hex so byte order is numeric
- * order. Record index keys end in (time, gateway, record seq) so a device's readings iterate in time order and no
- * two records share a key.
+ * order. Series chunk keys end in (time of the chunk's first record, gateway, its record seq), so a device's chunks
+ * iterate in time order and no two share a key.
  */
 
 const hex = (n: number, width: number): string => n.toString(16).padStart(width, '0')
@@ -21,13 +21,15 @@ export const K = {
   gatewayBatch: (key: string, seq: number): string => `gb:${key}:${hex(seq, 12)}`,
   device: (id: string): string => `v:${id}`,
   devicePrefix: 'v:',
-  /** All readings of a device, by time. */
+  /** Chunks of all readings of a device, by time. */
   byDevice: (device: string): string => `d:${device}\u0000`,
-  /** Readings of one sensor of a device, by time. */
+  /** Chunks of one sensor of a device, by time. */
   bySensor: (device: string, sensor: string): string => `s:${device}\u0000${sensor}\u0000`,
   /** The order suffix: HLC ms, gateway key prefix, record seq. */
   suffix: (time: number, gatewayHex: string, seq: number): string =>
     `${hex(time, 12)}${gatewayHex.slice(0, 8)}${hex(seq, 13)}`,
+  /** Longest time span of any stored chunk: how far before `from` a range query must start. */
+  maxChunkSpan: 'm:chunkspan',
   timeBound: (time: number): string => hex(Math.max(0, Math.min(time, 0xffff_ffff_ffff)), 12),
 } as const
 

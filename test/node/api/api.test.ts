@@ -67,6 +67,19 @@ describe('HTTP API', () => {
     expect(range.body.items.map((r: { seq: number }) => r.seq)).toEqual([5, 6, 7, 8])
   })
 
+  it('pages backwards through every reading exactly once, across chunks, within a time range', async () => {
+    const seen: number[] = []
+    let cursor: string | null = null
+    do {
+      const q: string = `/v1/devices/dev-1/readings?order=desc&limit=4&from=${T0 + 55}&to=${T0 + 250}${cursor ? `&cursor=${cursor}` : ''}`
+      const { body } = await get(q)
+      seen.push(...body.items.map((r: { seq: number }) => r.seq))
+      cursor = body.nextCursor
+    } while (cursor)
+    // seq n has time T0 + 10n; from T0+55 is seq 6, to T0+250 is seq 25.
+    expect(seen).toEqual(Array.from({ length: 20 }, (_, i) => 25 - i))
+  })
+
   it('shows pending and confirmed readings', async () => {
     const confirmed = await get('/v1/devices/dev-1/readings?limit=1')
     expect(confirmed.body.items[0]).toMatchObject({ status: 'confirmed', blockHeight: 1 })

@@ -8,7 +8,7 @@ describe('error codes', () => {
     const doc = await readFile(new URL('../../../docs/errors.md', import.meta.url), 'utf8')
     for (const [code, { status }] of Object.entries(ERROR_CODES)) {
       expect(doc, `${code} missing from docs/errors.md`).toMatch(
-        new RegExp(`\\| \`${code}\` \\| ${status} \\|`),
+        new RegExp(`\\|\\s*\`${code}\`\\s*\\|\\s*${status}\\s*\\|`),
       )
     }
   })
