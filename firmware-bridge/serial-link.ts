@@ -1,6 +1,7 @@
 import type { Duplex } from 'node:stream'
 import { SerialPort } from 'serialport'
 import { SteleError } from '../core/errors.ts'
+import { eofAwareBinding } from './serial-binding.ts'
 
 /**
  * One open serial line, whatever carries it: a USB board, a pseudo-terminal, or an in-process pair in tests and
@@ -27,12 +28,21 @@ function abortError(signal: AbortSignal): Error {
   return signal.reason instanceof Error ? signal.reason : new DOMException('aborted', 'AbortError')
 }
 
-/** Opens a real device with serialport 13 (no native rebuild: its prebuilt bindings-cpp). */
+/**
+ * Opens a real device with serialport 13 (no native rebuild: its prebuilt bindings-cpp), through a binding that
+ * turns a hung-up tty into a 'close' instead of an endless read loop (serial-binding.ts).
+ */
 export const openSerialPort: OpenSerial = (opts, o = {}) => {
   const { signal } = o
   if (signal?.aborted) return Promise.reject(abortError(signal))
   return new Promise<SerialLink>((resolve, reject) => {
-    const port = new SerialPort({ path: opts.path, baudRate: opts.baudRate, autoOpen: false })
+    // SerialPort's typings omit `binding`, but it spreads its options over the detected binding at runtime.
+    const port = new SerialPort({
+      path: opts.path,
+      baudRate: opts.baudRate,
+      autoOpen: false,
+      ...({ binding: eofAwareBinding } as object),
+    })
     // Errors also surface as 'close' (disconnect) or as a failed open; this listener only keeps them non-fatal.
     port.on('error', () => {})
     let settled = false
