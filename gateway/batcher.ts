@@ -1,0 +1,264 @@
+/**
+ * The batcher: the gateway's ReadingSink. It stamps each reading into a Record at once (so the clock reads
+ * arrival time), seals records into signed batches at `maxRecords` or `maxDelayMs`, whichever comes first,
+ * writes each batch with the sequence state that follows from it to the outbox in one write, and only then
+ * resolves the `push()` promises of the readings in it.
+ *
+ * Memory is bounded: at most `maxPendingRecords` stamped records wait for sealing. Past that, `push()` waits
+ * before stamping; with the outbox full (see outbox.ts) that wait is the backpressure sources feel.
+ */
+import { batchHeaderHash } from '../core/batch.ts'
+import { fromHex, toHex } from '../core/bytes.ts'
+import type { KeyPair } from '../core/ed25519.ts'
+import { SteleError } from '../core/errors.ts'
+import { type Logger, silentLogger } from '../core/logger.ts'
+import type { Reading } from '../core/reading.ts'
+import { encodeRecord } from '../core/record.ts'
+import { sealBatch } from '../core/seal.ts'
+import type { ReadingSink } from './connector.ts'
+import { RecentReadings } from './dedupe.ts'
+import type { Hlc } from './hlc.ts'
+import type { Outbox, SequenceState } from './outbox.ts'
+import { invalidReason, stamp } from './stamper.ts'
+import { realTimers, sleep, type Timers } from './timers.ts'
+
+export interface BatchOptions {
+  /** Seal when this many records wait; default 1000. */
+  maxRecords?: number
+  /** Seal at most this long after the first record of a batch arrived; default 50 ms. */
+  maxDelayMs?: number
+  /** Stamped records allowed to wait for sealing before push() waits; default 4 x maxRecords. */
+  maxPendingRecords?: number
+  /** Recent readings remembered for duplicate detection; default 100,000. */
+  dedupeCapacity?: number
+}
+
+export interface BatcherInit extends BatchOptions {
+  key: KeyPair
+  outbox: Outbox
+  /** The state the outbox holds (or the initial one for a fresh gateway); the chain continues from it. */
+  state: SequenceState
+  hlc: Hlc
+  dedupe?: RecentReadings
+  timers?: Timers
+  logger?: Logger
+}
+
+export interface BatcherStats {
+  stamped: number
+  sealed: number
+  duplicates: number
+  pending: number
+  /** True while a sealed batch waits for room in the outbox. */
+  blocked: boolean
+  lastRecordSeq: number
+  lastBatchSeq: number
+}
+
+interface Pending {
+  reading: Reading
+  bytes: Uint8Array
+  seq: number
+  time: number
+  logical: number
+}
+
+interface Waiter {
+  seq: number
+  resolve: () => void
+  reject: (e: unknown) => void
+}
+
+export class Batcher implements ReadingSink {
+  private readonly maxRecords: number
+  private readonly maxDelayMs: number
+  private readonly maxPending: number
+  private readonly timers: Timers
+  private readonly logger: Logger
+  readonly dedupe: RecentReadings
+  private state: SequenceState
+  /** Last record sequence handed out (ahead of state.recordSeq while records wait). */
+  private assignedSeq: number
+  private pending: Pending[] = []
+  private waiters: Waiter[] = []
+  private roomWaiters: (() => void)[] = []
+  private timer: unknown = null
+  private timerDue = false
+  private sealing: Promise<void> | null = null
+  private stopping = false
+  private blocked = false
+  private readonly stopController = new AbortController()
+  private counts = { stamped: 0, sealed: 0 }
+  lastError: SteleError | null = null
+
+  constructor(private readonly init: BatcherInit) {
+    this.maxRecords = init.maxRecords ?? 1000
+    this.maxDelayMs = init.maxDelayMs ?? 50
+    this.maxPending = Math.max(init.maxPendingRecords ?? 4 * this.maxRecords, this.maxRecords)
+    this.timers = init.timers ?? realTimers
+    this.logger = init.logger ?? silentLogger
+    this.dedupe = init.dedupe ?? new RecentReadings(init.dedupeCapacity)
+    this.state = init.state
+    this.assignedSeq = init.state.recordSeq
+  }
+
+  async push(readings: Reading[]): Promise<void> {
+    if (readings.length === 0) return
+    for (const r of readings) {
+      const why = invalidReason(r)
+      if (why) throw new SteleError('STELE_BAD_REQUEST', `reading from ${String(r.device)}: ${why}`)
+    }
+    while (this.pending.length >= this.maxPending && !this.stopping)
+      await new Promise<void>((resolve) => this.roomWaiters.push(resolve))
+    if (this.stopping) throw new SteleError('STELE_UNAVAILABLE', 'the gateway is stopping')
+
+    let waitFor = 0
+    for (const r of readings) {
+      const original = this.dedupe.check(r)
+      if (original !== undefined) {
+        waitFor = Math.max(waitFor, original)
+        continue
+      }
+      const seq = ++this.assignedSeq
+      const ts = this.init.hlc.next()
+      const bytes = encodeRecord(stamp(r, this.init.key.publicKey, seq, ts))
+      this.pending.push({ reading: r, bytes, seq, time: ts.time, logical: ts.logical })
+      this.dedupe.remember(r, seq)
+      this.counts.stamped++
+      waitFor = seq
+    }
+    if (waitFor <= this.state.recordSeq) return // only repeats of readings already on disk
+    const done = new Promise<void>((resolve, reject) => this.waiters.push({ seq: waitFor, resolve, reject }))
+    if (this.pending.length >= this.maxRecords) this.kick()
+    else this.armTimer()
+    return done
+  }
+
+  /** Seals whatever waits now and resolves once it is in the outbox. */
+  async flush(): Promise<void> {
+    this.timerDue = true
+    this.kick()
+    while (this.sealing) await this.sealing
+  }
+
+  /** Refuses new readings, seals and writes everything already stamped (even past the outbox bound). */
+  async stop(): Promise<void> {
+    this.stopping = true
+    this.stopController.abort()
+    for (const wake of this.roomWaiters.splice(0)) wake()
+    if (this.timer !== null) this.timers.clear(this.timer)
+    this.timer = null
+    await this.flush()
+    const err = new SteleError('STELE_UNAVAILABLE', 'the gateway stopped before these readings were written')
+    for (const w of this.waiters.splice(0)) w.reject(err)
+  }
+
+  sequenceState(): SequenceState {
+    return this.state
+  }
+
+  stats(): BatcherStats {
+    return {
+      stamped: this.counts.stamped,
+      sealed: this.counts.sealed,
+      duplicates: this.dedupe.stats().duplicates,
+      pending: this.pending.length,
+      blocked: this.blocked,
+      lastRecordSeq: this.state.recordSeq,
+      lastBatchSeq: this.state.batchSeq,
+    }
+  }
+
+  private armTimer(): void {
+    if (this.timer !== null || this.pending.length === 0) return
+    this.timer = this.timers.set(() => {
+      this.timer = null
+      this.timerDue = true
+      this.kick()
+    }, this.maxDelayMs)
+  }
+
+  private kick(): void {
+    if (this.sealing) return
+    this.sealing = this.sealLoop()
+      .catch(() => undefined) // writeBatch logged it; stop() rejects the readings' waiters
+      .finally(() => {
+        this.sealing = null
+        if (this.stopping) return
+        // Records that arrived during the last write start their own delay.
+        if (this.pending.length >= this.maxRecords) this.kick()
+        else this.armTimer()
+      })
+  }
+
+  private async sealLoop(): Promise<void> {
+    while (this.pending.length >= this.maxRecords || (this.timerDue && this.pending.length > 0)) {
+      const take = this.pending.slice(0, this.maxRecords)
+      await this.writeBatch(take)
+      this.pending.splice(0, take.length)
+      if (this.pending.length === 0) {
+        this.timerDue = false
+        if (this.timer !== null) this.timers.clear(this.timer)
+        this.timer = null
+      }
+      if (this.pending.length < this.maxPending) for (const wake of this.roomWaiters.splice(0)) wake()
+    }
+  }
+
+  /** Seals `take` and writes it; retries a failed write (disk full) because skipping would leave a seq gap. */
+  private async writeBatch(take: Pending[]): Promise<void> {
+    const first = take[0]!
+    const last = take[take.length - 1]!
+    const seq = this.state.batchSeq + 1
+    const sealed = sealBatch({
+      chainId: this.state.chainId,
+      gateway: this.init.key,
+      seq,
+      prevHash: fromHex(this.state.prevHash, 'prevHash', 32),
+      records: take.map((p) => p.bytes),
+      firstRecordSeq: first.seq,
+      minTime: first.time,
+      maxTime: last.time,
+    })
+    const next: SequenceState = {
+      chainId: this.state.chainId,
+      batchSeq: seq,
+      recordSeq: last.seq,
+      prevHash: toHex(batchHeaderHash(sealed.headerBytes)),
+      hlc: { time: last.time, logical: last.logical },
+    }
+    const recent = this.dedupe.encode(take.map((p) => p.reading))
+    for (let attempt = 0; ; attempt++) {
+      try {
+        if (!this.stopping && !this.init.outbox.hasRoom()) {
+          this.blocked = true
+          await this.init.outbox.waitForRoom(this.stopController.signal).catch(() => undefined)
+        }
+        this.blocked = false
+        await this.init.outbox.append({ seq, tx: sealed.tx.bytes, records: sealed.records }, next, recent)
+        break
+      } catch (e) {
+        this.lastError =
+          e instanceof SteleError ? e : new SteleError('STELE_STORAGE', String(e), { cause: e })
+        if (this.stopping && attempt >= 2) {
+          this.logger.error(
+            { err: e, batch: seq },
+            'cannot write batch while stopping; readings stay unacknowledged',
+          )
+          throw this.lastError
+        }
+        this.logger.error({ err: e, batch: seq, attempt }, 'outbox write failed; retrying')
+        await sleep(Math.min(5000, 100 * 2 ** attempt), this.timers).catch(() => undefined)
+      }
+    }
+    this.state = next
+    this.counts.sealed++
+    const durable = next.recordSeq
+    const still: Waiter[] = []
+    for (const w of this.waiters) {
+      if (w.seq <= durable) w.resolve()
+      else still.push(w)
+    }
+    this.waiters = still
+  }
+}

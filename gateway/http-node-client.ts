@@ -1,0 +1,106 @@
+/**
+ * NodeApi over HTTP (the node's /v1 contract, DESIGN.md §5), with fetch. Errors come back as the node sent
+ * them: `{error:{code,message,details}}` becomes a SteleError with the same code and details, so the
+ * submitter handles a remote node exactly like an in-process one. A node that cannot be reached, times out
+ * or answers something that is not Stele becomes STELE_UNAVAILABLE: retry later.
+ */
+import { toHex } from '../core/bytes.ts'
+import { ERROR_CODES, type ErrorCode, SteleError } from '../core/errors.ts'
+import type { GatewayTip, NodeApi, NodeInfo, SubmitResult, SubmittedBatch } from '../core/node-api.ts'
+
+export interface HttpNodeClientInit {
+  /** Base address, e.g. http://127.0.0.1:8080 (a trailing slash is fine). */
+  url: string
+  /** Per-request timeout; default 30 s. */
+  timeoutMs?: number
+  /** The fetch to use; tests and proxies inject one. */
+  fetch?: typeof fetch
+}
+
+export function createHttpNodeClient(init: HttpNodeClientInit): NodeApi {
+  const base = init.url.replace(/\/+$/, '')
+  const doFetch = init.fetch ?? fetch
+  const timeoutMs = init.timeoutMs ?? 30_000
+
+  async function call<T>(
+    method: 'GET' | 'POST',
+    path: string,
+    body?: unknown,
+    signal?: AbortSignal,
+  ): Promise<T> {
+    const timeout = AbortSignal.timeout(timeoutMs)
+    const combined = signal ? AbortSignal.any([signal, timeout]) : timeout
+    let res: Response
+    try {
+      res = await doFetch(`${base}${path}`, {
+        method,
+        signal: combined,
+        ...(body === undefined
+          ? {}
+          : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+      })
+    } catch (cause) {
+      if (signal?.aborted) throw signal.reason ?? cause
+      const why = timeout.aborted ? `timed out after ${timeoutMs} ms` : (cause as Error).message
+      throw new SteleError('STELE_UNAVAILABLE', `node at ${base} unreachable: ${why}`, { cause })
+    }
+    let json: unknown
+    try {
+      json = await res.json()
+    } catch (cause) {
+      throw new SteleError(
+        'STELE_UNAVAILABLE',
+        `node at ${base} answered ${method} ${path} with ${res.status} and a body that is not JSON`,
+        { cause },
+      )
+    }
+    if (!res.ok) throw errorFromBody(json, res.status, `${method} ${path}`)
+    return json as T
+  }
+
+  return {
+    async info(opts) {
+      const h = await call<Partial<NodeInfo> & { status?: string }>(
+        'GET',
+        '/v1/health',
+        undefined,
+        opts?.signal,
+      )
+      if (typeof h.chainId !== 'string' || h.genesis === undefined)
+        throw new SteleError('STELE_UNAVAILABLE', `node at ${base}: /v1/health lacks chainId or genesis`)
+      return {
+        chainId: h.chainId,
+        genesis: h.genesis,
+        height: Number(h.height ?? 0),
+        version: String(h.version),
+      }
+    },
+    gatewayTip(gateway, opts) {
+      return call<GatewayTip>('GET', `/v1/gateways/${toHex(gateway)}`, undefined, opts?.signal)
+    },
+    async submitBatches(batches: readonly SubmittedBatch[], opts) {
+      const body = {
+        batches: batches.map((b) => ({ tx: base64(b.tx), records: base64(b.records) })),
+      }
+      const out = await call<{ results?: SubmitResult[] }>('POST', '/v1/batches', body, opts?.signal)
+      if (!Array.isArray(out.results))
+        throw new SteleError('STELE_UNAVAILABLE', `node at ${base}: /v1/batches answered without results`)
+      return out.results
+    },
+  }
+}
+
+const base64 = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64')
+
+function errorFromBody(json: unknown, status: number, what: string): SteleError {
+  const e = (json as { error?: { code?: unknown; message?: unknown; details?: unknown } } | null)?.error
+  const message = typeof e?.message === 'string' ? e.message : `${what} failed with HTTP ${status}`
+  const details =
+    e?.details && typeof e.details === 'object' ? (e.details as Record<string, unknown>) : undefined
+  if (typeof e?.code === 'string' && e.code in ERROR_CODES)
+    return new SteleError(e.code as ErrorCode, message, details ? { details } : {})
+  // Not a Stele answer (a proxy, another service): 5xx is worth retrying, 4xx is a configuration mistake.
+  return new SteleError(status >= 500 ? 'STELE_UNAVAILABLE' : 'STELE_CONFIG', `${what}: ${message}`, {
+    details: { status, ...(typeof e?.code === 'string' ? { code: e.code } : {}) },
+  })
+}

@@ -1,0 +1,276 @@
+/**
+ * The MQTT connector: subscribes at QoS 1 with a persistent session (`clean: false`, fixed client id), so the
+ * broker keeps messages while the gateway is down, and acknowledges each message only once its readings are
+ * in the durable outbox (`sink.push()` resolved). A message whose readings never reach the outbox is never
+ * acknowledged, and the broker redelivers it to the next session.
+ *
+ * Holding acks without stalling: mqtt.js handles incoming packets one at a time and sends the PUBACK when
+ * `handleMessage`'s callback succeeds (`customHandleAcks` does the same and only exists for MQTT 5, which aedes
+ * does not speak). Waiting there would allow one message per batch delay. So we let mqtt.js move on at once by
+ * calling the callback with a marker error (mqtt.js then sends no PUBACK and continues with the next packet),
+ * and send the PUBACK ourselves when the push resolves, on the same connection only: after a reconnect the
+ * packet id may belong to another message, and the broker resends ours anyway (the batcher drops the repeat).
+ * At most `maxInflight` messages are held; past that we do wait in the callback, which stops reading the
+ * socket: TCP backpressure to the broker.
+ */
+import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt'
+import { isSteleError, SteleError } from '../core/errors.ts'
+import { type Logger, silentLogger } from '../core/logger.ts'
+import type { Connector, ConnectorStatus, ReadingSink } from './connector.ts'
+import { type DeadLetter, DeadLetters } from './dead-letters.ts'
+import { parsePayload } from './mqtt-payload.ts'
+import { DEFAULT_TOPIC_PATTERN, parseTopicPattern, type TopicPattern } from './mqtt-topic.ts'
+
+export interface MqttConnectorInit {
+  /** Broker address, e.g. mqtt://127.0.0.1:1883. */
+  url: string
+  sink: ReadingSink
+  /** Fixed so the broker recognises our session after a restart; default `stele-gateway`. */
+  clientId?: string
+  /** Default `stele/{device}/{sensor}`; see mqtt-topic.ts. */
+  topic?: string
+  username?: string
+  password?: string
+  /** Messages held unacknowledged before we stop reading the socket; default 2000. */
+  maxInflight?: number
+  /** How long stop() waits for held messages to reach the outbox; default 5 s. */
+  stopTimeoutMs?: number
+  name?: string
+  logger?: Logger
+  now?: () => number
+  deadLetters?: { capacity?: number; logIntervalMs?: number }
+  /** Anything else for mqtt.js (TLS, keepalive, protocolVersion...). */
+  mqttOptions?: Partial<IClientOptions>
+}
+
+/** Passed to mqtt.js's callback to mean "carry on, we acknowledge this one ourselves". */
+const DEFERRED = Object.freeze(new Error('stele: acknowledgement deferred until the outbox write'))
+
+type SendPacket = (packet: { cmd: 'puback'; messageId: number }, cb: () => void) => void
+
+export class MqttConnector implements Connector {
+  readonly name: string
+  private readonly topic: TopicPattern
+  private readonly logger: Logger
+  private readonly now: () => number
+  private readonly maxInflight: number
+  private readonly letters: DeadLetters
+  private client: MqttClient | null = null
+  private stopping = false
+  private inflight = 0
+  private parked: (() => void) | null = null
+  private idleWaiters: (() => void)[] = []
+  private subscribedWaiters: (() => void)[] = []
+  private readonly counts = {
+    received: 0,
+    readings: 0,
+    acked: 0,
+    unacked: 0,
+    lastMessageAt: null as number | null,
+  }
+
+  constructor(private readonly init: MqttConnectorInit) {
+    this.name = init.name ?? 'mqtt'
+    this.topic = parseTopicPattern(init.topic ?? DEFAULT_TOPIC_PATTERN)
+    this.logger = init.logger ?? silentLogger
+    this.now = init.now ?? Date.now
+    this.maxInflight = init.maxInflight ?? 2000
+    this.letters = new DeadLetters({ logger: this.logger, now: this.now, ...init.deadLetters })
+  }
+
+  /** Resolves once connected and subscribed; mqtt.js keeps reconnecting after that on its own. */
+  async start(opts: { signal?: AbortSignal } = {}): Promise<void> {
+    if (this.client) return
+    this.stopping = false
+    const client = mqtt.connect(this.init.url, {
+      clientId: this.init.clientId ?? 'stele-gateway',
+      clean: false,
+      reconnectPeriod: 1000,
+      connectTimeout: 10_000,
+      resubscribe: false,
+      ...(this.init.username !== undefined ? { username: this.init.username } : {}),
+      ...(this.init.password !== undefined ? { password: this.init.password } : {}),
+      ...this.init.mqttOptions,
+    })
+    this.client = client
+    client.handleMessage = (packet, callback) => this.onPacket(client, packet, callback)
+    client.on('connect', (connack) => {
+      this.logger.info(
+        { url: redact(this.init.url), sessionPresent: connack.sessionPresent },
+        'mqtt connected',
+      )
+      client.subscribe(this.topic.subscription, { qos: 1 }, (err, granted) => {
+        if (err) this.logger.error({ err }, 'mqtt subscribe failed')
+        else if (granted?.[0]?.qos === 128)
+          this.logger.error({ topic: this.topic.subscription }, 'mqtt subscribe refused')
+        else for (const w of this.subscribedWaiters.splice(0)) w()
+      })
+    })
+    client.on('error', (err) => this.logger.warn({ err: err.message }, 'mqtt error'))
+    client.on('offline', () => this.logger.warn({ url: redact(this.init.url) }, 'mqtt offline; reconnecting'))
+
+    await new Promise<void>((resolve, reject) => {
+      const onAbort = () => {
+        cleanup()
+        void this.stop()
+        reject(
+          new SteleError('STELE_UNAVAILABLE', `mqtt broker ${redact(this.init.url)} not reachable`, {
+            cause: opts.signal?.reason,
+          }),
+        )
+      }
+      const onSubscribed = () => {
+        cleanup()
+        resolve()
+      }
+      const cleanup = () => {
+        opts.signal?.removeEventListener('abort', onAbort)
+        this.subscribedWaiters = this.subscribedWaiters.filter((w) => w !== onSubscribed)
+      }
+      if (opts.signal?.aborted) return onAbort()
+      opts.signal?.addEventListener('abort', onAbort, { once: true })
+      this.subscribedWaiters.push(onSubscribed)
+    })
+  }
+
+  /**
+   * Stops taking messages, waits (bounded) for held ones to reach the outbox and be acknowledged, then
+   * disconnects. It never unsubscribes: the broker keeps queueing for our session while we are away.
+   */
+  async stop(): Promise<void> {
+    const client = this.client
+    if (!client) return
+    this.stopping = true
+    if (this.inflight > 0) {
+      let timer: ReturnType<typeof setTimeout> | undefined
+      await Promise.race([
+        new Promise<void>((resolve) => this.idleWaiters.push(resolve)),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, this.init.stopTimeoutMs ?? 5000)
+        }),
+      ])
+      clearTimeout(timer)
+    }
+    this.parked?.()
+    this.parked = null
+    this.client = null
+    await client.endAsync()
+  }
+
+  status(): ConnectorStatus {
+    return {
+      name: this.name,
+      kind: 'mqtt',
+      connected: this.client?.connected ?? false,
+      received: this.counts.received,
+      readings: this.counts.readings,
+      errors: this.letters.total,
+      lastMessageAt: this.counts.lastMessageAt,
+      detail: {
+        url: redact(this.init.url),
+        subscription: this.topic.subscription,
+        inflight: this.inflight,
+        acked: this.counts.acked,
+        unacked: this.counts.unacked,
+      },
+    }
+  }
+
+  /** Recent malformed messages, oldest first. */
+  deadLetters(): DeadLetter[] {
+    return this.letters.list()
+  }
+
+  private onPacket(client: MqttClient, packet: IPublishPacket, callback: (err?: Error) => void): void {
+    if (this.stopping) {
+      callback(DEFERRED) // not taken: the broker redelivers it next session
+      return
+    }
+    if (packet.qos === 0) {
+      void this.process(packet) // nothing to acknowledge
+      callback()
+      return
+    }
+    const stream = client.stream
+    const messageId = packet.messageId!
+    this.inflight++
+    void this.process(packet).then((ack) => {
+      if (ack) this.ack(client, stream, messageId)
+      else this.counts.unacked++
+      this.inflight--
+      if (this.parked && this.inflight < this.maxInflight) {
+        const go = this.parked
+        this.parked = null
+        go()
+      }
+      if (this.inflight === 0) for (const w of this.idleWaiters.splice(0)) w()
+    })
+    if (this.inflight < this.maxInflight) callback(DEFERRED)
+    else this.parked = () => callback(DEFERRED)
+  }
+
+  /** True when the message may be acknowledged: its readings are durable, or it is malformed. */
+  private process(packet: IPublishPacket): Promise<boolean> {
+    this.counts.received++
+    this.counts.lastMessageAt = this.now()
+    const payload = toBytes(packet.payload)
+    const where = this.topic.match(packet.topic)
+    if (!where) {
+      this.letters.add(packet.topic, null, `topic does not match ${this.topic.pattern}`, payload)
+      return Promise.resolve(true)
+    }
+    const parsed = parsePayload(payload, where.device, where.sensor)
+    if (!parsed.ok) {
+      this.letters.add(packet.topic, where.device, parsed.reason, payload)
+      return Promise.resolve(true)
+    }
+    // push() is called synchronously here, so readings are stamped in the order messages arrived.
+    return this.init.sink.push(parsed.readings).then(
+      () => {
+        this.counts.readings += parsed.readings.length
+        return true
+      },
+      (err: unknown) => {
+        if (isSteleError(err, 'STELE_BAD_REQUEST')) {
+          this.letters.add(packet.topic, where.device, err.message, payload)
+          return true
+        }
+        this.logger.debug(
+          { err, topic: packet.topic },
+          'readings not written; leaving the message unacknowledged',
+        )
+        return false
+      },
+    )
+  }
+
+  private ack(client: MqttClient, stream: unknown, messageId: number): void {
+    // Only on the connection the message came in on (see the file comment).
+    if (this.client !== client || client.stream !== stream || !client.connected) {
+      this.counts.unacked++
+      return
+    }
+    const send = (client as unknown as { _sendPacket: SendPacket })._sendPacket.bind(client)
+    send({ cmd: 'puback', messageId }, () => undefined)
+    this.counts.acked++
+  }
+}
+
+export function createMqttConnector(init: MqttConnectorInit): MqttConnector {
+  return new MqttConnector(init)
+}
+
+function toBytes(p: Buffer | string): Uint8Array {
+  return typeof p === 'string' ? Buffer.from(p) : p
+}
+
+/** The URL without a password, for logs and status. */
+function redact(url: string): string {
+  try {
+    const u = new URL(url)
+    if (u.password) u.password = '***'
+    return u.toString()
+  } catch {
+    return url
+  }
+}

@@ -1,0 +1,263 @@
+/**
+ * The durable outbox: sealed batches on LevelDB, keyed by batch sequence, until the node accepts them.
+ *
+ * A batch and the gateway's sequence state (record seq, batch seq, previous header hash, clock high-water)
+ * go to disk in ONE LevelDB write, and only after that write does anyone acknowledge the readings' sources.
+ * So after kill -9 the outbox, the sequence numbers and the clock all agree with what was acknowledged.
+ *
+ * Policy when full (maxBytes or maxBatches reached): refuse new input and apply backpressure. Nothing is
+ * dropped; the batcher waits in `waitForRoom()`, its bounded buffer fills, `ReadingSink.push()` stops
+ * resolving, connectors stop acknowledging, and sources slow down (an MQTT broker keeps the messages for our
+ * persistent session, a board keeps resending). Dropping the oldest would silently lose acknowledged readings.
+ *
+ * Writes are not fsync'ed by default (`sync: false`): a killed process loses nothing that LevelDB handed to
+ * the OS, which is the failure the tests inject. `sync: true` also survives power loss at a throughput cost.
+ */
+import { EventEmitter, once } from 'node:events'
+import { ClassicLevel } from 'classic-level'
+import { SteleError } from '../core/errors.ts'
+import type { HlcTimestamp } from './hlc.ts'
+
+export interface OutboxEntry {
+  seq: number
+  /** Signed record-batch transaction bytes. */
+  tx: Uint8Array
+  /** Encoded record list. */
+  records: Uint8Array
+}
+
+/** Everything a restarted gateway needs to continue its chain exactly where the disk says it stopped. */
+export interface SequenceState {
+  chainId: string
+  /** Last sealed batch sequence (0 before the first). */
+  batchSeq: number
+  /** Last record sequence sealed into a batch (0 before the first). */
+  recordSeq: number
+  /** Hex hash of the last sealed batch header (64 zeros before the first). */
+  prevHash: string
+  /** Highest clock timestamp sealed so far. */
+  hlc: HlcTimestamp
+}
+
+export interface OutboxInit {
+  /** Folder of the LevelDB (created if missing). */
+  path: string
+  /** Bound on stored batch bytes; default 256 MiB. */
+  maxBytes?: number
+  /** Bound on stored batches; default 100,000. */
+  maxBatches?: number
+  /** How many batches' duplicate-detection memory to keep on disk (see `append`); default 16. */
+  keepRecent?: number
+  /** fsync each write; default false (see the file comment). */
+  sync?: boolean
+}
+
+export interface OutboxDepth {
+  batches: number
+  bytes: number
+  firstSeq: number | null
+  lastSeq: number | null
+  maxBatches: number
+  maxBytes: number
+}
+
+type BatchOp = { type: 'put'; key: string; value: Uint8Array } | { type: 'del'; key: string }
+
+type Events = { append: [number]; remove: [number] }
+
+const STATE_KEY = 's'
+const pad = (n: number) => n.toString().padStart(16, '0')
+const batchKey = (seq: number) => `b:${pad(seq)}`
+const recentKey = (seq: number) => `r:${pad(seq)}`
+
+export class Outbox extends EventEmitter<Events> {
+  readonly maxBytes: number
+  readonly maxBatches: number
+  private readonly keepRecent: number
+  private readonly sync: boolean
+  /** Size of every stored batch, in sequence order: the counters without reading the disk. */
+  private readonly sizes = new Map<number, number>()
+  private bytes = 0
+  private closed = false
+
+  private constructor(
+    private readonly db: ClassicLevel<string, Uint8Array>,
+    init: OutboxInit,
+  ) {
+    super()
+    this.maxBytes = init.maxBytes ?? 256 * 1024 * 1024
+    this.maxBatches = init.maxBatches ?? 100_000
+    this.keepRecent = init.keepRecent ?? 16
+    this.sync = init.sync ?? false
+  }
+
+  static async open(init: OutboxInit): Promise<Outbox> {
+    const db = new ClassicLevel<string, Uint8Array>(init.path, { keyEncoding: 'utf8', valueEncoding: 'view' })
+    try {
+      await db.open()
+    } catch (cause) {
+      const locked = String((cause as { cause?: unknown })?.cause ?? cause).includes('lock')
+      throw new SteleError(
+        'STELE_STORAGE',
+        locked
+          ? `gateway outbox ${init.path} is in use by another Stele gateway; stop it or use another data folder`
+          : `cannot open the gateway outbox at ${init.path}: ${(cause as Error).message}`,
+        { cause },
+      )
+    }
+    const outbox = new Outbox(db, init)
+    for await (const [key, value] of db.iterator({ gte: 'b:', lt: 'b;' })) {
+      outbox.sizes.set(Number(key.slice(2)), value.length)
+      outbox.bytes += value.length
+    }
+    return outbox
+  }
+
+  /** The state written with the last batch, or undefined for a fresh outbox. */
+  async readState(): Promise<SequenceState | undefined> {
+    const raw = await this.db.get(STATE_KEY)
+    if (raw === undefined) return undefined
+    try {
+      return JSON.parse(Buffer.from(raw).toString('utf8')) as SequenceState
+    } catch (cause) {
+      throw new SteleError('STELE_STORAGE', 'gateway outbox state is not readable JSON', { cause })
+    }
+  }
+
+  /**
+   * Writes the batch, the state that follows from it and (optionally) `recent`, an opaque blob of the
+   * batch's duplicate-detection keys, in one atomic LevelDB write. Only the last `keepRecent` blobs are kept:
+   * enough to recognise a source resending what was written just before a crash cut off its acknowledgement.
+   */
+  async append(entry: OutboxEntry, state: SequenceState, recent?: Uint8Array): Promise<void> {
+    this.assertOpen()
+    const value = encodeEntry(entry)
+    const ops: BatchOp[] = [
+      { type: 'put', key: batchKey(entry.seq), value },
+      { type: 'put', key: STATE_KEY, value: Buffer.from(JSON.stringify(state)) },
+    ]
+    if (recent) ops.push({ type: 'put', key: recentKey(entry.seq), value: recent })
+    if (entry.seq > this.keepRecent) ops.push({ type: 'del', key: recentKey(entry.seq - this.keepRecent) })
+    try {
+      await this.db.batch(ops, { sync: this.sync })
+    } catch (cause) {
+      throw new SteleError('STELE_STORAGE', `cannot write batch ${entry.seq} to the gateway outbox`, {
+        cause,
+      })
+    }
+    this.sizes.set(entry.seq, value.length)
+    this.bytes += value.length
+    this.emit('append', entry.seq)
+  }
+
+  /** Writes only the state (used when reconciling with the node moves the chain forward). */
+  async writeState(state: SequenceState): Promise<void> {
+    this.assertOpen()
+    await this.db.put(STATE_KEY, Buffer.from(JSON.stringify(state)), { sync: this.sync })
+  }
+
+  /** The duplicate-detection blobs kept by `append`, oldest first. */
+  async recent(): Promise<Uint8Array[]> {
+    const out: Uint8Array[] = []
+    for await (const value of this.db.values({ gte: 'r:', lt: 'r;' })) out.push(value)
+    return out
+  }
+
+  /** Up to `n` stored batches in sequence order, stopping early once `maxBytes` would be exceeded. */
+  async peek(n: number, maxBytes = Number.POSITIVE_INFINITY): Promise<OutboxEntry[]> {
+    this.assertOpen()
+    const out: OutboxEntry[] = []
+    let bytes = 0
+    for await (const [key, value] of this.db.iterator({ gte: 'b:', lt: 'b;', limit: n })) {
+      if (out.length > 0 && bytes + value.length > maxBytes) break
+      bytes += value.length
+      out.push(decodeEntry(Number(key.slice(2)), value))
+    }
+    return out
+  }
+
+  /** Deletes every batch with seq <= uptoSeq; returns how many went. */
+  async remove(uptoSeq: number): Promise<number> {
+    this.assertOpen()
+    const gone: number[] = []
+    for (const seq of this.sizes.keys()) {
+      if (seq > uptoSeq) break
+      gone.push(seq)
+    }
+    if (gone.length === 0) return 0
+    await this.db.batch(
+      gone.map((seq) => ({ type: 'del' as const, key: batchKey(seq) })),
+      { sync: this.sync },
+    )
+    for (const seq of gone) {
+      this.bytes -= this.sizes.get(seq)!
+      this.sizes.delete(seq)
+    }
+    this.emit('remove', uptoSeq)
+    return gone.length
+  }
+
+  hasRoom(): boolean {
+    return this.sizes.size < this.maxBatches && this.bytes < this.maxBytes
+  }
+
+  /** Resolves once there is room for another batch (the backpressure point; see the file comment). */
+  async waitForRoom(signal?: AbortSignal): Promise<void> {
+    while (!this.hasRoom()) {
+      this.assertOpen()
+      await once(this, 'remove', signal ? { signal } : {})
+    }
+  }
+
+  /** Resolves once at least one batch is stored. */
+  async waitForEntries(signal?: AbortSignal): Promise<void> {
+    while (this.sizes.size === 0) await once(this, 'append', signal ? { signal } : {})
+  }
+
+  depth(): OutboxDepth {
+    let firstSeq: number | null = null
+    for (const seq of this.sizes.keys()) {
+      firstSeq = seq
+      break
+    }
+    let lastSeq: number | null = null
+    if (firstSeq !== null) lastSeq = firstSeq + this.sizes.size - 1
+    return {
+      batches: this.sizes.size,
+      bytes: this.bytes,
+      firstSeq,
+      lastSeq,
+      maxBatches: this.maxBatches,
+      maxBytes: this.maxBytes,
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    // Wake anyone waiting for room so they see the outbox is closed instead of hanging.
+    this.emit('remove', 0)
+    await this.db.close()
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new SteleError('STELE_UNAVAILABLE', 'the gateway outbox is closed')
+  }
+}
+
+function encodeEntry(e: OutboxEntry): Uint8Array {
+  const out = Buffer.allocUnsafe(4 + e.tx.length + e.records.length)
+  out.writeUInt32BE(e.tx.length, 0)
+  out.set(e.tx, 4)
+  out.set(e.records, 4 + e.tx.length)
+  return out
+}
+
+function decodeEntry(seq: number, value: Uint8Array): OutboxEntry {
+  const txLen = Buffer.from(value.buffer, value.byteOffset, value.byteLength).readUInt32BE(0)
+  return {
+    seq,
+    tx: value.subarray(4, 4 + txLen),
+    records: value.subarray(4 + txLen),
+  }
+}
