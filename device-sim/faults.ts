@@ -137,3 +137,74 @@ export async function unplugFor(
   await sleep(ms, timers, opts.signal)
   return plug.plug(opts.rename)
 }
+
+/** What the scheduler can do to a board: line-board.ts's LineBoard satisfies it. */
+export interface FaultableBoard {
+  reboot(): void
+  burst(n: number): void
+  setDrift(ppm: number): void
+}
+
+export interface BoardFaultSchedule {
+  /** Mean time between resets (ms); each gap is drawn uniformly in [0.5, 1.5] × mean. */
+  resetEveryMs?: number
+  /** Mean time between bursts of `burstFrames` samples at once. */
+  burstEveryMs?: number
+  burstFrames?: number
+  /** Board clock error, parts per million, set once. */
+  driftPpm?: number
+  /** Mean time between unplugs, each lasting `forMs`; every other replug comes back under `<name>-<n>`. */
+  unplug?: {
+    everyMs: number
+    forMs: number
+    plug: Unpluggable & { readonly path: string | null }
+    name: string
+  }
+}
+
+/**
+ * Runs board-level faults on a timer, for `stele sim --faults` and soak tests: resets, bursts, drift and
+ * unplug/replug (possibly renamed). Returns a stop function; timing comes from the injected random and timers.
+ */
+export function scheduleBoardFaults(
+  board: FaultableBoard,
+  s: BoardFaultSchedule,
+  random: Random,
+  timers: Timers,
+): () => void {
+  const handles = new Set<unknown>()
+  let stopped = false
+  let replugs = 0
+  if (s.driftPpm !== undefined) board.setDrift(s.driftPpm)
+  const every = (mean: number, fn: () => void | Promise<void>): void => {
+    const h = timers.set(
+      async () => {
+        handles.delete(h)
+        if (stopped) return
+        try {
+          await fn()
+        } catch {
+          // A failed replug (socat gone) is retried at the next tick rather than ending the schedule.
+        }
+        if (!stopped) every(mean, fn)
+      },
+      mean * (0.5 + random()),
+    )
+    handles.add(h)
+  }
+  if (s.resetEveryMs) every(s.resetEveryMs, () => board.reboot())
+  if (s.burstEveryMs) every(s.burstEveryMs, () => board.burst(s.burstFrames ?? 10))
+  const u = s.unplug
+  if (u)
+    every(u.everyMs, async () => {
+      replugs++
+      const rename = replugs % 2 === 0 ? `${u.name}-${replugs}` : u.name
+      if (u.plug.path === null) await u.plug.plug(u.name)
+      else await unplugFor(u.plug, u.forMs, timers, { rename })
+    })
+  return () => {
+    stopped = true
+    for (const h of handles) timers.clear(h)
+    handles.clear()
+  }
+}

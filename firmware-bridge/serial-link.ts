@@ -24,6 +24,8 @@ export interface OpenSerialOptions {
 /** How connectors and simulated boards open a line; tests and the in-process fallback inject their own. */
 export type OpenSerial = (opts: OpenSerialOptions, o?: { signal?: AbortSignal }) => Promise<SerialLink>
 
+const CLOSE_TIMEOUT_MS = 2000
+
 function abortError(signal: AbortSignal): Error {
   return signal.reason instanceof Error ? signal.reason : new DOMException('aborted', 'AbortError')
 }
@@ -46,10 +48,17 @@ export const openSerialPort: OpenSerial = (opts, o = {}) => {
     // Errors also surface as 'close' (disconnect) or as a failed open; this listener only keeps them non-fatal.
     port.on('error', () => {})
     let settled = false
+    // close() can block in the kernel while a wedged USB device drains its output; never let that stall a
+    // reconnect loop: give up waiting after CLOSE_TIMEOUT_MS (the descriptor is released when the kernel is done).
     const close = (): Promise<void> =>
       new Promise<void>((res) => {
         if (!port.isOpen) return res()
-        port.close(() => res())
+        const t = setTimeout(res, CLOSE_TIMEOUT_MS)
+        t.unref?.()
+        port.close(() => {
+          clearTimeout(t)
+          res()
+        })
       })
     const onAbort = (): void => {
       if (settled) return

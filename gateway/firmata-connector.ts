@@ -15,6 +15,7 @@ import {
   type SerialMatch,
   type SerialPortInfo,
 } from './serial-discovery.ts'
+import { deviceKey } from './serial-port-worker.ts'
 import { type BackoffOptions, DEFAULT_BACKOFF, reconnectLoop } from './serial-reconnect.ts'
 
 /**
@@ -121,7 +122,7 @@ class FirmataWorker {
       ...(this.cfg.path ? [this.cfg.path] : []),
       ...(this.cfg.match ? await findCandidates(this.cfg.match, this.d.discovery) : []),
     ]
-    for (const path of [...new Set(candidates)].filter((p) => !this.d.claimed.has(p))) {
+    for (const path of [...new Set(candidates)].filter((p) => !this.d.claimed.has(deviceKey(p)))) {
       if (signal.aborted) return false
       let link: SerialLink
       try {
@@ -130,7 +131,8 @@ class FirmataWorker {
         this.st.lastError = err instanceof Error ? err.message : String(err)
         continue
       }
-      this.d.claimed.add(path)
+      const key = deviceKey(path)
+      this.d.claimed.add(key)
       try {
         return await this.serve(link, signal)
       } catch (err) {
@@ -140,7 +142,7 @@ class FirmataWorker {
           'firmata handshake failed',
         )
       } finally {
-        this.d.claimed.delete(path)
+        this.d.claimed.delete(key)
         await link.close()
       }
     }

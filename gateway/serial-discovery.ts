@@ -29,6 +29,8 @@ export interface SerialMatch {
 
 export interface DiscoveryOptions {
   log?: Logger
+  /** SerialPort.list() spawns udevadm; give up on it after this long (ms) and use the fallback. */
+  listTimeoutMs?: number
   /** Replaces SerialPort.list() (tests; platforms with their own enumerator). */
   list?: () => Promise<SerialPortInfo[]>
   /** Roots of the fallback, so tests can point them at a fake tree. */
@@ -122,11 +124,29 @@ export async function listFromFilesystem(devRoot = '/dev', sysRoot = '/sys'): Pr
 
 let fallbackLogged = false
 
+/** Rejects after `ms`: a hung enumerator must not stall a reconnect loop. */
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms)
+    t.unref?.()
+    p.then(
+      (v) => {
+        clearTimeout(t)
+        resolve(v)
+      },
+      (e: unknown) => {
+        clearTimeout(t)
+        reject(e)
+      },
+    )
+  })
+}
+
 /** Every serial port this machine has, from serialport when it can, from the filesystem when it cannot. */
 export async function listSerialPorts(opts: DiscoveryOptions = {}): Promise<SerialPortInfo[]> {
   const log = opts.log ?? silentLogger
   try {
-    return await (opts.list ?? defaultList)()
+    return await withTimeout((opts.list ?? defaultList)(), opts.listTimeoutMs ?? 3000, 'SerialPort.list()')
   } catch (err) {
     if (!fallbackLogged || opts.list) {
       fallbackLogged = true

@@ -1,3 +1,4 @@
+import { realpathSync } from 'node:fs'
 import type { Logger } from '../core/logger.ts'
 import type { Reading } from '../core/reading.ts'
 import { encodeFrame, scaleRaw } from '../firmware-bridge/frame-codec.ts'
@@ -83,6 +84,15 @@ type Outcome = 'healthy' | 'unhealthy' | 'mismatch' | 'silent'
 
 const SYNC = new Uint8Array([0])
 
+/** The device behind a path (by-id links and /dev/ttyACM0 name the same board); the path itself if not a file. */
+export function deviceKey(path: string): string {
+  try {
+    return realpathSync(path)
+  } catch {
+    return path
+  }
+}
+
 /** Connects one configured board, reconnecting forever; decodes, dedupes, delivers, acknowledges. */
 export class SerialPortWorker {
   readonly name: string
@@ -150,7 +160,7 @@ export class SerialPortWorker {
     // in-process link) has paths the filesystem does not know.
     if (this.cfg.path) out.push(this.cfg.path)
     if (this.cfg.match) out.push(...(await findCandidates(this.cfg.match, this.d.discovery)))
-    return [...new Set(out)].filter((p) => !this.d.claimed.has(p))
+    return [...new Set(out)].filter((p) => !this.d.claimed.has(deviceKey(p)))
   }
 
   private async connectOnce(signal: AbortSignal): Promise<boolean> {
@@ -168,12 +178,13 @@ export class SerialPortWorker {
         this.st.lastError = err instanceof Error ? err.message : String(err)
         continue
       }
-      this.d.claimed.add(path)
+      const key = deviceKey(path)
+      this.d.claimed.add(key)
       try {
         const outcome = await this.serve(link, signal)
         if (outcome === 'healthy' || outcome === 'unhealthy') return outcome === 'healthy'
       } finally {
-        this.d.claimed.delete(path)
+        this.d.claimed.delete(key)
         await link.close()
       }
     }

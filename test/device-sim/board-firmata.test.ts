@@ -49,6 +49,8 @@ describe.each(['pty', 'memory'] as const)(
       board.setDigital(2, 1)
       const samples: FirmataSample[] = []
       const cacheBefore = five.Board.cache.length
+      const processEvents = ['SIGINT', 'SIGTERM', 'exit', 'uncaughtException', 'unhandledRejection'] as const
+      const listenersBefore = processEvents.map((e) => process.listenerCount(e))
       const session = await startFirmataSession(link, {
         readyTimeoutMs: 5000,
         sensors: [
@@ -77,6 +79,8 @@ describe.each(['pty', 'memory'] as const)(
       expect(temp).toEqual({ sensor: 'temp', value: 250.24, unit: '°C', raw: 512 })
       expect(samples.find((s) => s.sensor === 'door')).toMatchObject({ value: 1, raw: 1 })
       expect(board.samplingIntervalMs).toBe(25)
+      // No REPL, no SIGINT handler that exits the process: johnny-five is embedded, not in charge.
+      expect(processEvents.map((e) => process.listenerCount(e))).toEqual(listenersBefore)
       expect(board.reportingAnalog).toEqual([0])
       session.dispose()
       expect(five.Board.cache.length).toBe(cacheBefore)
