@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events'
-import { equalBytes, toHex } from '../../core/bytes.ts'
+import { concatBytes, equalBytes, toHex } from '../../core/bytes.ts'
 import { SteleError } from '../../core/errors.ts'
 import type { Genesis } from '../../core/genesis.ts'
 import type { SubmitResult, SubmittedBatch } from '../../core/node-api.ts'
@@ -8,7 +8,7 @@ import { peekRecordCount, type Record } from '../../core/record.ts'
 import { decodeTx, type SignedTx, TX_TYPES, verifyTxSignature } from '../../core/transaction.ts'
 import { encodeChunk, encodeLocation } from '../storage/codec.ts'
 import type { Db, DbOp } from '../storage/db.ts'
-import { K } from '../storage/keys.ts'
+import { K, prefixEnd } from '../storage/keys.ts'
 import { type DeviceSummary, foldDevices } from './devices.ts'
 import type { Mempool } from './mempool.ts'
 import type { RateLimiter } from './rate-limit.ts'
@@ -20,6 +20,8 @@ export interface AcceptedRecord {
   record: Record
   txHash: string
   leafIndex: number
+  /** Acceptance number of its batch (the `a:` index): live streams resume from it. */
+  acceptSeq: number
 }
 
 export interface IngestEvents {
@@ -35,6 +37,8 @@ export interface IngestEvents {
 export class Ingest extends EventEmitter<IngestEvents> {
   private queue: Promise<unknown> = Promise.resolve()
   readonly counters = { batches: 0, records: 0, duplicates: 0, refused: new Map<string, number>() }
+  /** Last acceptance number written; read from the `a:` index on first use. */
+  private acceptSeq: number | undefined
 
   constructor(
     private readonly db: Db,
@@ -75,6 +79,7 @@ export class Ingest extends EventEmitter<IngestEvents> {
     const staged = new Map<string, GatewayState>()
     const touchedDevices = new Set<DeviceSummary>()
     const spanBefore = this.state.maxChunkSpan
+    let acceptSeq = this.acceptSeq ?? (await this.lastAcceptSeq())
     let failure: unknown
     for (const b of batches) {
       try {
@@ -107,11 +112,17 @@ export class Ingest extends EventEmitter<IngestEvents> {
         ops.push({ type: 'put', key: K.pending(arrival), value: tx.bytes })
         ops.push({ type: 'put', key: K.object(toHex(batch.header.recordsRoot)), value: b.records })
         ops.push({ type: 'put', key: K.gatewayBatch(gwHex, batch.header.seq), value: tx.hash })
+        acceptSeq++
+        ops.push({
+          type: 'put',
+          key: K.accepted(acceptSeq),
+          value: concatBytes(tx.hash, batch.header.recordsRoot),
+        })
         const accepted: AcceptedRecord[] = []
         for (let i = 0; i < batch.records.length; i++) {
           const id = toHex(batch.leafHashes[i]!)
           ops.push({ type: 'put', key: K.reading(id), value: encodeLocation(tx.hash, i) })
-          accepted.push({ id, record: batch.records[i]!, txHash: hash, leafIndex: i })
+          accepted.push({ id, record: batch.records[i]!, txHash: hash, leafIndex: i, acceptSeq })
         }
         this.indexChunks(ops, tx.hash, gwHex, batch.records, batch.recordBytes)
         const last = batch.records[batch.records.length - 1]!
@@ -139,6 +150,7 @@ export class Ingest extends EventEmitter<IngestEvents> {
       ops.push({ type: 'put', key: K.maxChunkSpan, value: encodeJson(this.state.maxChunkSpan) })
     for (const d of touchedDevices) ops.push({ type: 'put', key: K.device(d.device), value: encodeJson(d) })
     if (ops.length > 0) await this.db.batch(ops)
+    this.acceptSeq = acceptSeq
     for (const [key, g] of staged) this.state.gateways.set(key, g)
     for (const accepted of events) {
       this.counters.batches++
@@ -161,6 +173,13 @@ export class Ingest extends EventEmitter<IngestEvents> {
       )
     }
     return results
+  }
+
+  private async lastAcceptSeq(): Promise<number> {
+    const last = await this.db
+      .keys({ gt: K.acceptedPrefix, lt: prefixEnd(K.acceptedPrefix), reverse: true, limit: 1 })
+      .all()
+    return last[0] ? Number.parseInt(last[0].slice(K.acceptedPrefix.length), 16) : 0
   }
 
   /** One chunk per device and one per (device, sensor) of this batch, each holding its records in seq order. */

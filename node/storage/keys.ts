@@ -31,6 +31,12 @@ export const K = {
   /** Longest time span of any stored chunk: how far before `from` a range query must start. */
   maxChunkSpan: 'm:chunkspan',
   timeBound: (time: number): string => hex(Math.max(0, Math.min(time, 0xffff_ffff_ffff)), 12),
+  /**
+   * Acceptance order: one key per accepted batch, numbered from 1 in the order the node accepted them; the value is
+   * the batch's tx hash (32 bytes) then its records root (32 bytes, the `o:` object). Live streams resume from it.
+   */
+  accepted: (seq: number): string => `a:${hex(seq, 12)}`,
+  acceptedPrefix: 'a:',
 } as const
 
 /** A key just after every key that starts with `prefix`. */
