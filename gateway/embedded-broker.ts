@@ -24,6 +24,8 @@ export interface EmbeddedBroker {
   url: string
   /** Clients connected now. */
   clients(): number
+  /** The aedes instance, for its events ('ack', 'client', 'publish') in status pages and tests. */
+  aedes: Aedes
   close(): Promise<void>
 }
 
@@ -62,6 +64,7 @@ export async function startEmbeddedBroker(init: EmbeddedBrokerInit = {}): Promis
     port,
     url: `mqtt://${host}:${port}`,
     clients: () => aedes.connectedClients,
+    aedes,
     async close() {
       // Stop accepting, then close aedes, which ends every client connection so server.close can finish.
       const closed = new Promise<void>((resolve) => server.close(() => resolve()))

@@ -254,10 +254,8 @@ function encodeEntry(e: OutboxEntry): Uint8Array {
 }
 
 function decodeEntry(seq: number, value: Uint8Array): OutboxEntry {
-  const txLen = Buffer.from(value.buffer, value.byteOffset, value.byteLength).readUInt32BE(0)
-  return {
-    seq,
-    tx: value.subarray(4, 4 + txLen),
-    records: value.subarray(4 + txLen),
-  }
+  // Plain Uint8Array views (LevelDB hands out Buffers), without copying.
+  const view = new Uint8Array(value.buffer, value.byteOffset, value.byteLength)
+  const txLen = new DataView(view.buffer, view.byteOffset, view.byteLength).getUint32(0)
+  return { seq, tx: view.subarray(4, 4 + txLen), records: view.subarray(4 + txLen) }
 }

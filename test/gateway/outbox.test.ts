@@ -1,0 +1,100 @@
+import { join } from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { isSteleError } from '../../core/errors.ts'
+import { Outbox, type SequenceState } from '../../gateway/outbox.ts'
+import { tempDir } from '../helpers/tmp.ts'
+
+const entry = (seq: number, size = 10) => ({
+  seq,
+  tx: new Uint8Array(size).fill(seq),
+  records: new Uint8Array([seq, seq + 1]),
+})
+const stateAt = (seq: number): SequenceState => ({
+  chainId: 'c',
+  batchSeq: seq,
+  recordSeq: seq * 10,
+  prevHash: seq.toString(16).padStart(64, '0'),
+  hlc: { time: 1000 + seq, logical: seq },
+})
+
+describe('durable outbox', () => {
+  let dir: { path: string; cleanup: () => Promise<void> }
+  let path: string
+  beforeEach(async () => {
+    dir = await tempDir('stele-outbox-')
+    path = join(dir.path, 'outbox')
+  })
+  afterEach(() => dir.cleanup())
+
+  it('keeps batches in order and removes a prefix', async () => {
+    const box = await Outbox.open({ path })
+    for (let i = 1; i <= 5; i++) await box.append(entry(i), stateAt(i))
+    expect((await box.peek(3)).map((e) => e.seq)).toEqual([1, 2, 3])
+    expect(await box.remove(2)).toBe(2)
+    const rest = await box.peek(10)
+    expect(rest.map((e) => e.seq)).toEqual([3, 4, 5])
+    expect(rest[0]!.tx).toEqual(entry(3).tx)
+    expect(rest[0]!.records).toEqual(entry(3).records)
+    expect(box.depth()).toMatchObject({ batches: 3, firstSeq: 3, lastSeq: 5 })
+    expect(await box.remove(2)).toBe(0)
+    await box.close()
+  })
+
+  it('survives close and reopen with batches, counters, state and recent memory', async () => {
+    const box = await Outbox.open({ path, keepRecent: 2 })
+    for (let i = 1; i <= 4; i++) await box.append(entry(i), stateAt(i), Buffer.from(`r${i}`))
+    await box.remove(1)
+    const depth = box.depth()
+    await box.close()
+
+    const again = await Outbox.open({ path, keepRecent: 2 })
+    expect(again.depth()).toEqual(depth)
+    expect(await again.readState()).toEqual(stateAt(4))
+    expect((await again.peek(10)).map((e) => e.seq)).toEqual([2, 3, 4])
+    // only the last `keepRecent` duplicate-memory blobs are kept
+    expect((await again.recent()).map((b) => Buffer.from(b).toString())).toEqual(['r3', 'r4'])
+    await again.close()
+  })
+
+  it('peek stops before the byte budget but always returns at least one batch', async () => {
+    const box = await Outbox.open({ path })
+    for (let i = 1; i <= 4; i++) await box.append(entry(i, 100), stateAt(i))
+    expect((await box.peek(10, 250)).length).toBe(2)
+    expect((await box.peek(10, 1)).length).toBe(1)
+    await box.close()
+  })
+
+  it('is bounded: waitForRoom holds until batches are removed', async () => {
+    const box = await Outbox.open({ path, maxBatches: 2 })
+    await box.append(entry(1), stateAt(1))
+    expect(box.hasRoom()).toBe(true)
+    await box.append(entry(2), stateAt(2))
+    expect(box.hasRoom()).toBe(false)
+    let roomy = false
+    const waiting = box.waitForRoom().then(() => {
+      roomy = true
+    })
+    await Promise.resolve()
+    expect(roomy).toBe(false)
+    await box.remove(1)
+    await waiting
+    expect(roomy).toBe(true)
+    await box.close()
+  })
+
+  it('is bounded by bytes too', async () => {
+    const box = await Outbox.open({ path, maxBytes: 150 })
+    await box.append(entry(1, 100), stateAt(1))
+    expect(box.hasRoom()).toBe(true)
+    await box.append(entry(2, 100), stateAt(2))
+    expect(box.hasRoom()).toBe(false)
+    await box.close()
+  })
+
+  it('refuses a second opener of the same folder with STELE_STORAGE', async () => {
+    const box = await Outbox.open({ path })
+    const err = await Outbox.open({ path }).catch((e) => e)
+    expect(isSteleError(err, 'STELE_STORAGE')).toBe(true)
+    await box.close()
+  })
+})
