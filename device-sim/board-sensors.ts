@@ -29,3 +29,18 @@ export function sampleRaw(sensor: SimSensor, t: number, random: Random, last: nu
   const raw = Math.round(value / 10 ** sensor.exponent)
   return Math.max(-0x8000_0000, Math.min(0x7fff_ffff, raw))
 }
+
+/** A simulated analog input in ADC counts (0..1023): a sine around `base` plus seeded noise. */
+export interface AnalogModel {
+  base: number
+  amplitude?: number
+  periodMs?: number
+  noise?: number
+}
+
+/** The 10-bit ADC reading of `m` at board time `t`. */
+export function analogRaw(m: AnalogModel, t: number, random: Random): number {
+  const wave = (m.amplitude ?? 0) * Math.sin((2 * Math.PI * t) / (m.periodMs ?? 60_000))
+  const v = m.base + wave + (m.noise ?? 0) * (random() * 2 - 1)
+  return Math.max(0, Math.min(1023, Math.round(v)))
+}

@@ -1,6 +1,33 @@
 import { EventEmitter } from 'node:events'
 import type { SerialLink } from '../firmware-bridge/serial-link.ts'
 import { realTimers, type Timers } from '../firmware-bridge/timers.ts'
+import { type AnalogModel, analogRaw } from './board-sensors.ts'
+import {
+  ANALOG_MAPPING_QUERY,
+  ANALOG_MESSAGE,
+  ANALOG_PINS,
+  analogMappingResponse,
+  CAPABILITY_QUERY,
+  capabilityResponse,
+  DATA_BYTES,
+  DIGITAL_MESSAGE,
+  DIGITAL_PINS,
+  END_SYSEX,
+  firmwareResponse,
+  MAX_SYSEX,
+  MODE,
+  PIN_MODE,
+  PIN_STATE_QUERY,
+  PIN_STATE_RESPONSE,
+  QUERY_FIRMWARE,
+  REPORT_ANALOG,
+  REPORT_DIGITAL,
+  REPORT_VERSION,
+  SAMPLING_INTERVAL,
+  SET_DIGITAL_PIN_VALUE,
+  START_SYSEX,
+  SYSTEM_RESET,
+} from './firmata-messages.ts'
 import { PacedWriter } from './paced-writer.ts'
 import { createRandom, type Random } from './random.ts'
 
@@ -10,49 +37,7 @@ import { createRandom, type Random } from './random.ts'
  * ANALOG_MAPPING_QUERY, PIN_STATE_QUERY, PIN_MODE, REPORT_ANALOG, REPORT_DIGITAL, SAMPLING_INTERVAL, and the
  * analog and digital message streams. Output is paced to the baud rate, as a real UART would.
  */
-const REPORT_VERSION = 0xf9
-const SYSTEM_RESET = 0xff
-const PIN_MODE = 0xf4
-const SET_DIGITAL_PIN_VALUE = 0xf5
-const ANALOG_MESSAGE = 0xe0
-const DIGITAL_MESSAGE = 0x90
-const REPORT_ANALOG = 0xc0
-const REPORT_DIGITAL = 0xd0
-const START_SYSEX = 0xf0
-const END_SYSEX = 0xf7
-const QUERY_FIRMWARE = 0x79
-const CAPABILITY_QUERY = 0x6b
-const CAPABILITY_RESPONSE = 0x6c
-const ANALOG_MAPPING_QUERY = 0x69
-const ANALOG_MAPPING_RESPONSE = 0x6a
-const PIN_STATE_QUERY = 0x6d
-const PIN_STATE_RESPONSE = 0x6e
-const SAMPLING_INTERVAL = 0x7a
-
-const MODE = { INPUT: 0, OUTPUT: 1, ANALOG: 2, PWM: 3, SERVO: 4, PULLUP: 0x0b } as const
-const DIGITAL_PINS = 14
-const ANALOG_PINS = 6
-const PWM_PINS = new Set([3, 5, 6, 9, 10, 11])
-/** Data bytes that follow each channel-style command; sysex is handled apart. */
-const DATA_BYTES: Record<number, number> = {
-  [ANALOG_MESSAGE]: 2,
-  [DIGITAL_MESSAGE]: 2,
-  [REPORT_ANALOG]: 1,
-  [REPORT_DIGITAL]: 1,
-  [PIN_MODE]: 2,
-  [SET_DIGITAL_PIN_VALUE]: 2,
-  [REPORT_VERSION]: 0,
-  [SYSTEM_RESET]: 0,
-}
-const MAX_SYSEX = 64
-
-/** A simulated analog input in ADC counts (0..1023): a sine around `base` plus seeded noise. */
-export interface AnalogModel {
-  base: number
-  amplitude?: number
-  periodMs?: number
-  noise?: number
-}
+export type { AnalogModel }
 
 export interface FirmataBoardInit {
   firmwareName?: string
@@ -237,32 +222,15 @@ export class FirmataBoard extends EventEmitter {
     this.stats.commands++
     const [cmd, ...rest] = body
     switch (cmd) {
-      case QUERY_FIRMWARE: {
-        const name: number[] = []
-        for (const c of Buffer.from(this.firmwareName)) name.push(c & 0x7f, c >> 7)
-        this.send([START_SYSEX, QUERY_FIRMWARE, 2, 5, ...name, END_SYSEX])
+      case QUERY_FIRMWARE:
+        this.send(firmwareResponse(this.firmwareName))
         break
-      }
-      case CAPABILITY_QUERY: {
-        const out = [START_SYSEX, CAPABILITY_RESPONSE]
-        for (let pin = 0; pin < DIGITAL_PINS + ANALOG_PINS; pin++) {
-          out.push(MODE.INPUT, 1, MODE.OUTPUT, 1, MODE.PULLUP, 1)
-          if (pin >= DIGITAL_PINS) out.push(MODE.ANALOG, 10)
-          if (PWM_PINS.has(pin)) out.push(MODE.PWM, 8)
-          if (pin >= 2 && pin < DIGITAL_PINS) out.push(MODE.SERVO, 14)
-          out.push(0x7f)
-        }
-        out.push(END_SYSEX)
-        this.send(out)
+      case CAPABILITY_QUERY:
+        this.send(capabilityResponse())
         break
-      }
-      case ANALOG_MAPPING_QUERY: {
-        const map = Array.from({ length: DIGITAL_PINS + ANALOG_PINS }, (_, p) =>
-          p < DIGITAL_PINS ? 0x7f : p - DIGITAL_PINS,
-        )
-        this.send([START_SYSEX, ANALOG_MAPPING_RESPONSE, ...map, END_SYSEX])
+      case ANALOG_MAPPING_QUERY:
+        this.send(analogMappingResponse())
         break
-      }
       case PIN_STATE_QUERY: {
         const pin = rest[0] ?? 0
         if (pin < this.modes.length)
@@ -302,11 +270,7 @@ export class FirmataBoard extends EventEmitter {
   private analogValue(ch: number): number {
     const forced = this.forced.get(ch)
     if (forced !== undefined) return forced
-    const m = this.models[ch] ?? { base: 512, noise: 8 }
-    const t = this.timers.now() - this.bornAt
-    const wave = (m.amplitude ?? 0) * Math.sin((2 * Math.PI * t) / (m.periodMs ?? 60_000))
-    const v = m.base + wave + (m.noise ?? 0) * (this.random() * 2 - 1)
-    return Math.max(0, Math.min(1023, Math.round(v)))
+    return analogRaw(this.models[ch] ?? { base: 512, noise: 8 }, this.timers.now() - this.bornAt, this.random)
   }
 
   private tick(): void {

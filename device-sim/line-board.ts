@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events'
+import { concatBytes } from '../core/bytes.ts'
 import { encodeFrame } from '../firmware-bridge/frame-codec.ts'
 import { FrameDecoder } from '../firmware-bridge/frame-decoder.ts'
 import {
@@ -62,16 +63,8 @@ export interface GeneratedFrame {
 
 export class LineBoard extends EventEmitter {
   readonly boardId: string
-  readonly stats: LineBoardStats = {
-    boots: 0,
-    generated: 0,
-    sent: 0,
-    sentIntact: 0,
-    resent: 0,
-    hellos: 0,
-    acks: 0,
-    lost: 0,
-  }
+  // biome-ignore format: one line per counter would be a third of a screen of zeros
+  readonly stats: LineBoardStats = { boots: 0, generated: 0, sent: 0, sentIntact: 0, resent: 0, hellos: 0, acks: 0, lost: 0 }
   /** Every frame generated, when `record` is set. */
   readonly history: GeneratedFrame[] = []
   private readonly init: Required<Omit<LineBoardInit, 'driftPpm' | 'record' | 'faults'>> & {
@@ -295,21 +288,9 @@ export class LineBoard extends EventEmitter {
       samples: f.samples,
     }
     const { bytes, intact } = this.init.faults.apply(encodeFrame(data))
-    let total = 0
-    for (const b of bytes) total += b.length
-    const out = new Uint8Array(total)
-    let at = 0
-    for (const b of bytes) {
-      out.set(b, at)
-      at += b.length
-    }
+    const out = concatBytes(...bytes)
     if (!this.writer.enqueue(out)) return
     this.stats.sent++
     if (intact) this.stats.sentIntact++
   }
-}
-
-/** Creates and starts a board (sampling begins at once); attach it to a line with `attach` or a BoardPlug. */
-export function createLineBoard(init: LineBoardInit): LineBoard {
-  return new LineBoard(init)
 }

@@ -1,61 +1,16 @@
-import { realpathSync } from 'node:fs'
+export type { PortStatus, SerialPortConfig } from './serial-port-status.ts'
+
 import type { Logger } from '../core/logger.ts'
-import type { Reading } from '../core/reading.ts'
-import { encodeFrame, scaleRaw } from '../firmware-bridge/frame-codec.ts'
 import { FrameDecoder } from '../firmware-bridge/frame-decoder.ts'
-import {
-  ACK_FLAG_HELLO_REQUEST,
-  ACK_FLAG_SEQ_VALID,
-  type DataFrame,
-  type Frame,
-} from '../firmware-bridge/frame-types.ts'
+import type { DataFrame, Frame } from '../firmware-bridge/frame-types.ts'
 import type { OpenSerial, SerialLink } from '../firmware-bridge/serial-link.ts'
 import type { Timers } from '../firmware-bridge/timers.ts'
 import type { ReadingSink } from './connector.ts'
-import { type DiscoveryOptions, findCandidates, type SerialMatch } from './serial-discovery.ts'
+import { ackBytes, readingsOf, SerialDelivery } from './serial-delivery.ts'
+import { type DiscoveryOptions, findCandidates } from './serial-discovery.ts'
+import { deviceKey, initialPortStatus, type PortStatus, type SerialPortConfig } from './serial-port-status.ts'
 import { type BackoffOptions, reconnectLoop } from './serial-reconnect.ts'
 import { BoardSession } from './serial-session.ts'
-
-/** One board the connector looks after: where to find it and how fast it talks. */
-export interface SerialPortConfig {
-  /** Label in logs and status; defaults to the board id or path. */
-  name?: string
-  /** Tried first when it exists. */
-  path?: string
-  /** How to find the board elsewhere (it was renamed, or no path is known). */
-  match?: SerialMatch & {
-    /** Only a board whose HELLO carries this id is accepted on this port. */
-    boardId?: string
-  }
-  baudRate?: number
-}
-
-export interface PortStatus {
-  name: string
-  path: string | null
-  connected: boolean
-  boardId: string | null
-  boot: number | null
-  frames: number
-  readings: number
-  crcErrors: number
-  oversize: number
-  malformed: number
-  /** Resends of frames already delivered: dropped, re-acknowledged. */
-  duplicates: number
-  /** Frames that arrived before an earlier, still missing one: buffered (or dropped when too far ahead). */
-  outOfOrder: number
-  /** Frames the board dropped before the gateway got them (counted by sequence gap). */
-  lost: number
-  /** Data frames that arrived before a HELLO said whose they were. */
-  unannounced: number
-  /** Data frames refused while the sink was too far behind (backpressure; the board resends). */
-  deferred: number
-  pushErrors: number
-  connects: number
-  lastFrameAt: number | null
-  lastError: string | null
-}
 
 export interface WorkerDeps {
   sink: ReadingSink
@@ -72,26 +27,7 @@ export interface WorkerDeps {
   maxPendingFrames: number
 }
 
-interface Batch {
-  session: BoardSession
-  boot: number
-  lastSeq: number
-  frames: number
-  readings: Reading[]
-}
-
 type Outcome = 'healthy' | 'unhealthy' | 'mismatch' | 'silent'
-
-const SYNC = new Uint8Array([0])
-
-/** The device behind a path (by-id links and /dev/ttyACM0 name the same board); the path itself if not a file. */
-export function deviceKey(path: string): string {
-  try {
-    return realpathSync(path)
-  } catch {
-    return path
-  }
-}
 
 /** Connects one configured board, reconnecting forever; decodes, dedupes, delivers, acknowledges. */
 export class SerialPortWorker {
@@ -100,35 +36,29 @@ export class SerialPortWorker {
   private readonly sessions = new Map<string, BoardSession>()
   private session: BoardSession | null = null
   private link: SerialLink | null = null
-  private batches: Batch[] = []
-  private inflight: Promise<void> | null = null
+  private readonly delivery: SerialDelivery
 
   constructor(
     private readonly cfg: SerialPortConfig,
     private readonly d: WorkerDeps,
   ) {
     this.name = cfg.name ?? cfg.match?.boardId ?? cfg.path ?? 'serial'
-    this.st = {
-      name: this.name,
-      path: null,
-      connected: false,
-      boardId: null,
-      boot: null,
-      frames: 0,
-      readings: 0,
-      crcErrors: 0,
-      oversize: 0,
-      malformed: 0,
-      duplicates: 0,
-      outOfOrder: 0,
-      lost: 0,
-      unannounced: 0,
-      deferred: 0,
-      pushErrors: 0,
-      connects: 0,
-      lastFrameAt: null,
-      lastError: null,
-    }
+    this.st = initialPortStatus(this.name)
+    this.delivery = new SerialDelivery(d.sink, {
+      durable: (session, readings) => {
+        this.st.readings += readings
+        // Acknowledge only now: the readings are durable, so the board may forget them.
+        if (this.link && this.session === session) this.sendAck(this.link, false)
+      },
+      failed: (err) => {
+        this.st.pushErrors++
+        this.st.lastError = err instanceof Error ? err.message : String(err)
+        d.log.error(
+          { port: this.name, err: this.st.lastError },
+          'sink refused serial readings; the board will resend',
+        )
+      },
+    })
   }
 
   status(): PortStatus {
@@ -151,7 +81,7 @@ export class SerialPortWorker {
       connect: (sig) => this.connectOnce(sig),
     })
     // Let an in-flight push settle so stop() returns with nothing of ours still running.
-    await this.inflight
+    await this.delivery.idle
   }
 
   private async candidates(): Promise<string[]> {
@@ -294,7 +224,7 @@ export class SerialPortWorker {
           this.st.unannounced++
           return
         }
-        if (this.pendingFrames() >= this.d.maxPendingFrames) {
+        if (this.delivery.pendingFrames >= this.d.maxPendingFrames) {
           this.st.deferred++
           return
         }
@@ -352,80 +282,13 @@ export class SerialPortWorker {
   }
 
   private sendAck(link: SerialLink, helloRequest: boolean): void {
-    const s = this.session
-    let flags = helloRequest ? ACK_FLAG_HELLO_REQUEST : 0
-    if (s?.durable != null) flags |= ACK_FLAG_SEQ_VALID
-    const frame = encodeFrame({ type: 'ack', boot: s?.boot ?? 0, ackSeq: s?.durable ?? 0, flags })
-    if (link.stream.destroyed || !link.stream.writable) return
-    // The sync byte first, as boards do: whatever half-frame the board's decoder holds cannot swallow the ACK.
-    link.stream.write(SYNC)
-    link.stream.write(frame)
-  }
-
-  private pendingFrames(): number {
-    let n = 0
-    for (const b of this.batches) n += b.frames
-    return n
+    if (!link.stream.destroyed && link.stream.writable)
+      link.stream.write(ackBytes(this.session, helloRequest))
   }
 
   private enqueue(session: BoardSession, f: DataFrame): void {
-    const readings: Reading[] = []
-    for (const s of f.samples) {
-      const info = session.sensors[s.sensor]
-      if (!info) {
-        this.st.malformed++
-        continue
-      }
-      readings.push({
-        device: session.boardId,
-        sensor: info.name,
-        value: scaleRaw(s.raw, info.exponent),
-        unit: info.unit === '' ? undefined : info.unit,
-        deviceSeq: f.seq,
-        deviceTime: f.uptimeMs,
-        source: 'serial',
-      })
-    }
-    const last = this.batches.at(-1)
-    if (last && last.session === session && last.boot === f.boot) {
-      last.readings.push(...readings)
-      last.lastSeq = f.seq
-      last.frames++
-    } else {
-      this.batches.push({ session, boot: f.boot, lastSeq: f.seq, frames: 1, readings })
-    }
-    this.flush()
-  }
-
-  /** One push at a time, in order; what arrives meanwhile is batched into the next push. */
-  private flush(): void {
-    if (this.inflight) return
-    const b = this.batches.shift()
-    if (!b) return
-    const pushed = b.readings.length > 0 ? this.d.sink.push(b.readings) : Promise.resolve()
-    this.inflight = pushed
-      .then(
-        () => {
-          b.session.commit(b.boot, b.lastSeq)
-          this.st.readings += b.readings.length
-          // Acknowledge only now: the readings are durable, so the board may forget them.
-          if (this.link && this.session === b.session) this.sendAck(this.link, false)
-        },
-        (err: unknown) => {
-          this.st.pushErrors++
-          this.st.lastError = err instanceof Error ? err.message : String(err)
-          this.d.log.error(
-            { port: this.name, err: this.st.lastError },
-            'sink refused serial readings; the board will resend',
-          )
-          b.session.rollback(b.boot)
-          // Later frames of that boot were accepted after the failed ones: drop them too, they come again in order.
-          this.batches = this.batches.filter((x) => !(x.session === b.session && x.boot === b.boot))
-        },
-      )
-      .finally(() => {
-        this.inflight = null
-        this.flush()
-      })
+    const { readings, unknown } = readingsOf(session, f)
+    this.st.malformed += unknown
+    this.delivery.add(session, f, readings)
   }
 }
