@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type Logger, silentLogger } from '../core/logger.ts'
@@ -180,6 +180,8 @@ export async function startSerialFleet(opts: {
     firmata: [],
     stop: async () => {
       for (const b of [...fleet.lineBoards, ...fleet.firmata]) await b.stop()
+      // The pty links are gone with socat; remove the temporary folder that held them, if we made it.
+      if (w.dir && !opts.dir) rmSync(w.dir, { recursive: true, force: true })
     },
   }
   try {
