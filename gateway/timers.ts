@@ -9,12 +9,9 @@ export interface Timers {
 }
 
 export const realTimers: Timers = {
-  set: (fn, ms) => {
-    const t = setTimeout(fn, ms)
-    // A pending batch timer or backoff must not keep a stopping process alive on its own.
-    t.unref?.()
-    return t
-  },
+  // Not unref'd: a pending batch timer is readings waiting to be written, which must keep the process alive.
+  // stop() clears every timer, so a stopped gateway does not hold the process open.
+  set: (fn, ms) => setTimeout(fn, ms),
   clear: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
 }
 
