@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs what the test suite needs beyond npm: socat (real pseudo-terminals for simulated serial boards),
+# g++ (the C++ framing code is compiled against the shared vectors) and avr-gcc with the Arduino AVR core (the
+# board sketch is built for a real Uno). Debian packages, installed only where missing; then npm ci.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+need=()
+command -v socat >/dev/null 2>&1 || need+=(socat)
+command -v g++ >/dev/null 2>&1 || need+=(g++)
+command -v avr-g++ >/dev/null 2>&1 || need+=(gcc-avr avr-libc)
+[ -f /usr/share/arduino/hardware/arduino/avr/cores/arduino/Arduino.h ] || need+=(arduino-core-avr)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" != "0" ]; then
+    echo "setup: missing ${need[*]}; run as root or: sudo apt-get install -y ${need[*]}" >&2
+    exit 1
+  fi
+  echo "setup: installing ${need[*]} (Debian packages)"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+npm ci --no-audit --no-fund
