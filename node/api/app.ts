@@ -3,6 +3,7 @@ import type { Logger } from 'pino'
 import type { Registry } from 'prom-client'
 import { explorerRoutes } from '../explorer/routes.ts'
 import type { SteleNode } from '../node.ts'
+import { aggregateRoutes } from './aggregate.ts'
 import { batchRoutes } from './batches.ts'
 import { chainRoutes } from './chain.ts'
 import { installErrorHandling } from './errors.ts'
@@ -30,6 +31,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const { node } = opts
   await app.register(healthRoutes, { node })
   await app.register(readingRoutes, { node })
+  await app.register(aggregateRoutes, { node })
   await app.register(verifyRoutes, { node })
   await app.register(batchRoutes, { node })
   await app.register(chainRoutes, { node })

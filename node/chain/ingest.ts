@@ -12,6 +12,7 @@ import { K, prefixEnd } from '../storage/keys.ts'
 import { type DeviceSummary, foldDevices } from './devices.ts'
 import type { Mempool } from './mempool.ts'
 import type { RateLimiter } from './rate-limit.ts'
+import { Rollups } from './rollups.ts'
 import { type ChainState, encodeJson, type GatewayState, ZERO_HEX } from './state.ts'
 import { validateBatch } from './validate-batch.ts'
 
@@ -39,6 +40,8 @@ export class Ingest extends EventEmitter<IngestEvents> {
   readonly counters = { batches: 0, records: 0, duplicates: 0, refused: new Map<string, number>() }
   /** Last acceptance number written; read from the `a:` index on first use. */
   private acceptSeq: number | undefined
+  /** Open rollup buckets, folded in the same write as each batch. */
+  readonly rollups: Rollups
 
   constructor(
     private readonly db: Db,
@@ -49,6 +52,7 @@ export class Ingest extends EventEmitter<IngestEvents> {
     private readonly limiter: RateLimiter,
   ) {
     super()
+    this.rollups = new Rollups(db)
   }
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {
@@ -125,6 +129,9 @@ export class Ingest extends EventEmitter<IngestEvents> {
           accepted.push({ id, record: batch.records[i]!, txHash: hash, leafIndex: i, acceptSeq })
         }
         this.indexChunks(ops, tx.hash, gwHex, batch.records, batch.recordBytes)
+        const loading = this.rollups.prepare(batch.records, async () => undefined)
+        if (loading) await loading
+        this.rollups.fold(batch.records, ops)
         const last = batch.records[batch.records.length - 1]!
         const next: GatewayState = {
           ...gw,
@@ -149,7 +156,14 @@ export class Ingest extends EventEmitter<IngestEvents> {
     if (this.state.maxChunkSpan > spanBefore)
       ops.push({ type: 'put', key: K.maxChunkSpan, value: encodeJson(this.state.maxChunkSpan) })
     for (const d of touchedDevices) ops.push({ type: 'put', key: K.device(d.device), value: encodeJson(d) })
-    if (ops.length > 0) await this.db.batch(ops)
+    if (ops.length > 0) {
+      try {
+        await this.db.batch(ops)
+      } catch (e) {
+        this.rollups.reset()
+        throw e
+      }
+    }
     this.acceptSeq = acceptSeq
     for (const [key, g] of staged) this.state.gateways.set(key, g)
     for (const accepted of events) {

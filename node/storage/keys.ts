@@ -37,6 +37,9 @@ export const K = {
    */
   accepted: (seq: number): string => `a:${hex(seq, 12)}`,
   acceptedPrefix: 'a:',
+  /** Rollup buckets of one device+sensor at one resolution (`m`, `h`, `d`); the key ends in timeBound(start). */
+  rollup: (device: string, sensor: string, resolution: string): string =>
+    `r:${device}\u0000${sensor}\u0000${resolution}:`,
 } as const
 
 /** A key just after every key that starts with `prefix`. */

@@ -1,0 +1,126 @@
+import type { FastifyPluginAsync } from 'fastify'
+import { SteleError } from '../../core/errors.ts'
+import { aggregate, parseEvery, parseFns } from '../chain/aggregate.ts'
+import type { SteleNode } from '../node.ts'
+import { errorSchema, ID_PATTERN, parseTime } from './params.ts'
+
+const aggregateQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    sensor: { type: 'string', pattern: ID_PATTERN },
+    from: { type: 'string', maxLength: 40 },
+    to: { type: 'string', maxLength: 40 },
+    every: { type: 'string', maxLength: 12, default: '1h' },
+    fn: { type: 'string', maxLength: 64 },
+  },
+} as const
+
+const num = { type: 'number' } as const
+const aggregateResponse = {
+  type: 'object',
+  properties: {
+    device: { type: 'string' },
+    sensor: { type: 'string' },
+    every: { type: 'string' },
+    everyMs: { type: 'integer' },
+    resolution: { type: 'string' },
+    from: { type: ['integer', 'null'] },
+    to: { type: ['integer', 'null'] },
+    fn: { type: 'array', items: { type: 'string' } },
+    items: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          start: { type: 'integer' },
+          startIso: { type: 'string' },
+          count: { type: 'integer' },
+          min: num,
+          max: num,
+          mean: num,
+          first: num,
+          last: num,
+        },
+      },
+    },
+  },
+} as const
+
+interface AggregateItem {
+  start: number
+  startIso: string
+  count?: number
+  min?: number
+  max?: number
+  mean?: number
+  first?: number
+  last?: number
+}
+
+/**
+ * GET /v1/devices/:device/aggregate?sensor&from&to&every&fn: time buckets answered from the rollups kept at ingest
+ * (DESIGN §5), never a full scan.
+ */
+export const aggregateRoutes: FastifyPluginAsync<{ node: SteleNode }> = async (app, { node }) => {
+  app.get<{
+    Params: { device: string }
+    Querystring: { sensor?: string; from?: string; to?: string; every: string; fn?: string }
+  }>(
+    '/v1/devices/:device/aggregate',
+    {
+      schema: {
+        params: { type: 'object', properties: { device: { type: 'string', pattern: ID_PATTERN } } },
+        querystring: aggregateQuery,
+        response: { 200: aggregateResponse, '4xx': errorSchema },
+      },
+    },
+    async (req) => {
+      const { device } = req.params
+      const d = node.devices.get(device)
+      if (!d) throw new SteleError('STELE_NOT_FOUND', `no device ${device}`)
+      const q = req.query
+      const sensors = Object.keys(d.sensors)
+      let sensor = q.sensor
+      if (sensor === undefined) {
+        if (sensors.length !== 1)
+          throw new SteleError(
+            'STELE_BAD_REQUEST',
+            `sensor: device ${device} has sensors ${sensors.join(', ')}; name one`,
+          )
+        sensor = sensors[0]!
+      } else if (!d.sensors[sensor]) {
+        throw new SteleError('STELE_NOT_FOUND', `device ${device} has no sensor ${sensor}`)
+      }
+      const everyMs = parseEvery(q.every)
+      const fns = parseFns(q.fn)
+      const from = parseTime(q.from, 'from')
+      const to = parseTime(q.to, 'to')
+      if (from !== undefined && to !== undefined && from > to)
+        throw new SteleError('STELE_BAD_REQUEST', 'from must not be after to')
+      const result = await aggregate(node.db, node.state.maxChunkSpan, { device, sensor, from, to, everyMs })
+      const want = new Set(fns)
+      const items = result.buckets.map((b) => {
+        const item: AggregateItem = { start: b.start, startIso: new Date(b.start).toISOString() }
+        if (want.has('count')) item.count = b.count
+        if (want.has('min')) item.min = b.min
+        if (want.has('max')) item.max = b.max
+        if (want.has('mean')) item.mean = b.sum / b.count
+        if (want.has('first')) item.first = b.first
+        if (want.has('last')) item.last = b.last
+        return item
+      })
+      return {
+        device,
+        sensor,
+        every: q.every,
+        everyMs,
+        resolution: `1${result.resolution}`,
+        from: from ?? null,
+        to: to ?? null,
+        fn: fns,
+        items,
+      }
+    },
+  )
+}

@@ -1,0 +1,266 @@
+import type { Record } from '../../core/record.ts'
+import type { Db, DbOp } from '../storage/db.ts'
+import { K } from '../storage/keys.ts'
+
+/**
+ * Rollups: per device+sensor, one bucket per minute, hour and day holding count, min, max, sum and the first and
+ * last reading with their times. They are folded at ingest into the same atomic write as the batch, so an aggregate
+ * over 30 days reads 720 hourly buckets instead of 2.6M readings.
+ */
+
+export interface Resolution {
+  /** Name used in keys and responses: `m`, `h`, `d`. */
+  name: 'm' | 'h' | 'd'
+  ms: number
+}
+
+/** Finest first. Each divides the next, so a coarser bucket is exactly a union of finer ones. */
+export const RESOLUTIONS: readonly Resolution[] = [
+  { name: 'm', ms: 60_000 },
+  { name: 'h', ms: 3_600_000 },
+  { name: 'd', ms: 86_400_000 },
+]
+
+export interface BucketStats {
+  count: number
+  min: number
+  max: number
+  sum: number
+  first: number
+  firstTime: number
+  last: number
+  lastTime: number
+}
+
+export interface Bucket extends BucketStats {
+  start: number
+  key: string
+  /** Fold generation that last touched this bucket (saves a Set per batch). */
+  mark: number
+}
+
+export const BUCKET_BYTES = 64
+
+export function emptyStats(): BucketStats {
+  return {
+    count: 0,
+    min: Number.POSITIVE_INFINITY,
+    max: Number.NEGATIVE_INFINITY,
+    sum: 0,
+    first: 0,
+    firstTime: Number.POSITIVE_INFINITY,
+    last: 0,
+    lastTime: Number.NEGATIVE_INFINITY,
+  }
+}
+
+/**
+ * Folds one reading. First is the earliest time (ties: the one folded first), last the latest (ties: the one folded
+ * last), so folding in acceptance order gives the same answer as a sort by time that keeps acceptance order.
+ */
+export function foldReading(b: BucketStats, value: number, time: number): void {
+  b.count++
+  if (value < b.min) b.min = value
+  if (value > b.max) b.max = value
+  b.sum += value
+  if (time < b.firstTime) {
+    b.first = value
+    b.firstTime = time
+  }
+  if (time >= b.lastTime) {
+    b.last = value
+    b.lastTime = time
+  }
+}
+
+/** Merges `b` into `a`; `b` covers times after or disjoint from `a`'s, or was folded after it. */
+export function mergeStats(a: BucketStats, b: BucketStats): void {
+  if (b.count === 0) return
+  a.count += b.count
+  if (b.min < a.min) a.min = b.min
+  if (b.max > a.max) a.max = b.max
+  a.sum += b.sum
+  if (b.firstTime < a.firstTime) {
+    a.first = b.first
+    a.firstTime = b.firstTime
+  }
+  if (b.lastTime >= a.lastTime) {
+    a.last = b.last
+    a.lastTime = b.lastTime
+  }
+}
+
+/** 8 big-endian float64: count, min, max, sum, first, firstTime, last, lastTime. */
+export function encodeBucket(b: BucketStats): Uint8Array {
+  const out = Buffer.allocUnsafe(BUCKET_BYTES)
+  out.writeDoubleBE(b.count, 0)
+  out.writeDoubleBE(b.min, 8)
+  out.writeDoubleBE(b.max, 16)
+  out.writeDoubleBE(b.sum, 24)
+  out.writeDoubleBE(b.first, 32)
+  out.writeDoubleBE(b.firstTime, 40)
+  out.writeDoubleBE(b.last, 48)
+  out.writeDoubleBE(b.lastTime, 56)
+  return out
+}
+
+export function decodeBucket(v: Uint8Array): BucketStats {
+  if (v.length !== BUCKET_BYTES) throw new RangeError(`rollup bucket: expected 64 bytes, got ${v.length}`)
+  const d = new DataView(v.buffer, v.byteOffset, BUCKET_BYTES)
+  return {
+    count: d.getFloat64(0),
+    min: d.getFloat64(8),
+    max: d.getFloat64(16),
+    sum: d.getFloat64(24),
+    first: d.getFloat64(32),
+    firstTime: d.getFloat64(40),
+    last: d.getFloat64(48),
+    lastTime: d.getFloat64(56),
+  }
+}
+
+interface Series {
+  /** Key prefix per resolution (`r:device\0sensor\0m`...). */
+  prefixes: string[]
+  /** Latest bucket per resolution; null: none exists. */
+  latest: (Bucket | null)[]
+}
+
+const seriesKey = (device: string, sensor: string): string => `${device}\u0000${sensor}`
+const MAX_SERIES = 50_000
+const MAX_OLDER = 10_000
+
+/**
+ * The ingest side: an in-memory cache of each series' open (latest) bucket per resolution, so folding a batch is
+ * read-modify-write without reads. A series seen for the first time since start loads its latest buckets from
+ * LevelDB; a reading older than its open bucket (another gateway's late data) reads that bucket. Both reads first
+ * wait for in-flight writes (`drain`), so the cache may be dropped at any time and reloads what is on disk.
+ */
+export class Rollups {
+  private readonly series = new Map<string, Series>()
+  /** Buckets before a series' latest one that were touched or loaded recently. */
+  private readonly older = new Map<string, Bucket>()
+  private gen = 0
+
+  constructor(private readonly db: Db) {}
+
+  /** Forgets every cached bucket (after a failed write: the cache may hold what never reached the disk). */
+  reset(): void {
+    this.series.clear()
+    this.older.clear()
+  }
+
+  /**
+   * Makes sure every bucket `records` fold into is in memory. Returns undefined when it already is (the common case,
+   * no await), or a promise that loads the rest after in-flight writes land.
+   */
+  prepare(records: readonly Record[], drain: () => Promise<void>): Promise<void> | undefined {
+    if (this.series.size > MAX_SERIES) this.series.clear()
+    if (this.older.size > MAX_OLDER) this.older.clear()
+    let dev: string | undefined
+    let sen: string | undefined
+    let s: Series | undefined
+    for (const r of records) {
+      if (r.device !== dev || r.sensor !== sen) {
+        dev = r.device
+        sen = r.sensor
+        s = this.series.get(seriesKey(dev, sen))
+        if (!s) return this.load(records, drain)
+      }
+      for (let k = 0; k < RESOLUTIONS.length; k++) {
+        const b = s!.latest[k]!
+        if (b === null) continue
+        const start = r.time - (r.time % RESOLUTIONS[k]!.ms)
+        if (start < b.start && !this.older.has(s!.prefixes[k]! + K.timeBound(start)))
+          return this.load(records, drain)
+      }
+    }
+    return undefined
+  }
+
+  private async load(records: readonly Record[], drain: () => Promise<void>): Promise<void> {
+    await drain()
+    const fresh = new Map<string, Series>()
+    for (const r of records) {
+      const id = seriesKey(r.device, r.sensor)
+      if (this.series.has(id) || fresh.has(id)) continue
+      const prefixes = RESOLUTIONS.map((res) => K.rollup(r.device, r.sensor, res.name))
+      fresh.set(id, { prefixes, latest: prefixes.map(() => null) })
+    }
+    for (const s of fresh.values()) {
+      for (let k = 0; k < RESOLUTIONS.length; k++) {
+        const prefix = s.prefixes[k]!
+        const last = await this.db
+          .iterator({ gte: prefix, lt: `${prefix}\uffff`, reverse: true, limit: 1 })
+          .all()
+        const e = last[0]
+        if (e)
+          s.latest[k] = toBucket(e[0], Number.parseInt(e[0].slice(prefix.length), 16), decodeBucket(e[1]))
+      }
+    }
+    for (const [id, s] of fresh) this.series.set(id, s)
+    const wanted = new Map<string, number>()
+    for (const r of records) {
+      const s = this.series.get(seriesKey(r.device, r.sensor))!
+      for (let k = 0; k < RESOLUTIONS.length; k++) {
+        const b = s.latest[k]!
+        const start = r.time - (r.time % RESOLUTIONS[k]!.ms)
+        if (b === null || start >= b.start) continue
+        const key = s.prefixes[k]! + K.timeBound(start)
+        if (!this.older.has(key)) wanted.set(key, start)
+      }
+    }
+    if (wanted.size === 0) return
+    const keys = [...wanted.keys()]
+    const values = await this.db.getMany(keys)
+    keys.forEach((key, i) => {
+      const v = values[i]
+      this.older.set(key, toBucket(key, wanted.get(key)!, v ? decodeBucket(v) : emptyStats()))
+    })
+  }
+
+  /** Folds records (after prepare) into their buckets and pushes one put per bucket touched. */
+  fold(records: readonly Record[], ops: DbOp[]): void {
+    const gen = ++this.gen
+    const touched: Bucket[] = []
+    let dev: string | undefined
+    let sen: string | undefined
+    let s: Series | undefined
+    for (const r of records) {
+      if (r.device !== dev || r.sensor !== sen) {
+        dev = r.device
+        sen = r.sensor
+        s = this.series.get(seriesKey(dev, sen))
+        if (!s) throw new Error(`rollups: series ${dev}/${sen} folded before prepare`)
+      }
+      const { time, value } = r
+      for (let k = 0; k < RESOLUTIONS.length; k++) {
+        const start = time - (time % RESOLUTIONS[k]!.ms)
+        let b = s!.latest[k]!
+        if (b === null || b.start !== start) {
+          if (b === null || start > b.start) {
+            if (b !== null) this.older.set(b.key, b)
+            const key = s!.prefixes[k]! + K.timeBound(start)
+            b = this.older.get(key) ?? toBucket(key, start, emptyStats())
+            s!.latest[k] = b
+          } else {
+            const key = s!.prefixes[k]! + K.timeBound(start)
+            const old = this.older.get(key)
+            if (!old) throw new Error(`rollups: bucket ${key} folded before prepare`)
+            b = old
+          }
+        }
+        foldReading(b, value, time)
+        if (b.mark !== gen) {
+          b.mark = gen
+          touched.push(b)
+        }
+      }
+    }
+    for (const b of touched) ops.push({ type: 'put', key: b.key, value: encodeBucket(b) })
+  }
+}
+
+function toBucket(key: string, start: number, stats: BucketStats): Bucket {
+  return { ...stats, start, key, mark: 0 }
+}
