@@ -1,5 +1,5 @@
 import { join } from 'node:path'
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import type { Logger } from 'pino'
 import type { Registry } from 'prom-client'
 import { buildApp } from '../node/api/app.ts'
@@ -21,6 +21,8 @@ export async function runNode(opts: {
   blockIntervalMs: number
   logger: Logger
   metrics?: (registry: Registry) => void
+  /** Extra routes (the in-process gateway's status), registered before listening. */
+  plugins?: FastifyPluginAsync[]
 }): Promise<RunningNode> {
   const log = opts.logger.child({ area: 'node' })
   const node = await SteleNode.open({

@@ -1,0 +1,76 @@
+import { join } from 'node:path'
+import { toHex } from '../../core/bytes.ts'
+import { createGateway } from '../../gateway/gateway.ts'
+import { createHttpNodeClient } from '../../gateway/http-node-client.ts'
+import { createMqttConnector } from '../../gateway/mqtt-connector.ts'
+import { createSerialConnector } from '../../gateway/serial-connector.ts'
+import { intOption, parse, strOption } from '../args.ts'
+import { createLogger } from '../log.ts'
+import { untilSignal } from '../signals.ts'
+import { registerGateway } from './gateway-register.ts'
+import { gatewaySpec } from './gateway-spec.ts'
+
+/** A serial argument: a path, `usb:VID:PID` or `sn:SERIAL`. */
+function serialPort(arg: string, baudRate: number) {
+  const [kind, a, b] = arg.split(':')
+  if (kind === 'usb' && a && b) return { name: arg, baudRate, match: { vendorId: a, productId: b } }
+  if (kind === 'sn' && a) return { name: arg, baudRate, match: { serialNumber: a } }
+  return { name: arg, path: arg, baudRate }
+}
+
+export async function gatewayCommand(argv: string[], out: (s: string) => void): Promise<number> {
+  const p = parse(gatewaySpec, argv)
+  if (p === 'help') return -1
+  if (p.positionals[0] === 'register') return registerGateway(p, out)
+  const logger = createLogger({ json: p.values['json'] === true })
+  const nodeUrl = strOption(p, 'node') ?? 'http://127.0.0.1:8080'
+  const gateway = await createGateway({
+    dataDir: join(strOption(p, 'data') ?? '.stele', 'gateway'),
+    node: createHttpNodeClient({ url: nodeUrl }),
+    logger: logger.child({ area: 'gateway' }),
+  })
+  if (gateway.keyCreated)
+    logger.warn(
+      `new gateway key ${toHex(gateway.publicKey)}: register it on the node with 'stele gateway register --node ${nodeUrl} --key ${toHex(gateway.publicKey)} --authority <node.key>'`,
+    )
+  await gateway.start()
+  const mqtt = strOption(p, 'mqtt')
+  if (mqtt)
+    await gateway.addConnector(
+      createMqttConnector({
+        url: mqtt,
+        sink: gateway.sink,
+        topic: strOption(p, 'topic') ?? 'stele/{device}/{sensor}',
+        logger,
+      }),
+    )
+  const serial = strOption(p, 'serial')
+  if (serial) {
+    const baud = intOption(p, 'baud', 300, 4_000_000)
+    const ports = serial
+      .split(',')
+      .filter(Boolean)
+      .map((s) => serialPort(s, baud))
+    await gateway.addConnector(
+      createSerialConnector({ name: 'serial', ports })({ sink: gateway.sink, log: logger }),
+    )
+  }
+  if (!mqtt && !serial) logger.warn('no --mqtt and no --serial: the gateway has no sources')
+  logger.info({ gateway: toHex(gateway.publicKey), node: nodeUrl }, 'gateway running')
+  const timer = setInterval(() => {
+    const s = gateway.status()
+    logger.info(
+      {
+        outbox: s.outbox?.batches,
+        submitted: s.submitter?.batches,
+        node: s.submitter?.node,
+        lastError: s.lastError,
+      },
+      'gateway',
+    )
+  }, 5000)
+  await untilSignal(logger)
+  clearInterval(timer)
+  await gateway.stop()
+  return 0
+}

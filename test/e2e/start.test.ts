@@ -1,0 +1,130 @@
+import { execFile } from 'node:child_process'
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type SteleProcess, spawnStele } from '../helpers/spawn-stele.ts'
+import { tempDir } from '../helpers/tmp.ts'
+
+const run = promisify(execFile)
+const BIN = fileURLToPath(new URL('../../bin/stele.js', import.meta.url))
+
+let dir: Awaited<ReturnType<typeof tempDir>>
+let stele: SteleProcess | undefined
+let base = ''
+
+const startArgs = () => [
+  'start',
+  '--data',
+  dir.path,
+  '--port',
+  '0',
+  '--mqtt-port',
+  '0',
+  '--rate',
+  '5',
+  '--block-interval',
+  '300',
+]
+
+async function api(path: string) {
+  const r = await fetch(base + path)
+  // biome-ignore lint/suspicious/noExplicitAny: test reads loosely typed JSON
+  return { status: r.status, body: (await r.json()) as any }
+}
+
+/** Polls the API (not sleeping blindly: each round trip is the wait) until `pred` holds. */
+async function poll<T>(fn: () => Promise<T>, pred: (v: T) => boolean, what: string, ms = 15_000): Promise<T> {
+  const deadline = Date.now() + ms
+  for (;;) {
+    const v = await fn()
+    if (pred(v)) return v
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v).slice(0, 500)}`)
+    await new Promise((r) => setTimeout(r, 100))
+  }
+}
+
+beforeAll(async () => {
+  dir = await tempDir('stele-e2e-')
+})
+afterAll(async () => {
+  await stele?.kill()
+  await dir.cleanup()
+})
+
+describe('stele start, end to end', () => {
+  it('brings up simulated devices whose readings become confirmed, with proofs that stele verify accepts', async () => {
+    stele = spawnStele(startArgs())
+    const listening = await stele.waitFor(
+      (l) => typeof l['url'] === 'string' && String(l['msg']).includes('listening'),
+      'HTTP address',
+    )
+    base = String(listening['url'])
+
+    const devices = await poll(
+      () => api('/v1/devices'),
+      (r) => r.body.items.length >= 3,
+      'three devices',
+      10_000,
+    )
+    const device = devices.body.items.find((d: { device: string }) => d.device.startsWith('sim-mqtt')).device
+
+    const confirmed = await poll(
+      () => api(`/v1/devices/${device}/readings?limit=5`),
+      (r) => r.body.items.some((x: { status: string }) => x.status === 'confirmed'),
+      'a confirmed reading',
+    )
+    const reading = confirmed.body.items.find((x: { status: string }) => x.status === 'confirmed')
+    expect(reading.blockHeight).toBeGreaterThan(0)
+
+    const proof = await api(`/v1/readings/${reading.id}/proof`)
+    expect(proof.status).toBe(200)
+    const file = join(dir.path, 'proof.json')
+    await writeFile(file, JSON.stringify(proof.body))
+    const genesis = join(dir.path, 'node', 'genesis.json')
+    const ok = await run(process.execPath, [BIN, 'verify', file, '--genesis', genesis])
+    expect(ok.stdout).toContain('VALID')
+
+    const tampered = {
+      ...proof.body,
+      blockSignature: proof.body.blockSignature.replace(/^./, (c: string) => (c === 'a' ? 'b' : 'a')),
+    }
+    await writeFile(file, JSON.stringify(tampered))
+    const bad = await run(process.execPath, [BIN, 'verify', file, '--genesis', genesis]).catch((e) => e)
+    expect(bad.code).toBe(1)
+    expect(bad.stdout).toContain('FAIL block.signature')
+  })
+
+  it('keeps every reading and continues the chain after a restart on the same data folder', async () => {
+    const before = await api('/v1/chain')
+    const seen = await api('/v1/devices')
+    const counts = new Map<string, number>(
+      seen.body.items.map((d: { device: string; readings: number }) => [d.device, d.readings]),
+    )
+    expect(await stele!.kill('SIGTERM')).toBe(0)
+
+    stele = spawnStele(startArgs())
+    const verified = await stele.waitFor(
+      (l) => String(l['msg']).includes('chain verified'),
+      'chain verification',
+    )
+    expect(Number(verified['height'])).toBeGreaterThanOrEqual(before.body.height)
+    const listening = await stele.waitFor(
+      (l) => typeof l['url'] === 'string' && String(l['msg']).includes('listening'),
+      'HTTP address',
+    )
+    base = String(listening['url'])
+    const after = await poll(
+      () => api('/v1/chain'),
+      (r) => r.body.height > before.body.height,
+      'the chain to grow',
+    )
+    expect(after.body.chainId).toBe(before.body.chainId)
+    const now = await api('/v1/devices')
+    for (const d of now.body.items as { device: string; readings: number }[]) {
+      expect(d.readings).toBeGreaterThanOrEqual(counts.get(d.device) ?? 0)
+    }
+  })
+})
