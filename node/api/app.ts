@@ -10,6 +10,7 @@ import { installErrorHandling } from './errors.ts'
 import { healthRoutes } from './health.ts'
 import { metricsRoutes } from './metrics.ts'
 import { readingRoutes } from './readings.ts'
+import { streamRoutes } from './stream.ts'
 import { verifyRoutes } from './verify.ts'
 
 export interface AppOptions {
@@ -35,6 +36,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(verifyRoutes, { node })
   await app.register(batchRoutes, { node })
   await app.register(chainRoutes, { node })
+  await app.register(streamRoutes, { node })
   await app.register(metricsRoutes, opts.metrics ? { node, extend: opts.metrics } : { node })
   await app.register(explorerRoutes, { node })
   return app

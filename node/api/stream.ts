@@ -1,0 +1,116 @@
+import websocket from '@fastify/websocket'
+import type { FastifyPluginAsync } from 'fastify'
+import { SteleError } from '../../core/errors.ts'
+import type { SteleNode } from '../node.ts'
+import { checkNotAhead, encodeCursor, parseCursor } from '../stream/cursor.ts'
+import { frame, plainEvent } from '../stream/events.ts'
+import { parseSubscription, type SubscriptionInput } from '../stream/filter.ts'
+import type { HubOptions } from '../stream/hub.ts'
+import { acquireHub, releaseHub } from '../stream/registry.ts'
+import { type Sink, sseSink, wsSink } from '../stream/sinks.ts'
+import type { Subscriber } from '../stream/subscriber.ts'
+
+type StreamQuery = SubscriptionInput & { cursor?: string }
+
+const streamQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    channels: { type: 'string', maxLength: 100 },
+    device: { type: 'string', maxLength: 4096 },
+    sensor: { type: 'string', maxLength: 4096 },
+    gateway: { type: 'string', maxLength: 17_000 },
+    cursor: { type: 'string', maxLength: 60 },
+  },
+} as const
+
+/**
+ * Live streams (docs/streaming.md): `GET /v1/stream` over WebSocket and `GET /v1/stream/sse` as Server-Sent Events,
+ * both fed by the node's one stream hub. A bad subscription or cursor is refused with a 400 before the stream
+ * starts; over WebSocket, a bad subscribe message gets an `error` event and the connection stays open.
+ */
+export const streamRoutes: FastifyPluginAsync<{ node: SteleNode; hub?: HubOptions }> = async (app, opts) => {
+  const { node } = opts
+  await app.register(websocket, { options: { maxPayload: 64 * 1024 } })
+  const hub = acquireHub(node, opts.hub)
+  app.addHook('preClose', (done) => {
+    hub.closeSubscribers('the node is shutting down; reconnect with this cursor')
+    done()
+  })
+  app.addHook('onClose', async () => releaseHub(node))
+
+  /** Parses and checks a subscription against the hub before anything is streamed. */
+  const prepare = async (q: StreamQuery, lastEventId?: string) => {
+    const sub = parseSubscription(q)
+    const text = lastEventId || q.cursor
+    const from = text ? parseCursor(text) : null
+    await hub.ready
+    if (from) checkNotAhead(from, hub.live())
+    return { sub, from }
+  }
+
+  app.get<{ Querystring: StreamQuery }>(
+    '/v1/stream/sse',
+    { schema: { querystring: streamQuery } },
+    async (req, reply) => {
+      const header = req.headers['last-event-id']
+      const { sub, from } = await prepare(req.query, typeof header === 'string' ? header.trim() : undefined)
+      reply.hijack()
+      reply.raw.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache, no-transform',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+      })
+      // EventSource reconnects after this many ms, sending the last id it saw as Last-Event-ID.
+      reply.raw.write('retry: 1000\n\n')
+      await hub.subscribe(sseSink(reply.raw), sub, from)
+    },
+  )
+
+  app.get<{ Querystring: StreamQuery }>(
+    '/v1/stream',
+    { websocket: true, schema: { querystring: streamQuery } },
+    (socket, req) => {
+      const sink: Sink = wsSink(socket, req.raw.socket)
+      let current: Subscriber | undefined
+      let pending = Promise.resolve()
+      const fail = (e: unknown) => {
+        const err = e instanceof SteleError ? e : new SteleError('STELE_BAD_REQUEST', (e as Error).message)
+        const ev = plainEvent('error', encodeCursor(hub.live()), { code: err.code, message: err.message })
+        sink.write(frame('ws', [ev]))
+      }
+      // Subscriptions are started one after another, so a quick second message replaces the first in order.
+      const start = (q: StreamQuery) => {
+        pending = pending.then(async () => {
+          try {
+            const { sub, from } = await prepare(q)
+            current?.detach()
+            if (!sink.closed) current = await hub.subscribe(sink, sub, from)
+          } catch (e) {
+            fail(e)
+          }
+        })
+      }
+      socket.on('message', (data, isBinary) => {
+        let msg: { type?: unknown } & StreamQuery
+        try {
+          msg = JSON.parse(isBinary ? '' : data.toString())
+        } catch {
+          return fail(
+            new SteleError('STELE_BAD_REQUEST', 'messages must be JSON text: {"type":"subscribe",...}'),
+          )
+        }
+        if (msg?.type !== 'subscribe')
+          return fail(new SteleError('STELE_BAD_REQUEST', 'the only message is {"type":"subscribe",...}'))
+        start(msg)
+      })
+      if (Object.keys(req.query).length > 0) start(req.query)
+      else {
+        const message =
+          'send {"type":"subscribe","channels":["readings"],"device":"...","cursor":"..."} or connect with ?channels=readings'
+        sink.write(frame('ws', [plainEvent('hello', encodeCursor(hub.live()), { message })]))
+      }
+    },
+  )
+}

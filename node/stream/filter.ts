@@ -1,0 +1,118 @@
+import { SteleError } from '../../core/errors.ts'
+
+export const CHANNELS = ['readings', 'confirmations', 'blocks', 'status'] as const
+export type Channel = (typeof CHANNELS)[number]
+
+const ID_RE = /^[A-Za-z0-9._:-]{1,64}$/
+const GATEWAY_RE = /^[0-9a-f]{64}$/
+const MAX_VALUES = 256
+
+/** What a subscriber wants: channels, and filters (AND across fields, OR within one field; absent: any). */
+export interface Subscription {
+  channels: ReadonlySet<Channel>
+  devices: ReadonlySet<string> | null
+  sensors: ReadonlySet<string> | null
+  gateways: ReadonlySet<string> | null
+  /** Canonical text of the above: subscribers with equal keys share one encoding of every event. */
+  key: string
+}
+
+/** The shape a subscription arrives in: query parameters (comma-separated) or a WebSocket subscribe message. */
+export interface SubscriptionInput {
+  channels?: string | readonly string[] | undefined
+  device?: string | readonly string[] | undefined
+  sensor?: string | readonly string[] | undefined
+  gateway?: string | readonly string[] | undefined
+}
+
+function values(raw: SubscriptionInput[keyof SubscriptionInput], field: string, re: RegExp): string[] | null {
+  if (raw === undefined || raw === '') return null
+  const list = typeof raw === 'string' ? raw.split(',') : Array.isArray(raw) ? raw : null
+  if (!list) throw new SteleError('STELE_BAD_REQUEST', `${field} must be a string or a list of strings`)
+  if (list.length > MAX_VALUES)
+    throw new SteleError('STELE_BAD_REQUEST', `${field}: at most ${MAX_VALUES} values per subscription`)
+  const out = list.map((v: unknown) => (typeof v === 'string' ? v.trim() : v))
+  for (const v of out)
+    if (typeof v !== 'string' || !re.test(v))
+      throw new SteleError('STELE_BAD_REQUEST', `${field}: ${JSON.stringify(v)} is not a valid ${field}`)
+  return [...new Set(out as string[])].sort()
+}
+
+export function parseSubscription(input: SubscriptionInput): Subscription {
+  const channels = values(input.channels, 'channels', /^[a-z]+$/) ?? ['readings']
+  for (const c of channels)
+    if (!(CHANNELS as readonly string[]).includes(c))
+      throw new SteleError(
+        'STELE_BAD_REQUEST',
+        `channels: unknown channel ${JSON.stringify(c)}; choose from ${CHANNELS.join(', ')}`,
+      )
+  const devices = values(input.device, 'device', ID_RE)
+  const sensors = values(input.sensor, 'sensor', ID_RE)
+  const gateways = values(input.gateway?.toString().toLowerCase(), 'gateway', GATEWAY_RE)
+  const key = [
+    channels.join(','),
+    devices?.join(',') ?? '*',
+    sensors?.join(',') ?? '*',
+    gateways?.join(',') ?? '*',
+  ].join('|')
+  return {
+    channels: new Set(channels as Channel[]),
+    devices: devices && new Set(devices),
+    sensors: sensors && new Set(sensors),
+    gateways: gateways && new Set(gateways),
+    key,
+  }
+}
+
+export function matchReading(s: Subscription, device: string, sensor: string, gatewayHex: string): boolean {
+  return (
+    (s.devices === null || s.devices.has(device)) &&
+    (s.sensors === null || s.sensors.has(sensor)) &&
+    (s.gateways === null || s.gateways.has(gatewayHex))
+  )
+}
+
+/** Devices and sensors of one accepted batch: enough to tell which subscribers its confirmation concerns. */
+export interface BatchSummary {
+  txHash: string
+  seq: number
+  count: number
+  gateway: string
+  devices: ReadonlySet<string>
+  /** `device\0sensor` pairs. */
+  pairs: ReadonlySet<string>
+}
+
+export function matchBatch(s: Subscription, b: BatchSummary): boolean {
+  if (s.gateways !== null && !s.gateways.has(b.gateway)) return false
+  if (s.devices === null && s.sensors === null) return true
+  for (const pair of b.pairs) {
+    const cut = pair.indexOf('\u0000')
+    if (matchReading(s, pair.slice(0, cut), pair.slice(cut + 1), b.gateway)) return true
+  }
+  return false
+}
+
+/** Device status concerns a subscriber filtering on that device (or none) and its gateway (or none). */
+export function matchDevice(s: Subscription, device: string, gatewayHex: string): boolean {
+  return (s.devices === null || s.devices.has(device)) && (s.gateways === null || s.gateways.has(gatewayHex))
+}
+
+export function matchGateway(s: Subscription, gatewayHex: string): boolean {
+  return s.gateways === null || s.gateways.has(gatewayHex)
+}
+
+export function summarize(
+  txHash: string,
+  seq: number,
+  gateway: string,
+  records: readonly { device: string; sensor: string }[],
+): BatchSummary {
+  const devices = new Set<string>()
+  const pairs = new Set<string>()
+  for (const r of records) {
+    devices.add(r.device)
+    pairs.add(`${r.device}\u0000${r.sensor}`)
+  }
+  return { txHash, seq, count: records.length, gateway, devices, pairs }
+}

@@ -1,0 +1,289 @@
+import { EventEmitter } from 'node:events'
+import { toHex } from '../../core/bytes.ts'
+import type { AcceptedRecord } from '../chain/ingest.ts'
+import type { ProducedBlock } from '../chain/producer.ts'
+import { blockView } from '../chain/query.ts'
+import type { SteleNode } from '../node.ts'
+import { type Cursor, checkNotAhead, encodeCursor, maxCursor } from './cursor.ts'
+import {
+  blockEvent,
+  confirmationsFor,
+  type EncodedEvent,
+  frame,
+  plainEvent,
+  readingEvent,
+  type Sealed,
+} from './events.ts'
+import { type BatchSummary, type Channel, matchReading, type Subscription, summarize } from './filter.ts'
+import { Groups } from './groups.ts'
+import { lastAccepted, pendingSummaries, replayBlocks, replayReadings } from './history.ts'
+import type { Sink } from './sinks.ts'
+import { type StatusChange, StatusMonitor, type StatusOptions, statusEvent, statusMatches } from './status.ts'
+import { type Limits, Subscriber, type SubscriberHost } from './subscriber.ts'
+
+export type HubNode = Pick<
+  SteleNode,
+  'db' | 'ingest' | 'producer' | 'query' | 'state' | 'devices' | 'mempool'
+>
+
+export interface HubOptions extends Partial<Limits> {
+  now?: () => number
+  /** Heartbeat events carry the current cursor to quiet subscribers (default 15 s; 0: none). */
+  heartbeatMs?: number
+  /** How often device and gateway presence is checked (default 1 s; 0: only when check() is called). */
+  statusCheckMs?: number
+  status?: StatusOptions
+}
+
+/**
+ * The node's live stream: listens to ingest and the block producer, keeps the stream cursor, and publishes each
+ * event to every matching subscriber. Subscribers with the same transport and subscription form a group; a frame
+ * is built once per group and event, so a thousand dashboards watching the same thing cost one encoding.
+ */
+export class StreamHub
+  extends EventEmitter<{ records: [AcceptedRecord[], Cursor] }>
+  implements SubscriberHost
+{
+  readonly limits: Limits
+  readonly ready: Promise<void>
+  readonly status: StatusMonitor
+  readonly counters = {
+    subscribed: 0,
+    lagged: 0,
+    failed: 0,
+    /** Replays whose seam overflowed and went back to storage for what arrived meanwhile. */
+    seamOverflows: 0,
+    /** Most bytes one subscriber held at any time (transport backlog with the frame at hand, or its seam). */
+    peakBytes: 0,
+  }
+  private cursor: Cursor
+  private readonly groups = new Groups()
+  private readonly subscribers = new Set<Subscriber>()
+  /** Transports of ended subscriptions still holding bytes until they close (at most the grace time). */
+  private readonly closing = new Set<Sink>()
+  /** Accepted batches not yet in a block, for confirmation events. */
+  private readonly unconfirmed = new Map<string, BatchSummary>()
+  /** Batch txs the last two blocks sealed before their records were published (their writes raced). */
+  private early = new Map<string, Sealed>()
+  private earlier = new Map<string, Sealed>()
+  private readonly timers: NodeJS.Timeout[] = []
+  private nextId = 1
+
+  constructor(
+    private readonly node: HubNode,
+    opts: HubOptions = {},
+  ) {
+    super()
+    this.limits = {
+      maxBufferBytes: opts.maxBufferBytes ?? 4 * 1024 * 1024,
+      maxBufferEvents: opts.maxBufferEvents ?? 50_000,
+      lagGraceMs: opts.lagGraceMs ?? 2000,
+    }
+    this.cursor = { seq: 0, index: 0, height: node.state.tip.height }
+    this.status = new StatusMonitor(
+      opts.now ?? Date.now,
+      (c) => this.publishStatus(c),
+      () => node.ingest.counters.refused,
+      opts.status,
+    )
+    this.status.seed(node.devices.values())
+    node.ingest.on('records', this.onRecords)
+    node.producer.on('block', this.onBlock)
+    const every = (ms: number, fn: () => void) => ms > 0 && this.timers.push(setInterval(fn, ms).unref())
+    every(opts.heartbeatMs ?? 15_000, () => this.heartbeat())
+    every(opts.statusCheckMs ?? 1000, () => this.status.check())
+    this.ready = this.load()
+  }
+
+  /** The stream position from storage, and summaries of batches accepted before this hub existed. */
+  private async load(): Promise<void> {
+    for (const s of await pendingSummaries(this.node))
+      if (!this.unconfirmed.has(s.txHash)) this.unconfirmed.set(s.txHash, s)
+    const last = await lastAccepted(this.node.db)
+    this.cursor = maxCursor(this.cursor, { ...last, height: this.cursor.height })
+  }
+
+  live(): Cursor {
+    return this.cursor
+  }
+
+  /** Starts a subscription on a connected transport; `from` null means live only. Throws on a cursor from elsewhere. */
+  async subscribe(sink: Sink, sub: Subscription, from: Cursor | null): Promise<Subscriber> {
+    await this.ready
+    if (from) checkNotAhead(from, this.cursor)
+    const start = from ?? this.cursor
+    const s = new Subscriber(this.nextId++, sub, sink, this, start)
+    if (s.ended) return s
+    this.counters.subscribed++
+    this.subscribers.add(s)
+    this.groups.add(s)
+    const filter = { device: sub.devices && [...sub.devices], sensor: sub.sensors && [...sub.sensors] }
+    const fields = { channels: [...sub.channels], ...filter, gateway: sub.gateways && [...sub.gateways] }
+    s.send(frame(sink.kind, [plainEvent('subscribed', encodeCursor(start), fields)]))
+    void s.run(from !== null)
+    return s
+  }
+
+  replay(s: Subscriber, from: Cursor, to: Cursor, write: (f: Buffer) => Promise<boolean>): Promise<void> {
+    return replayReadings(this.node, s.sub, s.sink.kind, from, to, write).then(() =>
+      s.ended ? undefined : replayBlocks(this.node, s.sub, s.sink.kind, from, to, write),
+    )
+  }
+
+  wentLive(s: Subscriber): void {
+    if (!s.sub.channels.has('status')) return
+    const events = this.status
+      .snapshot()
+      .filter((c) => statusMatches(s.sub, c))
+      .map((c) => statusEvent(encodeCursor(this.cursor), c))
+    if (events.length > 0) s.send(frame(s.sink.kind, events))
+  }
+
+  ended(s: Subscriber, why: 'closed' | 'lagged' | 'failed'): void {
+    if (why === 'lagged') this.counters.lagged++
+    if (why === 'failed') this.counters.failed++
+    if (!s.sink.closed) {
+      this.closing.add(s.sink)
+      s.sink.onClose(() => this.closing.delete(s.sink))
+    }
+    this.subscribers.delete(s)
+    this.groups.remove(s)
+  }
+
+  overflowed(): void {
+    this.counters.seamOverflows++
+  }
+
+  observe(bytes: number): void {
+    if (bytes > this.counters.peakBytes) this.counters.peakBytes = bytes
+  }
+
+  /** Counters, and the bytes all subscribers hold right now (transport backlogs and replay seams). */
+  stats() {
+    let bufferedBytes = 0
+    let live = 0
+    for (const s of this.subscribers) {
+      bufferedBytes += s.buffered()
+      if (s.live) live++
+    }
+    for (const sink of this.closing) bufferedBytes += sink.buffered()
+    const { subscribers, closing, cursor } = this
+    return {
+      ...this.counters,
+      encodes: this.groups.encodes,
+      delivered: this.groups.delivered,
+      subscribers: subscribers.size,
+      live,
+      closing: closing.size,
+      bufferedBytes,
+      cursor,
+    }
+  }
+
+  private readonly onRecords = (recs: AcceptedRecord[]): void => {
+    const first = recs[0]
+    if (!first) return
+    const before = this.cursor
+    const { acceptSeq: seq, txHash } = first
+    this.cursor = { seq, index: recs.length - 1, height: before.height }
+    const gateway = toHex(first.record.gateway)
+    const records = recs.map((r) => r.record)
+    const summary = summarize(txHash, seq, gateway, records)
+    this.emit('records', recs, this.cursor)
+    const encoded: (EncodedEvent | undefined)[] = new Array(recs.length)
+    const h = before.height
+    this.groups.publish(wants('readings'), 'reading', before, this.cursor, (sub) => {
+      const out: EncodedEvent[] = []
+      for (let i = 0; i < recs.length; i++) {
+        const { id, record: r, leafIndex } = recs[i]!
+        if (!matchReading(sub, r.device, r.sensor, gateway)) continue
+        let ev = encoded[i]
+        if (!ev) {
+          ev = readingEvent(`${seq}.${i}.${h}`, id, r, gateway, txHash, leafIndex, null)
+          encoded[i] = ev
+        }
+        out.push(ev)
+      }
+      return out
+    })
+    // After the readings: a device's "online" must not arrive before the reading that made it so.
+    this.status.observe(gateway, records)
+    // A block that sealed this batch before its records were published: confirm it now, after them. (A client cut
+    // off at exactly this frame resumes past that block and misses this one confirmation; its readings are kept.)
+    const sealed = this.early.get(txHash) ?? this.earlier.get(txHash)
+    if (sealed) {
+      const cursor = encodeCursor(this.cursor)
+      this.groups.publish(wants('confirmations'), 'block', this.cursor, this.cursor, (sub) =>
+        confirmationsFor(sub, cursor, sealed, [summary]),
+      )
+    } else this.unconfirmed.set(txHash, summary)
+  }
+
+  private readonly onBlock = (b: ProducedBlock): void => {
+    const before = this.cursor
+    const { height, time } = b.header
+    this.cursor = { ...before, height }
+    const block = toHex(b.header.hash)
+    const batches: BatchSummary[] = []
+    this.earlier = this.early
+    this.early = new Map()
+    for (const tx of b.txHashes) {
+      const s = this.unconfirmed.get(tx)
+      if (s) {
+        batches.push(s)
+        this.unconfirmed.delete(tx)
+      } else this.early.set(tx, { height, block, time })
+    }
+    let ev: EncodedEvent | undefined
+    const cursor = encodeCursor(this.cursor)
+    const sealed = { height, block, time }
+    const either = (sub: Subscription) => sub.channels.has('blocks') || sub.channels.has('confirmations')
+    this.groups.publish(either, 'block', before, this.cursor, (sub) => {
+      const out = sub.channels.has('confirmations') ? confirmationsFor(sub, cursor, sealed, batches) : []
+      if (!sub.channels.has('blocks')) return out
+      ev ??= blockEvent(
+        cursor,
+        blockView({ header: b.header.header, signature: b.header.signature, txHashes: [] }),
+      )
+      return [ev, ...out]
+    })
+  }
+
+  private publishStatus(c: StatusChange): void {
+    const ev = statusEvent(encodeCursor(this.cursor), c)
+    this.groups.publish(
+      wants('status'),
+      'none',
+      this.cursor,
+      this.cursor,
+      (sub) => (statusMatches(sub, c) ? [ev] : []),
+      true,
+    )
+  }
+
+  private heartbeat(): void {
+    const ev = plainEvent('heartbeat', encodeCursor(this.cursor), {})
+    const frames = { ws: frame('ws', [ev]), sse: frame('sse', [ev]) }
+    for (const s of this.subscribers)
+      if (s.live)
+        s.push({ frame: frames[s.sink.kind], events: 1, at: this.cursor, before: this.cursor, axis: 'none' })
+  }
+
+  /** Ends every subscription; each gets a last `closed` event with the cursor to resume from. */
+  closeSubscribers(message: string): void {
+    for (const s of [...this.subscribers]) s.closeWith('closed', message)
+  }
+
+  /** Ends every subscription and detaches from the node. */
+  close(): void {
+    for (const t of this.timers) clearInterval(t)
+    this.node.ingest.off('records', this.onRecords)
+    this.node.producer.off('block', this.onBlock)
+    this.closeSubscribers('the node is shutting down')
+  }
+}
+
+const wants =
+  (channel: Channel) =>
+  (sub: Subscription): boolean =>
+    sub.channels.has(channel)
