@@ -2,15 +2,16 @@ import websocket from '@fastify/websocket'
 import type { FastifyPluginAsync } from 'fastify'
 import { SteleError } from '../../core/errors.ts'
 import type { SteleNode } from '../node.ts'
-import { checkNotAhead, encodeCursor, parseCursor } from '../stream/cursor.ts'
+import { type Cursor, checkNotAhead, encodeCursor, parseCursor } from '../stream/cursor.ts'
 import { frame, plainEvent } from '../stream/events.ts'
-import { parseSubscription, type SubscriptionInput } from '../stream/filter.ts'
+import { parseSubscription, type Subscription, type SubscriptionInput } from '../stream/filter.ts'
 import type { HubOptions } from '../stream/hub.ts'
 import { acquireHub, releaseHub } from '../stream/registry.ts'
 import { type Sink, sseSink, wsSink } from '../stream/sinks.ts'
 import type { Subscriber } from '../stream/subscriber.ts'
 
 type StreamQuery = SubscriptionInput & { cursor?: string }
+type Prepared = { sub: Subscription; from: Cursor | null }
 
 const streamQuery = {
   type: 'object',
@@ -40,9 +41,11 @@ export const streamRoutes: FastifyPluginAsync<{ node: SteleNode; hub?: HubOption
   app.addHook('onClose', async () => releaseHub(node))
 
   /** Parses and checks a subscription against the hub before anything is streamed. */
-  const prepare = async (q: StreamQuery, lastEventId?: string) => {
+  const prepare = async (q: StreamQuery, lastEventId?: string): Promise<Prepared> => {
     const sub = parseSubscription(q)
-    const text = lastEventId || q.cursor
+    const text: unknown = lastEventId || q.cursor
+    if (text !== undefined && typeof text !== 'string')
+      throw new SteleError('STELE_BAD_REQUEST', 'cursor must be a string such as "1042.17.88"')
     const from = text ? parseCursor(text) : null
     await hub.ready
     if (from) checkNotAhead(from, hub.live())
@@ -68,9 +71,17 @@ export const streamRoutes: FastifyPluginAsync<{ node: SteleNode; hub?: HubOption
     },
   )
 
+  // A subscription in the query is checked before the upgrade, so a bad one is a plain 400 response.
+  const checked = new WeakMap<object, Prepared>()
   app.get<{ Querystring: StreamQuery }>(
     '/v1/stream',
-    { websocket: true, schema: { querystring: streamQuery } },
+    {
+      websocket: true,
+      schema: { querystring: streamQuery },
+      preHandler: async (req) => {
+        if (Object.keys(req.query).length > 0) checked.set(req, await prepare(req.query))
+      },
+    },
     (socket, req) => {
       const sink: Sink = wsSink(socket, req.raw.socket)
       let current: Subscriber | undefined
@@ -81,10 +92,10 @@ export const streamRoutes: FastifyPluginAsync<{ node: SteleNode; hub?: HubOption
         sink.write(frame('ws', [ev]))
       }
       // Subscriptions are started one after another, so a quick second message replaces the first in order.
-      const start = (q: StreamQuery) => {
+      const start = (q: StreamQuery | Prepared) => {
         pending = pending.then(async () => {
           try {
-            const { sub, from } = await prepare(q)
+            const { sub, from } = 'sub' in q ? q : await prepare(q)
             current?.detach()
             if (!sink.closed) current = await hub.subscribe(sink, sub, from)
           } catch (e) {
@@ -105,7 +116,8 @@ export const streamRoutes: FastifyPluginAsync<{ node: SteleNode; hub?: HubOption
           return fail(new SteleError('STELE_BAD_REQUEST', 'the only message is {"type":"subscribe",...}'))
         start(msg)
       })
-      if (Object.keys(req.query).length > 0) start(req.query)
+      const prepared = checked.get(req)
+      if (prepared) start(prepared)
       else {
         const message =
           'send {"type":"subscribe","channels":["readings"],"device":"...","cursor":"..."} or connect with ?channels=readings'

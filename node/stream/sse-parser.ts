@@ -11,6 +11,7 @@ export interface SseMessage {
  */
 export class SseParser {
   private rest = ''
+  private skipLf = false
   private data: string[] = []
   private event = ''
   /** The last event id seen, kept across events as EventSource does: the value to send as Last-Event-ID. */
@@ -18,12 +19,12 @@ export class SseParser {
 
   push(chunk: string): SseMessage[] {
     const out: SseMessage[] = []
-    let text = this.rest + chunk
-    // A trailing CR may be the first half of a CRLF: keep it, unsplit, for the next chunk.
-    const hold = text.endsWith('\r') ? '\r' : ''
-    if (hold) text = text.slice(0, -1)
+    if (chunk === '') return []
+    // A CR ends a line at once; an LF right after it (the rest of a CRLF cut by a chunk boundary) is skipped.
+    const text = this.rest + (this.skipLf && chunk.startsWith('\n') ? chunk.slice(1) : chunk)
+    this.skipLf = text.endsWith('\r')
     const lines = text.split(/\r\n|\r|\n/)
-    this.rest = (lines.pop() ?? '') + hold
+    this.rest = lines.pop() ?? ''
     for (const line of lines) {
       if (line === '') {
         if (this.data.length > 0)
