@@ -16,7 +16,20 @@ interface Seen {
   deviceTime: number | undefined
   /** Record sequence the original reading got; 0 when loaded from disk (already durable). */
   recordSeq: number
+  /** Where in the eviction ring this entry was last put. */
+  slot: number
 }
+
+type SeqMap = Map<number, Seen>
+
+interface RingEntry {
+  device: string
+  sensor: string
+  seq: number
+}
+
+/** A persisted row: device, sensor, device seq, value, device time (or null). */
+type Row = [string, string, number, number, number | null]
 
 export interface DedupeStats {
   duplicates: number
@@ -25,17 +38,25 @@ export interface DedupeStats {
 }
 
 export class RecentReadings {
-  private readonly seen = new Map<string, Seen>()
+  // Nested maps (device -> sensor -> seq) rather than one map of concatenated keys: no string is built and
+  // hashed per reading, which mattered at tens of thousands of readings per second.
+  private readonly devices = new Map<string, Map<string, SeqMap>>()
+  private readonly ring: (RingEntry | undefined)[] = []
+  private next = 0
+  private size = 0
   private duplicates = 0
   private seqReuse = 0
+  private readonly capacity: number
 
   /** `capacity` bounds memory: about 100 bytes per entry, so the default costs ~10 MB at most. */
-  constructor(private readonly capacity = 100_000) {}
+  constructor(capacity = 100_000) {
+    this.capacity = Math.max(1, capacity)
+  }
 
   /** The original's record sequence when `r` repeats a recent reading, else undefined. */
   check(r: Reading): number | undefined {
     if (r.deviceSeq === undefined) return undefined
-    const prior = this.seen.get(keyOf(r.device, r.sensor, r.deviceSeq))
+    const prior = this.devices.get(r.device)?.get(r.sensor)?.get(r.deviceSeq)
     if (!prior) return undefined
     if (!Object.is(prior.value, r.value) || prior.deviceTime !== r.deviceTime) {
       this.seqReuse++
@@ -47,44 +68,81 @@ export class RecentReadings {
 
   remember(r: Reading, recordSeq: number): void {
     if (r.deviceSeq === undefined) return
-    this.put(keyOf(r.device, r.sensor, r.deviceSeq), { value: r.value, deviceTime: r.deviceTime, recordSeq })
+    this.put(r.device, r.sensor, r.deviceSeq, r.value, r.deviceTime, recordSeq)
   }
 
   /** The entries of one sealed batch as a blob the outbox keeps beside it (JSON: small, debuggable). */
   encode(readings: readonly Reading[]): Uint8Array | undefined {
-    const rows: [string, number, number | null][] = []
+    const rows: Row[] = []
     for (const r of readings)
       if (r.deviceSeq !== undefined)
-        rows.push([keyOf(r.device, r.sensor, r.deviceSeq), r.value, r.deviceTime ?? null])
+        rows.push([r.device, r.sensor, r.deviceSeq, r.value, r.deviceTime ?? null])
     return rows.length > 0 ? Buffer.from(JSON.stringify(rows)) : undefined
   }
 
   /** Restores memory from blobs written by `encode`, so a restart still recognises a redelivery. */
   load(blobs: readonly Uint8Array[]): void {
     for (const blob of blobs) {
-      let rows: [string, number, number | null][]
+      let rows: unknown
       try {
         rows = JSON.parse(Buffer.from(blob).toString('utf8'))
       } catch {
         continue // memory is an optimisation over correctness elsewhere: a bad blob only costs dedupe
       }
-      for (const [key, value, deviceTime] of rows)
-        this.put(key, { value, deviceTime: deviceTime ?? undefined, recordSeq: 0 })
+      if (!Array.isArray(rows)) continue
+      for (const row of rows as Row[]) {
+        if (!Array.isArray(row) || row.length !== 5) continue
+        const [device, sensor, seq, value, deviceTime] = row
+        this.put(device, sensor, seq, value, deviceTime ?? undefined, 0)
+      }
     }
   }
 
   stats(): DedupeStats {
-    return { duplicates: this.duplicates, seqReuse: this.seqReuse, remembered: this.seen.size }
+    return { duplicates: this.duplicates, seqReuse: this.seqReuse, remembered: this.size }
   }
 
-  private put(key: string, seen: Seen): void {
-    this.seen.delete(key) // re-insert at the young end
-    this.seen.set(key, seen)
-    if (this.seen.size > this.capacity) {
-      const oldest = this.seen.keys().next().value
-      if (oldest !== undefined) this.seen.delete(oldest)
+  /**
+   * Eviction follows a ring of insertion slots rather than a Map's own order: taking a Map's oldest key
+   * after deleting from its front walks over the deleted slots each time, which made this quadratic.
+   */
+  private put(
+    device: string,
+    sensor: string,
+    seq: number,
+    value: number,
+    deviceTime: number | undefined,
+    recordSeq: number,
+  ): void {
+    const slot = this.next
+    this.next = (slot + 1) % this.capacity
+    const old = this.ring[slot]
+    if (old) this.evict(old, slot)
+    let sensors = this.devices.get(device)
+    if (!sensors) {
+      sensors = new Map()
+      this.devices.set(device, sensors)
+    }
+    let seqs = sensors.get(sensor)
+    if (!seqs) {
+      seqs = new Map()
+      sensors.set(sensor, seqs)
+    }
+    if (!seqs.has(seq)) this.size++
+    seqs.set(seq, { value, deviceTime, recordSeq, slot })
+    this.ring[slot] = { device, sensor, seq }
+  }
+
+  private evict(e: RingEntry, slot: number): void {
+    const sensors = this.devices.get(e.device)
+    const seqs = sensors?.get(e.sensor)
+    // A key put again since owns a newer slot: this old slot no longer speaks for it.
+    if (!sensors || !seqs || seqs.get(e.seq)?.slot !== slot) return
+    seqs.delete(e.seq)
+    this.size--
+    if (seqs.size === 0) {
+      sensors.delete(e.sensor)
+      if (sensors.size === 0) this.devices.delete(e.device)
     }
   }
 }
-
-const keyOf = (device: string, sensor: string, seq: number) => `${device}\u0000${sensor}\u0000${seq}`

@@ -61,6 +61,7 @@ export class MqttConnector implements Connector {
   private parked: (() => void) | null = null
   private idleWaiters: (() => void)[] = []
   private subscribedWaiters: (() => void)[] = []
+  private corked: unknown = null
   private readonly counts = {
     received: 0,
     readings: 0,
@@ -249,6 +250,17 @@ export class MqttConnector implements Connector {
     if (this.client !== client || client.stream !== stream || !client.connected) {
       this.counts.unacked++
       return
+    }
+    // One sealed batch releases many messages in the same tick: cork the socket so their PUBACKs leave in
+    // one write instead of one syscall each.
+    const s = client.stream as { cork?: () => void; uncork?: () => void }
+    if (this.corked !== s && s.cork && s.uncork) {
+      s.cork()
+      this.corked = s
+      process.nextTick(() => {
+        this.corked = null
+        s.uncork?.()
+      })
     }
     const send = (client as unknown as { _sendPacket: SendPacket })._sendPacket.bind(client)
     send({ cmd: 'puback', messageId }, () => undefined)

@@ -78,6 +78,8 @@ export class Outbox extends EventEmitter<Events> {
   /** Size of every stored batch, in sequence order: the counters without reading the disk. */
   private readonly sizes = new Map<number, number>()
   private bytes = 0
+  /** Lowest stored batch seq (meaningful while sizes is not empty). */
+  private first: number | null = null
   private closed = false
 
   private constructor(
@@ -107,7 +109,9 @@ export class Outbox extends EventEmitter<Events> {
     }
     const outbox = new Outbox(db, init)
     for await (const [key, value] of db.iterator({ gte: 'b:', lt: 'b;' })) {
-      outbox.sizes.set(Number(key.slice(2)), value.length)
+      const seq = Number(key.slice(2))
+      if (outbox.first === null) outbox.first = seq
+      outbox.sizes.set(seq, value.length)
       outbox.bytes += value.length
     }
     return outbox
@@ -145,6 +149,7 @@ export class Outbox extends EventEmitter<Events> {
         cause,
       })
     }
+    if (this.sizes.size === 0) this.first = entry.seq
     this.sizes.set(entry.seq, value.length)
     this.bytes += value.length
     this.emit('append', entry.seq)
@@ -180,10 +185,9 @@ export class Outbox extends EventEmitter<Events> {
   async remove(uptoSeq: number): Promise<number> {
     this.assertOpen()
     const gone: number[] = []
-    for (const seq of this.sizes.keys()) {
-      if (seq > uptoSeq) break
-      gone.push(seq)
-    }
+    const { firstSeq, lastSeq } = this.depth()
+    if (firstSeq !== null && lastSeq !== null)
+      for (let seq = firstSeq; seq <= Math.min(uptoSeq, lastSeq); seq++) gone.push(seq)
     if (gone.length === 0) return 0
     await this.db.batch(
       gone.map((seq) => ({ type: 'del' as const, key: batchKey(seq) })),
@@ -193,6 +197,7 @@ export class Outbox extends EventEmitter<Events> {
       this.bytes -= this.sizes.get(seq)!
       this.sizes.delete(seq)
     }
+    this.first = this.sizes.size === 0 ? null : gone[gone.length - 1]! + 1
     this.emit('remove', uptoSeq)
     return gone.length
   }
@@ -215,13 +220,9 @@ export class Outbox extends EventEmitter<Events> {
   }
 
   depth(): OutboxDepth {
-    let firstSeq: number | null = null
-    for (const seq of this.sizes.keys()) {
-      firstSeq = seq
-      break
-    }
-    let lastSeq: number | null = null
-    if (firstSeq !== null) lastSeq = firstSeq + this.sizes.size - 1
+    // Batches are appended in sequence and removed as a prefix, so the stored ones are first..first+size-1.
+    const firstSeq = this.sizes.size === 0 ? null : this.first
+    const lastSeq = firstSeq === null ? null : firstSeq + this.sizes.size - 1
     return {
       batches: this.sizes.size,
       bytes: this.bytes,

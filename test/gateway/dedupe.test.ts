@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest'
+import type { Reading } from '../../core/reading.ts'
+import { RecentReadings } from '../../gateway/dedupe.ts'
+
+const r = (deviceSeq: number | undefined, value = 1, device = 'd'): Reading => ({
+  device,
+  sensor: 's',
+  value,
+  deviceSeq,
+  deviceTime: 5,
+  source: 'mqtt',
+})
+
+describe('recent readings (duplicate detection)', () => {
+  it('recognises a repeat by device, sensor and seq with the same content, and returns the original seq', () => {
+    const d = new RecentReadings(10)
+    expect(d.check(r(1))).toBeUndefined()
+    d.remember(r(1), 41)
+    expect(d.check(r(1))).toBe(41)
+    expect(d.check(r(1, 1, 'other'))).toBeUndefined()
+    expect(d.check(r(1, 2))).toBeUndefined() // same seq, other value: a device that restarted its counter
+    expect(d.check(r(undefined))).toBeUndefined() // no seq, no dedupe
+    expect(d.stats()).toMatchObject({ duplicates: 1, seqReuse: 1 })
+  })
+
+  it('stays within capacity, forgetting the oldest first, even when keys are re-put', () => {
+    const d = new RecentReadings(3)
+    for (let i = 1; i <= 3; i++) d.remember(r(i), i)
+    d.remember(r(1), 1) // re-put: now the youngest
+    d.remember(r(4), 4) // evicts the slot of the first put of 1, which no longer owns the key
+    expect(d.stats().remembered).toBeLessThanOrEqual(3)
+    expect(d.check(r(4))).toBe(4)
+    for (let i = 5; i < 10_000; i++) d.remember(r(i), i)
+    expect(d.stats().remembered).toBe(3)
+    expect(d.check(r(9999))).toBe(9999)
+    expect(d.check(r(9996))).toBeUndefined()
+  })
+
+  it('round-trips a batch through encode and load, as durable entries', () => {
+    const a = new RecentReadings()
+    const blob = a.encode([r(7), r(undefined), r(8, 3)])!
+    const b = new RecentReadings()
+    b.load([blob, new TextEncoder().encode('not json')])
+    expect(b.check(r(7))).toBe(0)
+    expect(b.check(r(8, 3))).toBe(0)
+    expect(b.stats().remembered).toBe(2)
+    expect(a.encode([r(undefined)])).toBeUndefined()
+  })
+})
