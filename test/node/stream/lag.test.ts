@@ -1,0 +1,97 @@
+import { type ClientRequest, type IncomingMessage, request } from 'node:http'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import WebSocket from 'ws'
+import { until } from '../../helpers/tmp.ts'
+import { type Ev, sseClient, stalledWsClient, wsClient } from './clients.ts'
+import { type StreamFixture, streamFixture } from './fixture.ts'
+
+const LIMIT = 256 * 1024
+let fx: StreamFixture
+
+beforeAll(async () => {
+  fx = await streamFixture({ maxBufferBytes: LIMIT, lagGraceMs: 1500 })
+})
+afterAll(async () => {
+  await fx?.close()
+})
+
+/** An SSE request whose response is never read. */
+function stalledSse(): Promise<{ req: ClientRequest; res: IncomingMessage }> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${fx.base}/v1/stream/sse`, (res) => {
+      res.pause()
+      resolve({ req, res })
+    })
+    req.on('error', () => undefined)
+    req.once('error', reject)
+    req.end()
+  })
+}
+
+const readingSeqs = (events: Ev[]) =>
+  events.filter((e) => e.type === 'reading').map((e) => (e['reading'] as { seq: number }).seq)
+
+describe('backpressure', () => {
+  it('cuts off clients that stop reading with a lagged event, keeps others whole and the hub bounded', async () => {
+    const healthyWs = (await wsClient(fx.base, '?channels=readings')).c
+    const healthySse = (await sseClient(fx.base, '?channels=readings')).c
+    // Never reads: a raw socket paused after the handshake, and an SSE response never consumed.
+    const deadWs = await stalledWsClient(fx.base, '?channels=readings')
+    const deadSse = await stalledSse()
+    // Stops reading, and later reads everything the server sent it: it must end with the lagged event.
+    const paused = new WebSocket(`${fx.base.replace('http', 'ws')}/v1/stream?channels=readings`)
+    const pausedEvents: Ev[] = []
+    let pausedClose = 0
+    paused.on('message', (d) => pausedEvents.push(...(JSON.parse(d.toString()) as Ev[])))
+    paused.on('close', (code) => {
+      pausedClose = code
+    })
+    await new Promise((r) => paused.once('open', r))
+    await until(() => fx.hub.stats().live === 5, 'five live subscribers')
+    paused.pause()
+
+    const start = fx.gw.recordSeq + 1
+    let peakHeld = 0
+    const deadline = Date.now() + 20_000
+    while (fx.hub.stats().lagged < 3) {
+      if (Date.now() > deadline) throw new Error(`only ${fx.hub.stats().lagged} clients lagged`)
+      // ~100 KB frames: well under the limit, so a client that keeps up is never near it.
+      await fx.node.submitBatches([fx.gw.next(200, 'dev-1', 'temp')])
+      peakHeld = Math.max(peakHeld, fx.hub.stats().bufferedBytes)
+    }
+    const last = fx.gw.recordSeq
+    const stats = fx.hub.stats()
+    expect(stats.lagged).toBe(3)
+    expect(stats.subscribers).toBe(2)
+    // Bounded by the hub's own accounting: no subscriber ever held more than the limit, all of them together
+    // never more than five limits, whatever was sent.
+    expect(stats.peakBytes).toBeLessThanOrEqual(LIMIT)
+    expect(peakHeld).toBeLessThanOrEqual(5 * LIMIT)
+    expect((last - start + 1) * 400).toBeGreaterThan(4 * LIMIT)
+
+    // The healthy clients got every reading, once, in order.
+    const all = Array.from({ length: last - start + 1 }, (_, i) => start + i)
+    await healthyWs.waitFor((e) => readingSeqs(e).at(-1) === last, 'WS client to catch up')
+    await healthySse.waitFor((e) => readingSeqs(e).at(-1) === last, 'SSE client to catch up')
+    expect(readingSeqs(healthyWs.events)).toEqual(all)
+    expect(readingSeqs(healthySse.events)).toEqual(all)
+
+    // The paused client, reading again, finds everything up to the cut, then `lagged` with where to resume.
+    paused.resume()
+    await until(() => pausedClose !== 0, 'the paused client to be closed')
+    expect(pausedClose).toBe(4008)
+    const lagged = pausedEvents.at(-1)!
+    expect(lagged.type).toBe('lagged')
+    const got = readingSeqs(pausedEvents)
+    expect(got).toEqual(all.slice(0, got.length))
+    const { c: resumed } = await wsClient(fx.base, `?channels=readings&cursor=${lagged.cursor}`)
+    await resumed.waitFor((e) => e.some((x) => x.type === 'live'), 'the resumed client to catch up')
+    expect([...got, ...readingSeqs(resumed.events)]).toEqual(all)
+
+    // The clients that never read are destroyed after the grace time; what they held is released.
+    await until(() => fx.hub.stats().closing === 0, 'stalled connections to be destroyed', 10_000)
+    expect(fx.hub.stats().bufferedBytes).toBeLessThanOrEqual(3 * LIMIT)
+    deadWs.destroy()
+    deadSse.req.destroy()
+  })
+})
