@@ -16,10 +16,12 @@
 import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt'
 import { isSteleError, SteleError } from '../core/errors.ts'
 import { type Logger, silentLogger } from '../core/logger.ts'
+import type { Reading } from '../core/reading.ts'
 import type { Connector, ConnectorStatus, ReadingSink } from './connector.ts'
 import { type DeadLetter, DeadLetters } from './dead-letters.ts'
 import { parsePayload } from './mqtt-payload.ts'
 import { DEFAULT_TOPIC_PATTERN, parseTopicPattern, type TopicPattern } from './mqtt-topic.ts'
+import { realTimers, sleep } from './timers.ts'
 
 export interface MqttConnectorInit {
   /** Broker address, e.g. mqtt://127.0.0.1:1883. */
@@ -62,6 +64,7 @@ export class MqttConnector implements Connector {
   private idleWaiters: (() => void)[] = []
   private subscribedWaiters: (() => void)[] = []
   private corked: unknown = null
+  private stopSignal = new AbortController()
   private readonly counts = {
     received: 0,
     readings: 0,
@@ -83,6 +86,7 @@ export class MqttConnector implements Connector {
   async start(opts: { signal?: AbortSignal } = {}): Promise<void> {
     if (this.client) return
     this.stopping = false
+    this.stopSignal = new AbortController()
     const client = mqtt.connect(this.init.url, {
       clientId: this.init.clientId ?? 'stele-gateway',
       clean: false,
@@ -142,6 +146,7 @@ export class MqttConnector implements Connector {
     const client = this.client
     if (!client) return
     this.stopping = true
+    this.stopSignal.abort()
     if (this.inflight > 0) {
       let timer: ReturnType<typeof setTimeout> | undefined
       await Promise.race([
@@ -226,23 +231,47 @@ export class MqttConnector implements Connector {
       return Promise.resolve(true)
     }
     // push() is called synchronously here, so readings are stamped in the order messages arrived.
-    return this.init.sink.push(parsed.readings).then(
-      () => {
-        this.counts.readings += parsed.readings.length
+    return this.deliver(
+      parsed.readings,
+      packet.topic,
+      where.device,
+      payload,
+      this.init.sink.push(parsed.readings),
+    )
+  }
+
+  /**
+   * Waits for the push; on a passing failure (the gateway not running yet, a full disk) pushes again with
+   * backoff, still holding the ack: within one connection the broker would not resend the message itself.
+   */
+  private async deliver(
+    readings: Reading[],
+    topic: string,
+    device: string,
+    payload: Uint8Array,
+    first: Promise<void>,
+  ): Promise<boolean> {
+    let pushed = first
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await pushed
+        this.counts.readings += readings.length
         return true
-      },
-      (err: unknown) => {
+      } catch (err) {
         if (isSteleError(err, 'STELE_BAD_REQUEST')) {
-          this.letters.add(packet.topic, where.device, err.message, payload)
+          this.letters.add(topic, device, err.message, payload)
           return true
         }
-        this.logger.debug(
-          { err, topic: packet.topic },
-          'readings not written; leaving the message unacknowledged',
+        if (this.stopping) return false // unacknowledged: the broker resends it to our next session
+        if (attempt === 0)
+          this.logger.warn({ err, topic }, 'readings not written yet; retrying before acknowledging')
+        await sleep(Math.min(5000, 100 * 2 ** attempt), realTimers, this.stopSignal.signal).catch(
+          () => undefined,
         )
-        return false
-      },
-    )
+        if (this.stopping) return false
+        pushed = this.init.sink.push(readings)
+      }
+    }
   }
 
   private ack(client: MqttClient, stream: unknown, messageId: number): void {

@@ -151,6 +151,21 @@ describe('MQTT connector', () => {
     expect(warned()[3]!.obj).toMatchObject({ device: 'dev-x', suppressedSinceLast: 1 })
   })
 
+  it('pushes again, still holding the ack, when the sink fails for a passing reason', async () => {
+    let failures = 1
+    const sink = new OpenSink()
+    const flaky: ReadingSink = {
+      push(readings) {
+        if (failures-- > 0) return Promise.reject(new Error('outbox not open yet'))
+        return sink.push(readings)
+      },
+    }
+    await connect({ sink: flaky })
+    await pub('stele/dev-4/temp', '5')
+    await until(() => sink.readings.length === 1, 'delivered on the second push')
+    await until(() => acks.get('gw-test') === 1, 'acknowledged after it was written')
+  })
+
   it('takes ten readings in one message as one push', async () => {
     const sink = new OpenSink()
     await connect({ sink })
