@@ -1,0 +1,100 @@
+import mqtt, { type MqttClient } from 'mqtt'
+import { toHex } from '../../core/bytes.ts'
+import { SteleError } from '../../core/errors.ts'
+import { type Logger, silentLogger } from '../../core/logger.ts'
+import type { AcceptedRecord } from '../chain/ingest.ts'
+import type { Cursor } from './cursor.ts'
+import { readingEvent } from './events.ts'
+
+/** What the republisher listens to: the stream hub's 'records' event (every accepted batch, in order). */
+export interface RecordSource {
+  on(event: 'records', fn: (recs: AcceptedRecord[], at: Cursor) => void): unknown
+  off(event: 'records', fn: (recs: AcceptedRecord[], at: Cursor) => void): unknown
+}
+
+export interface MqttRepublishInit {
+  /** Broker URL, e.g. mqtt://127.0.0.1:1883. */
+  url: string
+  hub: RecordSource
+  /** Topic pattern; {device}, {sensor} and {gateway} are replaced (default stele/verified/{device}/{sensor}). */
+  prefix?: string
+  /** 0 (default): at most once, nothing held for a slow broker. 1: at least once, acknowledged by the broker. */
+  qos?: 0 | 1
+  retain?: boolean
+  clientId?: string
+  /** Bytes the broker connection may hold unsent; readings beyond are dropped and counted (default 4 MiB). */
+  maxBufferBytes?: number
+  /** QoS 1 publishes awaiting the broker's acknowledgement; beyond this readings are dropped (default 10,000). */
+  maxInflight?: number
+  logger?: Logger
+}
+
+export interface MqttRepublisher {
+  /** Resolves on the first connection to the broker (mqtt.js keeps reconnecting after that). */
+  readonly ready: Promise<void>
+  stats(): { published: number; dropped: number; inflight: number; connected: boolean }
+  stop(): Promise<void>
+}
+
+export const DEFAULT_PREFIX = 'stele/verified/{device}/{sensor}'
+
+/**
+ * Republishes every accepted reading to an MQTT broker, one message per reading, so MQTT tools and Node-RED can
+ * consume Stele's stamped readings. The payload is the stream's reading event (docs/streaming.md): the reading
+ * with its id and status `pending`, and its stream cursor. Readings are never queued for a broker that is away
+ * or slow: they are dropped and counted (the stream and the HTTP API keep every one).
+ */
+export function startMqttRepublish(init: MqttRepublishInit): MqttRepublisher {
+  const pattern = init.prefix ?? DEFAULT_PREFIX
+  if (!/\{device\}/.test(pattern) || /[+#]/.test(pattern))
+    throw new SteleError(
+      'STELE_CONFIG',
+      `MQTT republish prefix ${JSON.stringify(pattern)} must contain {device} and no + or # wildcards`,
+    )
+  const qos = init.qos ?? 0
+  const maxBytes = init.maxBufferBytes ?? 4 * 1024 * 1024
+  const maxInflight = init.maxInflight ?? 10_000
+  const log = init.logger ?? silentLogger
+  const counts = { published: 0, dropped: 0, inflight: 0 }
+  const client: MqttClient = mqtt.connect(init.url, {
+    clientId: init.clientId ?? `stele-republish-${process.pid}`,
+    reconnectPeriod: 1000,
+    connectTimeout: 10_000,
+    queueQoSZero: false,
+  })
+  const ready = new Promise<void>((resolve) => client.once('connect', () => resolve()))
+  client.on('connect', () => log.info({ url: init.url }, 'mqtt republish connected'))
+  client.on('error', (err) => log.warn({ err: err.message, url: init.url }, 'mqtt republish error'))
+  const done = (err?: Error) => {
+    counts.inflight--
+    if (err) counts.dropped++
+    else counts.published++
+  }
+  const onRecords = (recs: AcceptedRecord[], at: Cursor) => {
+    const backlog = (client.stream as { writableLength?: number } | undefined)?.writableLength ?? 0
+    if (!client.connected || backlog > maxBytes || counts.inflight >= maxInflight) {
+      counts.dropped += recs.length
+      return
+    }
+    const gateway = recs[0] ? toHex(recs[0].record.gateway) : ''
+    for (let i = 0; i < recs.length; i++) {
+      const { id, record: r, txHash, leafIndex, acceptSeq } = recs[i]!
+      const topic = pattern
+        .replaceAll('{device}', r.device)
+        .replaceAll('{sensor}', r.sensor)
+        .replaceAll('{gateway}', gateway)
+      const ev = readingEvent(`${acceptSeq}.${i}.${at.height}`, id, r, gateway, txHash, leafIndex, null)
+      counts.inflight++
+      client.publish(topic, ev.json, { qos, retain: init.retain ?? false }, done)
+    }
+  }
+  init.hub.on('records', onRecords)
+  return {
+    ready,
+    stats: () => ({ ...counts, connected: client.connected }),
+    async stop() {
+      init.hub.off('records', onRecords)
+      await client.endAsync()
+    },
+  }
+}
