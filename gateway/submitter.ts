@@ -7,10 +7,12 @@
  * gateways coming back together does not hammer a recovering node in lockstep.
  */
 import { EventEmitter } from 'node:events'
+import { decodeBatchHeader } from '../core/batch.ts'
 import { toHex } from '../core/bytes.ts'
 import { isSteleError, SteleError } from '../core/errors.ts'
 import { type Logger, silentLogger } from '../core/logger.ts'
 import type { NodeApi, SubmitResult } from '../core/node-api.ts'
+import { decodeTx } from '../core/transaction.ts'
 import type { Outbox, OutboxEntry, SequenceState } from './outbox.ts'
 import { realTimers, sleep, type Timers } from './timers.ts'
 
@@ -47,7 +49,9 @@ export interface SubmitterStats {
   node: 'unknown' | 'up' | 'down'
   registered: boolean | null
   calls: number
+  /** Batches and records the node accepted (or already held). */
   batches: number
+  records: number
   duplicates: number
   retries: number
   lastError: { code: string; message: string } | null
@@ -59,6 +63,15 @@ export function backoffDelay(attempt: number, opts: BackoffOptions, random: () =
   const max = opts.maxMs ?? 10_000
   const d = Math.min(max, initial * 2 ** Math.min(attempt, 30))
   return Math.round(d / 2 + random() * (d / 2))
+}
+
+/** Records in a stored batch, read from its header (count sits at a fixed place in the tx payload). */
+function recordCount(e: OutboxEntry): number {
+  try {
+    return decodeBatchHeader(decodeTx(e.tx).payload).count
+  } catch {
+    return 0
+  }
 }
 
 type Events = { submitted: [SubmitResult[]] }
@@ -77,6 +90,7 @@ export class Submitter extends EventEmitter<Events> {
     registered: null,
     calls: 0,
     batches: 0,
+    records: 0,
     duplicates: 0,
     retries: 0,
     lastError: null,
@@ -165,18 +179,19 @@ export class Submitter extends EventEmitter<Events> {
     if (entries.length === 0) return
     this.s.calls++
     const results = await this.init.node.submitBatches(
-      entries.map((e: OutboxEntry) => ({ tx: e.tx, records: e.records })),
+      entries.map((e) => ({ tx: e.tx, records: e.records })),
       { signal: this.callSignal(signal) },
     )
     this.nodeUp()
     this.s.registered = true
     this.said.clear() // a later refusal is news again
-    await this.accepted(results, entries[entries.length - 1]!.seq)
+    await this.accepted(results, entries)
   }
 
-  private async accepted(results: SubmitResult[], upto: number): Promise<void> {
-    await this.init.outbox.remove(upto)
+  private async accepted(results: SubmitResult[], entries: OutboxEntry[]): Promise<void> {
+    await this.init.outbox.remove(entries[entries.length - 1]!.seq)
     for (const r of results) if (r.status === 'duplicate') this.s.duplicates++
+    for (const e of entries) this.s.records += recordCount(e)
     this.s.batches += results.length
     this.emit('submitted', results)
   }

@@ -133,7 +133,7 @@ describe('submitter', () => {
     await drained()
     expect(node.duplicates).toBe(2)
     expect(node.records.length).toBe(2)
-    expect(s.stats()).toMatchObject({ duplicates: 2, batches: 2 })
+    expect(s.stats()).toMatchObject({ duplicates: 2, batches: 2, records: 2 })
   })
 
   it('on start, drops batches the node already holds instead of resending them', async () => {
