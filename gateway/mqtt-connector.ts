@@ -20,6 +20,7 @@ import type { Reading } from '../core/reading.ts'
 import type { Connector, ConnectorStatus, ReadingSink } from './connector.ts'
 import { type DeadLetter, DeadLetters } from './dead-letters.ts'
 import { parsePayload } from './mqtt-payload.ts'
+import { createPubackSender } from './mqtt-puback.ts'
 import { DEFAULT_TOPIC_PATTERN, parseTopicPattern, type TopicPattern } from './mqtt-topic.ts'
 import { realTimers, sleep } from './timers.ts'
 
@@ -48,8 +49,6 @@ export interface MqttConnectorInit {
 /** Passed to mqtt.js's callback to mean "carry on, we acknowledge this one ourselves". */
 const DEFERRED = Object.freeze(new Error('stele: acknowledgement deferred until the outbox write'))
 
-type SendPacket = (packet: { cmd: 'puback'; messageId: number }, cb: () => void) => void
-
 export class MqttConnector implements Connector {
   readonly name: string
   private readonly topic: TopicPattern
@@ -63,7 +62,7 @@ export class MqttConnector implements Connector {
   private parked: (() => void) | null = null
   private idleWaiters: (() => void)[] = []
   private subscribedWaiters: (() => void)[] = []
-  private corked: unknown = null
+  private readonly puback = createPubackSender()
   private stopSignal = new AbortController()
   private readonly counts = {
     received: 0,
@@ -275,25 +274,8 @@ export class MqttConnector implements Connector {
   }
 
   private ack(client: MqttClient, stream: unknown, messageId: number): void {
-    // Only on the connection the message came in on (see the file comment).
-    if (this.client !== client || client.stream !== stream || !client.connected) {
-      this.counts.unacked++
-      return
-    }
-    // One sealed batch releases many messages in the same tick: cork the socket so their PUBACKs leave in
-    // one write instead of one syscall each.
-    const s = client.stream as { cork?: () => void; uncork?: () => void }
-    if (this.corked !== s && s.cork && s.uncork) {
-      s.cork()
-      this.corked = s
-      process.nextTick(() => {
-        this.corked = null
-        s.uncork?.()
-      })
-    }
-    const send = (client as unknown as { _sendPacket: SendPacket })._sendPacket.bind(client)
-    send({ cmd: 'puback', messageId }, () => undefined)
-    this.counts.acked++
+    if (this.client === client && this.puback.send(client, stream, messageId)) this.counts.acked++
+    else this.counts.unacked++
   }
 }
 
