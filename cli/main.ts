@@ -21,6 +21,10 @@ const commands: { [name: string]: { spec: CommandSpec; run: () => Promise<Run> }
     run: async () => (await import('./commands/sim.ts')).simCommand,
   },
   verify: { spec: verifySpec, run: async () => verifyCommand },
+  watch: {
+    spec: (await import('./commands/watch-spec.ts')).watchSpec,
+    run: async () => (await import('./commands/watch.ts')).watchCommand,
+  },
   keys: { spec: keysSpec, run: async () => keysCommand },
 }
 
