@@ -6,14 +6,14 @@ import type { SubmitResult, SubmittedBatch } from '../../core/node-api.ts'
 import { decodeGatewayRegistration } from '../../core/payloads.ts'
 import { peekRecordCount, type Record } from '../../core/record.ts'
 import { decodeTx, type SignedTx, TX_TYPES, verifyTxSignature } from '../../core/transaction.ts'
-import { encodeChunk, encodeLocation } from '../storage/codec.ts'
-import type { Db, DbOp } from '../storage/db.ts'
+import { encodeChunkOf, encodeLocations } from '../storage/codec.ts'
+import type { Db, PutSink } from '../storage/db.ts'
 import { K, prefixEnd } from '../storage/keys.ts'
 import { type DeviceSummary, foldDevices } from './devices.ts'
-import type { Mempool } from './mempool.ts'
+import type { Mempool, PendingTx } from './mempool.ts'
 import type { RateLimiter } from './rate-limit.ts'
 import { Rollups } from './rollups.ts'
-import { type ChainState, encodeJson, type GatewayState, ZERO_HEX } from './state.ts'
+import { type ChainState, decodeJson, encodeJson, type GatewayState, ZERO_HEX } from './state.ts'
 import { validateBatch } from './validate-batch.ts'
 
 export interface AcceptedRecord {
@@ -30,15 +30,45 @@ export interface IngestEvents {
   tx: [SignedTx]
 }
 
+/** Calls whose write is issued but not landed; one more waits for the oldest (backpressure, bounded memory). */
+const MAX_IN_FLIGHT = 4
+
+/** One submitBatches call after validation: its write and what becomes visible once the write lands. */
+interface Prepared {
+  results: SubmitResult[]
+  events: AcceptedRecord[][]
+  pending: PendingTx[]
+  gateways: Map<string, GatewayState>
+  batchKeys: string[]
+  failure: unknown
+  /** Resolves after the write landed and the call's state was committed in memory. */
+  done: Promise<void>
+}
+
+const noop = (): void => undefined
+
 /**
- * The write path: validates submitted batches and transactions and persists each accepted one in one atomic
- * LevelDB write (mempool entry, record object, record indexes, gateway and device state), so an accepted batch
- * survives a crash before its block. Calls are serialised: a gateway's chain is checked against committed state.
+ * The write path: validates submitted batches and transactions and persists each accepted call in one atomic
+ * LevelDB write (mempool entry, record object, record indexes, rollups, gateway and device state), so an accepted
+ * batch survives a crash before its block.
+ *
+ * Pipelined: validation is serialised in call order and checks each gateway's chain against the state staged by
+ * earlier calls, so call n+1 is validated while call n's write is in flight. Writes are chained (issued one after
+ * the other, in call order), and a call's results, events, mempool entries and gateway tips are committed only after
+ * its own write landed. A failed write fails every call staged after it (STELE_STORAGE, nothing of theirs stored);
+ * the next call first waits for the writes to settle and drops the staged state. Earlier calls stay accepted.
  */
 export class Ingest extends EventEmitter<IngestEvents> {
   private queue: Promise<unknown> = Promise.resolve()
+  /** The last write issued. */
+  private tail: Promise<void> = Promise.resolve()
+  private readonly inFlight: Promise<void>[] = []
+  private broken = false
+  /** Gateway states and batch tx hashes of calls validated but not yet written. */
+  private readonly stagedGateways = new Map<string, GatewayState>()
+  private readonly stagedBatches = new Map<string, string>()
   readonly counters = { batches: 0, records: 0, duplicates: 0, refused: new Map<string, number>() }
-  /** Last acceptance number written; read from the `a:` index on first use. */
+  /** Last acceptance number staged; read from the `a:` index on first use. */
   private acceptSeq: number | undefined
   /** Open rollup buckets, folded in the same write as each batch. */
   readonly rollups: Rollups
@@ -52,7 +82,7 @@ export class Ingest extends EventEmitter<IngestEvents> {
     private readonly limiter: RateLimiter,
   ) {
     super()
-    this.rollups = new Rollups(db)
+    this.rollups = new Rollups(db, (device, sensor) => devices.get(device)?.sensors[sensor] !== undefined)
   }
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {
@@ -68,28 +98,107 @@ export class Ingest extends EventEmitter<IngestEvents> {
   }
 
   submitBatches(batches: readonly SubmittedBatch[]): Promise<SubmitResult[]> {
-    return this.serial(() => this.acceptBatches(batches))
+    return this.serial(() => this.prepareBatches(batches)).then((p) => this.settle(p))
   }
 
   submitTx(bytes: Uint8Array): Promise<{ hash: string; status: 'accepted' | 'duplicate' }> {
     return this.serial(() => this.acceptTx(bytes))
   }
 
-  private async acceptBatches(batches: readonly SubmittedBatch[]): Promise<SubmitResult[]> {
-    const results: SubmitResult[] = []
-    const ops: DbOp[] = []
-    const events: AcceptedRecord[][] = []
-    // Staged gateway states: validation of batch n+1 in one call must see batch n.
-    const staged = new Map<string, GatewayState>()
+  /** Resolves when every write issued so far has settled. */
+  private drain(): Promise<void> {
+    return this.tail.then(noop, noop)
+  }
+
+  /** Before validating: recover from a failed write, and wait for room in the pipeline. */
+  private async ready(): Promise<void> {
+    for (;;) {
+      if (this.broken) await this.recover()
+      if (this.inFlight.length < MAX_IN_FLIGHT) return
+      await this.inFlight[0]!.then(noop, noop)
+    }
+  }
+
+  /** After a failed write: wait for every write to settle, then drop what was staged ahead of the disk. */
+  private async recover(): Promise<void> {
+    await this.drain()
+    this.broken = false
+    this.tail = Promise.resolve()
+    this.stagedGateways.clear()
+    this.stagedBatches.clear()
+    this.acceptSeq = undefined
+    this.rollups.reset()
+    // Device summaries were folded ahead of the failed writes: read back what is on disk.
+    this.devices.clear()
+    for await (const [, v] of this.db.iterator({ gt: K.devicePrefix, lt: prefixEnd(K.devicePrefix) })) {
+      const d = decodeJson<DeviceSummary>(v)
+      this.devices.set(d.device, d)
+    }
+  }
+
+  /** Issues `write` after every earlier write landed; if one of them failed, fails without writing. */
+  private chainWrite(write: (() => Promise<void>) | undefined): Promise<void> {
+    const w = this.tail.then(
+      async () => {
+        if (!write) return
+        try {
+          await write()
+        } catch (cause) {
+          throw new SteleError(
+            'STELE_STORAGE',
+            `the node could not write accepted batches: ${String(cause)}`,
+            {
+              cause,
+            },
+          )
+        }
+      },
+      (cause) => {
+        throw new SteleError(
+          'STELE_STORAGE',
+          'an earlier write of the node failed, so this call was not stored; send it again',
+          { cause },
+        )
+      },
+    )
+    this.tail = w
+    this.inFlight.push(w)
+    w.then(noop, () => {
+      this.broken = true
+    }).finally(() => {
+      this.inFlight.shift()
+    })
+    return w
+  }
+
+  private async prepareBatches(batches: readonly SubmittedBatch[]): Promise<Prepared> {
+    await this.ready()
+    this.rollups.trim()
+    const sink = this.db.batch()
+    let puts = 0
+    const put: PutSink = {
+      put(key, value) {
+        puts++
+        return sink.put(key, value)
+      },
+    }
+    const p: Prepared = {
+      results: [],
+      events: [],
+      pending: [],
+      gateways: new Map(),
+      batchKeys: [],
+      failure: undefined,
+      done: Promise.resolve(),
+    }
     const touchedDevices = new Set<DeviceSummary>()
     const spanBefore = this.state.maxChunkSpan
     let acceptSeq = this.acceptSeq ?? (await this.lastAcceptSeq())
-    let failure: unknown
     for (const b of batches) {
       try {
         const tx = decodeTx(b.tx)
         const gwHex = toHex(tx.signer)
-        const current = staged.get(gwHex) ?? this.state.gateways.get(gwHex)
+        const current = this.stagedGateways.get(gwHex) ?? this.state.gateways.get(gwHex)
         // Checked before the signature: refusing a flood must cost less than accepting it.
         const wait = current ? this.limiter.take(gwHex, peekRecordCount(b.records)) : 0
         if (wait > 0)
@@ -101,38 +210,40 @@ export class Ingest extends EventEmitter<IngestEvents> {
             },
           )
         const verdict = await validateBatch(tx, b.records, this.genesis.chainId, current, async (seq) => {
+          const staged = this.stagedBatches.get(K.gatewayBatch(gwHex, seq))
+          if (staged !== undefined) return staged
           const v = await this.db.get(K.gatewayBatch(gwHex, seq))
           return v ? toHex(v) : undefined
         })
         const hash = toHex(tx.hash)
         if (verdict.kind === 'duplicate') {
           this.counters.duplicates++
-          results.push({ seq: verdict.header.seq, status: 'duplicate', txHash: hash })
+          p.results.push({ seq: verdict.header.seq, status: 'duplicate', txHash: hash })
           continue
         }
         const { batch } = verdict
         const gw = current!
-        const arrival = this.mempool.reserve()
-        ops.push({ type: 'put', key: K.pending(arrival), value: tx.bytes })
-        ops.push({ type: 'put', key: K.object(toHex(batch.header.recordsRoot)), value: b.records })
-        ops.push({ type: 'put', key: K.gatewayBatch(gwHex, batch.header.seq), value: tx.hash })
-        acceptSeq++
-        ops.push({
-          type: 'put',
-          key: K.accepted(acceptSeq),
-          value: concatBytes(tx.hash, batch.header.recordsRoot),
-        })
-        const accepted: AcceptedRecord[] = []
-        for (let i = 0; i < batch.records.length; i++) {
-          const id = toHex(batch.leafHashes[i]!)
-          ops.push({ type: 'put', key: K.reading(id), value: encodeLocation(tx.hash, i) })
-          accepted.push({ id, record: batch.records[i]!, txHash: hash, leafIndex: i, acceptSeq })
-        }
-        this.indexChunks(ops, tx.hash, gwHex, batch.records, batch.recordBytes)
-        const loading = this.rollups.prepare(batch.records, async () => undefined)
+        const loading = this.rollups.prepare(batch.records, () => this.drain())
         if (loading) await loading
-        this.rollups.fold(batch.records, ops)
-        const last = batch.records[batch.records.length - 1]!
+        const arrival = this.mempool.reserve()
+        const batchKey = K.gatewayBatch(gwHex, batch.header.seq)
+        put.put(K.pending(arrival), tx.bytes)
+        put.put(K.object(toHex(batch.header.recordsRoot)), b.records)
+        put.put(batchKey, tx.hash)
+        acceptSeq++
+        put.put(K.accepted(acceptSeq), concatBytes(tx.hash, batch.header.recordsRoot))
+        const n = batch.records.length
+        const locations = encodeLocations(tx.hash, n)
+        const accepted: AcceptedRecord[] = new Array(n)
+        for (let i = 0; i < n; i++) {
+          const leaf = batch.leafHashes[i]!
+          const id = leaf instanceof Buffer ? leaf.toString('hex') : toHex(leaf)
+          put.put(K.reading(id), locations.subarray(36 * i, 36 * i + 36))
+          accepted[i] = { id, record: batch.records[i]!, txHash: hash, leafIndex: i, acceptSeq }
+        }
+        this.indexChunks(put, tx.hash, gwHex, batch.records, batch.recordBytes)
+        this.rollups.fold(batch.records, put)
+        const last = batch.records[n - 1]!
         const next: GatewayState = {
           ...gw,
           nextSeq: batch.header.seq + 1,
@@ -140,37 +251,56 @@ export class Ingest extends EventEmitter<IngestEvents> {
           nextRecordSeq: last.seq + 1,
           lastTime: last.time,
           batches: gw.batches + 1,
-          records: gw.records + batch.records.length,
+          records: gw.records + n,
         }
-        staged.set(gwHex, next)
+        this.stagedGateways.set(gwHex, next)
+        this.stagedBatches.set(batchKey, hash)
+        p.gateways.set(gwHex, next)
+        p.batchKeys.push(batchKey)
         for (const d of foldDevices(this.devices, batch.records, gwHex)) touchedDevices.add(d)
-        this.mempool.add({ arrival, tx, hash })
-        events.push(accepted)
-        results.push({ seq: batch.header.seq, status: 'accepted', txHash: hash })
+        p.pending.push({ arrival, tx, hash })
+        p.events.push(accepted)
+        p.results.push({ seq: batch.header.seq, status: 'accepted', txHash: hash })
       } catch (e) {
-        failure = e
+        p.failure = e
         break
       }
     }
-    for (const [key, g] of staged) ops.push({ type: 'put', key: K.gateway(key), value: encodeJson(g) })
-    if (this.state.maxChunkSpan > spanBefore)
-      ops.push({ type: 'put', key: K.maxChunkSpan, value: encodeJson(this.state.maxChunkSpan) })
-    for (const d of touchedDevices) ops.push({ type: 'put', key: K.device(d.device), value: encodeJson(d) })
-    if (ops.length > 0) {
-      try {
-        await this.db.batch(ops)
-      } catch (e) {
-        this.rollups.reset()
-        throw e
-      }
-    }
     this.acceptSeq = acceptSeq
-    for (const [key, g] of staged) this.state.gateways.set(key, g)
-    for (const accepted of events) {
+    for (const [key, g] of p.gateways) put.put(K.gateway(key), encodeJson(g))
+    if (this.state.maxChunkSpan > spanBefore) put.put(K.maxChunkSpan, encodeJson(this.state.maxChunkSpan))
+    for (const d of touchedDevices) put.put(K.device(d.device), encodeJson(d))
+    if (puts === 0) void sink.close()
+    const written = this.chainWrite(puts > 0 ? () => sink.write() : undefined)
+    // Registered now, so commits run in write order (write n+1 is issued only after write n landed).
+    p.done = written.then(() => this.commit(p))
+    return p
+  }
+
+  /** After the call's write landed: gateway tips, mempool, counters and live events, in acceptance order. */
+  private commit(p: Prepared): void {
+    for (const [key, g] of p.gateways) {
+      this.state.gateways.set(key, g)
+      if (this.stagedGateways.get(key) === g) this.stagedGateways.delete(key)
+    }
+    for (const k of p.batchKeys) this.stagedBatches.delete(k)
+    for (const t of p.pending) this.mempool.add(t)
+    for (const accepted of p.events) {
       this.counters.batches++
       this.counters.records += accepted.length
       this.emit('records', accepted)
     }
+  }
+
+  private async settle(p: Prepared): Promise<SubmitResult[]> {
+    try {
+      await p.done
+    } catch (e) {
+      // Answer only once the node is back to what is on disk, so a resend is checked against that.
+      await this.serial(() => this.ready()).catch(noop)
+      this.refuse(e)
+    }
+    const { failure, results } = p
     if (failure !== undefined) {
       if (failure instanceof SteleError) {
         this.refuse(
@@ -196,39 +326,60 @@ export class Ingest extends EventEmitter<IngestEvents> {
     return last[0] ? Number.parseInt(last[0].slice(K.acceptedPrefix.length), 16) : 0
   }
 
-  /** One chunk per device and one per (device, sensor) of this batch, each holding its records in seq order. */
+  /**
+   * One chunk per device and one per (device, sensor) of this batch, each holding its records in seq order. Records
+   * come in runs of one device and sensor (the decoder interns their strings), so keys are built once per run.
+   */
   private indexChunks(
-    ops: DbOp[],
+    sink: PutSink,
     txHash: Uint8Array,
     gwHex: string,
     records: Record[],
     bytes: Uint8Array[],
   ): void {
     const groups = new Map<string, number[]>()
-    records.forEach((r, i) => {
-      for (const key of [K.byDevice(r.device), K.bySensor(r.device, r.sensor)]) {
-        const g = groups.get(key)
-        if (g) g.push(i)
-        else groups.set(key, [i])
+    const group = (key: string): number[] => {
+      let g = groups.get(key)
+      if (!g) {
+        g = []
+        groups.set(key, g)
       }
-    })
+      return g
+    }
+    let device: string | undefined
+    let sensor: string | undefined
+    let byDevice: number[] = []
+    let bySensor: number[] = []
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i]!
+      if (r.device !== device) {
+        device = r.device
+        sensor = undefined
+        byDevice = group(K.byDevice(device))
+      }
+      if (r.sensor !== sensor) {
+        sensor = r.sensor
+        bySensor = group(K.bySensor(device, sensor))
+      }
+      byDevice.push(i)
+      bySensor.push(i)
+    }
     for (const [prefix, idx] of groups) {
       const first = records[idx[0]!]!
       const span = records[idx[idx.length - 1]!]!.time - first.time
       if (span > this.state.maxChunkSpan) this.state.maxChunkSpan = span
-      ops.push({
-        type: 'put',
-        key: prefix + K.suffix(first.time, gwHex, first.seq),
-        value: encodeChunk(
-          txHash,
-          idx,
-          idx.map((i) => bytes[i]!),
-        ),
-      })
+      sink.put(
+        prefix + K.suffix(first.time, gwHex, first.seq),
+        encodeChunkOf(txHash, idx, (j) => bytes[idx[j]!]!),
+      )
     }
   }
 
   private async acceptTx(bytes: Uint8Array): Promise<{ hash: string; status: 'accepted' | 'duplicate' }> {
+    // Rare (registrations): let every batch write in flight land, so committed state is all there is.
+    await this.ready()
+    await this.drain()
+    if (this.broken) await this.recover()
     try {
       const tx = decodeTx(bytes)
       const hash = toHex(tx.hash)

@@ -1,5 +1,5 @@
 import type { Record } from '../../core/record.ts'
-import type { Db, DbOp } from '../storage/db.ts'
+import type { Db, PutSink } from '../storage/db.ts'
 import { K } from '../storage/keys.ts'
 
 /**
@@ -142,7 +142,14 @@ export class Rollups {
   private readonly older = new Map<string, Bucket>()
   private gen = 0
 
-  constructor(private readonly db: Db) {}
+  /**
+   * @param stored whether a series may have buckets on disk (its sensor is in the device summaries, which are
+   *   written in the same write as the rollups); a series that cannot is started empty without a read.
+   */
+  constructor(
+    private readonly db: Db,
+    private readonly stored: (device: string, sensor: string) => boolean = () => true,
+  ) {}
 
   /** Forgets every cached bucket (after a failed write: the cache may hold what never reached the disk). */
   reset(): void {
@@ -151,12 +158,19 @@ export class Rollups {
   }
 
   /**
+   * Bounds the cache. Only between write groups: a bucket folded into a group whose write has not been issued must
+   * stay, since a reload would not see it yet.
+   */
+  trim(): void {
+    if (this.series.size > MAX_SERIES) this.series.clear()
+    if (this.older.size > MAX_OLDER) this.older.clear()
+  }
+
+  /**
    * Makes sure every bucket `records` fold into is in memory. Returns undefined when it already is (the common case,
    * no await), or a promise that loads the rest after in-flight writes land.
    */
   prepare(records: readonly Record[], drain: () => Promise<void>): Promise<void> | undefined {
-    if (this.series.size > MAX_SERIES) this.series.clear()
-    if (this.older.size > MAX_OLDER) this.older.clear()
     let dev: string | undefined
     let sen: string | undefined
     let s: Series | undefined
@@ -165,7 +179,11 @@ export class Rollups {
         dev = r.device
         sen = r.sensor
         s = this.series.get(seriesKey(dev, sen))
-        if (!s) return this.load(records, drain)
+        if (!s) {
+          if (this.stored(dev, sen)) return this.load(records, drain)
+          s = this.fresh(dev, sen)
+          this.series.set(seriesKey(dev, sen), s)
+        }
       }
       for (let k = 0; k < RESOLUTIONS.length; k++) {
         const b = s!.latest[k]!
@@ -183,9 +201,7 @@ export class Rollups {
     const fresh = new Map<string, Series>()
     for (const r of records) {
       const id = seriesKey(r.device, r.sensor)
-      if (this.series.has(id) || fresh.has(id)) continue
-      const prefixes = RESOLUTIONS.map((res) => K.rollup(r.device, r.sensor, res.name))
-      fresh.set(id, { prefixes, latest: prefixes.map(() => null) })
+      if (!this.series.has(id) && !fresh.has(id)) fresh.set(id, this.fresh(r.device, r.sensor))
     }
     for (const s of fresh.values()) {
       for (let k = 0; k < RESOLUTIONS.length; k++) {
@@ -219,8 +235,13 @@ export class Rollups {
     })
   }
 
+  private fresh(device: string, sensor: string): Series {
+    const prefixes = RESOLUTIONS.map((res) => K.rollup(device, sensor, res.name))
+    return { prefixes, latest: prefixes.map(() => null) }
+  }
+
   /** Folds records (after prepare) into their buckets and pushes one put per bucket touched. */
-  fold(records: readonly Record[], ops: DbOp[]): void {
+  fold(records: readonly Record[], sink: PutSink): void {
     const gen = ++this.gen
     const touched: Bucket[] = []
     let dev: string | undefined
@@ -257,7 +278,7 @@ export class Rollups {
         }
       }
     }
-    for (const b of touched) ops.push({ type: 'put', key: b.key, value: encodeBucket(b) })
+    for (const b of touched) sink.put(b.key, encodeBucket(b))
   }
 }
 

@@ -55,9 +55,31 @@ export function encodeChunk(
   leafIndexes: readonly number[],
   records: readonly Uint8Array[],
 ): Uint8Array {
-  const w = new ByteWriter(40 + records.length * 160).bytes(txHash).u32(records.length)
-  for (let i = 0; i < records.length; i++) w.u32(leafIndexes[i]!).u16(records[i]!.length).bytes(records[i]!)
-  return w.finish()
+  return encodeChunkOf(txHash, leafIndexes, (i) => records[i]!)
+}
+
+/** encodeChunk of the records at `leafIndexes` of a whole batch, written once into a buffer of the exact size. */
+export function encodeChunkOf(
+  txHash: Uint8Array,
+  leafIndexes: readonly number[],
+  record: (i: number) => Uint8Array,
+): Uint8Array {
+  const n = leafIndexes.length
+  let size = 36
+  for (let i = 0; i < n; i++) size += 6 + record(i).length
+  const out = Buffer.allocUnsafe(size)
+  out.set(txHash, 0)
+  out.writeUInt32BE(n, 32)
+  let at = 36
+  for (let i = 0; i < n; i++) {
+    const r = record(i)
+    if (r.length > 0xffff) throw new RangeError(`series chunk: record of ${r.length} bytes`)
+    out.writeUInt32BE(leafIndexes[i]!, at)
+    out.writeUInt16BE(r.length, at + 4)
+    out.set(r, at + 6)
+    at += 6 + r.length
+  }
+  return out
 }
 
 export function decodeChunk(v: Uint8Array): Chunk {
@@ -76,6 +98,16 @@ export function decodeChunk(v: Uint8Array): Chunk {
 /** Where a reading is proven: its batch transaction and leaf index (the `i:` index value). */
 export function encodeLocation(txHash: Uint8Array, leafIndex: number): Uint8Array {
   return new ByteWriter(36).bytes(txHash).u32(leafIndex).finish()
+}
+
+/** The locations of leaves 0..count-1 of one transaction, back to back: put a subarray(36 i, 36 i + 36) each. */
+export function encodeLocations(txHash: Uint8Array, count: number): Buffer {
+  const out = Buffer.allocUnsafe(36 * count)
+  for (let i = 0; i < count; i++) {
+    out.set(txHash, 36 * i)
+    out.writeUInt32BE(i, 36 * i + 32)
+  }
+  return out
 }
 
 export function decodeLocation(v: Uint8Array): { txHash: Uint8Array; leafIndex: number } {
