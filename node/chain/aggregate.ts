@@ -151,7 +151,7 @@ export async function aggregate(db: Db, maxChunkSpan: number, q: AggregateQuery)
         mergeStats(target(start), decodeBucket(value))
       }
     } else {
-      const prefix = K.bySensor(q.device, q.sensor)
+      const prefix = K.byDevice(q.device)
       const it = db.iterator({
         gte: prefix + K.timeBound(p.from - maxChunkSpan),
         lt: prefix + K.timeBound(p.to),
@@ -159,7 +159,8 @@ export async function aggregate(db: Db, maxChunkSpan: number, q: AggregateQuery)
       for await (const [, value] of it) {
         for (const bytes of decodeChunk(value).records) {
           const r = decodeRecord(bytes)
-          if (r.time >= p.from && r.time < p.to) foldReading(target(r.time), r.value, r.time)
+          if (r.time >= p.from && r.time < p.to && r.sensor === q.sensor)
+            foldReading(target(r.time), r.value, r.time)
         }
       }
     }

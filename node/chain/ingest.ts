@@ -327,8 +327,8 @@ export class Ingest extends EventEmitter<IngestEvents> {
   }
 
   /**
-   * One chunk per device and one per (device, sensor) of this batch, each holding its records in seq order. Records
-   * come in runs of one device and sensor (the decoder interns their strings), so keys are built once per run.
+   * One chunk per device of this batch holding its records in seq order (sensor queries filter it). Records come in
+   * runs of one device (the decoder interns its id), so each key is built once per run.
    */
   private indexChunks(
     sink: PutSink,
@@ -338,31 +338,21 @@ export class Ingest extends EventEmitter<IngestEvents> {
     bytes: Uint8Array[],
   ): void {
     const groups = new Map<string, number[]>()
-    const group = (key: string): number[] => {
-      let g = groups.get(key)
-      if (!g) {
-        g = []
-        groups.set(key, g)
-      }
-      return g
-    }
     let device: string | undefined
-    let sensor: string | undefined
-    let byDevice: number[] = []
-    let bySensor: number[] = []
+    let group: number[] = []
     for (let i = 0; i < records.length; i++) {
       const r = records[i]!
       if (r.device !== device) {
         device = r.device
-        sensor = undefined
-        byDevice = group(K.byDevice(device))
+        const key = K.byDevice(device)
+        const g = groups.get(key)
+        if (g) group = g
+        else {
+          group = []
+          groups.set(key, group)
+        }
       }
-      if (r.sensor !== sensor) {
-        sensor = r.sensor
-        bySensor = group(K.bySensor(device, sensor))
-      }
-      byDevice.push(i)
-      bySensor.push(i)
+      group.push(i)
     }
     for (const [prefix, idx] of groups) {
       const first = records[idx[0]!]!

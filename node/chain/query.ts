@@ -73,11 +73,13 @@ export class ChainQuery {
   }
 
   /**
-   * Readings of a device (or one of its sensors) in time order, from series chunks. A chunk starting before `from`
-   * can still hold later records, so the scan starts the longest chunk span earlier and filters by time.
+   * Readings of a device (or one of its sensors) in time order, from the device's series chunks; a sensor's readings
+   * are those chunks filtered (a device has a few sensors, and one copy of each record is cheaper to write than two).
+   * A chunk starting before `from` can still hold later records, so the scan starts the longest chunk span earlier
+   * and filters by time.
    */
   async readings(q: ReadingQuery): Promise<Page<ReadingView>> {
-    const prefix = q.sensor === undefined ? K.byDevice(q.device) : K.bySensor(q.device, q.sensor)
+    const prefix = K.byDevice(q.device)
     const lo = q.from === undefined ? prefix : prefix + K.timeBound(q.from - this.state.maxChunkSpan)
     const hi = q.to === undefined ? `${prefix}\uffff` : prefix + K.timeBound(q.to + 1)
     const asc = q.order === 'asc'
@@ -103,6 +105,7 @@ export class ChainQuery {
         const bytes = chunk.records[i]!
         const r = decodeRecord(bytes)
         if ((q.from !== undefined && r.time < q.from) || (q.to !== undefined && r.time > q.to)) continue
+        if (q.sensor !== undefined && r.sensor !== q.sensor) continue
         if (items.length === q.limit) return { items, nextCursor: encodeCursor(key, i) }
         items.push(readingView(toHex(leafHash(bytes)), r, txHash, height, chunk.leafIndexes[i]!))
       }

@@ -41,7 +41,7 @@ export function decodeStoredTx(v: Uint8Array): StoredTx {
 }
 
 /**
- * A series chunk: the records of one batch that belong to one device (or one device and sensor), stored under one
+ * A series chunk: the records of one batch that belong to one device, stored under one
  * index key. Indexing per chunk instead of per record turns ~3 index writes per record into ~0.2.
  */
 export interface Chunk {

@@ -23,8 +23,6 @@ export const K = {
   devicePrefix: 'v:',
   /** Chunks of all readings of a device, by time. */
   byDevice: (device: string): string => `d:${device}\u0000`,
-  /** Chunks of one sensor of a device, by time. */
-  bySensor: (device: string, sensor: string): string => `s:${device}\u0000${sensor}\u0000`,
   /** The order suffix: HLC ms, gateway key prefix, record seq. */
   suffix: (time: number, gatewayHex: string, seq: number): string =>
     `${hex(time, 12)}${gatewayHex.slice(0, 8)}${hex(seq, 13)}`,
