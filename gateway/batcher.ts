@@ -87,6 +87,7 @@ export class Batcher implements ReadingSink {
   private sealing: Promise<void> | null = null
   private stopping = false
   private blocked = false
+  private reportedFull = false
   private readonly stopController = new AbortController()
   private counts = { stamped: 0, sealed: 0 }
   lastError: SteleError | null = null
@@ -232,7 +233,17 @@ export class Batcher implements ReadingSink {
       try {
         if (!this.stopping && !this.init.outbox.hasRoom()) {
           this.blocked = true
+          // Once per episode: a full outbox stays full for many batches while the node is away.
+          if (!this.reportedFull)
+            this.logger.warn(
+              this.init.outbox.depth(),
+              'outbox full: holding sources back until the node accepts batches',
+            )
+          this.reportedFull = true
           await this.init.outbox.waitForRoom(this.stopController.signal).catch(() => undefined)
+        } else if (this.reportedFull) {
+          this.reportedFull = false
+          this.logger.info(this.init.outbox.depth(), 'outbox has room again: sources resume')
         }
         this.blocked = false
         await this.init.outbox.append({ seq, tx: sealed.tx.bytes, records: sealed.records }, next, recent)

@@ -14,6 +14,11 @@ export const gatewaySpec: CommandSpec = {
       description: 'serial port path of a line-protocol board (comma-separated for several)',
     },
     baud: { type: 'string', default: '115200', description: 'serial baud rate' },
+    'outbox-max-batches': {
+      type: 'string',
+      default: '100000',
+      description: 'sealed batches the outbox holds before sources are held back',
+    },
     data: {
       type: 'string',
       default: '.stele',

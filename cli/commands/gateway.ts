@@ -27,6 +27,7 @@ export async function gatewayCommand(argv: string[], out: (s: string) => void): 
   const gateway = await createGateway({
     dataDir: join(strOption(p, 'data') ?? '.stele', 'gateway'),
     node: createHttpNodeClient({ url: nodeUrl }),
+    outbox: { maxBatches: intOption(p, 'outbox-max-batches', 1, 10_000_000) },
     logger: logger.child({ area: 'gateway' }),
   })
   if (gateway.keyCreated)

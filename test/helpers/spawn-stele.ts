@@ -39,16 +39,14 @@ export function spawnStele(args: string[], env: NodeJS.ProcessEnv = {}): StelePr
     }
     for (const w of waiters) w()
   })
+  let exitCode: number | null | undefined
   const exited = new Promise<number | null>((resolve) =>
     child.on('exit', (code) => {
+      exitCode = code
       resolve(code)
-      for (const w of waiters) w()
+      for (const w of [...waiters]) w()
     }),
   )
-  let exitCode: number | null | undefined
-  void exited.then((c) => {
-    exitCode = c
-  })
   return {
     child,
     lines,
