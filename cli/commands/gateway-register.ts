@@ -1,8 +1,8 @@
 import { fromHex } from '../../core/bytes.ts'
 import { SteleError } from '../../core/errors.ts'
+import { readKeyFile } from '../../core/key-file.ts'
 import { encodeGatewayRegistration } from '../../core/payloads.ts'
 import { signTx, TX_TYPES } from '../../core/transaction.ts'
-import { loadKeyFile } from '../../node/chain/genesis-store.ts'
 import { type Parsed, strOption } from '../args.ts'
 
 /**
@@ -22,7 +22,7 @@ export async function registerGateway(
       'STELE_CONFIG',
       "register needs --key <gateway public key hex> and --authority <key file>; see 'stele gateway --help'",
     )
-  const authority = await loadKeyFile(authorityFile)
+  const authority = await readKeyFile(authorityFile)
   if (!authority) throw new SteleError('STELE_CONFIG', `no key file at ${authorityFile}`)
   const devices = (strOption(p, 'devices') ?? '').split(',').filter(Boolean)
   const health = await fetchJson(`${node}/v1/health`)

@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { toHex } from '../../core/bytes.ts'
 import { generateKeyPair } from '../../core/ed25519.ts'
 import { SteleError } from '../../core/errors.ts'
-import { loadKeyFile, writeKeyFile } from '../../node/chain/genesis-store.ts'
+import { readKeyFile, writeKeyFile } from '../../core/key-file.ts'
 import { type CommandSpec, parse, strOption } from '../args.ts'
 
 export const keysSpec: CommandSpec = {
@@ -52,7 +52,7 @@ export async function keysCommand(argv: string[], out: (s: string) => void): Pro
     } catch {
       continue
     }
-    const key = await loadKeyFile(file)
+    const key = await readKeyFile(file)
     if (key) {
       out(`${label.padEnd(28)} ${toHex(key.publicKey)}  (${file})`)
       found++

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { fromHex, toHex } from '../../core/bytes.ts'
 import { type KeyPair, keyPairFromSeed } from '../../core/ed25519.ts'
 import { SteleError } from '../../core/errors.ts'
 import { type Genesis, genesisFromJson, genesisToJson } from '../../core/genesis.ts'
+import { readKeyFile, writeKeyFile } from '../../core/key-file.ts'
 
 export interface NodeIdentity {
   genesis: Genesis
@@ -25,18 +25,6 @@ async function readJson(path: string): Promise<unknown | undefined> {
   }
 }
 
-export async function loadKeyFile(path: string): Promise<KeyPair | undefined> {
-  const j = (await readJson(path)) as { secretKey?: string } | undefined
-  if (!j) return undefined
-  if (typeof j.secretKey !== 'string') throw new SteleError('STELE_CONFIG', `${path} has no secretKey`)
-  return keyPairFromSeed(fromHex(j.secretKey, `${path} secretKey`, 32))
-}
-
-export async function writeKeyFile(path: string, key: KeyPair): Promise<void> {
-  const body = JSON.stringify({ publicKey: toHex(key.publicKey), secretKey: toHex(key.secretKey) }, null, 2)
-  await writeFile(path, `${body}\n`, { mode: 0o600, flag: 'wx' })
-}
-
 /**
  * Loads the node key and genesis from the data folder, creating both on first run: a fresh local chain whose
  * single producer and authority is this node's key.
@@ -47,7 +35,7 @@ export async function loadOrCreateIdentity(
 ): Promise<NodeIdentity> {
   await mkdir(dataDir, { recursive: true })
   const keyPath = join(dataDir, 'node.key')
-  let key = await loadKeyFile(keyPath)
+  let key = await readKeyFile(keyPath)
   if (!key) {
     key = keyPairFromSeed(new Uint8Array(randomBytes(32)))
     await writeKeyFile(keyPath, key)
