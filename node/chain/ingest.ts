@@ -344,17 +344,17 @@ export class Ingest extends EventEmitter<IngestEvents> {
       const r = records[i]!
       if (r.device !== device) {
         device = r.device
-        const key = K.byDevice(device)
-        const g = groups.get(key)
+        const g = groups.get(device)
         if (g) group = g
         else {
           group = []
-          groups.set(key, group)
+          groups.set(device, group)
         }
       }
       group.push(i)
     }
-    for (const [prefix, idx] of groups) {
+    for (const [device, idx] of groups) {
+      const prefix = K.byDevice(device)
       const first = records[idx[0]!]!
       const span = records[idx[idx.length - 1]!]!.time - first.time
       if (span > this.state.maxChunkSpan) this.state.maxChunkSpan = span

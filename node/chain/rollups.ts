@@ -126,7 +126,30 @@ interface Series {
   latest: (Bucket | null)[]
 }
 
-const seriesKey = (device: string, sensor: string): string => `${device}\u0000${sensor}`
+/** Series by device, then sensor: two lookups of interned strings instead of building a key per record. */
+class SeriesMap {
+  private readonly byDevice = new Map<string, Map<string, Series>>()
+  size = 0
+
+  get(device: string, sensor: string): Series | undefined {
+    return this.byDevice.get(device)?.get(sensor)
+  }
+
+  set(device: string, sensor: string, s: Series): void {
+    let m = this.byDevice.get(device)
+    if (!m) {
+      m = new Map()
+      this.byDevice.set(device, m)
+    }
+    if (!m.has(sensor)) this.size++
+    m.set(sensor, s)
+  }
+
+  clear(): void {
+    this.byDevice.clear()
+    this.size = 0
+  }
+}
 const MAX_SERIES = 50_000
 const MAX_OLDER = 10_000
 
@@ -137,7 +160,7 @@ const MAX_OLDER = 10_000
  * wait for in-flight writes (`drain`), so the cache may be dropped at any time and reloads what is on disk.
  */
 export class Rollups {
-  private readonly series = new Map<string, Series>()
+  private readonly series = new SeriesMap()
   /** Buckets before a series' latest one that were touched or loaded recently. */
   private readonly older = new Map<string, Bucket>()
   private gen = 0
@@ -178,11 +201,11 @@ export class Rollups {
       if (r.device !== dev || r.sensor !== sen) {
         dev = r.device
         sen = r.sensor
-        s = this.series.get(seriesKey(dev, sen))
+        s = this.series.get(dev, sen)
         if (!s) {
           if (this.stored(dev, sen)) return this.load(records, drain)
           s = this.fresh(dev, sen)
-          this.series.set(seriesKey(dev, sen), s)
+          this.series.set(dev, sen, s)
         }
       }
       for (let k = 0; k < RESOLUTIONS.length; k++) {
@@ -198,12 +221,13 @@ export class Rollups {
 
   private async load(records: readonly Record[], drain: () => Promise<void>): Promise<void> {
     await drain()
-    const fresh = new Map<string, Series>()
+    const fresh = new Map<string, { device: string; sensor: string; s: Series }>()
     for (const r of records) {
-      const id = seriesKey(r.device, r.sensor)
-      if (!this.series.has(id) && !fresh.has(id)) fresh.set(id, this.fresh(r.device, r.sensor))
+      const id = `${r.device}\u0000${r.sensor}`
+      if (!this.series.get(r.device, r.sensor) && !fresh.has(id))
+        fresh.set(id, { device: r.device, sensor: r.sensor, s: this.fresh(r.device, r.sensor) })
     }
-    for (const s of fresh.values()) {
+    for (const { s } of fresh.values()) {
       for (let k = 0; k < RESOLUTIONS.length; k++) {
         const prefix = s.prefixes[k]!
         const last = await this.db
@@ -214,10 +238,10 @@ export class Rollups {
           s.latest[k] = toBucket(e[0], Number.parseInt(e[0].slice(prefix.length), 16), decodeBucket(e[1]))
       }
     }
-    for (const [id, s] of fresh) this.series.set(id, s)
+    for (const { device, sensor, s } of fresh.values()) this.series.set(device, sensor, s)
     const wanted = new Map<string, number>()
     for (const r of records) {
-      const s = this.series.get(seriesKey(r.device, r.sensor))!
+      const s = this.series.get(r.device, r.sensor)!
       for (let k = 0; k < RESOLUTIONS.length; k++) {
         const b = s.latest[k]!
         const start = r.time - (r.time % RESOLUTIONS[k]!.ms)
@@ -251,7 +275,7 @@ export class Rollups {
       if (r.device !== dev || r.sensor !== sen) {
         dev = r.device
         sen = r.sensor
-        s = this.series.get(seriesKey(dev, sen))
+        s = this.series.get(dev, sen)
         if (!s) throw new Error(`rollups: series ${dev}/${sen} folded before prepare`)
       }
       const { time, value } = r
@@ -282,6 +306,34 @@ export class Rollups {
   }
 }
 
+/** One class for every cached bucket, so the fold sees one object shape. */
+class OpenBucket implements Bucket {
+  count: number
+  min: number
+  max: number
+  sum: number
+  first: number
+  firstTime: number
+  last: number
+  lastTime: number
+  mark = 0
+
+  constructor(
+    readonly key: string,
+    readonly start: number,
+    s: BucketStats,
+  ) {
+    this.count = s.count
+    this.min = s.min
+    this.max = s.max
+    this.sum = s.sum
+    this.first = s.first
+    this.firstTime = s.firstTime
+    this.last = s.last
+    this.lastTime = s.lastTime
+  }
+}
+
 function toBucket(key: string, start: number, stats: BucketStats): Bucket {
-  return { ...stats, start, key, mark: 0 }
+  return new OpenBucket(key, start, stats)
 }
