@@ -1,9 +1,11 @@
+import { decodeBatchHeader } from '../../core/batch.ts'
 import { decodeBlockHeader, verifyBlockSignature } from '../../core/block.ts'
 import { equalBytes, toHex } from '../../core/bytes.ts'
 import { SteleError } from '../../core/errors.ts'
 import { type Genesis, genesisHash } from '../../core/genesis.ts'
 import { sha256 } from '../../core/hash.ts'
 import { leafHash, merkleRoot } from '../../core/merkle.ts'
+import { decodeTx, TX_TYPES } from '../../core/transaction.ts'
 import { decodeStoredBlock, decodeStoredTx } from '../storage/codec.ts'
 import type { Db } from '../storage/db.ts'
 import { K, prefixEnd } from '../storage/keys.ts'
@@ -16,7 +18,8 @@ export interface ChainReport {
 
 /**
  * Walks every block from genesis: heights consecutive, each header linked to the previous, signed by a genesis
- * producer, its transaction root matching the stored transactions, each stored transaction hashing to its id.
+ * producer, its transaction root matching the stored transactions, each stored transaction hashing to its id, and
+ * each record batch's records object present.
  */
 export async function verifyChain(
   db: Db,
@@ -54,6 +57,12 @@ export async function verifyChain(
       const tx = decodeStoredTx(v)
       if (tx.height !== h || tx.index !== i || !equalBytes(sha256(tx.tx), block.txHashes[i]!))
         fail(h, `transaction ${i} differs`)
+      const decoded = decodeTx(tx.tx)
+      // The records a batch commits to must be stored, or its readings could not be proven.
+      if (decoded.type === TX_TYPES.RECORD_BATCH) {
+        const root = toHex(decodeBatchHeader(decoded.payload).recordsRoot)
+        if (!(await db.get(K.object(root)))) fail(h, `records of transaction ${i} missing`)
+      }
     }
     transactions += block.txHashes.length
     prevHash = sha256(block.header)

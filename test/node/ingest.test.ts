@@ -166,3 +166,18 @@ describe('write rate per gateway', () => {
     }
   })
 })
+
+describe('chain verification', () => {
+  it('refuses a chain whose stored records object went missing', async () => {
+    fx = await nodeFixture()
+    const b = fx.gw.next(3)
+    await fx.node.submitBatches([b])
+    await fx.node.producer.produce()
+    expect((await fx.node.verify()).height).toBe(1)
+    const { decodeTx } = await import('../../core/transaction.ts')
+    const { decodeBatchHeader } = await import('../../core/batch.ts')
+    const root = toHex(decodeBatchHeader(decodeTx(b.tx).payload).recordsRoot)
+    await fx.node.db.del(`o:${root}`)
+    await expect(fx.node.verify()).rejects.toThrow(/records of transaction 1 missing/)
+  })
+})
