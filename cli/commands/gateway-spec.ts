@@ -4,7 +4,7 @@ export const gatewaySpec: CommandSpec = {
   name: 'gateway',
   summary: 'Run a gateway for real boards and MQTT devices against a node; or register a gateway key.',
   usage:
-    'stele gateway --node <url> [--mqtt <url>] [--serial <path>]... [--data <dir>]\n       stele gateway register --node <url> --key <hex> --authority <node.key> [--name <name>]',
+    'stele gateway --node <url> [--mqtt <url>] [--serial <path|usb:VID:PID|sn:SERIAL>[,...]] [--firmata <boards.json>] [--data <dir>]\n       stele gateway register --node <url> --key <hex> --authority <node.key> [--name <name>]',
   options: {
     node: { type: 'string', default: 'http://127.0.0.1:8080', description: 'node HTTP address' },
     mqtt: { type: 'string', description: 'MQTT broker URL to subscribe to (e.g. mqtt://127.0.0.1:1883)' },
@@ -12,6 +12,11 @@ export const gatewaySpec: CommandSpec = {
     serial: {
       type: 'string',
       description: 'serial port path of a line-protocol board (comma-separated for several)',
+    },
+    firmata: {
+      type: 'string',
+      description:
+        'JSON file of StandardFirmata boards and their pin-to-sensor maps (see firmware-bridge/arduino/README.md)',
     },
     baud: { type: 'string', default: '115200', description: 'serial baud rate' },
     'outbox-max-batches': {

@@ -1,5 +1,8 @@
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { toHex } from '../../core/bytes.ts'
+import { SteleError } from '../../core/errors.ts'
+import { createFirmataConnector, type FirmataBoardConfig } from '../../gateway/firmata-connector.ts'
 import { createGateway } from '../../gateway/gateway.ts'
 import { createHttpNodeClient } from '../../gateway/http-node-client.ts'
 import { createMqttConnector } from '../../gateway/mqtt-connector.ts'
@@ -16,6 +19,28 @@ function serialPort(arg: string, baudRate: number) {
   if (kind === 'usb' && a && b) return { name: arg, baudRate, match: { vendorId: a, productId: b } }
   if (kind === 'sn' && a) return { name: arg, baudRate, match: { serialNumber: a } }
   return { name: arg, path: arg, baudRate }
+}
+
+/** A Firmata pin map: one board object or an array of them. */
+async function readFirmataBoards(file: string): Promise<FirmataBoardConfig[]> {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(await readFile(file, 'utf8'))
+  } catch (e) {
+    throw new SteleError('STELE_CONFIG', `cannot read --firmata ${file}: ${(e as Error).message}`, {
+      cause: e,
+    })
+  }
+  const boards = Array.isArray(parsed) ? parsed : [parsed]
+  for (const [i, b] of boards.entries()) {
+    const o = b as { device?: unknown; sensors?: unknown }
+    if (typeof o?.device !== 'string' || !Array.isArray(o.sensors))
+      throw new SteleError(
+        'STELE_CONFIG',
+        `--firmata ${file}: board ${i} needs a device id and a sensors list`,
+      )
+  }
+  return boards as FirmataBoardConfig[]
 }
 
 export async function gatewayCommand(argv: string[], out: (s: string) => void): Promise<number> {
@@ -56,7 +81,15 @@ export async function gatewayCommand(argv: string[], out: (s: string) => void): 
       createSerialConnector({ name: 'serial', ports })({ sink: gateway.sink, log: logger }),
     )
   }
-  if (!mqtt && !serial) logger.warn('no --mqtt and no --serial: the gateway has no sources')
+  const firmata = strOption(p, 'firmata')
+  if (firmata) {
+    const boards = await readFirmataBoards(firmata)
+    await gateway.addConnector(
+      createFirmataConnector({ name: 'firmata', boards })({ sink: gateway.sink, log: logger }),
+    )
+  }
+  if (!mqtt && !serial && !firmata)
+    logger.warn('no --mqtt, --serial or --firmata: the gateway has no sources')
   logger.info({ gateway: toHex(gateway.publicKey), node: nodeUrl }, 'gateway running')
   const timer = setInterval(() => {
     const s = gateway.status()
