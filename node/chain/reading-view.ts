@@ -22,6 +22,17 @@ export interface ReadingView {
   leafIndex: number
 }
 
+// Readings of a page share a gateway key object (the record decoder interns it): hex it once.
+let lastGateway: Uint8Array | undefined
+let lastGatewayHex = ''
+const gatewayHex = (g: Uint8Array): string => {
+  if (g !== lastGateway) {
+    lastGatewayHex = toHex(g)
+    lastGateway = g
+  }
+  return lastGatewayHex
+}
+
 export function readingView(
   id: string,
   r: Record,
@@ -39,7 +50,7 @@ export function readingView(
     timeIso: new Date(r.time).toISOString(),
     logical: r.logical,
     seq: r.seq,
-    gateway: toHex(r.gateway),
+    gateway: gatewayHex(r.gateway),
     deviceSeq: r.deviceSeq ?? null,
     deviceTime: r.deviceTime ?? null,
     source: r.source,
