@@ -73,6 +73,6 @@ export async function startEmbeddedBroker(init: EmbeddedBrokerInit = {}): Promis
       const closed = new Promise<void>((resolve) => server.close(() => resolve()))
       await new Promise<void>((resolve) => aedes.close(() => resolve()))
       await closed
-      },
+    },
   }
 }

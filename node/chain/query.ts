@@ -87,9 +87,12 @@ export class ChainQuery {
     const range: { gte: string; lt?: string; lte?: string } = { gte: lo, lt: hi }
     if (q.cursor !== undefined) {
       start = decodeCursor(q.cursor, prefix)
+      // Keys are strings compared by code unit: Math.max/min would turn them into NaN.
+      // biome-ignore lint/complexity/useMathMinMax: string comparison
       if (asc) range.gte = start.key > lo ? start.key : lo
       else {
         delete range.lt
+        // biome-ignore lint/complexity/useMathMinMax: string comparison
         range.lte = start.key < hi ? start.key : hi
       }
     }

@@ -41,8 +41,8 @@ export async function checkInvariants(dataDir: string, devices: LedgerDevices): 
         for (const r of page.items) {
           stored++
           if (r.deviceSeq !== null) counts.set(r.deviceSeq, (counts.get(r.deviceSeq) ?? 0) + 1)
-          let list = byGateway.get(r.gateway)
-          if (!list) byGateway.set(r.gateway, (list = []))
+          const list = byGateway.get(r.gateway) ?? []
+          if (list.length === 0) byGateway.set(r.gateway, list)
           list.push({ seq: r.seq, time: r.time })
         }
         cursor = page.nextCursor ?? undefined
