@@ -14,6 +14,23 @@ export interface EncodedEvent {
 
 const q = JSON.stringify
 
+// toISOString costs about a third of an event's encoding; readings of one batch share their second, so the text up
+// to the second is kept and only the milliseconds are written.
+let isoSecond = -1
+let isoPrefix = ''
+const YEAR_10000 = 253_402_300_800_000
+
+function isoTime(ms: number): string {
+  if (ms >= YEAR_10000) return new Date(ms).toISOString()
+  const second = Math.floor(ms / 1000)
+  if (second !== isoSecond) {
+    isoSecond = second
+    isoPrefix = new Date(second * 1000).toISOString().slice(0, 20)
+  }
+  const frac = ms - second * 1000
+  return `${isoPrefix}${frac < 10 ? '00' : frac < 100 ? '0' : ''}${frac}Z`
+}
+
 /**
  * A reading event. The `reading` object is exactly what `GET /v1/readings/:id` returns (reading-view.ts), written by
  * hand because this runs for every accepted record while anyone listens: about three times faster than
@@ -28,12 +45,13 @@ export function readingEvent(
   leafIndex: number,
   height: number | null,
 ): EncodedEvent {
+  // Device, sensor and source need no escaping: decoding a record admits only [A-Za-z0-9._:-] ids and known sources.
   const json =
-    `{"type":"reading","cursor":"${cursor}","reading":{"id":"${id}","device":${q(r.device)},` +
-    `"sensor":${q(r.sensor)},"value":${q(r.value)},"unit":${r.unit === undefined ? 'null' : q(r.unit)},` +
-    `"time":${r.time},"timeIso":"${new Date(r.time).toISOString()}","logical":${r.logical},"seq":${r.seq},` +
+    `{"type":"reading","cursor":"${cursor}","reading":{"id":"${id}","device":"${r.device}",` +
+    `"sensor":"${r.sensor}","value":${r.value},"unit":${r.unit === undefined ? 'null' : q(r.unit)},` +
+    `"time":${r.time},"timeIso":"${isoTime(r.time)}","logical":${r.logical},"seq":${r.seq},` +
     `"gateway":"${gatewayHex}","deviceSeq":${r.deviceSeq ?? 'null'},"deviceTime":${r.deviceTime ?? 'null'},` +
-    `"source":${q(r.source)},"status":"${height === null ? 'pending' : 'confirmed'}","blockHeight":${height},` +
+    `"source":"${r.source}","status":"${height === null ? 'pending' : 'confirmed'}","blockHeight":${height},` +
     `"txHash":"${txHash}","leafIndex":${leafIndex}}}`
   return { type: 'reading', cursor, json }
 }

@@ -91,6 +91,17 @@ describe('reading event', () => {
     })
   })
 
+  it('writes timeIso as toISOString does, for any record time', () => {
+    const r = new BatchMaker('test').records(1)[0]!
+    fc.assert(
+      fc.property(fc.oneof(fc.nat(0xffff_ffff_ffff), fc.nat(2_000_000_000_000)), (time) => {
+        const ev = JSON.parse(readingEvent('1.0.0', 'x', { ...r, time }, 'g', 't', 0, null).json)
+        expect(ev.reading.timeIso).toBe(new Date(time).toISOString())
+      }),
+      { numRuns: 2000 },
+    )
+  })
+
   it('frames events as a JSON array (WebSocket) or as id/event/data blocks (SSE)', () => {
     const evs = [
       { type: 'a', cursor: '1.0.0', json: '{"type":"a","cursor":"1.0.0"}' },
