@@ -73,16 +73,21 @@ export const streamRoutes: FastifyPluginAsync<{ node: SteleNode; hub?: HubOption
 
   // A subscription in the query is checked before the upgrade, so a bad one is a plain 400 response.
   const checked = new WeakMap<object, Prepared>()
-  app.get<{ Querystring: StreamQuery }>(
-    '/v1/stream',
-    {
-      websocket: true,
-      schema: { querystring: streamQuery },
-      preHandler: async (req) => {
-        if (Object.keys(req.query).length > 0) checked.set(req, await prepare(req.query))
-      },
+  app.route<{ Querystring: StreamQuery }>({
+    method: 'GET',
+    url: '/v1/stream',
+    schema: { querystring: streamQuery },
+    preHandler: async (req) => {
+      if (Object.keys(req.query).length > 0) checked.set(req, await prepare(req.query))
     },
-    (socket, req) => {
+    // Plain HTTP on the WebSocket path: say what to do instead of a bare 404.
+    handler: async () => {
+      throw new SteleError(
+        'STELE_BAD_REQUEST',
+        'GET /v1/stream is a WebSocket endpoint: connect with ws://, or use /v1/stream/sse for Server-Sent Events',
+      )
+    },
+    wsHandler: (socket, req) => {
       const sink: Sink = wsSink(socket, req.raw.socket)
       let current: Subscriber | undefined
       let pending = Promise.resolve()
@@ -124,5 +129,5 @@ export const streamRoutes: FastifyPluginAsync<{ node: SteleNode; hub?: HubOption
         sink.write(frame('ws', [plainEvent('hello', encodeCursor(hub.live()), { message })]))
       }
     },
-  )
+  })
 }

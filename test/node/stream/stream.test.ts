@@ -175,6 +175,11 @@ describe('live stream', () => {
       const r = await getStatus(`${fx.base}/v1/stream/sse${q}`)
       expect([q, r.status, JSON.parse(r.body).error.code]).toEqual([q, 400, code])
     }
+    const plain = await getStatus(`${fx.base}/v1/stream`)
+    expect([plain.status, JSON.parse(plain.body).error.message]).toEqual([
+      400,
+      expect.stringContaining('WebSocket'),
+    ])
     const refused = await new Promise<number>((resolve) => {
       const ws = new WebSocket(`${fx.base.replace('http', 'ws')}/v1/stream?channels=nope`)
       ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0))
