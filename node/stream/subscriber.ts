@@ -171,6 +171,9 @@ export class Subscriber {
    */
   closeWith(type: string, message: string, why: 'closed' | 'lagged' | 'failed' = 'closed'): void {
     if (this.state === 'ended') return
+    // A live subscriber has been handed every matching event up to the hub's position: resume from there, not
+    // from its last match, so a filtered client does not re-scan what it skipped.
+    if (this.state === 'live' && why === 'closed') this.pos = this.host.live()
     this.finish(why)
     const last = frame(this.sink.kind, [plainEvent(type, encodeCursor(this.pos), { message })])
     this.sink.end(last, this.host.limits.lagGraceMs, why === 'lagged' ? 4008 : 1000)
