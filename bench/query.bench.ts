@@ -13,7 +13,7 @@ import { printTable, type Row } from './table.ts'
 const quick = process.argv.includes('--quick')
 const READINGS = quick ? 100_000 : 1_000_000
 const DEVICES = 20 // two sensors each, 1 Hz each: every batch mixes all of them
-const SECONDS = quick ? 3 : 10
+const SECONDS = quick ? 2 : 10
 const T0 = Date.UTC(2026, 0, 1)
 
 const dir = await tempDir('bench-query-')
