@@ -2,7 +2,7 @@
 # Installs what the test suite needs beyond npm: socat (real pseudo-terminals for simulated serial boards), mosquitto
 # (a real broker with persistence for the fault tests),
 # g++ (the C++ framing code is compiled against the shared vectors) and avr-gcc with the Arduino AVR core (the
-# board sketch is built for a real Uno). Debian packages, installed only where missing; then npm ci.
+# board sketch is built for a real Uno). Debian packages, installed only where missing; then the npm packages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 need=()
@@ -21,4 +21,6 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq >/dev/null
   apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
-npm ci --no-audit --no-fund
+# npm install, not npm ci: npm 11.19 writes a lockfile without biome's other-platform optional packages and then
+# refuses it in `npm ci` ("Missing: @biomejs/cli-android-arm64"). install keeps the locked versions all the same.
+npm install --no-audit --no-fund
