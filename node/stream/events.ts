@@ -110,6 +110,29 @@ export function plainEvent(type: string, cursor: string, fields: { [k: string]: 
 export type Transport = 'ws' | 'sse'
 
 /**
+ * Cuts a run of events into parts of at most about `maxBytes` (a single larger event stays whole), so that no frame
+ * is larger than a fraction of a subscriber's buffer: one big batch never cuts off a client that keeps up.
+ */
+export function splitEvents(events: readonly EncodedEvent[], maxBytes: number): EncodedEvent[][] {
+  const parts: EncodedEvent[][] = []
+  let part: EncodedEvent[] = []
+  let bytes = 0
+  for (const e of events) {
+    // 64: the SSE id/event/data lines around each event, the larger of the two framings.
+    const size = e.json.length + 64
+    if (part.length > 0 && bytes + size > maxBytes) {
+      parts.push(part)
+      part = []
+      bytes = 0
+    }
+    part.push(e)
+    bytes += size
+  }
+  if (part.length > 0) parts.push(part)
+  return parts
+}
+
+/**
  * The bytes of a group of events for one transport. WebSocket: one text message holding a JSON array of events.
  * SSE: one `id`/`event`/`data` block per event, so `Last-Event-ID` is always the last event's cursor.
  */

@@ -1,5 +1,5 @@
-import type { Cursor } from './cursor.ts'
-import { type EncodedEvent, frame, type Transport } from './events.ts'
+import { type Cursor, parseCursor } from './cursor.ts'
+import { type EncodedEvent, frame, splitEvents, type Transport } from './events.ts'
 import type { Subscription } from './filter.ts'
 import type { Framed, Subscriber } from './subscriber.ts'
 
@@ -16,6 +16,9 @@ interface Group {
  */
 export class Groups {
   private readonly groups = new Map<string, Group>()
+
+  constructor(private readonly maxFrameBytes: number) {}
+
   /** Frames built, and frames handed to subscribers. */
   encodes = 0
   delivered = 0
@@ -34,8 +37,8 @@ export class Groups {
   }
 
   /**
-   * Publishes to the groups that `wants` the events `build` returns. One publish is one frame per subscriber: it
-   * gets all of it or is cut off before it, so its lag cursor (`before`) is exact.
+   * Publishes to the groups that `wants` the events `build` returns, in frames of at most `maxFrameBytes`. A
+   * subscriber gets each frame whole or is cut off before it, so its lag cursor (the frame's `before`) is exact.
    */
   publish(
     wants: (sub: Subscription) => boolean,
@@ -45,19 +48,34 @@ export class Groups {
     build: (sub: Subscription) => EncodedEvent[],
     liveOnly = false,
   ): void {
-    const bySub = new Map<string, EncodedEvent[]>()
+    const bySub = new Map<string, { parts: EncodedEvent[][]; ends: Cursor[] }>()
     for (const g of this.groups.values()) {
       if (!wants(g.sub)) continue
-      const events = bySub.get(g.sub.key) ?? build(g.sub)
-      bySub.set(g.sub.key, events)
-      if (events.length === 0) continue
-      const f: Framed = { frame: frame(g.kind, events), events: events.length, at, before, axis }
-      this.encodes++
-      for (const m of g.members) {
-        if (liveOnly && !m.live) continue
-        this.delivered++
-        m.push(f)
+      let split = bySub.get(g.sub.key)
+      if (!split) {
+        const parts = splitEvents(build(g.sub), this.maxFrameBytes)
+        // Each part ends at its last event's cursor; the last part at the publish's position.
+        const ends = parts.map((p, i) => (i === parts.length - 1 ? at : parseCursor(p[p.length - 1]!.cursor)))
+        split = { parts, ends }
+        bySub.set(g.sub.key, split)
       }
+      split.parts.forEach((events, i) => {
+        const from = i === 0 ? before : split.ends[i - 1]!
+        const f: Framed = {
+          frame: frame(g.kind, events),
+          events: events.length,
+          at: split.ends[i]!,
+          before: from,
+          axis,
+          first: i === 0,
+        }
+        this.encodes++
+        for (const m of g.members) {
+          if (liveOnly && !m.live) continue
+          this.delivered++
+          m.push(f)
+        }
+      })
     }
   }
 }

@@ -15,6 +15,7 @@ import {
   type EncodedEvent,
   frame,
   readingEvent,
+  splitEvents,
   type Transport,
 } from './events.ts'
 import { type BatchSummary, matchBatch, matchReading, type Subscription, summarize } from './filter.ts'
@@ -65,6 +66,7 @@ export async function replayReadings(
   from: Cursor,
   to: Cursor,
   write: WriteFrame,
+  maxFrameBytes: number,
 ): Promise<void> {
   if (!sub.channels.has('readings') || !readingAfter(to.seq, to.index, from)) return
   const range = { gte: K.accepted(Math.max(1, from.seq)), lte: K.accepted(to.seq) }
@@ -88,7 +90,7 @@ export async function replayReadings(
       const cursor = `${seq}.${i}.${from.height}`
       events.push(readingEvent(cursor, toHex(leafHash(bytes)), r, gateway, txHash, i, height))
     }
-    if (events.length > 0 && !(await write(frame(kind, events)))) return
+    for (const part of splitEvents(events, maxFrameBytes)) if (!(await write(frame(kind, part)))) return
   }
 }
 
@@ -100,6 +102,7 @@ export async function replayBlocks(
   from: Cursor,
   to: Cursor,
   write: WriteFrame,
+  maxFrameBytes: number,
 ): Promise<void> {
   const blocks = sub.channels.has('blocks')
   const confirmations = sub.channels.has('confirmations')
@@ -119,7 +122,7 @@ export async function replayBlocks(
       }
       if (batches.length > 0) events.push(confirmationEvent(cursor, height, view.hash, view.time, batches))
     }
-    if (events.length > 0 && !(await write(frame(kind, events)))) return
+    for (const part of splitEvents(events, maxFrameBytes)) if (!(await write(frame(kind, part)))) return
   }
 }
 

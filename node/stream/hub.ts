@@ -57,7 +57,9 @@ export class StreamHub
     peakBytes: 0,
   }
   private cursor: Cursor
-  private readonly groups = new Groups()
+  private readonly groups: Groups
+  /** Frames stay under a quarter of a subscriber's buffer (and 256 KiB): see splitEvents. */
+  private readonly maxFrameBytes: number
   private readonly subscribers = new Set<Subscriber>()
   /** Transports of ended subscriptions still holding bytes until they close (at most the grace time). */
   private readonly closing = new Set<Sink>()
@@ -79,6 +81,8 @@ export class StreamHub
       maxBufferEvents: opts.maxBufferEvents ?? 50_000,
       lagGraceMs: opts.lagGraceMs ?? 2000,
     }
+    this.maxFrameBytes = Math.max(8 * 1024, Math.min(256 * 1024, this.limits.maxBufferBytes / 4))
+    this.groups = new Groups(this.maxFrameBytes)
     this.cursor = { seq: 0, index: 0, height: node.state.tip.height }
     this.status = new StatusMonitor(
       opts.now ?? Date.now,
@@ -125,8 +129,9 @@ export class StreamHub
   }
 
   replay(s: Subscriber, from: Cursor, to: Cursor, write: (f: Buffer) => Promise<boolean>): Promise<void> {
-    return replayReadings(this.node, s.sub, s.sink.kind, from, to, write).then(() =>
-      s.ended ? undefined : replayBlocks(this.node, s.sub, s.sink.kind, from, to, write),
+    const max = this.maxFrameBytes
+    return replayReadings(this.node, s.sub, s.sink.kind, from, to, write, max).then(() =>
+      s.ended ? undefined : replayBlocks(this.node, s.sub, s.sink.kind, from, to, write, max),
     )
   }
 
@@ -266,7 +271,14 @@ export class StreamHub
     const frames = { ws: frame('ws', [ev]), sse: frame('sse', [ev]) }
     for (const s of this.subscribers)
       if (s.live)
-        s.push({ frame: frames[s.sink.kind], events: 1, at: this.cursor, before: this.cursor, axis: 'none' })
+        s.push({
+          frame: frames[s.sink.kind],
+          events: 1,
+          at: this.cursor,
+          before: this.cursor,
+          axis: 'none',
+          first: true,
+        })
   }
 
   /** Ends every subscription; each gets a last `closed` event with the cursor to resume from. */

@@ -12,6 +12,8 @@ export interface Framed {
   before: Cursor
   /** Which cursor axis the frame advances: history can replay 'reading' and 'block' frames, not the others. */
   axis: 'reading' | 'block' | 'none'
+  /** The first frame of one publish (one accepted batch, one block): where a subscriber may be cut off. */
+  first: boolean
 }
 
 export interface Limits {
@@ -81,8 +83,11 @@ export class Subscriber {
 
   push(f: Framed): void {
     if (this.state === 'live') {
+      // Judged once per publish: a client that has taken what it was sent takes a whole batch, however large;
+      // one still holding more than the limit when the next batch comes is cut off. So a subscriber holds at most
+      // the limit plus one batch.
       const total = this.sink.buffered() + f.frame.length
-      if (total > this.host.limits.maxBufferBytes) {
+      if (f.first && total > this.host.limits.maxBufferBytes) {
         this.lag(f.before, total)
         return
       }
