@@ -213,8 +213,9 @@ export class StreamHub
     })
     // After the readings: a device's "online" must not arrive before the reading that made it so.
     this.status.observe(gateway, records)
-    // A block that sealed this batch before its records were published: confirm it now, after them. (A client cut
-    // off at exactly this frame resumes past that block and misses this one confirmation; its readings are kept.)
+    // A block that sealed this batch before its records were published: confirm it now, after them. Ingest adds a
+    // batch to the mempool only when it emits its records, so this is a guard against a future change of order.
+    // (A client cut off at exactly this frame would resume past that block and miss this one confirmation.)
     const sealed = this.early.get(txHash) ?? this.earlier.get(txHash)
     if (sealed) {
       const cursor = encodeCursor(this.cursor)
