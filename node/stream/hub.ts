@@ -172,17 +172,9 @@ export class StreamHub
       if (s.live) live++
     }
     for (const sink of this.closing) bufferedBytes += sink.buffered()
-    const { subscribers, closing, cursor } = this
-    return {
-      ...this.counters,
-      encodes: this.groups.encodes,
-      delivered: this.groups.delivered,
-      subscribers: subscribers.size,
-      live,
-      closing: closing.size,
-      bufferedBytes,
-      cursor,
-    }
+    const { encodes, delivered } = this.groups
+    const [subscribers, closing, cursor] = [this.subscribers.size, this.closing.size, this.cursor]
+    return { ...this.counters, encodes, delivered, subscribers, live, closing, bufferedBytes, cursor }
   }
 
   private readonly onRecords = (recs: AcceptedRecord[]): void => {
@@ -213,9 +205,8 @@ export class StreamHub
     })
     // After the readings: a device's "online" must not arrive before the reading that made it so.
     this.status.observe(gateway, records)
-    // A block that sealed this batch before its records were published: confirm it now, after them. Ingest adds a
-    // batch to the mempool only when it emits its records, so this is a guard against a future change of order.
-    // (A client cut off at exactly this frame would resume past that block and miss this one confirmation.)
+    // A block that sealed this batch before its records were published: confirm it now, after them (a guard: ingest
+    // adds a batch to the mempool only as it emits its records, so no block can seal it earlier today).
     const sealed = this.early.get(txHash) ?? this.earlier.get(txHash)
     if (sealed) {
       const cursor = encodeCursor(this.cursor)
