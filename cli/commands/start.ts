@@ -8,6 +8,8 @@ import { createFirmataConnector } from '../../gateway/firmata-connector.ts'
 import { createGateway } from '../../gateway/gateway.ts'
 import { createMqttConnector } from '../../gateway/mqtt-connector.ts'
 import { createSerialConnector } from '../../gateway/serial-connector.ts'
+import { startMqttRepublish } from '../../node/stream/mqtt-republish.ts'
+import { acquireHub, releaseHub } from '../../node/stream/registry.ts'
 import { intOption, parse, strOption } from '../args.ts'
 import { gatewayMetrics, gatewayStatusRoutes } from '../gateway-status.ts'
 import { createLogger } from '../log.ts'
@@ -127,6 +129,16 @@ export async function startCommand(argv: string[]): Promise<number> {
       const sim = await startSimFleet({ url: broker.url, count: mqttDevices, rate, seed, logger })
       stops.push(() => sim.stop())
     }
+    // Stamped, proven readings back onto the broker for MQTT tools and Node-RED (stele/verified/{device}/{sensor}).
+    const republish = startMqttRepublish({
+      url: broker.url,
+      hub: acquireHub(running.node),
+      logger: logger.child({ area: 'mqtt-out' }),
+    })
+    stops.push(async () => {
+      await republish.stop()
+      releaseHub(running.node)
+    })
     const summary = startSummary(running.node, gateway, logger)
     stops.push(async () => summary.stop())
     logger.info(

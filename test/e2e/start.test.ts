@@ -3,6 +3,7 @@ import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
+import mqtt from 'mqtt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type SteleProcess, spawnStele } from '../helpers/spawn-stele.ts'
 import { tempDir } from '../helpers/tmp.ts'
@@ -62,6 +63,12 @@ describe('stele start, end to end', () => {
       'HTTP address',
     )
     base = String(listening['url'])
+    // Accepted readings come back onto the broker, stamped, for MQTT tools.
+    const sub = await mqtt.connectAsync(String(listening['mqtt']))
+    const verified = new Promise<{ topic: string; body: { id?: string } }>((resolve) =>
+      sub.on('message', (topic, payload) => resolve({ topic, body: JSON.parse(payload.toString()) })),
+    )
+    await sub.subscribeAsync('stele/verified/#')
 
     const devices = await poll(
       () => api('/v1/devices'),
@@ -95,6 +102,11 @@ describe('stele start, end to end', () => {
     const bad = await run(process.execPath, [BIN, 'verify', file, '--genesis', genesis]).catch((e) => e)
     expect(bad.code).toBe(1)
     expect(bad.stdout).toContain('FAIL block.signature')
+
+    const republished = await verified
+    expect(republished.topic).toMatch(/^stele\/verified\/[^/]+\/[^/]+$/)
+    expect(JSON.stringify(republished.body)).toMatch(/[0-9a-f]{64}/)
+    await sub.endAsync()
   })
 
   it('keeps every reading and continues the chain after a restart on the same data folder', async () => {
