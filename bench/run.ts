@@ -31,7 +31,7 @@ interface Bench {
 const BENCHES: Bench[] = [
   { name: 'core', file: 'core.bench.ts', limit: quick ? 30 : 60 },
   { name: 'accept', file: 'node-accept.bench.ts', limit: quick ? 40 : 120 },
-  { name: 'query', file: 'query.bench.ts', limit: quick ? 40 : 120 },
+  { name: 'query', file: 'query.bench.ts', limit: quick ? 40 : 240 },
   { name: 'peer-store', file: 'peer-store.bench.ts', limit: quick ? 120 : 300 },
   { name: 'store', file: 'store.bench.ts', limit: quick ? 60 : 420 },
   { name: 'startup', file: 'startup.bench.ts', limit: 60 },

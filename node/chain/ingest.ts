@@ -6,7 +6,7 @@ import type { SubmitResult, SubmittedBatch } from '../../core/node-api.ts'
 import { decodeGatewayRegistration } from '../../core/payloads.ts'
 import { peekRecordCount, type Record } from '../../core/record.ts'
 import { decodeTx, type SignedTx, TX_TYPES, verifyTxSignature } from '../../core/transaction.ts'
-import { encodeChunkOf, encodeLocations } from '../storage/codec.ts'
+import { encodeChunkOf } from '../storage/codec.ts'
 import type { Db, PutSink } from '../storage/db.ts'
 import { K, prefixEnd } from '../storage/keys.ts'
 import { type DeviceSummary, foldDevices } from './devices.ts'
@@ -46,6 +46,17 @@ interface Prepared {
 }
 
 const noop = (): void => undefined
+const EMPTY = new Uint8Array(0)
+const LEAF_HEX: string[] = []
+/** K.reading's leaf index part, from a table (a batch has at most 10,000 leaves). */
+function leafHex(i: number): string {
+  let h = LEAF_HEX[i]
+  if (h === undefined) {
+    h = i.toString(16).padStart(4, '0')
+    LEAF_HEX[i] = h
+  }
+  return h
+}
 
 /**
  * The write path: validates submitted batches and transactions and persists each accepted call in one atomic
@@ -233,12 +244,13 @@ export class Ingest extends EventEmitter<IngestEvents> {
         acceptSeq++
         put.put(K.accepted(acceptSeq), concatBytes(tx.hash, batch.header.recordsRoot))
         const n = batch.records.length
-        const locations = encodeLocations(tx.hash, n)
+        // K.reading(id, acceptSeq, i), built from parts computed once per batch.
+        const seqHex = K.accepted(acceptSeq).slice(K.acceptedPrefix.length)
         const accepted: AcceptedRecord[] = new Array(n)
         for (let i = 0; i < n; i++) {
           const leaf = batch.leafHashes[i]!
           const id = leaf instanceof Buffer ? leaf.toString('hex') : toHex(leaf)
-          put.put(K.reading(id), locations.subarray(36 * i, 36 * i + 36))
+          put.put(`i:${id.slice(0, 16)}${seqHex}${leafHex(i)}`, EMPTY)
           accepted[i] = { id, record: batch.records[i]!, txHash: hash, leafIndex: i, acceptSeq }
         }
         this.indexChunks(put, tx.hash, gwHex, batch.records, batch.recordBytes)

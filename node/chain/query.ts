@@ -10,7 +10,6 @@ import { decodeRecord, decodeRecordList } from '../../core/record.ts'
 import { decodeTx } from '../../core/transaction.ts'
 import {
   decodeChunk,
-  decodeLocation,
   decodeStoredBlock,
   decodeStoredTx,
   type StoredBlock,
@@ -43,6 +42,7 @@ interface Located {
   txBytes: Uint8Array
   stored: StoredTx | undefined
   recordList: Uint8Array
+  records: Uint8Array[]
 }
 
 const CURSOR_PREFIX = 'c1.'
@@ -126,25 +126,37 @@ export class ChainQuery {
     return { items, nextCursor: null }
   }
 
+  /**
+   * Finds a reading by id: the `i:` keys sharing the id's first 16 hex digits name (acceptance number, leaf); the
+   * `a:` entry of that number gives the batch, and the candidate whose record hashes to the full id is the one.
+   */
   private async locate(id: string): Promise<Located> {
-    const v = await this.db.get(K.reading(id))
-    if (!v) throw new SteleError('STELE_NOT_FOUND', `no reading with id ${id}`)
-    const loc = decodeLocation(v)
-    const txHash = toHex(loc.txHash)
-    const pending = this.mempool.get(txHash)
-    const stored = pending ? undefined : await this.storedTx(txHash)
-    const txBytes = pending?.tx.bytes ?? stored?.tx
-    if (!txBytes) throw new SteleError('STELE_STORAGE', `transaction ${txHash} of reading ${id} is missing`)
-    const header = decodeBatchHeader(decodeTx(txBytes).payload)
-    const recordList = await this.db.get(K.object(toHex(header.recordsRoot)))
-    if (!recordList)
-      throw new SteleError('STELE_STORAGE', `records object of transaction ${txHash} is missing`)
-    return { txHash, leafIndex: loc.leafIndex, txBytes, stored, recordList }
+    const prefix = K.readingPrefix(id)
+    const keys = await this.db.keys({ gt: prefix, lt: `${prefix}\uffff` }).all()
+    for (const key of keys) {
+      if (key.length !== prefix.length + 16) continue
+      const acceptSeq = Number.parseInt(key.slice(prefix.length, prefix.length + 12), 16)
+      const leafIndex = Number.parseInt(key.slice(prefix.length + 12), 16)
+      const accepted = await this.db.get(K.accepted(acceptSeq))
+      if (!accepted || accepted.length !== 64) continue
+      const recordList = await this.db.get(K.object(toHex(accepted.subarray(32, 64))))
+      if (!recordList) continue
+      const records = decodeRecordList(recordList)
+      const bytes = records[leafIndex]
+      if (!bytes || toHex(leafHash(bytes)) !== id) continue
+      const txHash = toHex(accepted.subarray(0, 32))
+      const pending = this.mempool.get(txHash)
+      const stored = pending ? undefined : await this.storedTx(txHash)
+      const txBytes = pending?.tx.bytes ?? stored?.tx
+      if (!txBytes) throw new SteleError('STELE_STORAGE', `transaction ${txHash} of reading ${id} is missing`)
+      return { txHash, leafIndex, txBytes, stored, recordList, records }
+    }
+    throw new SteleError('STELE_NOT_FOUND', `no reading with id ${id}`)
   }
 
   async reading(id: string): Promise<ReadingView> {
     const l = await this.locate(id)
-    const bytes = decodeRecordList(l.recordList)[l.leafIndex]!
+    const bytes = l.records[l.leafIndex]!
     return readingView(id, decodeRecord(bytes), l.txHash, l.stored?.height ?? null, l.leafIndex)
   }
 
@@ -168,7 +180,7 @@ export class ChainQuery {
     const block = await this.storedBlock(l.stored.height)
     if (!block)
       throw new SteleError('STELE_STORAGE', `block ${l.stored.height} is missing for transaction ${l.txHash}`)
-    const records = decodeRecordList(l.recordList)
+    const records = l.records
     const record = records[l.leafIndex]!
     return toProofBundle(
       {

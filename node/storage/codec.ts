@@ -94,23 +94,3 @@ export function decodeChunk(v: Uint8Array): Chunk {
   }
   return { txHash, leafIndexes, records }
 }
-
-/** Where a reading is proven: its batch transaction and leaf index (the `i:` index value). */
-export function encodeLocation(txHash: Uint8Array, leafIndex: number): Uint8Array {
-  return new ByteWriter(36).bytes(txHash).u32(leafIndex).finish()
-}
-
-/** The locations of leaves 0..count-1 of one transaction, back to back: put a subarray(36 i, 36 i + 36) each. */
-export function encodeLocations(txHash: Uint8Array, count: number): Buffer {
-  const out = Buffer.allocUnsafe(36 * count)
-  for (let i = 0; i < count; i++) {
-    out.set(txHash, 36 * i)
-    out.writeUInt32BE(i, 36 * i + 32)
-  }
-  return out
-}
-
-export function decodeLocation(v: Uint8Array): { txHash: Uint8Array; leafIndex: number } {
-  const rd = new ByteReader(v, 'reading location')
-  return { txHash: rd.bytes(32, 'txHash'), leafIndex: rd.u32('leafIndex') }
-}

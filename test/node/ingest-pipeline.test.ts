@@ -123,3 +123,24 @@ describe('pipelined acceptance', () => {
     }
   })
 })
+
+describe('reading id index', () => {
+  it('finds a reading among ids sharing its 16-digit prefix, and no reading for an id that only shares it', async () => {
+    fx = await nodeFixture()
+    const node = fx.node
+    await node.submitBatches([fx.gw.next(3), fx.gw.next(2)])
+    const page = await node.query.readings({ device: 'dev-1', limit: 10, order: 'asc' })
+    const [a, b] = [page.items[0]!, page.items[4]!]
+    // Keys for `a`'s prefix that point at another reading (b: batch 2, leaf 1) and at nothing (batch 99).
+    const { K } = await import('../../node/storage/keys.ts')
+    await node.db.put(K.reading(a.id, 2, 1), new Uint8Array(0))
+    await node.db.put(K.reading(a.id, 99, 0), new Uint8Array(0))
+    expect((await node.query.reading(a.id)).seq).toBe(a.seq)
+    expect((await node.query.reading(b.id)).seq).toBe(b.seq)
+    const lookalike = a.id.slice(0, 16) + 'f'.repeat(48)
+    await expect(node.query.reading(lookalike)).rejects.toMatchObject({ code: 'STELE_NOT_FOUND' })
+    await node.producer.produce()
+    const proof = await node.query.proof(a.id)
+    expect(proof.reading.seq).toBe(a.seq)
+  })
+})
