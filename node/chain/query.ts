@@ -6,7 +6,7 @@ import { type Genesis, genesisToJson } from '../../core/genesis.ts'
 import { sha256 } from '../../core/hash.ts'
 import { inclusionPath, leafHash } from '../../core/merkle.ts'
 import { type ProofBundle, toProofBundle } from '../../core/proof.ts'
-import { decodeRecord, decodeRecordList } from '../../core/record.ts'
+import { decodeRecord, decodeRecordList, type Record } from '../../core/record.ts'
 import { decodeTx } from '../../core/transaction.ts'
 import {
   decodeChunk,
@@ -46,11 +46,22 @@ interface Located {
 }
 
 const CURSOR_PREFIX = 'c1.'
+/** Decoded series chunks kept (about 20 KB each with 50 records). */
+const CHUNK_CACHE = 512
+
+interface DecodedChunk {
+  txHash: string
+  leafIndexes: number[]
+  bytes: Uint8Array[]
+  records: (Record | undefined)[]
+  ids: (string | undefined)[]
+}
 
 /** Read side of the ledger: series chunks to reading views, and proofs built from blocks, transactions and objects. */
 export class ChainQuery {
   // Heights of recently seen transactions: a page of readings usually shares a handful of batches.
   private readonly heights = new Map<string, number>()
+  private readonly chunks = new Map<string, DecodedChunk>()
 
   constructor(
     private readonly db: Db,
@@ -97,31 +108,44 @@ export class ChainQuery {
       }
     }
     const items: ReadingView[] = []
-    // A page spans a few chunks: ask the LevelDB thread for several per trip (4, then 8, 16...), not one or two.
+    // A page spans a few chunks: ask the LevelDB thread for several per trip, sized by how many readings of this
+    // query the chunks read so far held (reading chunks the page does not need costs more than another trip).
     const it = this.db.iterator({ ...range, reverse: !asc, highWaterMarkBytes: 1024 * 1024 })
+    let chunks = 0
     try {
-      for (let want = 4; ; want = Math.min(2 * want, 64)) {
+      for (let want = 2 + Math.ceil(q.limit / 50); ; ) {
         const entries = await it.nextv(want)
         if (entries.length === 0) break
+        chunks += entries.length
         for (const [key, value] of entries) {
-          const chunk = decodeChunk(value)
-          const txHash = toHex(chunk.txHash)
-          const height = await this.txHeight(txHash)
-          const n = chunk.records.length
+          const chunk = this.decoded(key, value)
+          const height = await this.txHeight(chunk.txHash)
+          const n = chunk.bytes.length
           for (let j = 0; j < n; j++) {
             const i = asc ? j : n - 1 - j
             if (start && key === start.key && (asc ? i < start.index : i > start.index)) continue
-            const bytes = chunk.records[i]!
-            const r = decodeRecord(bytes)
+            let r = chunk.records[i]
+            if (r === undefined) {
+              r = decodeRecord(chunk.bytes[i]!)
+              chunk.records[i] = r
+            }
             if ((q.from !== undefined && r.time < q.from) || (q.to !== undefined && r.time > q.to)) continue
             if (q.sensor !== undefined && r.sensor !== q.sensor) continue
             if (items.length === q.limit) return { items, nextCursor: encodeCursor(key, i) }
-            items.push(readingView(toHex(leafHash(bytes)), r, txHash, height, chunk.leafIndexes[i]!))
+            let id = chunk.ids[i]
+            if (id === undefined) {
+              id = toHex(leafHash(chunk.bytes[i]!))
+              chunk.ids[i] = id
+            }
+            items.push(readingView(id, r, chunk.txHash, height, chunk.leafIndexes[i]!))
           }
         }
+        const perChunk = Math.max(1, items.length / chunks)
+        want = Math.min(64, 1 + Math.ceil((q.limit + 1 - items.length) / perChunk))
       }
     } finally {
-      await it.close()
+      // Not awaited: the page does not wait for the LevelDB thread to release the iterator (db.close() does).
+      void it.close()
     }
     return { items, nextCursor: null }
   }
@@ -130,6 +154,28 @@ export class ChainQuery {
    * Finds a reading by id: the `i:` keys sharing the id's first 16 hex digits name (acceptance number, leaf); the
    * `a:` entry of that number gives the batch, and the candidate whose record hashes to the full id is the one.
    */
+  /**
+   * A series chunk with its records decoded and ids hashed as pages need them. Chunks never change once written
+   * (one key per batch and device), so recent ones are kept: dashboards page through the same recent readings, and
+   * decoding and hashing them is most of a page's cost.
+   */
+  private decoded(key: string, value: Uint8Array): DecodedChunk {
+    const hit = this.chunks.get(key)
+    if (hit) return hit
+    const c = decodeChunk(value)
+    const n = c.records.length
+    const d: DecodedChunk = {
+      txHash: toHex(c.txHash),
+      leafIndexes: c.leafIndexes,
+      bytes: c.records,
+      records: new Array(n),
+      ids: new Array(n),
+    }
+    if (this.chunks.size >= CHUNK_CACHE) this.chunks.delete(this.chunks.keys().next().value!)
+    this.chunks.set(key, d)
+    return d
+  }
+
   private async locate(id: string): Promise<Located> {
     const prefix = K.readingPrefix(id)
     const keys = await this.db.keys({ gt: prefix, lt: `${prefix}\uffff` }).all()
