@@ -46,8 +46,8 @@ interface Located {
 }
 
 const CURSOR_PREFIX = 'c1.'
-/** Decoded series chunks kept (about 20 KB each with 50 records). */
-const CHUNK_CACHE = 512
+/** Bytes of series chunks kept decoded (records and ids roughly double it). */
+const CHUNK_CACHE_BYTES = 4 * 1024 * 1024
 
 interface DecodedChunk {
   txHash: string
@@ -55,6 +55,7 @@ interface DecodedChunk {
   bytes: Uint8Array[]
   records: (Record | undefined)[]
   ids: (string | undefined)[]
+  size: number
 }
 
 /** Read side of the ledger: series chunks to reading views, and proofs built from blocks, transactions and objects. */
@@ -62,6 +63,7 @@ export class ChainQuery {
   // Heights of recently seen transactions: a page of readings usually shares a handful of batches.
   private readonly heights = new Map<string, number>()
   private readonly chunks = new Map<string, DecodedChunk>()
+  private chunkBytes = 0
 
   constructor(
     private readonly db: Db,
@@ -170,9 +172,15 @@ export class ChainQuery {
       bytes: c.records,
       records: new Array(n),
       ids: new Array(n),
+      size: value.length,
     }
-    if (this.chunks.size >= CHUNK_CACHE) this.chunks.delete(this.chunks.keys().next().value!)
     this.chunks.set(key, d)
+    this.chunkBytes += value.length
+    for (const [k, old] of this.chunks) {
+      if (this.chunkBytes <= CHUNK_CACHE_BYTES) break
+      this.chunks.delete(k)
+      this.chunkBytes -= old.size
+    }
     return d
   }
 
