@@ -141,6 +141,6 @@ describe('reading id index', () => {
     await expect(node.query.reading(lookalike)).rejects.toMatchObject({ code: 'STELE_NOT_FOUND' })
     await node.producer.produce()
     const proof = await node.query.proof(a.id)
-    expect(proof.reading.seq).toBe(a.seq)
+    expect((proof.reading as { seq: number }).seq).toBe(a.seq)
   })
 })
