@@ -1,4 +1,3 @@
-import { decodeBatchHeader } from '../../core/batch.ts'
 import { decodeBlockHeader } from '../../core/block.ts'
 import { toHex } from '../../core/bytes.ts'
 import { SteleError } from '../../core/errors.ts'
@@ -7,7 +6,6 @@ import { sha256 } from '../../core/hash.ts'
 import { inclusionPath, leafHash } from '../../core/merkle.ts'
 import { type ProofBundle, toProofBundle } from '../../core/proof.ts'
 import { decodeRecord, decodeRecordList, type Record } from '../../core/record.ts'
-import { decodeTx } from '../../core/transaction.ts'
 import {
   decodeChunk,
   decodeStoredBlock,
@@ -192,7 +190,7 @@ export class ChainQuery {
       const acceptSeq = Number.parseInt(key.slice(prefix.length, prefix.length + 12), 16)
       const leafIndex = Number.parseInt(key.slice(prefix.length + 12), 16)
       const accepted = await this.db.get(K.accepted(acceptSeq))
-      if (!accepted || accepted.length !== 64) continue
+      if (accepted?.length !== 64) continue
       const recordList = await this.db.get(K.object(toHex(accepted.subarray(32, 64))))
       if (!recordList) continue
       const records = decodeRecordList(recordList)
