@@ -1,19 +1,19 @@
 import { EventEmitter } from 'node:events'
-import { concatBytes, equalBytes, toHex } from '../../core/bytes.ts'
+import { concatBytes, toHex } from '../../core/bytes.ts'
 import { SteleError } from '../../core/errors.ts'
 import type { Genesis } from '../../core/genesis.ts'
 import type { SubmitResult, SubmittedBatch } from '../../core/node-api.ts'
-import { decodeGatewayRegistration } from '../../core/payloads.ts'
 import { peekRecordCount, type Record } from '../../core/record.ts'
-import { decodeTx, type SignedTx, TX_TYPES, verifyTxSignature } from '../../core/transaction.ts'
-import { encodeChunkOf } from '../storage/codec.ts'
+import { decodeTx, type SignedTx } from '../../core/transaction.ts'
 import type { Db, PutSink } from '../storage/db.ts'
 import { K, prefixEnd } from '../storage/keys.ts'
 import { type DeviceSummary, foldDevices } from './devices.ts'
 import type { Mempool, PendingTx } from './mempool.ts'
 import type { RateLimiter } from './rate-limit.ts'
+import { validateRegistration } from './registration.ts'
 import { Rollups } from './rollups.ts'
-import { type ChainState, decodeJson, encodeJson, type GatewayState, ZERO_HEX } from './state.ts'
+import { indexChunks } from './series-chunks.ts'
+import { type ChainState, decodeJson, encodeJson, type GatewayState } from './state.ts'
 import { validateBatch } from './validate-batch.ts'
 
 export interface AcceptedRecord {
@@ -253,7 +253,7 @@ export class Ingest extends EventEmitter<IngestEvents> {
           put.put(`i:${id.slice(0, 16)}${seqHex}${leafHex(i)}`, EMPTY)
           accepted[i] = { id, record: batch.records[i]!, txHash: hash, leafIndex: i, acceptSeq }
         }
-        this.indexChunks(put, tx.hash, gwHex, batch.records, batch.recordBytes)
+        indexChunks(this.state, put, tx.hash, gwHex, batch.records, batch.recordBytes)
         this.rollups.fold(batch.records, put)
         const last = batch.records[n - 1]!
         const next: GatewayState = {
@@ -338,45 +338,6 @@ export class Ingest extends EventEmitter<IngestEvents> {
     return last[0] ? Number.parseInt(last[0].slice(K.acceptedPrefix.length), 16) : 0
   }
 
-  /**
-   * One chunk per device of this batch holding its records in seq order (sensor queries filter it). Records come in
-   * runs of one device (the decoder interns its id), so each key is built once per run.
-   */
-  private indexChunks(
-    sink: PutSink,
-    txHash: Uint8Array,
-    gwHex: string,
-    records: Record[],
-    bytes: Uint8Array[],
-  ): void {
-    const groups = new Map<string, number[]>()
-    let device: string | undefined
-    let group: number[] = []
-    for (let i = 0; i < records.length; i++) {
-      const r = records[i]!
-      if (r.device !== device) {
-        device = r.device
-        const g = groups.get(device)
-        if (g) group = g
-        else {
-          group = []
-          groups.set(device, group)
-        }
-      }
-      group.push(i)
-    }
-    for (const [device, idx] of groups) {
-      const prefix = K.byDevice(device)
-      const first = records[idx[0]!]!
-      const span = records[idx[idx.length - 1]!]!.time - first.time
-      if (span > this.state.maxChunkSpan) this.state.maxChunkSpan = span
-      sink.put(
-        prefix + K.suffix(first.time, gwHex, first.seq),
-        encodeChunkOf(txHash, idx, (j) => bytes[idx[j]!]!),
-      )
-    }
-  }
-
   private async acceptTx(bytes: Uint8Array): Promise<{ hash: string; status: 'accepted' | 'duplicate' }> {
     // Rare (registrations): let every batch write in flight land, so committed state is all there is.
     await this.ready()
@@ -391,29 +352,7 @@ export class Ingest extends EventEmitter<IngestEvents> {
           `transaction is for chain ${tx.chainId}, this node runs ${this.genesis.chainId}`,
         )
       if (this.mempool.has(hash) || (await this.db.get(K.tx(hash)))) return { hash, status: 'duplicate' }
-      if (!verifyTxSignature(tx))
-        throw new SteleError('STELE_BAD_SIGNATURE', 'transaction signature does not verify')
-      if (tx.type !== TX_TYPES.GATEWAY_REGISTER)
-        throw new SteleError('STELE_TX_INVALID', `transaction type ${tx.type} cannot be submitted here`)
-      if (!equalBytes(tx.signer, this.genesis.authority))
-        throw new SteleError('STELE_NOT_AUTHORIZED', 'only the genesis authority may register gateways')
-      const reg = decodeGatewayRegistration(tx.payload)
-      const key = toHex(reg.gateway)
-      const old = this.state.gateways.get(key)
-      const next: GatewayState = old
-        ? { ...old, name: reg.name, devices: reg.devices, registeredTx: hash }
-        : {
-            key,
-            name: reg.name,
-            devices: reg.devices,
-            registeredTx: hash,
-            nextSeq: 1,
-            prevHash: ZERO_HEX,
-            nextRecordSeq: 1,
-            lastTime: 0,
-            batches: 0,
-            records: 0,
-          }
+      const { key, next } = validateRegistration(tx, hash, this.genesis, this.state)
       const arrival = this.mempool.reserve()
       await this.db.batch([
         { type: 'put', key: K.pending(arrival), value: tx.bytes },
