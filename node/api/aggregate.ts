@@ -2,15 +2,13 @@ import type { FastifyPluginAsync } from 'fastify'
 import { SteleError } from '../../core/errors.ts'
 import { aggregate, parseEvery, parseFns } from '../chain/aggregate.ts'
 import type { SteleNode } from '../node.ts'
-import { errorSchema, ID_PATTERN, parseTime } from './params.ts'
+import { deviceParams, errorSchema, parseRange, seriesQueryFields } from './params.ts'
 
 const aggregateQuery = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    sensor: { type: 'string', pattern: ID_PATTERN },
-    from: { type: 'string', maxLength: 40 },
-    to: { type: 'string', maxLength: 40 },
+    ...seriesQueryFields,
     every: { type: 'string', maxLength: 12, default: '1h' },
     fn: { type: 'string', maxLength: 64 },
   },
@@ -70,7 +68,7 @@ export const aggregateRoutes: FastifyPluginAsync<{ node: SteleNode }> = async (a
     '/v1/devices/:device/aggregate',
     {
       schema: {
-        params: { type: 'object', properties: { device: { type: 'string', pattern: ID_PATTERN } } },
+        params: deviceParams,
         querystring: aggregateQuery,
         response: { 200: aggregateResponse, '4xx': errorSchema },
       },
@@ -94,10 +92,7 @@ export const aggregateRoutes: FastifyPluginAsync<{ node: SteleNode }> = async (a
       }
       const everyMs = parseEvery(q.every)
       const fns = parseFns(q.fn)
-      const from = parseTime(q.from, 'from')
-      const to = parseTime(q.to, 'to')
-      if (from !== undefined && to !== undefined && from > to)
-        throw new SteleError('STELE_BAD_REQUEST', 'from must not be after to')
+      const { from, to } = parseRange(q)
       const result = await aggregate(node.db, node.state.maxChunkSpan, { device, sensor, from, to, everyMs })
       const want = new Set(fns)
       const items = result.buckets.map((b) => {

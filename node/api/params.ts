@@ -31,3 +31,27 @@ export const errorSchema = {
     },
   },
 } as const
+
+/** Query fields every per-device series route takes: which sensor, and a time range. */
+export const seriesQueryFields = {
+  sensor: { type: 'string', pattern: ID_PATTERN },
+  from: { type: 'string', maxLength: 40 },
+  to: { type: 'string', maxLength: 40 },
+} as const
+
+export const deviceParams = {
+  type: 'object',
+  properties: { device: { type: 'string', pattern: ID_PATTERN } },
+} as const
+
+/** `from` and `to` as epoch ms, refusing a range that ends before it starts. */
+export function parseRange(q: { from?: string | undefined; to?: string | undefined }): {
+  from: number | undefined
+  to: number | undefined
+} {
+  const from = parseTime(q.from, 'from')
+  const to = parseTime(q.to, 'to')
+  if (from !== undefined && to !== undefined && from > to)
+    throw new SteleError('STELE_BAD_REQUEST', 'from must not be after to')
+  return { from, to }
+}

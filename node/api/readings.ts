@@ -1,15 +1,13 @@
 import type { FastifyPluginAsync } from 'fastify'
 import { SteleError } from '../../core/errors.ts'
 import type { SteleNode } from '../node.ts'
-import { HEX32, ID_PATTERN, parseTime } from './params.ts'
+import { deviceParams, HEX32, parseRange, seriesQueryFields } from './params.ts'
 
 const readingsQuery = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    sensor: { type: 'string', pattern: ID_PATTERN },
-    from: { type: 'string', maxLength: 40 },
-    to: { type: 'string', maxLength: 40 },
+    ...seriesQueryFields,
     limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
     cursor: { type: 'string', maxLength: 512 },
     order: { type: 'string', enum: ['asc', 'desc'], default: 'asc' },
@@ -64,7 +62,7 @@ export const readingRoutes: FastifyPluginAsync<{ node: SteleNode }> = async (app
   app.get<{ Params: { device: string } }>(
     '/v1/devices/:device',
     {
-      schema: { params: { type: 'object', properties: { device: { type: 'string', pattern: ID_PATTERN } } } },
+      schema: { params: deviceParams },
     },
     async (req) => {
       const d = node.devices.get(req.params.device)
@@ -87,7 +85,7 @@ export const readingRoutes: FastifyPluginAsync<{ node: SteleNode }> = async (app
     '/v1/devices/:device/readings',
     {
       schema: {
-        params: { type: 'object', properties: { device: { type: 'string', pattern: ID_PATTERN } } },
+        params: deviceParams,
         querystring: readingsQuery,
         response: { 200: readingsPage },
       },
@@ -96,10 +94,7 @@ export const readingRoutes: FastifyPluginAsync<{ node: SteleNode }> = async (app
       const { device } = req.params
       if (!node.devices.has(device)) throw new SteleError('STELE_NOT_FOUND', `no device ${device}`)
       const q = req.query
-      const from = parseTime(q.from, 'from')
-      const to = parseTime(q.to, 'to')
-      if (from !== undefined && to !== undefined && from > to)
-        throw new SteleError('STELE_BAD_REQUEST', 'from must not be after to')
+      const { from, to } = parseRange(q)
       return node.query.readings({
         device,
         sensor: q.sensor,
