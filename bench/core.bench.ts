@@ -6,7 +6,7 @@ import { ZERO_HASH } from '../core/batch.ts'
 import { keyPairFromSeed, signMessage, verifySignature } from '../core/ed25519.ts'
 import { sha256 } from '../core/hash.ts'
 import { leafHash, merkleRoot } from '../core/merkle.ts'
-import { decodeRecord, encodeRecord, type Record } from '../core/record.ts'
+import { decodeRecord, encodeRecord, type StampedRecord } from '../core/record.ts'
 import { sealBatch } from '../core/seal.ts'
 import { verifyProof } from '../core/verify-proof.ts'
 import { buildScenario } from '../test/core/fixtures.ts'
@@ -39,7 +39,7 @@ function measure(fn: () => void): number {
 
 const S = buildScenario()
 const key = S.keys.gateway
-const record: Record = S.records[0]!
+const record: StampedRecord = S.records[0]!
 const recordBytes = encodeRecord(record)
 const bytes200 = new Uint8Array(200).map((_, i) => i)
 const leaves1000 = Array.from({ length: 1000 }, (_, i) => leafHash(Uint8Array.of(i & 0xff, i >> 8)))

@@ -6,9 +6,9 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { toHex } from '../core/bytes.ts'
 import { silentLogger } from '../core/logger.ts'
 import type { SubmittedBatch } from '../core/node-api.ts'
-import { decodeRecordList, type Record } from '../core/record.ts'
+import { decodeRecordList, type StampedRecord } from '../core/record.ts'
+import { openDb } from '../node/db/db.ts'
 import { SteleNode } from '../node/node.ts'
-import { openDb } from '../node/storage/db.ts'
 import { BatchMaker } from '../test/helpers/batches.ts'
 import { tempDir } from '../test/helpers/tmp.ts'
 import { printTable } from './table.ts'
@@ -39,7 +39,7 @@ function makeBatches(chainId: string): { gws: BatchMaker[]; work: SubmittedBatch
   const gws = Array.from({ length: GATEWAYS }, () => new BatchMaker(chainId))
   const work = gws.map((g, gi) =>
     Array.from({ length: BATCHES / GATEWAYS }, () => {
-      const records: Record[] = []
+      const records: StampedRecord[] = []
       for (let i = 0; i < PER_BATCH; i++)
         records.push(...g.records(1, `dev-${gi}-${i % DEVICES}`, i % 2 ? 'temp' : 'hum'))
       const s = g.seal(records)

@@ -9,7 +9,7 @@ import type { Socket } from 'node:net'
 import WebSocket, { WebSocketServer } from 'ws'
 import { toHex } from '../core/bytes.ts'
 import { silentLogger } from '../core/logger.ts'
-import type { Record } from '../core/record.ts'
+import type { StampedRecord } from '../core/record.ts'
 import { buildApp } from '../node/api/app.ts'
 import type { AcceptedRecord } from '../node/chain/ingest.ts'
 import { SteleNode } from '../node/node.ts'
@@ -140,7 +140,9 @@ const scale = quick ? 0.25 : 1
 function fakeBatches(chainId: string) {
   const gw = new BatchMaker(chainId)
   const per = PER_FRAME / DEVICES
-  const records: Record[] = Array.from({ length: DEVICES }, (_, d) => gw.records(per, `dev-${d}`)).flat()
+  const records: StampedRecord[] = Array.from({ length: DEVICES }, (_, d) =>
+    gw.records(per, `dev-${d}`),
+  ).flat()
   const ids = records.map((_, i) => i.toString(16).padStart(64, '0'))
   const tx = 'ab'.repeat(32)
   return (seq: number): AcceptedRecord[] =>

@@ -6,7 +6,7 @@ import { isValidId, LIMITS, type Reading, SOURCES, type Source } from './reading
 export const RECORD_VERSION = 1
 
 /** A reading as the gateway stamped it. Its canonical bytes are a Merkle leaf; its id is the leaf hash. */
-export interface Record extends Reading {
+export interface StampedRecord extends Reading {
   gateway: Uint8Array
   /** Gateway-wide, strictly increasing, starting at 1. */
   seq: number
@@ -18,7 +18,7 @@ export interface Record extends Reading {
 const FLAG_DEVICE_SEQ = 1
 const FLAG_DEVICE_TIME = 2
 
-export function writeRecord(w: ByteWriter, r: Record): void {
+export function writeRecord(w: ByteWriter, r: StampedRecord): void {
   if (!isValidId(r.device, LIMITS.deviceIdBytes))
     throw new SteleError('STELE_BAD_ENCODING', `record: bad device id ${JSON.stringify(r.device)}`)
   if (!isValidId(r.sensor, LIMITS.sensorBytes))
@@ -46,13 +46,13 @@ export function writeRecord(w: ByteWriter, r: Record): void {
   if (r.deviceTime !== undefined) w.u64(r.deviceTime)
 }
 
-export function encodeRecord(r: Record): Uint8Array {
+export function encodeRecord(r: StampedRecord): Uint8Array {
   const w = new ByteWriter(160)
   writeRecord(w, r)
   return w.finish()
 }
 
-export function readRecord(rd: ByteReader): Record {
+export function readRecord(rd: ByteReader): StampedRecord {
   const version = rd.u8('version')
   if (version !== RECORD_VERSION)
     throw new SteleError('STELE_BAD_ENCODING', `record: unsupported version ${version}`)
@@ -74,14 +74,23 @@ export function readRecord(rd: ByteReader): Record {
     throw new SteleError('STELE_BAD_ENCODING', 'record: bad device id')
   if (!isValidId(sensor, LIMITS.sensorBytes)) throw new SteleError('STELE_BAD_ENCODING', 'record: bad sensor')
   if (!Number.isFinite(value)) throw new SteleError('STELE_BAD_ENCODING', 'record: value is not finite')
-  const r: Record = { gateway: new Uint8Array(gateway), seq, time, logical, device, sensor, value, source }
+  const r: StampedRecord = {
+    gateway: new Uint8Array(gateway),
+    seq,
+    time,
+    logical,
+    device,
+    sensor,
+    value,
+    source,
+  }
   if (unit !== '') r.unit = unit
   if (flags & FLAG_DEVICE_SEQ) r.deviceSeq = rd.u64('deviceSeq')
   if (flags & FLAG_DEVICE_TIME) r.deviceTime = rd.u64('deviceTime')
   return r
 }
 
-export function decodeRecord(bytes: Uint8Array): Record {
+export function decodeRecord(bytes: Uint8Array): StampedRecord {
   const fast = decodeRecordFast(bytes)
   if (fast) return fast
   const rd = new ByteReader(bytes, 'record')
@@ -149,7 +158,7 @@ function u64(b: Uint8Array, at: number): number {
   )
 }
 
-function decodeRecordFast(b: Uint8Array): Record | undefined {
+function decodeRecordFast(b: Uint8Array): StampedRecord | undefined {
   const len = b.length
   // version, gateway, seq, time, logical, device length
   if (len < 1 + 32 + 8 + 8 + 4 + 1 || b[0] !== RECORD_VERSION) return undefined
@@ -189,7 +198,7 @@ function decodeRecordFast(b: Uint8Array): Record | undefined {
   if (source === undefined || flags & ~(FLAG_DEVICE_SEQ | FLAG_DEVICE_TIME)) return undefined
   const end = at + (flags & FLAG_DEVICE_SEQ ? 8 : 0) + (flags & FLAG_DEVICE_TIME ? 8 : 0)
   if (end !== len) return undefined
-  const r: Record = { gateway, seq, time, logical, device, sensor, value, source }
+  const r: StampedRecord = { gateway, seq, time, logical, device, sensor, value, source }
   if (unit !== '') r.unit = unit
   if (flags & FLAG_DEVICE_SEQ) {
     const v = u64(b, at)

@@ -5,7 +5,7 @@ import { type Genesis, genesisFromJson, genesisHash } from './genesis.ts'
 import { sha256 } from './hash.ts'
 import { leafHash, verifyInclusion } from './merkle.ts'
 import { fromProofBundle, type ProofBundle, type ProofParts } from './proof.ts'
-import { decodeRecord, type Record } from './record.ts'
+import { decodeRecord, type StampedRecord } from './record.ts'
 import { decodeTx, type SignedTx, TX_TYPES, verifyTxSignature } from './transaction.ts'
 
 export type CheckName =
@@ -32,7 +32,7 @@ export interface ProofResult {
   checks: Check[]
   /** The first failed check's message, when not ok. */
   error?: string
-  record?: Record
+  record?: StampedRecord
   block?: { height: number; time: number; hash: string }
 }
 
@@ -69,7 +69,7 @@ export function verifyProof(bundle: ProofBundle, trusted?: Genesis): ProofResult
     pass('genesis.trusted', 'no trusted genesis given: trusting the genesis inside the bundle')
   }
 
-  let record: Record
+  let record: StampedRecord
   try {
     record = decodeRecord(parts.record)
   } catch (e) {

@@ -1,14 +1,14 @@
 /**
- * Turning a device's Reading into the gateway's Record: the gateway key, its own record sequence and clock
+ * Turning a device's Reading into the gateway's StampedRecord: the gateway key, its own record sequence and clock
  * time go beside the device's sequence and time, which are kept as sent and never overwritten.
  */
 import type { Reading } from '../core/reading.ts'
 import { isValidId, LIMITS, SOURCES } from '../core/reading.ts'
-import type { Record } from '../core/record.ts'
+import type { StampedRecord } from '../core/record.ts'
 import type { HlcTimestamp } from './hlc.ts'
 
-export function stamp(reading: Reading, gateway: Uint8Array, seq: number, ts: HlcTimestamp): Record {
-  const r: Record = {
+export function stamp(reading: Reading, gateway: Uint8Array, seq: number, ts: HlcTimestamp): StampedRecord {
+  const r: StampedRecord = {
     gateway,
     seq,
     time: ts.time,

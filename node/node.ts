@@ -14,8 +14,8 @@ import { ChainQuery } from './chain/query.ts'
 import { RateLimiter } from './chain/rate-limit.ts'
 import { ChainState, decodeJson } from './chain/state.ts'
 import { type ChainReport, verifyChain } from './chain/verify-chain.ts'
-import { type Db, openDb } from './storage/db.ts'
-import { K, prefixEnd } from './storage/keys.ts'
+import { type Db, openDb } from './db/db.ts'
+import { K, prefixEnd } from './db/keys.ts'
 
 export const VERSION = '0.1.0'
 

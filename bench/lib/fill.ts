@@ -1,5 +1,5 @@
 import { toHex } from '../../core/bytes.ts'
-import type { Record } from '../../core/record.ts'
+import type { StampedRecord } from '../../core/record.ts'
 import type { SteleNode } from '../../node/node.ts'
 import { BatchMaker } from '../../test/helpers/batches.ts'
 
@@ -29,7 +29,7 @@ export async function fill(
   const t0 = performance.now()
   let failure: unknown
   for (let at = 0; at < series.readings; at += perBatch) {
-    const records: Record[] = []
+    const records: StampedRecord[] = []
     for (let i = at; i < Math.min(series.readings, at + perBatch); i++) {
       gw.recordSeq++
       gw.time = Math.max(gw.time, series.time(i))

@@ -2,11 +2,14 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { toHex } from '../../core/bytes.ts'
 import { SteleError } from '../../core/errors.ts'
-import { createFirmataConnector, type FirmataBoardConfig } from '../../gateway/firmata-connector.ts'
+import {
+  createFirmataConnector,
+  type FirmataBoardConfig,
+} from '../../gateway/connectors/firmata/firmata-connector.ts'
+import { createMqttConnector } from '../../gateway/connectors/mqtt/mqtt-connector.ts'
+import { createSerialConnector } from '../../gateway/connectors/serial/serial-connector.ts'
 import { createGateway } from '../../gateway/gateway.ts'
 import { createHttpNodeClient } from '../../gateway/http-node-client.ts'
-import { createMqttConnector } from '../../gateway/mqtt-connector.ts'
-import { createSerialConnector } from '../../gateway/serial-connector.ts'
 import { intOption, parse, strOption } from '../args.ts'
 import { createLogger } from '../log.ts'
 import { untilSignal } from '../signals.ts'

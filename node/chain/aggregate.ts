@@ -1,8 +1,8 @@
 import { SteleError } from '../../core/errors.ts'
 import { decodeRecord } from '../../core/record.ts'
-import { decodeChunk } from '../storage/codec.ts'
-import type { Db } from '../storage/db.ts'
-import { K } from '../storage/keys.ts'
+import { decodeChunk } from '../db/codec.ts'
+import type { Db } from '../db/db.ts'
+import { K } from '../db/keys.ts'
 import {
   type BucketStats,
   decodeBucket,

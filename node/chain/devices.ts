@@ -1,4 +1,4 @@
-import type { Record } from '../../core/record.ts'
+import type { StampedRecord } from '../../core/record.ts'
 
 export interface SensorSummary {
   unit: string | null
@@ -19,7 +19,7 @@ export interface DeviceSummary {
 /** Folds accepted records into per-device summaries; returns the summaries that changed. */
 export function foldDevices(
   devices: Map<string, DeviceSummary>,
-  records: readonly Record[],
+  records: readonly StampedRecord[],
   gatewayHex: string,
 ): Set<DeviceSummary> {
   const touched = new Set<DeviceSummary>()

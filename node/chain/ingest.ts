@@ -3,10 +3,10 @@ import { concatBytes, toHex } from '../../core/bytes.ts'
 import { SteleError } from '../../core/errors.ts'
 import type { Genesis } from '../../core/genesis.ts'
 import type { SubmitResult, SubmittedBatch } from '../../core/node-api.ts'
-import { peekRecordCount, type Record } from '../../core/record.ts'
+import { peekRecordCount, type StampedRecord } from '../../core/record.ts'
 import { decodeTx, type SignedTx } from '../../core/transaction.ts'
-import type { Db, PutSink } from '../storage/db.ts'
-import { K, prefixEnd } from '../storage/keys.ts'
+import type { Db, PutSink } from '../db/db.ts'
+import { K, prefixEnd } from '../db/keys.ts'
 import { type DeviceSummary, foldDevices } from './devices.ts'
 import type { Mempool, PendingTx } from './mempool.ts'
 import type { RateLimiter } from './rate-limit.ts'
@@ -18,7 +18,7 @@ import { validateBatch } from './validate-batch.ts'
 
 export interface AcceptedRecord {
   id: string
-  record: Record
+  record: StampedRecord
   txHash: string
   leafIndex: number
   /** Acceptance number of its batch (the `a:` index): live streams resume from it. */

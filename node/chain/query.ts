@@ -5,16 +5,16 @@ import { type Genesis, genesisToJson } from '../../core/genesis.ts'
 import { sha256 } from '../../core/hash.ts'
 import { inclusionPath, leafHash } from '../../core/merkle.ts'
 import { type ProofBundle, toProofBundle } from '../../core/proof.ts'
-import { decodeRecord, decodeRecordList, type Record } from '../../core/record.ts'
+import { decodeRecord, decodeRecordList, type StampedRecord } from '../../core/record.ts'
 import {
   decodeChunk,
   decodeStoredBlock,
   decodeStoredTx,
   type StoredBlock,
   type StoredTx,
-} from '../storage/codec.ts'
-import type { Db } from '../storage/db.ts'
-import { K } from '../storage/keys.ts'
+} from '../db/codec.ts'
+import type { Db } from '../db/db.ts'
+import { K } from '../db/keys.ts'
 import type { Mempool } from './mempool.ts'
 import { type ReadingView, readingView } from './reading-view.ts'
 import type { ChainState } from './state.ts'
@@ -51,7 +51,7 @@ interface DecodedChunk {
   txHash: string
   leafIndexes: number[]
   bytes: Uint8Array[]
-  records: (Record | undefined)[]
+  records: (StampedRecord | undefined)[]
   ids: (string | undefined)[]
   size: number
 }

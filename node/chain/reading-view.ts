@@ -1,5 +1,5 @@
 import { toHex } from '../../core/bytes.ts'
-import type { Record } from '../../core/record.ts'
+import type { StampedRecord } from '../../core/record.ts'
 
 export interface ReadingView {
   id: string
@@ -35,7 +35,7 @@ const gatewayHex = (g: Uint8Array): string => {
 
 export function readingView(
   id: string,
-  r: Record,
+  r: StampedRecord,
   txHash: string,
   blockHeight: number | null,
   leafIndex: number,

@@ -1,6 +1,6 @@
-import type { Record } from '../../core/record.ts'
-import type { Db, PutSink } from '../storage/db.ts'
-import { K } from '../storage/keys.ts'
+import type { StampedRecord } from '../../core/record.ts'
+import type { Db, PutSink } from '../db/db.ts'
+import { K } from '../db/keys.ts'
 
 /**
  * Rollups: per device+sensor, one bucket per minute, hour and day holding count, min, max, sum and the first and
@@ -193,7 +193,7 @@ export class Rollups {
    * Makes sure every bucket `records` fold into is in memory. Returns undefined when it already is (the common case,
    * no await), or a promise that loads the rest after in-flight writes land.
    */
-  prepare(records: readonly Record[], drain: () => Promise<void>): Promise<void> | undefined {
+  prepare(records: readonly StampedRecord[], drain: () => Promise<void>): Promise<void> | undefined {
     let dev: string | undefined
     let sen: string | undefined
     let s: Series | undefined
@@ -219,7 +219,7 @@ export class Rollups {
     return undefined
   }
 
-  private async load(records: readonly Record[], drain: () => Promise<void>): Promise<void> {
+  private async load(records: readonly StampedRecord[], drain: () => Promise<void>): Promise<void> {
     await drain()
     const fresh = new Map<string, { device: string; sensor: string; s: Series }>()
     for (const r of records) {
@@ -265,7 +265,7 @@ export class Rollups {
   }
 
   /** Folds records (after prepare) into their buckets and pushes one put per bucket touched. */
-  fold(records: readonly Record[], sink: PutSink): void {
+  fold(records: readonly StampedRecord[], sink: PutSink): void {
     const gen = ++this.gen
     const touched: Bucket[] = []
     let dev: string | undefined

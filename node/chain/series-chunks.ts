@@ -1,7 +1,7 @@
-import type { Record } from '../../core/record.ts'
-import { encodeChunkOf } from '../storage/codec.ts'
-import type { PutSink } from '../storage/db.ts'
-import { K } from '../storage/keys.ts'
+import type { StampedRecord } from '../../core/record.ts'
+import { encodeChunkOf } from '../db/codec.ts'
+import type { PutSink } from '../db/db.ts'
+import { K } from '../db/keys.ts'
 import type { ChainState } from './state.ts'
 
 /**
@@ -14,7 +14,7 @@ export function indexChunks(
   sink: PutSink,
   txHash: Uint8Array,
   gwHex: string,
-  records: Record[],
+  records: StampedRecord[],
   bytes: Uint8Array[],
 ): void {
   const groups = new Map<string, number[]>()

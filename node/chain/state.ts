@@ -1,7 +1,7 @@
 import { toHex } from '../../core/bytes.ts'
 import type { GatewayTip } from '../../core/node-api.ts'
-import type { Db } from '../storage/db.ts'
-import { K, prefixEnd } from '../storage/keys.ts'
+import type { Db } from '../db/db.ts'
+import { K, prefixEnd } from '../db/keys.ts'
 
 export interface GatewayState {
   key: string

@@ -2,14 +2,14 @@ import { type BatchHeader, batchHeaderHash, decodeBatchHeader } from '../../core
 import { equalBytes, toHex } from '../../core/bytes.ts'
 import { SteleError } from '../../core/errors.ts'
 import { leafHash, merkleRoot } from '../../core/merkle.ts'
-import { decodeRecord, decodeRecordList, type Record } from '../../core/record.ts'
+import { decodeRecord, decodeRecordList, type StampedRecord } from '../../core/record.ts'
 import { type SignedTx, TX_TYPES, verifyTxSignature } from '../../core/transaction.ts'
 import type { GatewayState } from './state.ts'
 
 export interface ValidBatch {
   header: BatchHeader
   headerHash: string
-  records: Record[]
+  records: StampedRecord[]
   recordBytes: Uint8Array[]
   leafHashes: Uint8Array[]
 }
@@ -96,7 +96,7 @@ export async function validateBatch(
       `batch ${header.seq} header counts ${header.count} records, body has ${recordBytes.length}`,
     )
   const allowed = gw.devices.length > 0 ? new Set(gw.devices) : undefined
-  const records: Record[] = []
+  const records: StampedRecord[] = []
   let prevTime = gw.lastTime
   for (let i = 0; i < recordBytes.length; i++) {
     const r = decodeRecord(recordBytes[i]!)

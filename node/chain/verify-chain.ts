@@ -6,9 +6,9 @@ import { type Genesis, genesisHash } from '../../core/genesis.ts'
 import { sha256 } from '../../core/hash.ts'
 import { leafHash, merkleRoot } from '../../core/merkle.ts'
 import { decodeTx, TX_TYPES } from '../../core/transaction.ts'
-import { decodeStoredBlock, decodeStoredTx } from '../storage/codec.ts'
-import type { Db } from '../storage/db.ts'
-import { K, prefixEnd } from '../storage/keys.ts'
+import { decodeStoredBlock, decodeStoredTx } from '../db/codec.ts'
+import type { Db } from '../db/db.ts'
+import { K, prefixEnd } from '../db/keys.ts'
 
 export interface ChainReport {
   height: number

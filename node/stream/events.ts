@@ -1,4 +1,4 @@
-import type { Record } from '../../core/record.ts'
+import type { StampedRecord } from '../../core/record.ts'
 import type { BlockView } from '../chain/query.ts'
 import { type BatchSummary, matchBatch, type Subscription } from './filter.ts'
 
@@ -39,7 +39,7 @@ function isoTime(ms: number): string {
 export function readingEvent(
   cursor: string,
   id: string,
-  r: Record,
+  r: StampedRecord,
   gatewayHex: string,
   txHash: string,
   leafIndex: number,

@@ -5,8 +5,8 @@ import { decodeRecord, decodeRecordList, peekRecordCount } from '../../core/reco
 import { decodeTx, TX_TYPES } from '../../core/transaction.ts'
 import type { Mempool } from '../chain/mempool.ts'
 import { blockView, type ChainQuery } from '../chain/query.ts'
-import type { Db } from '../storage/db.ts'
-import { K, prefixEnd } from '../storage/keys.ts'
+import type { Db } from '../db/db.ts'
+import { K, prefixEnd } from '../db/keys.ts'
 import { type Cursor, encodeCursor, readingAfter } from './cursor.ts'
 import {
   blockEvent,

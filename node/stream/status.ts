@@ -1,4 +1,4 @@
-import type { Record } from '../../core/record.ts'
+import type { StampedRecord } from '../../core/record.ts'
 import { type EncodedEvent, plainEvent } from './events.ts'
 import { matchDevice, matchGateway, type Subscription } from './filter.ts'
 
@@ -62,7 +62,7 @@ export class StatusMonitor {
     return { gateway, online, lastArrival: at, intervalMs: 0, lastTime: 0, count: 0 }
   }
 
-  observe(gatewayHex: string, records: readonly Record[]): void {
+  observe(gatewayHex: string, records: readonly StampedRecord[]): void {
     const at = this.now()
     const gw = this.gateways.get(gatewayHex) ?? this.presence(gatewayHex, false, at)
     this.gateways.set(gatewayHex, gw)

@@ -5,7 +5,7 @@ import { utf8 } from '../../core/bytes.ts'
 import type { Genesis } from '../../core/genesis.ts'
 import type { GatewayRegistration } from '../../core/payloads.ts'
 import { SOURCES } from '../../core/reading.ts'
-import type { Record } from '../../core/record.ts'
+import type { StampedRecord } from '../../core/record.ts'
 import type { TxBody } from '../../core/transaction.ts'
 
 /** Fixed seed and run counts: a failure reproduces, and the suite's time stays bounded. */
@@ -29,7 +29,7 @@ export const text = (maxBytes: number): fc.Arbitrary<string> =>
     .map(([a, b]) => a + b)
     .filter((s) => utf8(s).length <= maxBytes)
 
-export const record: fc.Arbitrary<Record> = fc
+export const record: fc.Arbitrary<StampedRecord> = fc
   .tuple(
     bytes32,
     u64,
@@ -44,7 +44,7 @@ export const record: fc.Arbitrary<Record> = fc
     fc.option(u64, { nil: undefined }),
   )
   .map(([gateway, seq, time, logical, device, sensor, value, unit, source, deviceSeq, deviceTime]) => {
-    const r: Record = { gateway, seq, time, logical, device, sensor, value, source }
+    const r: StampedRecord = { gateway, seq, time, logical, device, sensor, value, source }
     if (unit !== undefined) r.unit = unit
     if (deviceSeq !== undefined) r.deviceSeq = deviceSeq
     if (deviceTime !== undefined) r.deviceTime = deviceTime

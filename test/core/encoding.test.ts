@@ -11,7 +11,7 @@ import {
   decodeRecordList,
   encodeRecord,
   encodeRecordList,
-  type Record,
+  type StampedRecord,
 } from '../../core/record.ts'
 import { decodeTx, encodeTxBody, signTx } from '../../core/transaction.ts'
 import * as A from './arbitraries.ts'
@@ -45,8 +45,8 @@ function refuses(fn: () => unknown, message?: RegExp): void {
 }
 
 /** A record as decoding gives it back: an empty unit is no unit. */
-function normal(r: Record): Record {
-  const o: Record = { ...r }
+function normal(r: StampedRecord): StampedRecord {
+  const o: StampedRecord = { ...r }
   if (o.unit === '' || o.unit === undefined) delete o.unit
   if (o.deviceSeq === undefined) delete o.deviceSeq
   if (o.deviceTime === undefined) delete o.deviceTime
@@ -168,7 +168,7 @@ describe('Record', () => {
     )
   })
   it('keeps a unit that starts with U+FEFF', () => {
-    const r: Record = { ...S.records[0]!, unit: '\uFEFF°C' }
+    const r: StampedRecord = { ...S.records[0]!, unit: '\uFEFF°C' }
     expect(decodeRecord(encodeRecord(r)).unit).toBe('\uFEFF°C')
   })
   it('refuses a unit of at most 16 characters but more than 16 bytes', () => {
@@ -196,7 +196,7 @@ describe('Record', () => {
     refuses(() => encodeRecord({ ...r, value: Number.POSITIVE_INFINITY }))
     refuses(() => encodeRecord({ ...r, gateway: new Uint8Array(31) }))
     refuses(() => encodeRecord({ ...r, seq: 2 ** 53 }))
-    refuses(() => encodeRecord({ ...r, source: 'carrier-pigeon' as Record['source'] }))
+    refuses(() => encodeRecord({ ...r, source: 'carrier-pigeon' as StampedRecord['source'] }))
   })
   it('refuses bad versions, sources, flags, values, ids and trailing bytes', () => {
     const good = S.recordBytes[0]!

@@ -6,7 +6,7 @@ import { type Genesis, genesisHash, genesisToJson } from '../../core/genesis.ts'
 import { inclusionPath, leafHash, merkleRoot } from '../../core/merkle.ts'
 import { encodeGatewayRegistration, type GatewayRegistration } from '../../core/payloads.ts'
 import { type ProofBundle, toProofBundle } from '../../core/proof.ts'
-import { encodeRecord, type Record } from '../../core/record.ts'
+import { encodeRecord, type StampedRecord } from '../../core/record.ts'
 import { type SealedBatch, sealBatch } from '../../core/seal.ts'
 import { type SignedTx, signTx, TX_TYPES } from '../../core/transaction.ts'
 
@@ -38,7 +38,7 @@ export interface Scenario {
   genesis: Genesis
   registration: GatewayRegistration
   registrationTx: SignedTx
-  records: Record[]
+  records: StampedRecord[]
   recordBytes: Uint8Array[]
   batches: SealedBatch[]
   txs: SignedTx[]
@@ -50,7 +50,7 @@ export interface Scenario {
 /** The record whose proof the scenario's bundle carries: index 1 of batch 1. */
 export const PROOF_RECORD = 1
 
-export function scenarioRecords(gateway: Uint8Array): Record[] {
+export function scenarioRecords(gateway: Uint8Array): StampedRecord[] {
   const t = GENESIS_TIME + 100
   return [
     {
@@ -211,7 +211,7 @@ export function buildScenario(): Scenario {
 }
 
 /** A record as plain JSON: bytes as lowercase hex, optional fields only when present. */
-export function recordToJson(r: Record): { [k: string]: unknown } {
+export function recordToJson(r: StampedRecord): { [k: string]: unknown } {
   const o: { [k: string]: unknown } = {
     gateway: toHex(r.gateway),
     seq: r.seq,

@@ -4,7 +4,7 @@ import { toHex, utf8 } from '../../core/bytes.ts'
 import { encodeGenesis, genesisHash, genesisToJson } from '../../core/genesis.ts'
 import { inclusionPath, leafHash, merkleRoot } from '../../core/merkle.ts'
 import type { ProofBundle } from '../../core/proof.ts'
-import { encodeRecordList, type Record } from '../../core/record.ts'
+import { encodeRecordList, type StampedRecord } from '../../core/record.ts'
 import { type SignedTx, TX_TYPE_NAMES, txSigningMessage } from '../../core/transaction.ts'
 import { verifyProof } from '../../core/verify-proof.ts'
 import { buildScenario, PROOF_RECORD, recordToJson, SEEDS } from './fixtures.ts'
@@ -82,7 +82,7 @@ function str8(name: string, s: string): [string, string][] {
 
 const SOURCE_CODES: { [s: string]: number } = { mqtt: 0, serial: 1, firmata: 2, sim: 3, http: 4 }
 
-function recordFields(r: Record): [string, string][] {
+function recordFields(r: StampedRecord): [string, string][] {
   const flags = (r.deviceSeq !== undefined ? 1 : 0) | (r.deviceTime !== undefined ? 2 : 0)
   const f: [string, string][] = [
     ['version', '01'],

@@ -8,7 +8,7 @@ import { type Genesis, genesisHash, genesisToJson } from '../../core/genesis.ts'
 import { sha256 } from '../../core/hash.ts'
 import { inclusionPath, leafHash, merkleRoot } from '../../core/merkle.ts'
 import { type ProofBundle, toProofBundle } from '../../core/proof.ts'
-import { decodeRecord, encodeRecord, type Record } from '../../core/record.ts'
+import { decodeRecord, encodeRecord, type StampedRecord } from '../../core/record.ts'
 import { type SealedBatch, sealBatch } from '../../core/seal.ts'
 import type { SignedTx } from '../../core/transaction.ts'
 import protocol from '../../core/vectors/protocol.json' with { type: 'json' }
@@ -415,7 +415,7 @@ describe('other ways a bundle can be wrong', () => {
 
 interface Chain {
   genesis: Genesis
-  bundles: { bundle: ProofBundle; record: Record }[]
+  bundles: { bundle: ProofBundle; record: StampedRecord }[]
 }
 
 function buildChain(): Chain {
@@ -429,9 +429,12 @@ function buildChain(): Chain {
     authority: key('authority').publicKey,
   }
   const state = gateways.map(() => ({ seq: 0, recordSeq: 0, prev: ZERO_HASH as Uint8Array, time: 2_000 }))
-  const seal = (g: number, n: number): { sealed: SealedBatch; records: Record[]; bytes: Uint8Array[] } => {
+  const seal = (
+    g: number,
+    n: number,
+  ): { sealed: SealedBatch; records: StampedRecord[]; bytes: Uint8Array[] } => {
     const st = state[g]!
-    const records: Record[] = Array.from({ length: n }, (_, i) => ({
+    const records: StampedRecord[] = Array.from({ length: n }, (_, i) => ({
       gateway: gateways[g]!.publicKey,
       seq: ++st.recordSeq,
       time: st.time + 3 * st.recordSeq + (i % 3),

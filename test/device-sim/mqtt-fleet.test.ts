@@ -1,8 +1,8 @@
 import mqtt from 'mqtt'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { deviceIds, startMqttFleet } from '../../device-sim/fleet.ts'
+import { parsePayload } from '../../gateway/connectors/mqtt/mqtt-payload.ts'
 import { type EmbeddedBroker, startEmbeddedBroker } from '../../gateway/embedded-broker.ts'
-import { parsePayload } from '../../gateway/mqtt-payload.ts'
 import { until } from '../helpers/tmp.ts'
 
 describe('simulated MQTT fleet', () => {

@@ -7,7 +7,10 @@ import { LineBoard } from '../../device-sim/line-board.ts'
 import { createRandom } from '../../device-sim/random.ts'
 import { scaleRaw } from '../../firmware-bridge/frame-codec.ts'
 import { realTimers } from '../../firmware-bridge/timers.ts'
-import { createSerialConnector, type SerialConnector } from '../../gateway/serial-connector.ts'
+import {
+  createSerialConnector,
+  type SerialConnector,
+} from '../../gateway/connectors/serial/serial-connector.ts'
 import { checkDelivery, RecordingSink } from '../firmware-bridge/recording-sink.ts'
 import { waitFor } from '../firmware-bridge/wait.ts'
 import { tempDir } from '../helpers/tmp.ts'

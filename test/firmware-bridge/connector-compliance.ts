@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import type { Connector } from '../../gateway/connector.ts'
+import type { Connector } from '../../gateway/connectors/connector.ts'
 import { RecordingSink } from './recording-sink.ts'
 import { waitFor } from './wait.ts'
 

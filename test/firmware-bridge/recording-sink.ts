@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events'
 import type { Reading } from '../../core/reading.ts'
 import type { GeneratedFrame } from '../../device-sim/line-board.ts'
-import type { ReadingSink } from '../../gateway/connector.ts'
+import type { ReadingSink } from '../../gateway/connectors/connector.ts'
 
 /** A sink that keeps everything pushed to it and emits 'push', optionally failing or stalling on demand. */
 export class RecordingSink extends EventEmitter implements ReadingSink {

@@ -1,7 +1,7 @@
 import { batchHeaderHash, ZERO_HASH } from '../../core/batch.ts'
 import { generateKeyPair, type KeyPair } from '../../core/ed25519.ts'
 import type { SubmittedBatch } from '../../core/node-api.ts'
-import { encodeRecord, type Record } from '../../core/record.ts'
+import { encodeRecord, type StampedRecord } from '../../core/record.ts'
 import { type SealedBatch, sealBatch } from '../../core/seal.ts'
 
 /** A gateway stand-in for node tests: seals consecutive batches with real keys and real encodings. */
@@ -20,8 +20,8 @@ export class BatchMaker {
     this.time = opts.startTime ?? 1_700_000_000_000
   }
 
-  records(n: number, device = 'dev-1', sensor = 'temp'): Record[] {
-    const out: Record[] = []
+  records(n: number, device = 'dev-1', sensor = 'temp'): StampedRecord[] {
+    const out: StampedRecord[] = []
     for (let i = 0; i < n; i++) {
       this.recordSeq++
       this.time += 10
@@ -41,7 +41,7 @@ export class BatchMaker {
     return out
   }
 
-  seal(records: Record[]): SealedBatch {
+  seal(records: StampedRecord[]): SealedBatch {
     this.seq++
     const sealed = sealBatch({
       chainId: this.chainId,

@@ -132,7 +132,7 @@ describe('reading id index', () => {
     const page = await node.query.readings({ device: 'dev-1', limit: 10, order: 'asc' })
     const [a, b] = [page.items[0]!, page.items[4]!]
     // Keys for `a`'s prefix that point at another reading (b: batch 2, leaf 1) and at nothing (batch 99).
-    const { K } = await import('../../node/storage/keys.ts')
+    const { K } = await import('../../node/db/keys.ts')
     await node.db.put(K.reading(a.id, 2, 1), new Uint8Array(0))
     await node.db.put(K.reading(a.id, 99, 0), new Uint8Array(0))
     expect((await node.query.reading(a.id)).seq).toBe(a.seq)

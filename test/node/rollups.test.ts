@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { afterEach, describe, expect, it } from 'vitest'
 import { toHex } from '../../core/bytes.ts'
-import type { Record } from '../../core/record.ts'
+import type { StampedRecord } from '../../core/record.ts'
 import { aggregate, parseEvery, planPieces } from '../../node/chain/aggregate.ts'
 import { RESOLUTIONS } from '../../node/chain/rollups.ts'
 import type { SteleNode } from '../../node/node.ts'
@@ -27,7 +27,7 @@ interface Step {
 }
 
 /** Records at explicit times and values for one gateway, continuing its record sequence. */
-function records(gw: BatchMaker, steps: readonly Step[]): Record[] {
+function records(gw: BatchMaker, steps: readonly Step[]): StampedRecord[] {
   return steps.map((s) => {
     gw.recordSeq++
     gw.time += s.dt
@@ -184,7 +184,7 @@ describe('rollups and aggregates', () => {
           const lateGw = new BatchMaker(node.genesis.chainId, { startTime: T0 - 7_200_000 })
           await node.registerGateway(toHex(gw.key.publicKey), 'main')
           await node.registerGateway(toHex(lateGw.key.publicKey), 'late')
-          const accepted: Record[] = []
+          const accepted: StampedRecord[] = []
           for (let i = 0; i < batches.length; i++) {
             if (i === restartAfter) {
               node = reopened = await fx.reopen()

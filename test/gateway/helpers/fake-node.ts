@@ -10,7 +10,7 @@ import { SteleError } from '../../../core/errors.ts'
 import { genesisToJson } from '../../../core/genesis.ts'
 import { leafHash, merkleRoot } from '../../../core/merkle.ts'
 import type { GatewayTip, NodeApi, NodeInfo, SubmitResult, SubmittedBatch } from '../../../core/node-api.ts'
-import { decodeRecord, decodeRecordList, type Record } from '../../../core/record.ts'
+import { decodeRecord, decodeRecordList, type StampedRecord } from '../../../core/record.ts'
 import { decodeTx, TX_TYPES, verifyTxSignature } from '../../../core/transaction.ts'
 
 interface Chain {
@@ -25,7 +25,7 @@ export class FakeNode implements NodeApi {
   readonly chainId: string
   readonly chains = new Map<string, Chain>()
   readonly registered = new Set<string>()
-  readonly records: Record[] = []
+  readonly records: StampedRecord[] = []
   /** When true every call fails as an unreachable node would. */
   down = false
   /** When set, the next submit is applied but its answer is lost (the caller sees a network error). */

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import type { SubmittedBatch } from '../../../core/node-api.ts'
-import type { Record } from '../../../core/record.ts'
+import type { StampedRecord } from '../../../core/record.ts'
 import { buildApp } from '../../../node/api/app.ts'
 import type { HubOptions, StreamHub } from '../../../node/stream/hub.ts'
 import { acquireHub, releaseHub } from '../../../node/stream/registry.ts'
@@ -39,7 +39,7 @@ export async function streamFixture(hubOpts: HubOptions = {}): Promise<StreamFix
 
 /** One batch of records from several devices and sensors. */
 export function mixedBatch(gw: BatchMaker, parts: [number, string, string][]): SubmittedBatch {
-  const records: Record[] = parts.flatMap(([n, device, sensor]) => gw.records(n, device, sensor))
+  const records: StampedRecord[] = parts.flatMap(([n, device, sensor]) => gw.records(n, device, sensor))
   const s = gw.seal(records)
   return { tx: s.tx.bytes, records: s.records }
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { isSteleError } from '../../core/errors.ts'
-import { parsePayload } from '../../gateway/mqtt-payload.ts'
-import { parseTopicPattern } from '../../gateway/mqtt-topic.ts'
+import { isSteleError } from '../../../core/errors.ts'
+import { parsePayload } from '../../../gateway/connectors/mqtt/mqtt-payload.ts'
+import { parseTopicPattern } from '../../../gateway/connectors/mqtt/mqtt-topic.ts'
 
 const p = (s: string, sensor: string | null = 'temp') =>
   parsePayload(Buffer.from(s), 'dev-1', sensor ?? undefined)

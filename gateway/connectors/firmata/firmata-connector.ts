@@ -1,13 +1,13 @@
-import { SteleError } from '../core/errors.ts'
-import { type Logger, silentLogger } from '../core/logger.ts'
-import { isValidId, LIMITS } from '../core/reading.ts'
-import { validateFirmataSensors } from '../firmware-bridge/firmata-adapter.ts'
-import { type OpenSerial, openSerialPort } from '../firmware-bridge/serial-link.ts'
-import { realTimers, type Timers } from '../firmware-bridge/timers.ts'
-import type { Connector, ConnectorStatus, ReadingSink } from './connector.ts'
+import { SteleError } from '../../../core/errors.ts'
+import { type Logger, silentLogger } from '../../../core/logger.ts'
+import { isValidId, LIMITS } from '../../../core/reading.ts'
+import { validateFirmataSensors } from '../../../firmware-bridge/firmata-adapter.ts'
+import { type OpenSerial, openSerialPort } from '../../../firmware-bridge/serial-link.ts'
+import { realTimers, type Timers } from '../../../firmware-bridge/timers.ts'
+import type { Connector, ConnectorStatus, ReadingSink } from '../connector.ts'
+import type { SerialPortInfo } from '../serial/serial-discovery.ts'
+import { type BackoffOptions, DEFAULT_BACKOFF } from '../serial/serial-reconnect.ts'
 import { type FirmataBoardConfig, type FirmataBoardStatus, FirmataWorker } from './firmata-worker.ts'
-import type { SerialPortInfo } from './serial-discovery.ts'
-import { type BackoffOptions, DEFAULT_BACKOFF } from './serial-reconnect.ts'
 
 /**
  * StandardFirmata boards through johnny-five (firmware-bridge/firmata-adapter.ts). Firmata has no sequence

@@ -7,8 +7,8 @@
  * Array items and `readings` entries may name their own `sensor`. `ts` is epoch ms or ISO 8601.
  * A message is taken whole or refused whole, with a reason that names the offending entry.
  */
-import type { Reading } from '../core/reading.ts'
-import { invalidReason } from './stamper.ts'
+import type { Reading } from '../../../core/reading.ts'
+import { invalidReason } from '../../stamper.ts'
 
 export type ParsedPayload = { ok: true; readings: Reading[] } | { ok: false; reason: string }
 

@@ -1,11 +1,11 @@
 import mqtt, { type MqttClient } from 'mqtt'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import type { Reading } from '../../core/reading.ts'
-import type { ReadingSink } from '../../gateway/connector.ts'
-import { type EmbeddedBroker, startEmbeddedBroker } from '../../gateway/embedded-broker.ts'
-import { MqttConnector, type MqttConnectorInit } from '../../gateway/mqtt-connector.ts'
-import { until } from '../helpers/tmp.ts'
-import { captureLogger } from './helpers/logs.ts'
+import type { Reading } from '../../../core/reading.ts'
+import type { ReadingSink } from '../../../gateway/connectors/connector.ts'
+import { MqttConnector, type MqttConnectorInit } from '../../../gateway/connectors/mqtt/mqtt-connector.ts'
+import { type EmbeddedBroker, startEmbeddedBroker } from '../../../gateway/embedded-broker.ts'
+import { until } from '../../helpers/tmp.ts'
+import { captureLogger } from '../helpers/logs.ts'
 
 /** A sink whose pushes resolve only when the test says so: stands for the outbox write. */
 class HeldSink implements ReadingSink {

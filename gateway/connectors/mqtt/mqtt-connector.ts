@@ -14,15 +14,15 @@
  * socket: TCP backpressure to the broker.
  */
 import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt'
-import { isSteleError, SteleError } from '../core/errors.ts'
-import { type Logger, silentLogger } from '../core/logger.ts'
-import type { Reading } from '../core/reading.ts'
-import type { Connector, ConnectorStatus, ReadingSink } from './connector.ts'
-import { type DeadLetter, DeadLetters } from './dead-letters.ts'
+import { isSteleError, SteleError } from '../../../core/errors.ts'
+import { type Logger, silentLogger } from '../../../core/logger.ts'
+import type { Reading } from '../../../core/reading.ts'
+import { type DeadLetter, DeadLetters } from '../../dead-letters.ts'
+import { realTimers, sleep } from '../../timers.ts'
+import type { Connector, ConnectorStatus, ReadingSink } from '../connector.ts'
 import { parsePayload } from './mqtt-payload.ts'
 import { createPubackSender } from './mqtt-puback.ts'
 import { DEFAULT_TOPIC_PATTERN, parseTopicPattern, type TopicPattern } from './mqtt-topic.ts'
-import { realTimers, sleep } from './timers.ts'
 
 export interface MqttConnectorInit {
   /** Broker address, e.g. mqtt://127.0.0.1:1883. */

@@ -1,16 +1,19 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { silentLogger } from '../../core/logger.ts'
-import { BoardPlug, memoryWires, ptyWires, type WireFactory } from '../../device-sim/board-plug.ts'
-import { DEFAULT_LINE_SENSORS } from '../../device-sim/board-sensors.ts'
-import { LineBoard } from '../../device-sim/line-board.ts'
-import { createMemorySerialHub } from '../../device-sim/memory-link.ts'
-import { createRandom } from '../../device-sim/random.ts'
-import { scaleRaw } from '../../firmware-bridge/frame-codec.ts'
-import type { OpenSerial } from '../../firmware-bridge/serial-link.ts'
-import { createSerialConnector, type SerialConnector } from '../../gateway/serial-connector.ts'
-import { checkDelivery, RecordingSink } from '../firmware-bridge/recording-sink.ts'
-import { waitFor } from '../firmware-bridge/wait.ts'
-import { tempDir } from '../helpers/tmp.ts'
+import { silentLogger } from '../../../core/logger.ts'
+import { BoardPlug, memoryWires, ptyWires, type WireFactory } from '../../../device-sim/board-plug.ts'
+import { DEFAULT_LINE_SENSORS } from '../../../device-sim/board-sensors.ts'
+import { LineBoard } from '../../../device-sim/line-board.ts'
+import { createMemorySerialHub } from '../../../device-sim/memory-link.ts'
+import { createRandom } from '../../../device-sim/random.ts'
+import { scaleRaw } from '../../../firmware-bridge/frame-codec.ts'
+import type { OpenSerial } from '../../../firmware-bridge/serial-link.ts'
+import {
+  createSerialConnector,
+  type SerialConnector,
+} from '../../../gateway/connectors/serial/serial-connector.ts'
+import { checkDelivery, RecordingSink } from '../../firmware-bridge/recording-sink.ts'
+import { waitFor } from '../../firmware-bridge/wait.ts'
+import { tempDir } from '../../helpers/tmp.ts'
 
 const scale = (sensor: number, raw: number) => scaleRaw(raw, DEFAULT_LINE_SENSORS[sensor]!.exponent)
 

@@ -1,4 +1,4 @@
-import type { Reading } from '../core/reading.ts'
+import type { Reading } from '../../core/reading.ts'
 
 /**
  * Where connectors hand readings. The promise resolves once the readings are sealed in a batch and

@@ -1,12 +1,15 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { silentLogger } from '../../core/logger.ts'
-import { BoardPlug, ptyWires } from '../../device-sim/board-plug.ts'
-import { FirmataBoard } from '../../device-sim/firmata-board.ts'
-import { createRandom } from '../../device-sim/random.ts'
-import { createFirmataConnector, type FirmataConnector } from '../../gateway/firmata-connector.ts'
-import { RecordingSink } from '../firmware-bridge/recording-sink.ts'
-import { waitFor } from '../firmware-bridge/wait.ts'
-import { tempDir } from '../helpers/tmp.ts'
+import { silentLogger } from '../../../core/logger.ts'
+import { BoardPlug, ptyWires } from '../../../device-sim/board-plug.ts'
+import { FirmataBoard } from '../../../device-sim/firmata-board.ts'
+import { createRandom } from '../../../device-sim/random.ts'
+import {
+  createFirmataConnector,
+  type FirmataConnector,
+} from '../../../gateway/connectors/firmata/firmata-connector.ts'
+import { RecordingSink } from '../../firmware-bridge/recording-sink.ts'
+import { waitFor } from '../../firmware-bridge/wait.ts'
+import { tempDir } from '../../helpers/tmp.ts'
 
 let cleanup: (() => Promise<void>)[] = []
 beforeEach(() => {

@@ -1,7 +1,7 @@
 import { readdir, readFile, realpath, stat } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { SerialPort } from 'serialport'
-import { type Logger, silentLogger } from '../core/logger.ts'
+import { type Logger, silentLogger } from '../../../core/logger.ts'
 
 /**
  * Finding boards: by USB vendor/product id or serial number, and by path patterns for devices without USB

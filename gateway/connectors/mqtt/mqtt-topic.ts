@@ -2,7 +2,7 @@
  * MQTT topic patterns like `stele/{device}/{sensor}`: which topic to subscribe to (placeholders become `+`)
  * and how to read the device and sensor back out of a topic a message arrived on.
  */
-import { SteleError } from '../core/errors.ts'
+import { SteleError } from '../../../core/errors.ts'
 
 export const DEFAULT_TOPIC_PATTERN = 'stele/{device}/{sensor}'
 

@@ -1,7 +1,7 @@
-import { startMqttFleet } from '../../device-sim/fleet.ts'
-import { startEmbeddedBroker } from '../../gateway/embedded-broker.ts'
-import { createMqttConnector } from '../../gateway/mqtt-connector.ts'
-import { connectorCompliance } from '../firmware-bridge/connector-compliance.ts'
+import { startMqttFleet } from '../../../device-sim/fleet.ts'
+import { createMqttConnector } from '../../../gateway/connectors/mqtt/mqtt-connector.ts'
+import { startEmbeddedBroker } from '../../../gateway/embedded-broker.ts'
+import { connectorCompliance } from '../../firmware-bridge/connector-compliance.ts'
 
 connectorCompliance('MQTT connector (embedded broker, one simulated device)', 'mqtt', async (sink) => {
   const broker = await startEmbeddedBroker({ port: 0 })

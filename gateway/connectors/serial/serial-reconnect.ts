@@ -1,5 +1,5 @@
-import type { Logger } from '../core/logger.ts'
-import { sleep, type Timers } from '../firmware-bridge/timers.ts'
+import type { Logger } from '../../../core/logger.ts'
+import { sleep, type Timers } from '../../../firmware-bridge/timers.ts'
 
 /**
  * The reconnect loop shared by the serial and Firmata connectors: connect, serve until the line drops, wait,

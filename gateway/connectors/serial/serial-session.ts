@@ -1,5 +1,5 @@
-import type { DataFrame, HelloFrame, SensorInfo } from '../firmware-bridge/frame-types.ts'
-import { seqDiff } from '../firmware-bridge/frame-types.ts'
+import type { DataFrame, HelloFrame, SensorInfo } from '../../../firmware-bridge/frame-types.ts'
+import { seqDiff } from '../../../firmware-bridge/frame-types.ts'
 
 /**
  * What the gateway knows about one board: its sensors (from HELLO), its boot, and where its data sequence

@@ -1,11 +1,11 @@
-import { silentLogger } from '../../core/logger.ts'
-import { BoardPlug, memoryWires } from '../../device-sim/board-plug.ts'
-import { FirmataBoard } from '../../device-sim/firmata-board.ts'
-import { LineBoard } from '../../device-sim/line-board.ts'
-import { createMemorySerialHub } from '../../device-sim/memory-link.ts'
-import { createFirmataConnector } from '../../gateway/firmata-connector.ts'
-import { createSerialConnector } from '../../gateway/serial-connector.ts'
-import { connectorCompliance } from '../firmware-bridge/connector-compliance.ts'
+import { silentLogger } from '../../../core/logger.ts'
+import { BoardPlug, memoryWires } from '../../../device-sim/board-plug.ts'
+import { FirmataBoard } from '../../../device-sim/firmata-board.ts'
+import { LineBoard } from '../../../device-sim/line-board.ts'
+import { createMemorySerialHub } from '../../../device-sim/memory-link.ts'
+import { createFirmataConnector } from '../../../gateway/connectors/firmata/firmata-connector.ts'
+import { createSerialConnector } from '../../../gateway/connectors/serial/serial-connector.ts'
+import { connectorCompliance } from '../../firmware-bridge/connector-compliance.ts'
 
 connectorCompliance('serial connector (in-process link)', 'serial', async (sink) => {
   const hub = createMemorySerialHub()

@@ -1,21 +1,21 @@
 import { mkdir, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import type { Logger } from '../../core/logger.ts'
-import { silentLogger } from '../../core/logger.ts'
-import { BoardPlug } from '../../device-sim/board-plug.ts'
-import { LineBoard } from '../../device-sim/line-board.ts'
-import { createMemorySerialHub } from '../../device-sim/memory-link.ts'
-import { createSerialConnector } from '../../gateway/serial-connector.ts'
+import type { Logger } from '../../../core/logger.ts'
+import { silentLogger } from '../../../core/logger.ts'
+import { BoardPlug } from '../../../device-sim/board-plug.ts'
+import { LineBoard } from '../../../device-sim/line-board.ts'
+import { createMemorySerialHub } from '../../../device-sim/memory-link.ts'
+import { createSerialConnector } from '../../../gateway/connectors/serial/serial-connector.ts'
 import {
   expandPaths,
   findCandidates,
   listFromFilesystem,
   listSerialPorts,
-} from '../../gateway/serial-discovery.ts'
-import { RecordingSink } from '../firmware-bridge/recording-sink.ts'
-import { waitFor } from '../firmware-bridge/wait.ts'
-import { tempDir } from '../helpers/tmp.ts'
+} from '../../../gateway/connectors/serial/serial-discovery.ts'
+import { RecordingSink } from '../../firmware-bridge/recording-sink.ts'
+import { waitFor } from '../../firmware-bridge/wait.ts'
+import { tempDir } from '../../helpers/tmp.ts'
 
 const SERIAL = '85735313233351F0C1D1'
 let root: string

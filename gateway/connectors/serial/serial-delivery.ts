@@ -1,7 +1,11 @@
-import type { Reading } from '../core/reading.ts'
-import { encodeFrame, scaleRaw } from '../firmware-bridge/frame-codec.ts'
-import { ACK_FLAG_HELLO_REQUEST, ACK_FLAG_SEQ_VALID, type DataFrame } from '../firmware-bridge/frame-types.ts'
-import type { ReadingSink } from './connector.ts'
+import type { Reading } from '../../../core/reading.ts'
+import { encodeFrame, scaleRaw } from '../../../firmware-bridge/frame-codec.ts'
+import {
+  ACK_FLAG_HELLO_REQUEST,
+  ACK_FLAG_SEQ_VALID,
+  type DataFrame,
+} from '../../../firmware-bridge/frame-types.ts'
+import type { ReadingSink } from '../connector.ts'
 import type { BoardSession } from './serial-session.ts'
 
 /** The readings of one data frame, as the board's HELLO describes its sensors; unknown indexes are skipped. */

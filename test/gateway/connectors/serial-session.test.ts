@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import type { DataFrame, HelloFrame } from '../../firmware-bridge/frame-types.ts'
-import { BoardSession } from '../../gateway/serial-session.ts'
+import type { DataFrame, HelloFrame } from '../../../firmware-bridge/frame-types.ts'
+import { BoardSession } from '../../../gateway/connectors/serial/serial-session.ts'
 
 const hello = (boot: number, seq: number): HelloFrame => ({
   type: 'hello',
