@@ -1,8 +1,8 @@
+import type { Timers } from '../core/timers.ts'
+import { sleep } from '../core/timers.ts'
 import { cobsDecodeInto } from '../firmware-bridge/cobs.ts'
 import { frameFromPacket } from '../firmware-bridge/frame-codec.ts'
 import { MAX_PACKET } from '../firmware-bridge/frame-types.ts'
-import type { Timers } from '../firmware-bridge/timers.ts'
-import { sleep } from '../firmware-bridge/timers.ts'
 import type { Random } from './random.ts'
 
 /**

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events'
+import { backgroundTimers, type Timers } from '../core/timers.ts'
 import type { SerialLink } from '../firmware-bridge/serial-link.ts'
-import { realTimers, type Timers } from '../firmware-bridge/timers.ts'
 import { type AnalogModel, analogRaw } from './board-sensors.ts'
 import {
   ANALOG_MAPPING_QUERY,
@@ -72,7 +72,7 @@ export class FirmataBoard extends EventEmitter {
 
   constructor(init: FirmataBoardInit = {}) {
     super()
-    this.timers = init.timers ?? realTimers
+    this.timers = init.timers ?? backgroundTimers
     this.random = init.random ?? createRandom(1)
     this.writer = new PacedWriter(init.baudRate ?? 57_600, this.timers)
     this.firmwareName = init.firmwareName ?? 'StandardFirmata.ino'

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events'
 import { concatBytes } from '../core/bytes.ts'
+import { backgroundTimers, type Timers } from '../core/timers.ts'
 import { encodeFrame } from '../firmware-bridge/frame-codec.ts'
 import { FrameDecoder } from '../firmware-bridge/frame-decoder.ts'
 import {
@@ -11,7 +12,6 @@ import {
   seqDiff,
 } from '../firmware-bridge/frame-types.ts'
 import type { SerialLink } from '../firmware-bridge/serial-link.ts'
-import { realTimers, type Timers } from '../firmware-bridge/timers.ts'
 import { DEFAULT_LINE_SENSORS, type SimSensor, sampleRaw } from './board-sensors.ts'
 import { type LineFaults, noLineFaults } from './faults.ts'
 import { PacedWriter } from './paced-writer.ts'
@@ -89,7 +89,7 @@ export class LineBoard extends EventEmitter {
   constructor(init: LineBoardInit) {
     super()
     this.boardId = init.boardId
-    const timers = init.timers ?? realTimers
+    const timers = init.timers ?? backgroundTimers
     this.init = {
       boardId: init.boardId,
       firmware: init.firmware ?? 'stele-sim-0.1.0',

@@ -1,5 +1,5 @@
+import type { Timers } from '../core/timers.ts'
 import type { SerialLink } from '../firmware-bridge/serial-link.ts'
-import type { Timers } from '../firmware-bridge/timers.ts'
 
 /**
  * Writes bytes no faster than a UART at `baudRate` would (10 bit times per byte: start, 8 data, stop). A pty

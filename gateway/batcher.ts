@@ -15,12 +15,12 @@ import { type Logger, silentLogger } from '../core/logger.ts'
 import type { Reading } from '../core/reading.ts'
 import { encodeRecord } from '../core/record.ts'
 import { sealBatch } from '../core/seal.ts'
+import { realTimers, sleep, type Timers } from '../core/timers.ts'
 import type { ReadingSink } from './connectors/connector.ts'
 import { RecentReadings } from './dedupe.ts'
 import type { Hlc } from './hlc.ts'
 import type { Outbox, SequenceState } from './outbox.ts'
 import { invalidReason, stamp } from './stamper.ts'
-import { realTimers, sleep, type Timers } from './timers.ts'
 
 export interface BatchOptions {
   /** Seal when this many records wait; default 1000. */

@@ -5,11 +5,13 @@
  */
 import { once } from 'node:events'
 import { join } from 'node:path'
+import { backoffDelay } from '../core/backoff.ts'
 import { toHex } from '../core/bytes.ts'
 import { SteleError } from '../core/errors.ts'
 import { type Logger, silentLogger } from '../core/logger.ts'
 import type { NodeApi } from '../core/node-api.ts'
 import type { Reading } from '../core/reading.ts'
+import { realTimers, sleep, type Timers } from '../core/timers.ts'
 import { Batcher, type BatcherStats, type BatchOptions } from './batcher.ts'
 import type { Connector, ConnectorStatus, ReadingSink } from './connectors/connector.ts'
 import type { DeadLetter } from './dead-letters.ts'
@@ -17,8 +19,7 @@ import { RecentReadings } from './dedupe.ts'
 import { createHlc } from './hlc.ts'
 import { loadOrCreateGatewayKey } from './keys.ts'
 import { Outbox, type OutboxDepth, type SequenceState } from './outbox.ts'
-import { backoffDelay, type SubmitOptions, Submitter, type SubmitterStats } from './submitter.ts'
-import { realTimers, sleep, type Timers } from './timers.ts'
+import { type SubmitOptions, Submitter, type SubmitterStats } from './submitter.ts'
 
 export interface GatewayInit {
   /** Holds gateway.key and the outbox (LevelDB in <dataDir>/outbox). */

@@ -7,21 +7,15 @@
  * gateways coming back together does not hammer a recovering node in lockstep.
  */
 import { EventEmitter } from 'node:events'
+import { type BackoffOptions, backoffDelay } from '../core/backoff.ts'
 import { decodeBatchHeader } from '../core/batch.ts'
 import { toHex } from '../core/bytes.ts'
 import { isSteleError, SteleError } from '../core/errors.ts'
 import { type Logger, silentLogger } from '../core/logger.ts'
 import type { NodeApi, SubmitResult } from '../core/node-api.ts'
+import { realTimers, sleep, type Timers } from '../core/timers.ts'
 import { decodeTx } from '../core/transaction.ts'
 import type { Outbox, OutboxEntry, SequenceState } from './outbox.ts'
-import { realTimers, sleep, type Timers } from './timers.ts'
-
-export interface BackoffOptions {
-  /** First retry delay; default 100 ms. */
-  initialMs?: number
-  /** Ceiling; default 10 s. */
-  maxMs?: number
-}
 
 export interface SubmitOptions {
   /** Batches per call; default 64. */
@@ -30,7 +24,7 @@ export interface SubmitOptions {
   maxBytesPerCall?: number
   /** Abort a call that takes longer; default 30 s. */
   requestTimeoutMs?: number
-  backoff?: BackoffOptions
+  backoff?: Partial<BackoffOptions>
 }
 
 export interface SubmitterInit extends SubmitOptions {
@@ -55,14 +49,6 @@ export interface SubmitterStats {
   duplicates: number
   retries: number
   lastError: { code: string; message: string } | null
-}
-
-/** Delay before retry `attempt` (0-based): exponential, capped, with "equal jitter" (half fixed, half random). */
-export function backoffDelay(attempt: number, opts: BackoffOptions, random: () => number): number {
-  const initial = opts.initialMs ?? 100
-  const max = opts.maxMs ?? 10_000
-  const d = Math.min(max, initial * 2 ** Math.min(attempt, 30))
-  return Math.round(d / 2 + random() * (d / 2))
 }
 
 /** Records in a stored batch, read from its header (count sits at a fixed place in the tx payload). */

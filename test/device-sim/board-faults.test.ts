@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest'
 import { concatBytes } from '../../core/bytes.ts'
+import type { Timers } from '../../core/timers.ts'
 import { createLineFaults, scheduleBoardFaults } from '../../device-sim/faults.ts'
 import { createRandom } from '../../device-sim/random.ts'
 import { encodeFrame } from '../../firmware-bridge/frame-codec.ts'
 import { FrameDecoder } from '../../firmware-bridge/frame-decoder.ts'
 import type { Frame } from '../../firmware-bridge/frame-types.ts'
-import type { Timers } from '../../firmware-bridge/timers.ts'
 
 const frame = (seq: number) =>
   encodeFrame({ type: 'data', boot: 1, seq, uptimeMs: seq, held: 0, samples: [{ sensor: 0, raw: seq * 3 }] })

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { silentLogger } from '../../core/logger.ts'
+import { backgroundTimers } from '../../core/timers.ts'
 import { BoardPlug, ptyWires } from '../../device-sim/board-plug.ts'
 import { DEFAULT_LINE_SENSORS } from '../../device-sim/board-sensors.ts'
 import { createLineFaults, type LineFaultConfig, unplugFor } from '../../device-sim/faults.ts'
 import { LineBoard } from '../../device-sim/line-board.ts'
 import { createRandom } from '../../device-sim/random.ts'
 import { scaleRaw } from '../../firmware-bridge/frame-codec.ts'
-import { realTimers } from '../../firmware-bridge/timers.ts'
 import {
   createSerialConnector,
   type SerialConnector,
@@ -97,7 +97,7 @@ describe('serial connector against faulty boards on ptys', () => {
 
     // B is unplugged: its path disappears; it comes back 5 s later under another name. The connector is not restarted.
     const connectsBefore = connector.ports()[1]!.connects
-    const newPathB = await unplugFor(b.plug, UNPLUG_MS, realTimers, { rename: 'line-b-replugged' })
+    const newPathB = await unplugFor(b.plug, UNPLUG_MS, backgroundTimers, { rename: 'line-b-replugged' })
     expect(newPathB).not.toBe(pathB)
     const generatedAtReplug = b.board.stats.generated
     await waitFor(

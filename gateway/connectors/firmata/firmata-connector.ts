@@ -1,12 +1,13 @@
+import type { BackoffOptions } from '../../../core/backoff.ts'
 import { SteleError } from '../../../core/errors.ts'
 import { type Logger, silentLogger } from '../../../core/logger.ts'
 import { isValidId, LIMITS } from '../../../core/reading.ts'
+import { backgroundTimers, type Timers } from '../../../core/timers.ts'
 import { validateFirmataSensors } from '../../../firmware-bridge/firmata-adapter.ts'
 import { type OpenSerial, openSerialPort } from '../../../firmware-bridge/serial-link.ts'
-import { realTimers, type Timers } from '../../../firmware-bridge/timers.ts'
 import type { Connector, ConnectorStatus, ReadingSink } from '../connector.ts'
 import type { SerialPortInfo } from '../serial/serial-discovery.ts'
-import { type BackoffOptions, DEFAULT_BACKOFF } from '../serial/serial-reconnect.ts'
+import { SERIAL_BACKOFF } from '../serial/serial-reconnect.ts'
 import { type FirmataBoardConfig, type FirmataBoardStatus, FirmataWorker } from './firmata-worker.ts'
 
 /**
@@ -58,11 +59,11 @@ export function createFirmataConnector(
         new FirmataWorker(cfg, {
           sink: c.sink,
           log,
-          timers: c.timers ?? realTimers,
+          timers: c.timers ?? backgroundTimers,
           random: c.random ?? Math.random,
           openSerial: c.openSerial ?? openSerialPort,
           discovery: { log, ...(c.listPorts ? { list: c.listPorts } : {}) },
-          backoff: { ...DEFAULT_BACKOFF, ...init.backoff },
+          backoff: { ...SERIAL_BACKOFF, ...init.backoff },
           maxPending: init.maxPending ?? 10_000,
           claimed,
         }),

@@ -1,12 +1,13 @@
+import type { BackoffOptions } from '../../../core/backoff.ts'
 import type { Logger } from '../../../core/logger.ts'
 import type { Reading } from '../../../core/reading.ts'
+import type { Timers } from '../../../core/timers.ts'
 import { type FirmataSensorConfig, startFirmataSession } from '../../../firmware-bridge/firmata-adapter.ts'
 import type { OpenSerial, SerialLink } from '../../../firmware-bridge/serial-link.ts'
-import type { Timers } from '../../../firmware-bridge/timers.ts'
 import type { ReadingSink } from '../connector.ts'
 import { type DiscoveryOptions, findCandidates, type SerialMatch } from '../serial/serial-discovery.ts'
 import { deviceKey } from '../serial/serial-port-status.ts'
-import { type BackoffOptions, reconnectLoop } from '../serial/serial-reconnect.ts'
+import { reconnectLoop } from '../serial/serial-reconnect.ts'
 
 export interface FirmataBoardConfig {
   /** Device id of the readings. */

@@ -1,11 +1,12 @@
+import type { BackoffOptions } from '../../../core/backoff.ts'
 import { SteleError } from '../../../core/errors.ts'
 import { type Logger, silentLogger } from '../../../core/logger.ts'
+import { backgroundTimers, type Timers } from '../../../core/timers.ts'
 import { type OpenSerial, openSerialPort } from '../../../firmware-bridge/serial-link.ts'
-import { realTimers, type Timers } from '../../../firmware-bridge/timers.ts'
 import type { Connector, ConnectorStatus, ReadingSink } from '../connector.ts'
 import type { SerialPortInfo } from './serial-discovery.ts'
 import { type PortStatus, type SerialPortConfig, SerialPortWorker } from './serial-port-worker.ts'
-import { type BackoffOptions, DEFAULT_BACKOFF } from './serial-reconnect.ts'
+import { SERIAL_BACKOFF } from './serial-reconnect.ts'
 
 export type { PortStatus, SerialPortConfig }
 
@@ -66,7 +67,7 @@ export function createSerialConnector(
         new SerialPortWorker(cfg, {
           sink: c.sink,
           log,
-          timers: c.timers ?? realTimers,
+          timers: c.timers ?? backgroundTimers,
           random: c.random ?? Math.random,
           openSerial: c.openSerial ?? openSerialPort,
           discovery: {
@@ -76,7 +77,7 @@ export function createSerialConnector(
             ...(c.sysRoot ? { sysRoot: c.sysRoot } : {}),
           },
           claimed,
-          backoff: { ...DEFAULT_BACKOFF, ...init.backoff },
+          backoff: { ...SERIAL_BACKOFF, ...init.backoff },
           helloRetryMs: init.helloRetryMs ?? 500,
           helloTimeoutMs: init.helloTimeoutMs ?? 3000,
           maxPendingFrames: init.maxPendingFrames ?? 256,

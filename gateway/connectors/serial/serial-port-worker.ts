@@ -1,15 +1,16 @@
 export type { PortStatus, SerialPortConfig } from './serial-port-status.ts'
 
+import type { BackoffOptions } from '../../../core/backoff.ts'
 import type { Logger } from '../../../core/logger.ts'
+import type { Timers } from '../../../core/timers.ts'
 import { FrameDecoder } from '../../../firmware-bridge/frame-decoder.ts'
 import type { DataFrame, Frame } from '../../../firmware-bridge/frame-types.ts'
 import type { OpenSerial, SerialLink } from '../../../firmware-bridge/serial-link.ts'
-import type { Timers } from '../../../firmware-bridge/timers.ts'
 import type { ReadingSink } from '../connector.ts'
 import { ackBytes, readingsOf, SerialDelivery } from './serial-delivery.ts'
 import { type DiscoveryOptions, findCandidates } from './serial-discovery.ts'
 import { deviceKey, initialPortStatus, type PortStatus, type SerialPortConfig } from './serial-port-status.ts'
-import { type BackoffOptions, reconnectLoop } from './serial-reconnect.ts'
+import { reconnectLoop } from './serial-reconnect.ts'
 import { BoardSession } from './serial-session.ts'
 
 export interface WorkerDeps {

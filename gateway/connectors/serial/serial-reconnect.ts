@@ -1,25 +1,14 @@
+import { type BackoffOptions, backoffDelay } from '../../../core/backoff.ts'
 import type { Logger } from '../../../core/logger.ts'
-import { sleep, type Timers } from '../../../firmware-bridge/timers.ts'
+import { sleep, type Timers } from '../../../core/timers.ts'
 
 /**
  * The reconnect loop shared by the serial and Firmata connectors: connect, serve until the line drops, wait,
  * try again. Waits grow exponentially with jitter (so a fleet of gateways does not hammer a flapping hub in
  * step) and reset after a session that produced data, so a replugged board is back within `initialMs`.
  */
-export interface BackoffOptions {
-  initialMs: number
-  maxMs: number
-  factor: number
-  /** Fraction of the delay drawn at random: 0.2 means ±20 %. */
-  jitter: number
-}
-
-export const DEFAULT_BACKOFF: BackoffOptions = { initialMs: 250, maxMs: 2000, factor: 2, jitter: 0.2 }
-
-export function backoffDelay(attempt: number, o: BackoffOptions, random: () => number): number {
-  const base = Math.min(o.maxMs, o.initialMs * o.factor ** Math.max(0, attempt))
-  return Math.max(0, Math.round(base * (1 + o.jitter * (random() * 2 - 1))))
-}
+/** Reconnect waits: short and capped, since a replugged board should be back within a second or two. */
+export const SERIAL_BACKOFF: BackoffOptions = { initialMs: 250, maxMs: 2000, factor: 2, jitter: 0.2 }
 
 export interface ReconnectLoopOptions {
   name: string
