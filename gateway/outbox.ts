@@ -14,8 +14,9 @@
  * the OS, which is the failure the tests inject. `sync: true` also survives power loss at a throughput cost.
  */
 import { EventEmitter, once } from 'node:events'
-import { ClassicLevel } from 'classic-level'
+import type { ClassicLevel } from 'classic-level'
 import { SteleError } from '../core/errors.ts'
+import { openLevel } from '../core/level.ts'
 import type { HlcTimestamp } from './hlc.ts'
 
 export interface OutboxEntry {
@@ -94,19 +95,11 @@ export class Outbox extends EventEmitter<Events> {
   }
 
   static async open(init: OutboxInit): Promise<Outbox> {
-    const db = new ClassicLevel<string, Uint8Array>(init.path, { keyEncoding: 'utf8', valueEncoding: 'view' })
-    try {
-      await db.open()
-    } catch (cause) {
-      const locked = String((cause as { cause?: unknown })?.cause ?? cause).includes('lock')
-      throw new SteleError(
-        'STELE_STORAGE',
-        locked
-          ? `gateway outbox ${init.path} is in use by another Stele gateway; stop it or use another data folder`
-          : `cannot open the gateway outbox at ${init.path}: ${(cause as Error).message}`,
-        { cause },
-      )
-    }
+    const db = await openLevel<string, Uint8Array>(init.path, {
+      what: 'gateway outbox',
+      keyEncoding: 'utf8',
+      valueEncoding: 'view',
+    })
     const outbox = new Outbox(db, init)
     for await (const [key, value] of db.iterator({ gte: 'b:', lt: 'b;' })) {
       const seq = Number(key.slice(2))

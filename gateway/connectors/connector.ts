@@ -28,10 +28,3 @@ export interface Connector {
   stop(): Promise<void>
   status(): ConnectorStatus
 }
-
-export interface Logger {
-  info(obj: object | string, msg?: string): void
-  warn(obj: object | string, msg?: string): void
-  error(obj: object | string, msg?: string): void
-  debug(obj: object | string, msg?: string): void
-}

@@ -1,5 +1,5 @@
-import { ClassicLevel } from 'classic-level'
-import { SteleError } from '../../core/errors.ts'
+import type { ClassicLevel } from 'classic-level'
+import { openLevel } from '../../core/level.ts'
 
 /** String keys (readable, ordered), byte values. One LevelDB per node data folder. */
 export type Db = ClassicLevel<string, Uint8Array>
@@ -15,24 +15,12 @@ export interface PutSink {
 export async function openDb(location: string): Promise<Db> {
   // A 16 MB memtable (LevelDB's default is 4 MB) makes a quarter of the level-0 files, so compaction merges less:
   // CPU of the LevelDB threads per accepted record 7.4 -> 5.9 us, for at most 24 MB more memory.
-  const db = new ClassicLevel<string, Uint8Array>(location, {
+  return openLevel<string, Uint8Array>(location, {
+    what: 'node database',
     keyEncoding: 'utf8',
     valueEncoding: 'view',
     writeBufferSize: 16 * 1024 * 1024,
   })
-  try {
-    await db.open()
-  } catch (cause) {
-    const locked = String((cause as { cause?: unknown })?.cause ?? cause).includes('lock')
-    throw new SteleError(
-      'STELE_STORAGE',
-      locked
-        ? `data folder ${location} is in use by another Stele process; stop it or pass another --data`
-        : `cannot open the node database at ${location}: ${(cause as Error).message}`,
-      { cause },
-    )
-  }
-  return db
 }
 
 /** Gets many keys at once; undefined where absent. */
