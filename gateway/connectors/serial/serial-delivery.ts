@@ -8,7 +8,10 @@ import {
 import type { ReadingSink } from '../connector.ts'
 import type { BoardSession } from './serial-session.ts'
 
-/** The readings of one data frame, as the board's HELLO describes its sensors; unknown indexes are skipped. */
+/**
+ * The readings of one data frame, as the board's HELLO describes its sensors. `BoardSession.onData` refuses a
+ * frame with an index past the HELLO list, so `unknown` stays 0 for accepted frames; it is kept as a guard.
+ */
 export function readingsOf(session: BoardSession, f: DataFrame): { readings: Reading[]; unknown: number } {
   const readings: Reading[] = []
   let unknown = 0

@@ -20,6 +20,11 @@ export type DataVerdict =
   | 'ahead'
   /** A boot this session has not seen a HELLO for: ask for one. */
   | 'unknown-boot'
+  /**
+   * A sample names a sensor past the HELLO list: the frame is malformed as a whole (protocol-serial §3). None
+   * of it is delivered and it is not acknowledged, so the board resends it and an intact resend is stored whole.
+   */
+  | 'malformed'
 
 /** Frames waiting for a gap to fill, at most; `held` is a u8, so a board never has more than 256 in flight. */
 export const MAX_REORDER = 256
@@ -38,6 +43,8 @@ export class BoardSession {
   lost = 0
   duplicates = 0
   ahead = 0
+  /** DATA frames refused whole because a sample's sensor index is past the HELLO list. */
+  malformed = 0
   reboots = 0
   private readonly reorder = new Map<number, DataFrame>()
 
@@ -74,6 +81,11 @@ export class BoardSession {
    */
   onData(d: DataFrame, deliver: DataFrame[]): DataVerdict {
     if (this.boot === null || d.boot !== this.boot || this.expected === null) return 'unknown-boot'
+    // Checked before anything else: not even its `held` is trusted, and its sequence stays free for the resend.
+    if (d.samples.some((s) => s.sensor >= this.sensors.length)) {
+      this.malformed++
+      return 'malformed'
+    }
     // `held` tells us the oldest frame the board still has; anything before it will never come.
     this.skipTo((d.seq - d.held) >>> 0, deliver)
     const diff = seqDiff(d.seq, this.expected)

@@ -1,6 +1,8 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
+import type { Reading } from '../../../core/reading.ts'
 import type { DataFrame, HelloFrame } from '../../../firmware-bridge/frame-types.ts'
+import { readingsOf, SerialDelivery } from '../../../gateway/connectors/serial/serial-delivery.ts'
 import { BoardSession } from '../../../gateway/connectors/serial/serial-session.ts'
 
 const hello = (boot: number, seq: number): HelloFrame => ({
@@ -91,5 +93,67 @@ describe('BoardSession', () => {
       ),
       { numRuns: 300, seed: 11 },
     )
+  })
+})
+
+describe('a DATA sample whose sensor index is past the HELLO list (protocol-serial §3)', () => {
+  const twoSensors: HelloFrame = {
+    ...hello(1, 0),
+    sensors: [
+      { name: 't', unit: '', exponent: 0 },
+      { name: 'h', unit: '', exponent: 0 },
+    ],
+  }
+  const frame = (second: number): DataFrame => ({
+    type: 'data',
+    boot: 1,
+    seq: 0,
+    uptimeMs: 0,
+    held: 0,
+    samples: [
+      { sensor: 0, raw: 21 },
+      { sensor: second, raw: 48 },
+    ],
+  })
+
+  it('makes the frame malformed as a whole: nothing stored, nothing acknowledged; the intact resend is stored whole', async () => {
+    const stored: Reading[] = []
+    let acks = 0
+    const s = new BoardSession('b')
+    const delivery = new SerialDelivery(
+      { push: async (r) => void stored.push(...r) },
+      { durable: () => acks++, failed: () => {} },
+    )
+    // As the port worker does: classify, then hand what is ready to the delivery.
+    const receive = (f: DataFrame): string => {
+      const ready: DataFrame[] = []
+      const verdict = s.onData(f, ready)
+      for (const r of ready) delivery.add(s, r, readingsOf(s, r).readings)
+      return verdict
+    }
+    s.onHello(twoSensors, [])
+
+    expect(receive(frame(2))).toBe('malformed')
+    await delivery.idle
+    expect(stored).toEqual([])
+    expect(acks).toBe(0)
+    expect(s.durable).toBeNull()
+    expect(s.malformed).toBe(1)
+
+    expect(receive(frame(1))).toBe('accept')
+    await delivery.idle
+    expect(stored.map((r) => [r.sensor, r.value])).toEqual([
+      ['t', 21],
+      ['h', 48],
+    ])
+    expect(s.durable).toBe(0)
+  })
+
+  it('does not let the malformed frame move the sequence: its held is ignored too', () => {
+    const s = new BoardSession('b')
+    s.onHello(twoSensors, [])
+    expect(s.onData({ ...frame(9), seq: 5, held: 0 }, [])).toBe('malformed')
+    expect(s.lost).toBe(0)
+    expect(s.expected).toBe(0)
   })
 })
