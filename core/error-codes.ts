@@ -55,6 +55,34 @@ export const ERROR_CODES = {
     status: 422,
     meaning: 'A transaction is well formed but not valid in the current state.',
   },
+  STELE_UNKNOWN_TX_TYPE: {
+    status: 422,
+    meaning:
+      'The transaction type is not one this node validates (unknown, or reserved for a later version).',
+  },
+  STELE_NONCE_TOO_LOW: {
+    status: 409,
+    meaning:
+      "The transaction's nonce was already used by its signer (a replay); details.expectedNonce says the next.",
+  },
+  STELE_NONCE_GAP: {
+    status: 409,
+    meaning:
+      "The transaction's nonce skips ahead of its signer's next nonce; details.expectedNonce says which.",
+  },
+  STELE_FEE_TOO_LOW: {
+    status: 422,
+    meaning: "The transaction's fee is below the genesis minimum for its type; details.minFee says it.",
+  },
+  STELE_INSUFFICIENT_BALANCE: {
+    status: 422,
+    meaning: "The signer's balance does not cover the amount plus the fee.",
+  },
+  STELE_BAD_AMOUNT: {
+    status: 422,
+    meaning: 'An amount is zero, larger than the total supply, or larger than the faucet grant.',
+  },
+  STELE_MEMO_TOO_LONG: { status: 422, meaning: 'A transfer memo is longer than 64 bytes of UTF-8.' },
   STELE_PROOF_INVALID: { status: 422, meaning: 'A proof bundle failed a check; the message names which.' },
   STELE_RATE_LIMITED: {
     status: 429,

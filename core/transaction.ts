@@ -13,6 +13,17 @@ export const TX_TYPES = {
   DEVICE_REGISTER: 3,
   TRANSFER: 4,
   FAUCET_GRANT: 5,
+  NODE_REGISTER: 6,
+  // Reserved for the storage issue: numbers fixed now so later issues only fill in the payloads.
+  DRIVE_CREATE: 7,
+  DRIVE_PUT: 8,
+  DRIVE_REMOVE: 9,
+  DRIVE_CLOSE: 10,
+  STORAGE_PROOF: 11,
+  // Reserved for the executor issue.
+  CONTRACT_DEPLOY: 12,
+  CONTRACT_CALL: 13,
+  CONTRACT_RESULT: 14,
 } as const
 export type TxType = (typeof TX_TYPES)[keyof typeof TX_TYPES]
 export const TX_TYPE_NAMES: { [k: number]: string } = Object.fromEntries(
