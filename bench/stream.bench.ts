@@ -14,9 +14,9 @@ import { buildApp } from '../node/api/app.ts'
 import type { AcceptedRecord } from '../node/chain/ingest.ts'
 import { SteleNode } from '../node/node.ts'
 import { frame, readingEvent } from '../node/stream/events.ts'
-import { acquireHub } from '../node/stream/registry.ts'
 import { BatchMaker } from '../test/helpers/batches.ts'
-import { tempDir, until } from '../test/helpers/tmp.ts'
+import { tempDir } from '../test/helpers/tmp.ts'
+import { until } from '../test/helpers/wait.ts'
 import { stalledWsClient } from '../test/node/stream/clients.ts'
 import { printTable, type Row } from './table.ts'
 
@@ -156,8 +156,10 @@ async function openNode() {
     logger: silentLogger,
     blockIntervalMs: 3_600_000,
     recordsPerSecPerGateway: 1e9,
+    stream: { heartbeatMs: 0 },
   })
-  const hub = acquireHub(node, { heartbeatMs: 0 })
+  node.start()
+  const hub = node.stream
   const app = await buildApp({ node, logger: false })
   const base = await app.listen({ port: 0, host: '127.0.0.1' })
   const url = `${base.replace('http', 'ws')}/v1/stream?channels=readings`
@@ -178,7 +180,7 @@ async function steleDelivery(
     run.filtered && i < n - 1 ? `${s.url}&device=dev-${i % DEVICES}` : s.url,
   )
   await clients.connect(run.stall ? urls.slice(0, -1) : urls, run.stall ? s.base : undefined)
-  await until(() => s.hub.stats().live === n, 'subscribers')
+  await until(() => s.hub.stats().live === n, { what: 'subscribers' })
   global.gc?.()
   const rssBefore = process.memoryUsage.rss()
   let rssPeak = rssBefore
@@ -233,7 +235,7 @@ async function accept(clients: Clients, subscriber: boolean, batches: number) {
   const work = Array.from({ length: batches }, (_, i) => gw.next(1000, `dev-${i % 20}`, 'temp'))
   if (subscriber) {
     await clients.connect([s.url])
-    await until(() => s.hub.stats().live === 1, 'the subscriber')
+    await until(() => s.hub.stats().live === 1, { what: 'the subscriber' })
     await clients.expect(batches)
   }
   const t0 = performance.now()

@@ -5,8 +5,8 @@ import { FirmataBoard } from '../../device-sim/firmata-board.ts'
 import { createMemorySerialHub } from '../../device-sim/memory-link.ts'
 import { type FirmataSample, startFirmataSession } from '../../firmware-bridge/firmata-adapter.ts'
 import { type OpenSerial, openSerialPort } from '../../firmware-bridge/serial-link.ts'
-import { waitFor } from '../firmware-bridge/wait.ts'
 import { tempDir } from '../helpers/tmp.ts'
+import { until } from '../helpers/wait.ts'
 
 const five = createRequire(import.meta.url)('johnny-five') as { Board: { cache: unknown[] } }
 
@@ -67,13 +67,10 @@ describe.each(['pty', 'memory'] as const)(
         onSample: (s) => samples.push(s),
       })
       expect(session.firmware).toEqual({ name: 'StandardFirmata.ino', version: '2.5' })
-      await waitFor(
+      await until(
         () =>
           samples.filter((s) => s.sensor === 'temp').length >= 3 && samples.some((s) => s.sensor === 'door'),
-        'samples',
-        {
-          on: [[board, 'tick']],
-        },
+        { what: 'samples', on: [[board, 'tick']] },
       )
       const temp = samples.find((s) => s.sensor === 'temp')!
       expect(temp).toEqual({ sensor: 'temp', value: 250.24, unit: '°C', raw: 512 })
@@ -87,7 +84,7 @@ describe.each(['pty', 'memory'] as const)(
       // After dispose nothing of johnny-five or firmata-io listens on the line any more.
       expect(link.stream.listenerCount('data')).toBe(0)
       const n = samples.length
-      await waitFor(() => board.stats.analogMessages > 10, 'more board output', { on: [[board, 'tick']] })
+      await until(() => board.stats.analogMessages > 10, { what: 'more board output', on: [[board, 'tick']] })
       expect(samples.length).toBe(n)
     })
 

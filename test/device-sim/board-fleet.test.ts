@@ -5,7 +5,7 @@ import { type SerialFleet, startSerialFleet } from '../../device-sim/start-board
 import { createFirmataConnector } from '../../gateway/connectors/firmata/firmata-connector.ts'
 import { createSerialConnector } from '../../gateway/connectors/serial/serial-connector.ts'
 import { RecordingSink } from '../firmware-bridge/recording-sink.ts'
-import { waitFor } from '../firmware-bridge/wait.ts'
+import { until } from '../helpers/wait.ts'
 
 let fleet: SerialFleet | null = null
 const stops: (() => Promise<void>)[] = []
@@ -39,13 +39,10 @@ async function runFleet(preferMemory: boolean) {
   )
   await serial.start()
   await firmata.start()
-  await waitFor(
-    () => sink.of('sim-line-01').length >= 9 && sink.of('sim-firmata-01').length >= 4,
-    'both boards reporting',
-    {
-      on: [[sink, 'push']],
-    },
-  )
+  await until(() => sink.of('sim-line-01').length >= 9 && sink.of('sim-firmata-01').length >= 4, {
+    what: 'both boards reporting',
+    on: [[sink, 'push']],
+  })
   return { fleet, sink }
 }
 

@@ -8,8 +8,8 @@ import { encodeFrame } from '../../firmware-bridge/frame-codec.ts'
 import { FrameDecoder } from '../../firmware-bridge/frame-decoder.ts'
 import type { DataFrame, Frame, HelloFrame } from '../../firmware-bridge/frame-types.ts'
 import { openSerialPort, type SerialLink } from '../../firmware-bridge/serial-link.ts'
-import { waitFor } from '../firmware-bridge/wait.ts'
 import { tempDir } from '../helpers/tmp.ts'
+import { until } from '../helpers/wait.ts'
 
 /** The gateway's side of the wire, by hand: decode what the board sends, answer with ACK frames. */
 function listen(link: SerialLink) {
@@ -61,12 +61,15 @@ describe.each(['pty', 'memory'] as const)('line-protocol board on a %s wire', (k
   it('answers a HELLO request, streams data in order, resends until acked, stops resending once acked', async () => {
     const s = await setup(kind)
     s.send({ type: 'ack', boot: 0, ackSeq: 0, flags: 1 })
-    await waitFor(() => s.frames.some((f) => f.type === 'hello'), 'hello', { on: [[s.link.stream, 'data']] })
+    await until(() => s.frames.some((f) => f.type === 'hello'), {
+      what: 'hello',
+      on: [[s.link.stream, 'data']],
+    })
     const hello = s.frames.find((f): f is HelloFrame => f.type === 'hello')!
     expect(hello).toMatchObject({ boardId: 'sim-1', boot: s.board.bootId })
     expect(hello.sensors.map((x) => x.name)).toEqual(['temp', 'humidity', 'door'])
     // Without acks the ring fills, then the board resends what it holds.
-    await waitFor(() => s.board.stats.resent >= 8, 'resends', { on: [[s.link.stream, 'data']] })
+    await until(() => s.board.stats.resent >= 8, { what: 'resends', on: [[s.link.stream, 'data']] })
     const seqs = s.data().map((f) => f.seq)
     // Frames sent before the gateway end was open are lost on the line, as on a real one; the rest arrive in order.
     const first = seqs[0]!
@@ -75,27 +78,26 @@ describe.each(['pty', 'memory'] as const)('line-protocol board on a %s wire', (k
     // Ack everything generated so far: the ring empties and the held count drops to 0 on the next frame.
     const last = s.board.history.at(-1)!.seq
     s.send({ type: 'ack', boot: s.board.bootId, ackSeq: last, flags: 2 })
-    await waitFor(() => s.board.stats.acks >= 2 && s.board.held <= 1, 'ring drained', {
+    await until(() => s.board.stats.acks >= 2 && s.board.held <= 1, {
+      what: 'ring drained',
       on: [[s.board, 'ack']],
     })
     const n = s.frames.length
-    await waitFor(() => s.data().some((f) => f.seq > last), 'new data', { on: [[s.link.stream, 'data']] })
+    await until(() => s.data().some((f) => f.seq > last), { what: 'new data', on: [[s.link.stream, 'data']] })
     expect(s.frames.slice(n).filter((f) => f.type === 'data' && f.seq <= last - 8)).toEqual([])
   })
 
   it('a reboot starts a new boot with seq 0 and announces it', async () => {
     const s = await setup(kind)
     const boot = s.board.bootId
-    await waitFor(() => s.data().length >= 2, 'data', { on: [[s.link.stream, 'data']] })
+    await until(() => s.data().length >= 2, { what: 'data', on: [[s.link.stream, 'data']] })
     s.board.reboot()
-    await waitFor(
-      () => s.frames.some((f) => f.type === 'hello' && f.boot !== boot && (f.flags & 1) === 1),
-      'boot hello',
-      {
-        on: [[s.link.stream, 'data']],
-      },
-    )
-    await waitFor(() => s.data().some((f) => f.boot !== boot && f.seq === 0), 'seq 0 of new boot', {
+    await until(() => s.frames.some((f) => f.type === 'hello' && f.boot !== boot && (f.flags & 1) === 1), {
+      what: 'boot hello',
+      on: [[s.link.stream, 'data']],
+    })
+    await until(() => s.data().some((f) => f.boot !== boot && f.seq === 0), {
+      what: 'seq 0 of new boot',
       on: [[s.link.stream, 'data']],
     })
   })
@@ -106,7 +108,7 @@ describe('line-protocol board pacing and faults (pty)', () => {
     const s = await setup('pty', { baudRate: 19_200, sampleIntervalMs: 60_000 })
     const t0 = Date.now()
     s.board.burst(20)
-    await waitFor(() => s.data().length >= 20, '20 frames', { on: [[s.link.stream, 'data']] })
+    await until(() => s.data().length >= 20, { what: '20 frames', on: [[s.link.stream, 'data']] })
     const elapsed = Date.now() - t0
     const bytes = s.decoder.stats.bytes
     // 10 bit times per byte; the first frame leaves at once, so allow one frame of slack.
@@ -119,16 +121,15 @@ describe('line-protocol board pacing and faults (pty)', () => {
       createRandom(3),
     )
     const s = await setup('pty', { faults, random: createRandom(4) })
-    await waitFor(() => s.board.stats.generated >= 40, 'generated', { on: [[s.board, 'generated']] })
+    await until(() => s.board.stats.generated >= 40, { what: 'generated', on: [[s.board, 'generated']] })
     // The ring (8) may have dropped early frames; resends bring the rest in.
     const keep = () => s.board.history.filter((f) => !f.lost)
-    await waitFor(
+    await until(
       () => {
         const got = new Set(s.data().map((f) => f.seq))
         return keep().every((f) => got.has(f.seq))
       },
-      'all frames still held received',
-      { on: [[s.link.stream, 'data']], ms: 10_000 },
+      { what: 'all frames still held received', on: [[s.link.stream, 'data']], timeoutMs: 10_000 },
     )
     for (const f of s.data()) {
       const g = s.board.history.find((h) => h.seq === f.seq)!

@@ -3,8 +3,8 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { createPtyPair } from '../../device-sim/pty.ts'
 import { openSerialPort } from '../../firmware-bridge/serial-link.ts'
-import { waitFor } from '../firmware-bridge/wait.ts'
 import { tempDir } from '../helpers/tmp.ts'
+import { once, until } from '../helpers/wait.ts'
 
 describe('createPtyPair (socat)', () => {
   it('makes two linked device paths that serialport opens, and removes them when closed', async () => {
@@ -21,9 +21,9 @@ describe('createPtyPair (socat)', () => {
         got += d.toString()
       })
       b.stream.write('hello through a pty')
-      await waitFor(() => got === 'hello through a pty', 'bytes across', { on: [[a.stream, 'data']] })
+      await until(() => got === 'hello through a pty', { what: 'bytes across', on: [[a.stream, 'data']] })
       // Closing the pair is an unplug: the open descriptors see the line close, the paths vanish.
-      const closed = new Promise((r) => a.stream.once('close', r))
+      const closed = once(a.stream, 'close', { what: 'the line to close' })
       await pair.close()
       await closed
       expect(existsSync(pair.a) || existsSync(pair.b)).toBe(false)

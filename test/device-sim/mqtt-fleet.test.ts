@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { deviceIds, startMqttFleet } from '../../device-sim/fleet.ts'
 import { parsePayload } from '../../gateway/connectors/mqtt/mqtt-payload.ts'
 import { type EmbeddedBroker, startEmbeddedBroker } from '../../gateway/embedded-broker.ts'
-import { until } from '../helpers/tmp.ts'
+import { until } from '../helpers/wait.ts'
 
 describe('simulated MQTT fleet', () => {
   let broker: EmbeddedBroker
@@ -40,7 +40,7 @@ describe('simulated MQTT fleet', () => {
       ...(opts.readingsPerMessage ? { readingsPerMessage: opts.readingsPerMessage } : {}),
     })
     await fleet.done()
-    await until(() => received.length === 30, 'thirty messages at the listener')
+    await until(() => received.length === 30, { what: 'thirty messages at the listener' })
     await fleet.stop()
     return { stats: fleet.stats(), messages: received.slice() }
   }

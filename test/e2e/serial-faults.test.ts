@@ -12,8 +12,8 @@ import {
   type SerialConnector,
 } from '../../gateway/connectors/serial/serial-connector.ts'
 import { checkDelivery, RecordingSink } from '../firmware-bridge/recording-sink.ts'
-import { waitFor } from '../firmware-bridge/wait.ts'
 import { tempDir } from '../helpers/tmp.ts'
+import { until } from '../helpers/wait.ts'
 
 /**
  * The serial path end to end, through real pseudo-terminals and real serialport: two simulated boards with
@@ -86,13 +86,18 @@ describe('serial connector against faulty boards on ptys', () => {
     cleanup.push(() => connector.stop())
     await connector.start()
     const frames = (id: string) => sink.of(id).length / 3
-    await waitFor(() => frames('line-a') >= 15 && frames('line-b') >= 15, 'both boards streaming', {
+    await until(() => frames('line-a') >= 15 && frames('line-b') >= 15, {
+      what: 'both boards streaming',
       on: [[sink, 'push']],
     })
 
     // Board faults on A: a burst of samples at once, then a reset (new boot, seq 0, uptime 0).
     a.board.burst(20)
-    await waitFor(() => frames('line-a') >= 40, 'burst delivered', { on: [[sink, 'push']], ms: 15_000 })
+    await until(() => frames('line-a') >= 40, {
+      what: 'burst delivered',
+      on: [[sink, 'push']],
+      timeoutMs: 15_000,
+    })
     a.board.reboot()
 
     // B is unplugged: its path disappears; it comes back 5 s later under another name. The connector is not restarted.
@@ -100,23 +105,24 @@ describe('serial connector against faulty boards on ptys', () => {
     const newPathB = await unplugFor(b.plug, UNPLUG_MS, backgroundTimers, { rename: 'line-b-replugged' })
     expect(newPathB).not.toBe(pathB)
     const generatedAtReplug = b.board.stats.generated
-    await waitFor(
-      () => sink.of('line-b').some((r) => r.deviceSeq! >= generatedAtReplug + 5),
-      'B delivering again from its new path',
-      { on: [[sink, 'push']], ms: 15_000 },
-    )
+    await until(() => sink.of('line-b').some((r) => r.deviceSeq! >= generatedAtReplug + 5), {
+      what: 'B delivering again from its new path',
+      on: [[sink, 'push']],
+      timeoutMs: 15_000,
+    })
     expect(connector.ports()[1]!).toMatchObject({ path: newPathB, connected: true })
     expect(connector.ports()[1]!.connects).toBeGreaterThan(connectsBefore)
 
     // Quiesce: stop sampling, let resends and acks drain both rings, then compare everything.
     a.board.pause()
     b.board.pause()
-    await waitFor(() => a.board.held === 0 && b.board.held === 0, 'rings drained by acks', {
+    await until(() => a.board.held === 0 && b.board.held === 0, {
+      what: 'rings drained by acks',
       on: [
         [a.board, 'ack'],
         [b.board, 'ack'],
       ],
-      ms: 15_000,
+      timeoutMs: 15_000,
     })
     await connector.stop()
 

@@ -7,6 +7,7 @@ import mqtt from 'mqtt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type SteleProcess, spawnStele } from '../helpers/spawn-stele.ts'
 import { tempDir } from '../helpers/tmp.ts'
+import { until } from '../helpers/wait.ts'
 
 const run = promisify(execFile)
 const BIN = fileURLToPath(new URL('../../bin/stele.js', import.meta.url))
@@ -35,18 +36,6 @@ async function api(path: string) {
   return { status: r.status, body: (await r.json()) as any }
 }
 
-/** Polls the API (not sleeping blindly: each round trip is the wait) until `pred` holds. */
-async function poll<T>(fn: () => Promise<T>, pred: (v: T) => boolean, what: string, ms = 15_000): Promise<T> {
-  const deadline = Date.now() + ms
-  for (;;) {
-    const v = await fn()
-    if (pred(v)) return v
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v).slice(0, 500)}`)
-    await new Promise((r) => setTimeout(r, 100))
-  }
-}
-
 beforeAll(async () => {
   dir = await tempDir('stele-e2e-')
 })
@@ -70,18 +59,21 @@ describe('stele start, end to end', () => {
     )
     await sub.subscribeAsync('stele/verified/#')
 
-    const devices = await poll(
-      () => api('/v1/devices'),
-      (r) => r.body.items.length >= 3,
-      'three devices',
-      10_000,
+    const devices = await until(
+      async () => {
+        const r = await api('/v1/devices')
+        return r.body.items.length >= 3 && r
+      },
+      { what: 'three devices', timeoutMs: 10_000, everyMs: 100 },
     )
     const device = devices.body.items.find((d: { device: string }) => d.device.startsWith('sim-mqtt')).device
 
-    const confirmed = await poll(
-      () => api(`/v1/devices/${device}/readings?limit=5`),
-      (r) => r.body.items.some((x: { status: string }) => x.status === 'confirmed'),
-      'a confirmed reading',
+    const confirmed = await until(
+      async () => {
+        const r = await api(`/v1/devices/${device}/readings?limit=5`)
+        return r.body.items.some((x: { status: string }) => x.status === 'confirmed') && r
+      },
+      { what: 'a confirmed reading', timeoutMs: 15_000, everyMs: 100 },
     )
     const reading = confirmed.body.items.find((x: { status: string }) => x.status === 'confirmed')
     expect(reading.blockHeight).toBeGreaterThan(0)
@@ -128,10 +120,12 @@ describe('stele start, end to end', () => {
       'HTTP address',
     )
     base = String(listening['url'])
-    const after = await poll(
-      () => api('/v1/chain'),
-      (r) => r.body.height > before.body.height,
-      'the chain to grow',
+    const after = await until(
+      async () => {
+        const r = await api('/v1/chain')
+        return r.body.height > before.body.height && r
+      },
+      { what: 'the chain to grow', timeoutMs: 15_000, everyMs: 100 },
     )
     expect(after.body.chainId).toBe(before.body.chainId)
     const now = await api('/v1/devices')

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
+import { isSteleError } from '../../core/errors.ts'
 import type { Connector } from '../../gateway/connectors/connector.ts'
+import { until } from '../helpers/wait.ts'
 import { RecordingSink } from './recording-sink.ts'
-import { waitFor } from './wait.ts'
 
 /**
  * What every Connector promises, whatever it connects to: idempotent start and stop, an aborted signal
@@ -31,7 +32,11 @@ export function connectorCompliance(
     it('refuses to start with an aborted signal', async () => {
       const { connector, cleanup } = await make(new RecordingSink())
       try {
-        await expect(connector.start({ signal: AbortSignal.abort() })).rejects.toBeDefined()
+        const signal = AbortSignal.abort()
+        // Serial and Firmata reject with the signal's reason; MQTT wraps it in STELE_UNAVAILABLE as the cause.
+        await expect(connector.start({ signal })).rejects.toSatisfy(
+          (e) => e === signal.reason || (isSteleError(e, 'STELE_UNAVAILABLE') && e.cause === signal.reason),
+        )
         expect(connector.status().connected).toBe(false)
       } finally {
         await cleanup()
@@ -53,7 +58,8 @@ export function connectorCompliance(
           lastMessageAt: null,
         })
         await connector.start()
-        await waitFor(() => sink.readings.length >= 3 && connector.status().readings >= 3, 'readings', {
+        await until(() => sink.readings.length >= 3 && connector.status().readings >= 3, {
+          what: 'readings',
           on: [[sink, 'push']],
         })
         const st = connector.status()

@@ -8,7 +8,8 @@ import { decodeTx, verifyTxSignature } from '../../core/transaction.ts'
 import { Batcher, type BatchOptions } from '../../gateway/batcher.ts'
 import { createHlc } from '../../gateway/hlc.ts'
 import { Outbox, type SequenceState } from '../../gateway/outbox.ts'
-import { tempDir, until } from '../helpers/tmp.ts'
+import { tempDir } from '../helpers/tmp.ts'
+import { settle, until } from '../helpers/wait.ts'
 import { FakeNode } from './helpers/fake-node.ts'
 import { ManualTimers } from './helpers/manual-timers.ts'
 
@@ -28,8 +29,6 @@ const reading = (deviceSeq: number, value = 20 + deviceSeq / 10, device = 'dev-1
   deviceTime: 1_700_000_000_000 + deviceSeq,
   source: 'mqtt',
 })
-/** Lets already-settled promise chains run; used only to show something has NOT happened yet. */
-const settle = () => new Promise((r) => setImmediate(r))
 
 describe('batcher', () => {
   let dir: { path: string; cleanup: () => Promise<void> }
@@ -88,7 +87,9 @@ describe('batcher', () => {
     wall -= 60_000 // the wall clock is stepped back mid-stream
     const pushed2 = b.push(readings.slice(5))
     // two full batches go at once; the last two records wait for the delay timer, armed after those writes
-    await until(() => outbox.depth().batches === 2 && timers.pending === 1, 'two full batches and a timer')
+    await until(() => outbox.depth().batches === 2 && timers.pending === 1, {
+      what: 'two full batches and a timer',
+    })
     timers.advance(50)
     await Promise.all([pushed, pushed2])
     const entries = await outbox.peek(100)

@@ -8,7 +8,8 @@ import type { Reading } from '../../core/reading.ts'
 import { MqttConnector } from '../../gateway/connectors/mqtt/mqtt-connector.ts'
 import { startEmbeddedBroker } from '../../gateway/embedded-broker.ts'
 import { createGateway, type GatewayInit } from '../../gateway/gateway.ts'
-import { tempDir, until } from '../helpers/tmp.ts'
+import { tempDir } from '../helpers/tmp.ts'
+import { once, until } from '../helpers/wait.ts'
 import { FakeNode } from './helpers/fake-node.ts'
 
 const fast: Partial<GatewayInit> = {
@@ -41,7 +42,7 @@ describe('gateway', () => {
     const pub = await mqtt.connectAsync(broker.url, { clientId: 'dev' })
     for (let i = 1; i <= 20; i++)
       await pub.publishAsync(`stele/dev-${i % 3}/temp`, `{"value":${i},"seq":${i}}`, { qos: 1 })
-    await until(() => node.records.length === 20, 'twenty readings at the node')
+    await until(() => node.records.length === 20, { what: 'twenty readings at the node' })
     await gw.drained(AbortSignal.timeout(5000))
     const s = gw.status()
     expect(s).toMatchObject({ running: true, chainId: 'test-chain', lastError: null })
@@ -75,7 +76,7 @@ describe('gateway', () => {
     expect(b.status().batcher).toMatchObject({ duplicates: 1, stamped: 0 })
     await b.sink.push([reading(6), reading(7)])
     node.down = false
-    await until(() => node.records.length === 7, 'all seven at the node')
+    await until(() => node.records.length === 7, { what: 'all seven at the node' })
     // the fake node checked the batch chain, contiguous record seqs and times that never go backwards
     expect(node.records.map((r) => r.seq)).toEqual([1, 2, 3, 4, 5, 6, 7])
     expect(node.records.map((r) => r.deviceSeq)).toEqual([1, 2, 3, 4, 5, 6, 7])
@@ -87,7 +88,7 @@ describe('gateway', () => {
     node.down = true
     const gw = await createGateway({ dataDir: dir.path, node, ...fast })
     const err = await gw.start({ signal: AbortSignal.timeout(100) }).catch((e) => e)
-    expect(err).toBeInstanceOf(Error)
+    expect(err).toMatchObject({ name: 'TimeoutError' }) // the signal's own reason, not a wrapped failure
     expect(gw.status().running).toBe(false)
     node.down = false
     await gw.start()
@@ -104,11 +105,11 @@ describe('gateway', () => {
       { stdio: ['ignore', 'pipe', 'inherit'] },
     )
     const acked = new Set<number>()
-    const exited = new Promise((r) => child.on('exit', r))
     createInterface({ input: child.stdout! }).on('line', (line) => {
       if (line.startsWith('ack ')) acked.add(Number(line.slice(4)))
     })
-    await until(() => acked.size >= 3000, 'three thousand acknowledged readings', 20_000)
+    await until(() => acked.size >= 3000, { what: 'three thousand acknowledged readings', timeoutMs: 20_000 })
+    const exited = once(child, 'exit', { what: 'the killed child to exit' })
     child.kill('SIGKILL')
     await exited
 

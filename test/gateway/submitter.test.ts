@@ -9,7 +9,8 @@ import { Batcher } from '../../gateway/batcher.ts'
 import { createHlc } from '../../gateway/hlc.ts'
 import { Outbox } from '../../gateway/outbox.ts'
 import { Submitter } from '../../gateway/submitter.ts'
-import { tempDir, until } from '../helpers/tmp.ts'
+import { tempDir } from '../helpers/tmp.ts'
+import { until } from '../helpers/wait.ts'
 import { FakeNode } from './helpers/fake-node.ts'
 import { captureLogger } from './helpers/logs.ts'
 import { ManualTimers } from './helpers/manual-timers.ts'
@@ -83,9 +84,9 @@ describe('submitter', () => {
     submitter.start()
     return submitter
   }
-  const drained = () => until(() => outbox.depth().batches === 0, 'outbox drained')
+  const drained = () => until(() => outbox.depth().batches === 0, { what: 'outbox drained' })
   const inBackoff = (s: Submitter) =>
-    until(() => s.stats().state === 'backoff' && timers.pending === 1, 'submitter in backoff')
+    until(() => s.stats().state === 'backoff' && timers.pending === 1, { what: 'submitter in backoff' })
 
   it('drains in order, several batches per call', async () => {
     await batches(10)

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
+import { until } from './wait.ts'
 
 const BIN = fileURLToPath(new URL('../../bin/stele.js', import.meta.url))
 
@@ -26,25 +27,23 @@ export function spawnStele(args: string[], env: NodeJS.ProcessEnv = {}): StelePr
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   const lines: { [k: string]: unknown }[] = []
-  const waiters = new Set<() => void>()
   let err = ''
   child.stderr!.on('data', (d) => {
     err += d
   })
-  createInterface({ input: child.stdout! }).on('line', (l) => {
+  const out = createInterface({ input: child.stdout! })
+  out.on('line', (l) => {
     try {
       lines.push(JSON.parse(l))
     } catch {
       lines.push({ msg: l })
     }
-    for (const w of waiters) w()
   })
   let exitCode: number | null | undefined
   const exited = new Promise<number | null>((resolve) =>
     child.on('exit', (code) => {
       exitCode = code
       resolve(code)
-      for (const w of [...waiters]) w()
     }),
   )
   return {
@@ -53,28 +52,25 @@ export function spawnStele(args: string[], env: NodeJS.ProcessEnv = {}): StelePr
     exited,
     stderr: () => err,
     waitFor(pred, what, ms = 20_000) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
+      return until(
+        () => {
           const hit = lines.find(pred)
-          if (hit) {
-            done()
-            resolve(hit)
-          } else if (exitCode !== undefined) {
-            done()
-            reject(new Error(`stele exited (${exitCode}) before ${what}: ${err.slice(-2000)}`))
-          }
-        }
-        const timer = setTimeout(() => {
-          done()
-          reject(new Error(`timed out waiting for ${what}; stderr: ${err.slice(-2000)}`))
-        }, ms)
-        const done = () => {
-          clearTimeout(timer)
-          waiters.delete(check)
-        }
-        waiters.add(check)
-        check()
-      })
+          if (hit) return hit
+          if (exitCode !== undefined)
+            throw new Error(`stele exited (${exitCode}) before ${what}: ${err.slice(-2000)}`)
+          return undefined
+        },
+        {
+          what,
+          timeoutMs: ms,
+          on: [
+            [out, 'line'],
+            [child, 'exit'],
+          ],
+          everyMs: 100,
+          detail: () => `stderr: ${err.slice(-2000)}`,
+        },
+      )
     },
     async kill(signal = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal)

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { type EmbeddedBroker, startEmbeddedBroker } from '../../../gateway/embedded-broker.ts'
 import { type SteleProcess, spawnStele } from '../../helpers/spawn-stele.ts'
+import { until } from '../../helpers/wait.ts'
 
 const run = promisify(execFile)
 const BIN = fileURLToPath(new URL('../../../bin/stele.js', import.meta.url))
@@ -117,12 +118,14 @@ export class Cluster {
       ].join('\n'),
     )
     this.mosquitto = spawn('mosquitto', ['-c', conf], { stdio: 'ignore' })
-    const deadline = Date.now() + 10_000
-    while (!(await acceptsConnections(this.brokerPort))) {
-      if (this.mosquitto.exitCode !== null || Date.now() > deadline)
-        throw new Error('mosquitto did not start (npm run setup installs it)')
-      await new Promise((r) => setTimeout(r, 50))
-    }
+    const m = this.mosquitto
+    await until(
+      async () => {
+        if (m.exitCode !== null) throw new Error('mosquitto exited (npm run setup installs it)')
+        return acceptsConnections(this.brokerPort)
+      },
+      { what: 'mosquitto to accept connections (npm run setup installs it)', everyMs: 50 },
+    )
   }
 
   /** A graceful stop: Mosquitto writes its persistence file on the way out. */

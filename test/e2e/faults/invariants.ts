@@ -1,6 +1,7 @@
 import { join } from 'node:path'
 import { silentLogger } from '../../../core/logger.ts'
 import { SteleNode } from '../../../node/node.ts'
+import { until } from '../../helpers/wait.ts'
 import type { LedgerDevices } from './ledger-devices.ts'
 
 export interface InvariantReport {
@@ -86,16 +87,21 @@ export async function waitForIngest(
   devices: LedgerDevices,
   ms: number,
 ): Promise<void> {
-  const deadline = Date.now() + ms
-  for (;;) {
-    const { items } = await api<{ items: { device: string; readings: number }[] }>('/v1/devices').catch(
-      () => ({ items: [] }),
-    )
-    const have = new Map(items.map((d) => [d.device, d.readings]))
-    const short = devices.ids.filter((id) => (have.get(id) ?? 0) < devices.acked.get(id)!.size)
-    if (short.length === 0) return
-    if (Date.now() > deadline)
-      throw new Error(`readings still missing for ${short.join(', ')} after ${ms} ms`)
-    await new Promise((r) => setTimeout(r, 200))
-  }
+  let short: string[] = devices.ids
+  await until(
+    async () => {
+      const { items } = await api<{ items: { device: string; readings: number }[] }>('/v1/devices').catch(
+        () => ({ items: [] }),
+      )
+      const have = new Map(items.map((d) => [d.device, d.readings]))
+      short = devices.ids.filter((id) => (have.get(id) ?? 0) < devices.acked.get(id)!.size)
+      return short.length === 0
+    },
+    {
+      what: 'every acknowledged reading',
+      timeoutMs: ms,
+      everyMs: 200,
+      detail: () => `missing for ${short.join(', ')}`,
+    },
+  )
 }

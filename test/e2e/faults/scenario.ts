@@ -1,3 +1,4 @@
+import { until } from '../../helpers/wait.ts'
 import { type BrokerKind, Cluster } from './cluster.ts'
 import { checkInvariants, type InvariantReport, waitForIngest } from './invariants.ts'
 import { LedgerDevices } from './ledger-devices.ts'
@@ -24,11 +25,11 @@ export async function storedCount(c: Cluster): Promise<number> {
 /** Waits until the node has taken in `more` readings beyond now: faults are injected mid-ingest, not before it. */
 export async function progress(c: Cluster, more: number, ms = 30_000): Promise<void> {
   const start = await storedCount(c)
-  const deadline = Date.now() + ms
-  while ((await storedCount(c)) < start + more) {
-    if (Date.now() > deadline) throw new Error(`ingest made no progress of ${more} readings in ${ms} ms`)
-    await new Promise((r) => setTimeout(r, 100))
-  }
+  await until(async () => (await storedCount(c)) >= start + more, {
+    what: `ingest to progress by ${more} readings`,
+    timeoutMs: ms,
+    everyMs: 100,
+  })
 }
 
 /**

@@ -4,7 +4,7 @@ import type { Reading } from '../../../core/reading.ts'
 import type { ReadingSink } from '../../../gateway/connectors/connector.ts'
 import { MqttConnector, type MqttConnectorInit } from '../../../gateway/connectors/mqtt/mqtt-connector.ts'
 import { type EmbeddedBroker, startEmbeddedBroker } from '../../../gateway/embedded-broker.ts'
-import { until } from '../../helpers/tmp.ts'
+import { settle, until } from '../../helpers/wait.ts'
 import { captureLogger } from '../helpers/logs.ts'
 
 /** A sink whose pushes resolve only when the test says so: stands for the outbox write. */
@@ -27,8 +27,6 @@ class OpenSink implements ReadingSink {
     this.readings.push(...readings)
   }
 }
-
-const settle = () => new Promise((r) => setImmediate(r))
 
 describe('MQTT connector', () => {
   let broker: EmbeddedBroker
@@ -61,7 +59,7 @@ describe('MQTT connector', () => {
     const sink = new HeldSink()
     const c = await connect({ sink })
     await pub('stele/dev-1/temp', '{"value":21.5,"unit":"C","seq":1,"ts":1700000000000}')
-    await until(() => sink.held.length === 1, 'reading pushed')
+    await until(() => sink.held.length === 1, { what: 'reading pushed' })
     expect(sink.readings[0]).toEqual({
       device: 'dev-1',
       sensor: 'temp',
@@ -74,7 +72,7 @@ describe('MQTT connector', () => {
     await settle()
     expect(acks.get('gw-test') ?? 0).toBe(0)
     sink.release()
-    await until(() => acks.get('gw-test') === 1, 'PUBACK after the write')
+    await until(() => acks.get('gw-test') === 1, { what: 'PUBACK after the write' })
     expect(c.status()).toMatchObject({ kind: 'mqtt', connected: true, received: 1, readings: 1, errors: 0 })
   })
 
@@ -82,16 +80,18 @@ describe('MQTT connector', () => {
     const sink = new HeldSink()
     await connect({ sink, maxInflight: 5 })
     for (let i = 1; i <= 12; i++) await pub('stele/dev-1/temp', String(i))
-    await until(() => sink.held.length === 5, 'five messages in flight')
+    await until(() => sink.held.length === 5, { what: 'five messages in flight' })
     await settle()
     expect(sink.held.length).toBe(5)
     while (sink.held.length < 12) {
       const n = sink.held.length
       sink.release()
-      await until(() => sink.held.length > n || sink.held.length === 12, 'more messages after release')
+      await until(() => sink.held.length > n || sink.held.length === 12, {
+        what: 'more messages after release',
+      })
     }
     sink.release()
-    await until(() => acks.get('gw-test') === 12, 'all acknowledged')
+    await until(() => acks.get('gw-test') === 12, { what: 'all acknowledged' })
     expect(sink.readings.map((r) => r.value)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12])
   })
 
@@ -100,7 +100,7 @@ describe('MQTT connector', () => {
     const first = await connect({ sink: dying, clientId: 'gw-persist', stopTimeoutMs: 1 })
     await pub('stele/dev-2/temp', '{"value":1,"seq":1}')
     await pub('stele/dev-2/temp', '{"value":2,"seq":2}')
-    await until(() => dying.held.length === 2, 'both pushed to the dying gateway')
+    await until(() => dying.held.length === 2, { what: 'both pushed to the dying gateway' })
     await first.stop() // gone before its outbox write finished
     dying.release() // a write finishing after the connection is gone must not ack on another connection
     connectors.splice(connectors.indexOf(first), 1)
@@ -108,16 +108,16 @@ describe('MQTT connector', () => {
 
     const sink = new OpenSink()
     const second = await connect({ sink, clientId: 'gw-persist' })
-    await until(() => sink.readings.length === 2, 'redelivered to the new session')
+    await until(() => sink.readings.length === 2, { what: 'redelivered to the new session' })
     expect(sink.readings.map((r) => r.deviceSeq)).toEqual([1, 2])
-    await until(() => acks.get('gw-persist') === 2, 'acknowledged by the new session')
+    await until(() => acks.get('gw-persist') === 2, { what: 'acknowledged by the new session' })
     // messages published while the gateway is away are kept for it too
     await second.stop()
     connectors.splice(connectors.indexOf(second), 1)
     await pub('stele/dev-2/temp', '{"value":3,"seq":3}')
     const third = new OpenSink()
     await connect({ sink: third, clientId: 'gw-persist' })
-    await until(() => third.readings.length === 1, 'message queued while away')
+    await until(() => third.readings.length === 1, { what: 'message queued while away' })
   })
 
   it('acknowledges malformed messages, keeps them as dead letters, logs once per device per interval', async () => {
@@ -135,7 +135,7 @@ describe('MQTT connector', () => {
     await pub('stele/dev-x/temp', '42')
     await pub('stele/dev-y/temp', '[{"value":1},{"nope":2}]')
     await pub('stele/bad id!/temp', '1')
-    await until(() => acks.get('gw-test') === 5, 'all five acknowledged')
+    await until(() => acks.get('gw-test') === 5, { what: 'all five acknowledged' })
     expect(sink.readings.map((r) => r.value)).toEqual([42])
     const letters = c.deadLetters()
     expect(letters.length).toBe(3) // bounded: the oldest went
@@ -146,7 +146,7 @@ describe('MQTT connector', () => {
     expect(warned().map((l) => (l.obj as { device: string }).device)).toEqual(['dev-x', 'dev-y', 'bad id!'])
     now += 60_000
     await pub('stele/dev-x/temp', 'still broken')
-    await until(() => acks.get('gw-test') === 6, 'acknowledged')
+    await until(() => acks.get('gw-test') === 6, { what: 'acknowledged' })
     expect(warned().length).toBe(4)
     expect(warned()[3]!.obj).toMatchObject({ device: 'dev-x', suppressedSinceLast: 1 })
   })
@@ -162,8 +162,8 @@ describe('MQTT connector', () => {
     }
     await connect({ sink: flaky })
     await pub('stele/dev-4/temp', '5')
-    await until(() => sink.readings.length === 1, 'delivered on the second push')
-    await until(() => acks.get('gw-test') === 1, 'acknowledged after it was written')
+    await until(() => sink.readings.length === 1, { what: 'delivered on the second push' })
+    await until(() => acks.get('gw-test') === 1, { what: 'acknowledged after it was written' })
   })
 
   it('takes ten readings in one message as one push', async () => {
@@ -171,8 +171,8 @@ describe('MQTT connector', () => {
     await connect({ sink })
     const payload = JSON.stringify(Array.from({ length: 10 }, (_, i) => ({ value: i, seq: i + 1 })))
     await pub('stele/dev-3/hum', payload)
-    await until(() => sink.readings.length === 10, 'ten readings')
+    await until(() => sink.readings.length === 10, { what: 'ten readings' })
     expect(new Set(sink.readings.map((r) => r.sensor))).toEqual(new Set(['hum']))
-    await until(() => acks.get('gw-test') === 1, 'one PUBACK')
+    await until(() => acks.get('gw-test') === 1, { what: 'one PUBACK' })
   })
 })

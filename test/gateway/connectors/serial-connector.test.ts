@@ -12,8 +12,8 @@ import {
   type SerialConnector,
 } from '../../../gateway/connectors/serial/serial-connector.ts'
 import { checkDelivery, RecordingSink } from '../../firmware-bridge/recording-sink.ts'
-import { waitFor } from '../../firmware-bridge/wait.ts'
 import { tempDir } from '../../helpers/tmp.ts'
+import { until } from '../../helpers/wait.ts'
 
 const scale = (sensor: number, raw: number) => scaleRaw(raw, DEFAULT_LINE_SENSORS[sensor]!.exponent)
 
@@ -82,9 +82,9 @@ describe.each(['memory', 'pty'] as const)('serial connector over %s', (kind) => 
     const sink = new RecordingSink()
     const c = connector({ ports: [{ path }] }, sink, w.openSerial)
     await c.start()
-    await waitFor(() => sink.of('uno-a').length >= 60, '20 frames', { on: [[sink, 'push']] })
+    await until(() => sink.of('uno-a').length >= 60, { what: '20 frames', on: [[sink, 'push']] })
     // Acks flow back: the board's ring stays nearly empty instead of filling and resending.
-    await waitFor(() => b.stats.acks > 5 && b.held <= 2, 'acks drain the ring', { on: [[b, 'ack']] })
+    await until(() => b.stats.acks > 5 && b.held <= 2, { what: 'acks drain the ring', on: [[b, 'ack']] })
     await c.stop()
     expect(checkDelivery(sink.readings, upToLastDelivered(b, sink), scale, 3)).toBeGreaterThanOrEqual(20)
     const r = sink.readings[0]!
@@ -107,15 +107,12 @@ describe.each(['memory', 'pty'] as const)('serial connector over %s', (kind) => 
     const sink = new RecordingSink()
     const c = connector({ ports: [{ path }] }, sink, w.openSerial)
     await c.start()
-    await waitFor(() => sink.readings.length >= 9, 'first frames', { on: [[sink, 'push']] })
+    await until(() => sink.readings.length >= 9, { what: 'first frames', on: [[sink, 'push']] })
     sink.failNext = true
-    await waitFor(
-      () => c.ports()[0]!.pushErrors === 1 && sink.readings.length >= 60,
-      'recovery after a failed push',
-      {
-        on: [[sink, 'push']],
-      },
-    )
+    await until(() => c.ports()[0]!.pushErrors === 1 && sink.readings.length >= 60, {
+      what: 'recovery after a failed push',
+      on: [[sink, 'push']],
+    })
     await c.stop()
     checkDelivery(sink.readings, upToLastDelivered(b, sink), scale, 3)
   })
@@ -133,16 +130,18 @@ describe.each(['memory', 'pty'] as const)('serial connector over %s', (kind) => 
       w.openSerial,
     )
     await c.start()
-    await waitFor(() => sink.readings.length >= 15, 'data', { on: [[sink, 'push']] })
+    await until(() => sink.readings.length >= 15, { what: 'data', on: [[sink, 'push']] })
     b.reboot()
-    await waitFor(() => sink.readings.some((r) => r.deviceSeq === 0), 'data after the reboot', {
+    await until(() => sink.readings.some((r) => r.deviceSeq === 0), {
+      what: 'data after the reboot',
       on: [[sink, 'push']],
     })
     await plug.unplug()
     const before = sink.readings.length
     // Path patterns are expanded on the filesystem, so only the pty wire can come back under a new name.
     await plug.plug(kind === 'pty' ? 'uno-c-renamed' : 'uno-c')
-    await waitFor(() => sink.readings.length >= before + 30, 'data from the new path', {
+    await until(() => sink.readings.length >= before + 30, {
+      what: 'data from the new path',
       on: [[sink, 'push']],
     })
     await c.stop()
@@ -169,7 +168,7 @@ describe('serial connector: choosing the right board', () => {
     const sink = new RecordingSink()
     const c = connector({ ports: [{ match: { boardId: 'uno-y', paths: [`${w.dir}/dev-*`] } }] }, sink)
     await c.start()
-    await waitFor(() => sink.readings.length >= 9, 'readings of uno-y', { on: [[sink, 'push']] })
+    await until(() => sink.readings.length >= 9, { what: 'readings of uno-y', on: [[sink, 'push']] })
     await c.stop()
     expect(new Set(sink.readings.map((r) => r.device))).toEqual(new Set(['uno-y']))
     expect(c.ports()[0]!.path).toBe(p2.path)
@@ -179,7 +178,7 @@ describe('serial connector: choosing the right board', () => {
     const sink = new RecordingSink()
     const c = connector({ ports: [{ path: '/nonexistent/ttyACM9' }] }, sink)
     await c.start()
-    await waitFor(() => c.ports()[0]!.lastError !== null, 'an attempt', {})
+    await until(() => c.ports()[0]!.lastError !== null, { what: 'an attempt' })
     const t0 = Date.now()
     await c.stop()
     expect(Date.now() - t0).toBeLessThan(1000)
@@ -197,6 +196,7 @@ describe('serial connector: choosing the right board', () => {
 
   it('start honours an aborted signal', async () => {
     const c = connector({ ports: [{ path: '/nonexistent' }] }, new RecordingSink())
-    await expect(c.start({ signal: AbortSignal.abort() })).rejects.toBeDefined()
+    const signal = AbortSignal.abort()
+    await expect(c.start({ signal })).rejects.toBe(signal.reason)
   })
 })

@@ -14,8 +14,8 @@ import {
   listSerialPorts,
 } from '../../../gateway/connectors/serial/serial-discovery.ts'
 import { RecordingSink } from '../../firmware-bridge/recording-sink.ts'
-import { waitFor } from '../../firmware-bridge/wait.ts'
 import { tempDir } from '../../helpers/tmp.ts'
+import { until } from '../../helpers/wait.ts'
 
 const SERIAL = '85735313233351F0C1D1'
 let root: string
@@ -129,7 +129,7 @@ describe('serial discovery', () => {
     })
     await c.start()
     try {
-      await waitFor(() => sink.readings.length >= 6, 'readings', { on: [[sink, 'push']] })
+      await until(() => sink.readings.length >= 6, { what: 'readings', on: [[sink, 'push']] })
       expect(c.ports()[0]).toMatchObject({ path: byId, boardId: 'uno-usb', connected: true })
     } finally {
       await c.stop()

@@ -8,8 +8,8 @@ import {
   type FirmataConnector,
 } from '../../../gateway/connectors/firmata/firmata-connector.ts'
 import { RecordingSink } from '../../firmware-bridge/recording-sink.ts'
-import { waitFor } from '../../firmware-bridge/wait.ts'
 import { tempDir } from '../../helpers/tmp.ts'
+import { until } from '../../helpers/wait.ts'
 
 let cleanup: (() => Promise<void>)[] = []
 beforeEach(() => {
@@ -55,7 +55,7 @@ describe('Firmata connector (johnny-five over firmata-io over serialport 13, on 
     })({ sink, log: silentLogger, random: createRandom(3) })
     cleanup.push(() => connector.stop())
     await connector.start()
-    await waitFor(() => sink.readings.length >= 5, 'readings', { on: [[sink, 'push']] })
+    await until(() => sink.readings.length >= 5, { what: 'readings', on: [[sink, 'push']] })
     expect(sink.readings[0]).toEqual({
       device: 'uno-firmata-1',
       sensor: 'temp',
@@ -71,10 +71,11 @@ describe('Firmata connector (johnny-five over firmata-io over serialport 13, on 
     })
 
     await plug.unplug()
-    await waitFor(() => !connector.boards()[0]!.connected, 'disconnect noticed', {})
+    await until(() => !connector.boards()[0]!.connected, { what: 'disconnect noticed' })
     board.setAnalog(0, 1023)
     await plug.plug('uno-f-again')
-    await waitFor(() => sink.readings.some((r) => r.value === 500), 'readings after replug', {
+    await until(() => sink.readings.some((r) => r.value === 500), {
+      what: 'readings after replug',
       on: [[sink, 'push']],
     })
     await connector.stop()

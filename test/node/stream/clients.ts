@@ -1,7 +1,9 @@
+import { EventEmitter } from 'node:events'
 import { request } from 'node:http'
 import { connect, type Socket } from 'node:net'
 import WebSocket from 'ws'
 import { SseParser } from '../../../node/stream/sse-parser.ts'
+import { until } from '../../helpers/wait.ts'
 
 /** A stream event as a client parses it. */
 export interface Ev {
@@ -14,7 +16,8 @@ export interface Ev {
 export class Collector {
   readonly events: Ev[] = []
   closed = false
-  private readonly waiters = new Set<() => void>()
+  /** Emits 'change' on each event and on close, so waiters check every step. */
+  private readonly changes = new EventEmitter()
 
   add(ev: Ev): void {
     this.events.push(ev)
@@ -27,35 +30,20 @@ export class Collector {
   }
 
   private wake(): void {
-    for (const w of [...this.waiters]) w()
+    this.changes.emit('change')
   }
 
   of(type: string): Ev[] {
     return this.events.filter((e) => e.type === type)
   }
 
-  waitFor(pred: (events: Ev[], closed: boolean) => boolean, what: string, ms = 10_000): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        if (!pred(this.events, this.closed)) return
-        done()
-        resolve()
-      }
-      const timer = setTimeout(() => {
-        done()
-        const last = this.events.slice(-3).map((e) => e.type)
-        reject(
-          new Error(
-            `timed out waiting for ${what} (${this.events.length} events, last ${last}, closed ${this.closed})`,
-          ),
-        )
-      }, ms)
-      const done = () => {
-        clearTimeout(timer)
-        this.waiters.delete(check)
-      }
-      this.waiters.add(check)
-      check()
+  async waitFor(pred: (events: Ev[], closed: boolean) => boolean, what: string, ms = 10_000): Promise<void> {
+    await until(() => pred(this.events, this.closed), {
+      what,
+      timeoutMs: ms,
+      on: [[this.changes, 'change']],
+      detail: () =>
+        `${this.events.length} events, last ${this.events.slice(-3).map((e) => e.type)}, closed ${this.closed}`,
     })
   }
 

@@ -1,7 +1,7 @@
 import { type ClientRequest, type IncomingMessage, request } from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
-import { until } from '../../helpers/tmp.ts'
+import { once, until } from '../../helpers/wait.ts'
 import { type Ev, sseClient, stalledWsClient, wsClient } from './clients.ts'
 import { type StreamFixture, streamFixture } from './fixture.ts'
 
@@ -46,8 +46,8 @@ describe('backpressure', () => {
     paused.on('close', (code) => {
       pausedClose = code
     })
-    await new Promise((r) => paused.once('open', r))
-    await until(() => fx.hub.stats().live === 5, 'five live subscribers')
+    await once(paused, 'open', { what: 'the paused client to connect' })
+    await until(() => fx.hub.stats().live === 5, { what: 'five live subscribers' })
     paused.pause()
 
     const start = fx.gw.recordSeq + 1
@@ -81,7 +81,7 @@ describe('backpressure', () => {
 
     // The paused client, reading again, finds everything up to the cut, then `lagged` with where to resume.
     paused.resume()
-    await until(() => pausedClose !== 0, 'the paused client to be closed')
+    await until(() => pausedClose !== 0, { what: 'the paused client to be closed' })
     expect(pausedClose).toBe(4008)
     const lagged = pausedEvents.at(-1)!
     expect(lagged.type).toBe('lagged')
@@ -92,7 +92,10 @@ describe('backpressure', () => {
     expect([...got, ...readingSeqs(resumed.events)]).toEqual(all)
 
     // The clients that never read are destroyed after the grace time; what they held is released.
-    await until(() => fx.hub.stats().closing === 0, 'stalled connections to be destroyed', 10_000)
+    await until(() => fx.hub.stats().closing === 0, {
+      what: 'stalled connections to be destroyed',
+      timeoutMs: 10_000,
+    })
     expect(fx.hub.stats().bufferedBytes).toBeLessThanOrEqual(2 * bound)
     deadWs.destroy()
     deadSse.req.destroy()

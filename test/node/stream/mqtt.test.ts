@@ -5,7 +5,7 @@ import mqtt from 'mqtt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { toHex } from '../../../core/bytes.ts'
 import { startMqttRepublish } from '../../../node/stream/mqtt-republish.ts'
-import { until } from '../../helpers/tmp.ts'
+import { until } from '../../helpers/wait.ts'
 import { mixedBatch, type StreamFixture, streamFixture } from './fixture.ts'
 
 let fx: StreamFixture
@@ -62,7 +62,9 @@ describe('MQTT republish', () => {
         [2, 'dev-2', 'hum'],
       ]),
     ])
-    await until(() => sub.got.length === 5 && custom.got.length === 5, 'five messages on each prefix')
+    await until(() => sub.got.length === 5 && custom.got.length === 5, {
+      what: 'five messages on each prefix',
+    })
     expect(sub.got.map((m) => m.topic)).toEqual([
       ...Array(3).fill('stele/verified/dev-1/temp'),
       ...Array(2).fill('stele/verified/dev-2/hum'),
@@ -87,7 +89,7 @@ describe('MQTT republish', () => {
     const closed = new Promise<void>((r) => server.close(() => r()))
     for (const s of sockets) s.destroy()
     await closed
-    await until(() => !rep.stats().connected, 'the republisher to notice the broker is gone')
+    await until(() => !rep.stats().connected, { what: 'the republisher to notice the broker is gone' })
     await fx.node.submitBatches([fx.gw.next(7, 'dev-1', 'temp')])
     expect(rep.stats()).toMatchObject({ published: 5, dropped: 7, inflight: 0 })
     await rep.stop()

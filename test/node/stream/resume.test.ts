@@ -2,7 +2,7 @@ import { request } from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
 import { SseParser } from '../../../node/stream/sse-parser.ts'
-import { until } from '../../helpers/tmp.ts'
+import { until } from '../../helpers/wait.ts'
 import type { Ev } from './clients.ts'
 import { type StreamFixture, streamFixture } from './fixture.ts'
 
@@ -105,16 +105,25 @@ describe('resume', () => {
     const sse = resumingClient('sse', 'device=dev-b', [300, 1200])
     ws.connect()
     sse.connect()
-    await until(() => fx.hub.stats().live >= 2, 'clients live')
+    await until(() => fx.hub.stats().live >= 2, { what: 'clients live' })
     const BURST = 10_000
     const late = resumingClient('ws', 'channels=readings', [25_000], '0.0.0')
     const load = burst(BURST, 5000)
-    await until(() => fx.gw.recordSeq >= firstBurstSeq + 2000, 'the burst to be under way', 20_000)
+    await until(() => fx.gw.recordSeq >= firstBurstSeq + 2000, {
+      what: 'the burst to be under way',
+      timeoutMs: 20_000,
+    })
     late.connect()
     await load
     const last = fx.gw.recordSeq
-    await until(() => ws.got.length >= BURST && late.got.length >= last, 'every reading to arrive', 20_000)
-    await until(() => sse.got.length >= BURST / DEVICES.length, 'dev-b readings over SSE', 20_000)
+    await until(() => ws.got.length >= BURST && late.got.length >= last, {
+      what: 'every reading to arrive',
+      timeoutMs: 20_000,
+    })
+    await until(() => sse.got.length >= BURST / DEVICES.length, {
+      what: 'dev-b readings over SSE',
+      timeoutMs: 20_000,
+    })
 
     consecutive(
       ws.got.map((g) => g.seq),

@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
 import { toHex } from '../../../core/bytes.ts'
 import { BatchMaker } from '../../helpers/batches.ts'
-import { until } from '../../helpers/tmp.ts'
+import { until } from '../../helpers/wait.ts'
 import { type Ev, sseClient as sseOpen, wsClient as wsOpen } from './clients.ts'
 import { mixedBatch, type StreamFixture, streamFixture } from './fixture.ts'
 
@@ -34,7 +34,7 @@ const sseClient = async (base: string, query = '', headers: { [k: string]: strin
 }
 afterEach(async () => {
   for (const close of opened.splice(0)) close()
-  await until(() => fx.hub.stats().subscribers === 0, 'the hub to see every client go')
+  await until(() => fx.hub.stats().subscribers === 0, { what: 'the hub to see every client go' })
 })
 
 type Reading = {

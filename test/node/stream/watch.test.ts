@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { format, runWatch, watchCommand } from '../../../cli/commands/watch.ts'
-import { until } from '../../helpers/tmp.ts'
+import { until } from '../../helpers/wait.ts'
 import { type StreamFixture, streamFixture } from './fixture.ts'
 
 let fx: StreamFixture
@@ -27,13 +27,13 @@ async function watchAcrossADrop(transport: 'sse' | 'ws') {
     signal: ac.signal,
     retryMs: { min: 5, max: 50 },
   })
-  await until(() => notes.some((n) => n.startsWith('# live')), 'watch to go live')
+  await until(() => notes.some((n) => n.startsWith('# live')), { what: 'watch to go live' })
   await fx.node.submitBatches([fx.gw.next(5, 'dev-w', 'temp'), fx.gw.next(3, 'other', 'temp')])
-  await until(() => lines.length === 5, 'five lines')
+  await until(() => lines.length === 5, { what: 'five lines' })
   fx.hub.closeSubscribers('test: dropping every stream')
   // Accepted while the watcher is away: it must print these once it reconnects with its cursor.
   await fx.node.submitBatches([fx.gw.next(4, 'dev-w', 'hum')])
-  await until(() => lines.length === 9, 'nine lines after the reconnect')
+  await until(() => lines.length === 9, { what: 'nine lines after the reconnect' })
   ac.abort()
   const result = await running
   expect(result.connections).toBe(2)
