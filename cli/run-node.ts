@@ -46,6 +46,7 @@ export async function runNode(opts: {
       node,
       logger: opts.logger,
       ...(opts.metrics ? { metrics: opts.metrics } : {}),
+      ...(opts.plugins ? { plugins: opts.plugins } : {}),
     })
     const url = await listen(app, opts.host, opts.port, '--port')
     return {

@@ -21,6 +21,24 @@ export const ERROR_CODES = {
     meaning: 'The route, device, reading, block or transaction does not exist.',
   },
   STELE_PAYLOAD_TOO_LARGE: { status: 413, meaning: 'The request body is larger than the node accepts.' },
+  STELE_URI_TOO_LONG: {
+    status: 414,
+    meaning: 'The URL, or one of its path segments, is longer than the node accepts.',
+  },
+  STELE_UNSUPPORTED_MEDIA_TYPE: {
+    status: 415,
+    meaning:
+      'The request body has a content type the route does not take (JSON routes take application/json).',
+  },
+  STELE_REQUEST_TIMEOUT: {
+    status: 408,
+    meaning:
+      'The request (headers and body) did not arrive within the time the node allows; the connection is closed.',
+  },
+  STELE_HEADERS_TOO_LARGE: {
+    status: 431,
+    meaning: 'The request headers are larger than the node accepts; the connection is closed.',
+  },
   STELE_READING_PENDING: {
     status: 409,
     meaning: 'The reading is accepted but not yet sealed in a block; its proof exists after the next block.',
@@ -83,7 +101,11 @@ export const ERROR_CODES = {
     meaning: 'An amount is zero, larger than the total supply, or larger than the faucet grant.',
   },
   STELE_MEMO_TOO_LONG: { status: 422, meaning: 'A transfer memo is longer than 64 bytes of UTF-8.' },
-  STELE_PROOF_INVALID: { status: 422, meaning: 'A proof bundle failed a check; the message names which.' },
+  STELE_PROOF_INVALID: {
+    status: 422,
+    meaning:
+      'A proof bundle failed a check; the message names which, details.failedCheck and details.checks list them.',
+  },
   STELE_RATE_LIMITED: {
     status: 429,
     meaning: 'The gateway sends faster than its write rate allows; details.retryAfterMs says when to retry.',

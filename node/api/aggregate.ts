@@ -2,7 +2,8 @@ import type { FastifyPluginAsync } from 'fastify'
 import { SteleError } from '../../core/errors.ts'
 import { aggregate, parseEvery, parseFns } from '../chain/aggregate.ts'
 import type { SteleNode } from '../node.ts'
-import { deviceParams, errorSchema, parseRange, seriesQueryFields } from './params.ts'
+import { errorResponses } from './error-schema.ts'
+import { deviceParams, parseRange, seriesQueryFields } from './params.ts'
 
 const aggregateQuery = {
   type: 'object',
@@ -70,7 +71,12 @@ export const aggregateRoutes: FastifyPluginAsync<{ node: SteleNode }> = async (a
       schema: {
         params: deviceParams,
         querystring: aggregateQuery,
-        response: { 200: aggregateResponse, '4xx': errorSchema },
+        summary:
+          'Time buckets of one sensor (count, min, max, mean, first, last) from the rollups kept at ingest',
+        response: {
+          200: aggregateResponse,
+          ...errorResponses('STELE_BAD_TIME', 'STELE_NOT_FOUND'),
+        },
       },
     },
     async (req) => {

@@ -1,14 +1,19 @@
-import Fastify, { type FastifyInstance } from 'fastify'
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import Fastify, { type FastifyInstance, type FastifyPluginAsync } from 'fastify'
 import type { Logger } from 'pino'
 import type { Registry } from 'prom-client'
 import { explorerRoutes } from '../explorer/routes.ts'
-import type { SteleNode } from '../node.ts'
+import { type SteleNode, VERSION } from '../node.ts'
 import { aggregateRoutes } from './aggregate.ts'
 import { batchRoutes } from './batches.ts'
 import { chainRoutes } from './chain.ts'
-import { installErrorHandling } from './errors.ts'
+import { errorSchema } from './error-schema.ts'
+import { answerClientError, frameworkErrors, installErrorHandling } from './errors.ts'
 import { healthRoutes } from './health.ts'
+import { DEFAULT_HTTP_LIMITS, type HttpLimits, installBodyGuards, installJsonParser } from './limits.ts'
 import { metricsRoutes } from './metrics.ts'
+import { installStrictIntegers } from './params.ts'
 import { readingRoutes } from './readings.ts'
 import { streamRoutes } from './stream.ts'
 import { verifyRoutes } from './verify.ts'
@@ -18,26 +23,63 @@ export interface AppOptions {
   logger?: Logger | false
   /** Adds collectors to /metrics (the in-process gateway's). */
   metrics?: (registry: Registry) => void
+  /** Extra route plugins (the in-process gateway's status), registered with the node's own routes. */
+  plugins?: FastifyPluginAsync[]
+  /** Body, nesting, time and connection limits; each defaults to DEFAULT_HTTP_LIMITS (limits.ts documents them). */
+  limits?: Partial<HttpLimits>
 }
 
 /** Builds the HTTP app without listening, so tests use inject() and the CLI decides the port. */
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
+  const limits: HttpLimits = { ...DEFAULT_HTTP_LIMITS, ...opts.limits }
   const app = Fastify({
     // Requests are not logged one by one (thousands per second under load); failures are, by the error handler.
     loggerInstance: opts.logger ? opts.logger.child({ area: 'http' }, { level: 'warn' }) : undefined,
-    bodyLimit: 1024 * 1024,
+    bodyLimit: limits.bodyLimit,
+    requestTimeout: limits.requestTimeoutMs,
+    connectionTimeout: limits.connectionTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    http: {
+      headersTimeout: limits.headersTimeoutMs,
+      connectionsCheckingInterval: limits.timeoutCheckIntervalMs,
+    },
+    clientErrorHandler: answerClientError,
+    frameworkErrors,
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false, allErrors: false } },
   } as Parameters<typeof Fastify>[0]) as unknown as FastifyInstance
+  app.server.maxConnections = limits.maxConnections
   installErrorHandling(app)
+  installStrictIntegers(app)
+  installJsonParser(app, limits.maxJsonDepth)
+  installBodyGuards(app, limits.lingerMs)
+  app.addSchema(errorSchema)
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'Stele node',
+        version: VERSION,
+        description:
+          'Readings with proofs, the chain, gateway writes and live streams. Errors: `{error:{code,message,details?}}`; every code with its status is in docs/errors.md.',
+      },
+    },
+    // Shared schemas keep their $id as their component name (#/components/schemas/SteleError).
+    refResolver: {
+      buildLocalReference: (json, _base, _fragment, i) =>
+        typeof json.$id === 'string' ? json.$id : `def-${i}`,
+    },
+  })
+  await app.register(swaggerUi, { routePrefix: '/docs' })
   const { node } = opts
   await app.register(healthRoutes, { node })
   await app.register(readingRoutes, { node })
   await app.register(aggregateRoutes, { node })
   await app.register(verifyRoutes, { node })
-  await app.register(batchRoutes, { node })
+  await app.register(batchRoutes, { node, batchBodyLimit: limits.batchBodyLimit })
   await app.register(chainRoutes, { node })
   await app.register(streamRoutes, { node })
   await app.register(metricsRoutes, opts.metrics ? { node, extend: opts.metrics } : { node })
+  for (const plugin of opts.plugins ?? []) await app.register(plugin)
   await app.register(explorerRoutes, { node })
   return app
 }

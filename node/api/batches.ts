@@ -1,17 +1,66 @@
 import type { FastifyPluginAsync } from 'fastify'
 import { fromHex } from '../../core/bytes.ts'
 import type { SteleNode } from '../node.ts'
+import { errorResponses } from './error-schema.ts'
 import { HEX32 } from './params.ts'
+
+/** What a signed write can be refused for (docs/errors.md). */
+const WRITE_ERRORS = [
+  'STELE_BAD_ENCODING',
+  'STELE_CHAIN_MISMATCH',
+  'STELE_BAD_SIGNATURE',
+  'STELE_GATEWAY_UNKNOWN',
+  'STELE_NOT_AUTHORIZED',
+  'STELE_BATCH_GAP',
+  'STELE_BATCH_CONFLICT',
+  'STELE_BATCH_INVALID',
+  'STELE_TX_INVALID',
+  'STELE_RATE_LIMITED',
+  'STELE_UNAVAILABLE',
+] as const
+
+const tipSchema = {
+  type: 'object',
+  properties: {
+    registered: { type: 'boolean' },
+    nextSeq: { type: 'integer' },
+    prevHash: { type: 'string' },
+    nextRecordSeq: { type: 'integer' },
+  },
+} as const
 
 const BASE64 = '^[A-Za-z0-9+/=]+$'
 
 /** The gateway write path: signed batches in, and each gateway's tip so a restarted gateway can reconcile. */
-export const batchRoutes: FastifyPluginAsync<{ node: SteleNode }> = async (app, { node }) => {
+export const batchRoutes: FastifyPluginAsync<{ node: SteleNode; batchBodyLimit: number }> = async (
+  app,
+  { node, batchBodyLimit },
+) => {
   app.post<{ Body: { batches: { tx: string; records: string }[] } }>(
     '/v1/batches',
     {
-      bodyLimit: 64 * 1024 * 1024,
+      bodyLimit: batchBodyLimit,
       schema: {
+        summary: 'Signed record batches from a gateway, in sequence order; idempotent',
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              results: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: {
+                    seq: { type: 'integer' },
+                    status: { type: 'string', enum: ['accepted', 'duplicate'] },
+                    txHash: { type: 'string' },
+                  },
+                },
+              },
+            },
+          },
+          ...errorResponses(...WRITE_ERRORS),
+        },
         body: {
           type: 'object',
           required: ['batches'],
@@ -48,6 +97,17 @@ export const batchRoutes: FastifyPluginAsync<{ node: SteleNode }> = async (app, 
     '/v1/transactions',
     {
       schema: {
+        summary: 'A signed transaction (base64 of its canonical bytes)',
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              hash: { type: 'string' },
+              status: { type: 'string', enum: ['accepted', 'duplicate'] },
+            },
+          },
+          ...errorResponses(...WRITE_ERRORS),
+        },
         body: {
           type: 'object',
           required: ['tx'],
@@ -61,9 +121,31 @@ export const batchRoutes: FastifyPluginAsync<{ node: SteleNode }> = async (app, 
 
   app.get<{ Params: { key: string } }>(
     '/v1/gateways/:key',
-    { schema: { params: { type: 'object', properties: { key: { type: 'string', pattern: HEX32 } } } } },
+    {
+      schema: {
+        summary:
+          "A gateway's tip: the batch sequence, previous hash and record sequence the node expects next",
+        params: { type: 'object', properties: { key: { type: 'string', pattern: HEX32 } } },
+        response: { 200: tipSchema, ...errorResponses() },
+      },
+    },
     async (req) => node.gatewayTip(fromHex(req.params.key, 'key', 32)),
   )
 
-  app.get('/v1/gateways', async () => ({ items: [...node.state.gateways.values()] }))
+  app.get(
+    '/v1/gateways',
+    {
+      schema: {
+        summary: 'Gateways registered on chain',
+        response: {
+          200: {
+            type: 'object',
+            properties: { items: { type: 'array', items: { type: 'object', additionalProperties: true } } },
+          },
+          ...errorResponses(),
+        },
+      },
+    },
+    async () => ({ items: [...node.state.gateways.values()] }),
+  )
 }

@@ -1,35 +1,106 @@
 import type { FastifyPluginAsync } from 'fastify'
 import { SteleError } from '../../core/errors.ts'
 import type { SteleNode } from '../node.ts'
-import { HEX32 } from './params.ts'
+import { errorResponses } from './error-schema.ts'
+import { HEX32, intField } from './params.ts'
+import { genesisSchema } from './schemas.ts'
 import { txView } from './tx-view.ts'
 
+/** Heights are block numbers from 1; the bound is the largest integer JSON carries exactly. */
+const height = intField(1, Number.MAX_SAFE_INTEGER)
+
+const blockSchema = {
+  type: 'object',
+  properties: {
+    height: { type: 'integer' },
+    hash: { type: 'string' },
+    prevHash: { type: 'string' },
+    time: { type: 'integer' },
+    timeIso: { type: 'string' },
+    txRoot: { type: 'string' },
+    txCount: { type: 'integer' },
+    producer: { type: 'string' },
+    signature: { type: 'string' },
+    transactions: { type: 'array', items: { type: 'string' } },
+  },
+} as const
+
+const txSchema = {
+  type: 'object',
+  properties: {
+    hash: { type: 'string' },
+    type: { type: 'string' },
+    chainId: { type: 'string' },
+    signer: { type: 'string' },
+    nonce: { type: 'integer' },
+    signature: { type: 'string' },
+    status: { type: 'string', enum: ['pending', 'confirmed'] },
+    blockHeight: { type: ['integer', 'null'] },
+    index: { type: ['integer', 'null'] },
+    // Decoded for known types (record-batch, gateway-register), else the payload's hex.
+    payload: {},
+    bytes: { type: 'string', description: 'the signed transaction, base64' },
+  },
+} as const
+
 export const chainRoutes: FastifyPluginAsync<{ node: SteleNode }> = async (app, { node }) => {
-  app.get('/v1/chain', async () => {
-    const tip = node.state.tip
-    return {
-      chainId: node.genesis.chainId,
-      height: tip.height,
-      tipHash: tip.hash,
-      tipTime: tip.time,
-      tipTimeIso: new Date(tip.time).toISOString(),
-      pending: node.mempool.size,
-      gateways: node.state.gateways.size,
-      genesis: (await node.info()).genesis,
-    }
-  })
+  app.get(
+    '/v1/chain',
+    {
+      schema: {
+        summary: 'The chain tip, mempool size, registered gateways and the genesis',
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              chainId: { type: 'string' },
+              height: { type: 'integer' },
+              tipHash: { type: 'string' },
+              tipTime: { type: 'integer' },
+              tipTimeIso: { type: 'string' },
+              pending: { type: 'integer' },
+              gateways: { type: 'integer' },
+              genesis: genesisSchema,
+            },
+          },
+          ...errorResponses(),
+        },
+      },
+    },
+    async () => {
+      const tip = node.state.tip
+      return {
+        chainId: node.genesis.chainId,
+        height: tip.height,
+        tipHash: tip.hash,
+        tipTime: tip.time,
+        tipTimeIso: new Date(tip.time).toISOString(),
+        pending: node.mempool.size,
+        gateways: node.state.gateways.size,
+        genesis: (await node.info()).genesis,
+      }
+    },
+  )
 
   app.get<{ Querystring: { from?: number; limit: number } }>(
     '/v1/blocks',
     {
       schema: {
+        summary: 'Blocks: the newest first, or ascending from `from` with `next` the height to continue at',
         querystring: {
           type: 'object',
           additionalProperties: false,
-          properties: {
-            from: { type: 'integer', minimum: 1 },
-            limit: { type: 'integer', minimum: 1, maximum: 100, default: 20 },
+          properties: { from: height, limit: intField(1, 100, 20) },
+        },
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              items: { type: 'array', items: blockSchema },
+              next: { type: ['integer', 'null'] },
+            },
           },
+          ...errorResponses('STELE_NOT_FOUND'),
         },
       },
     },
@@ -49,13 +120,25 @@ export const chainRoutes: FastifyPluginAsync<{ node: SteleNode }> = async (app, 
 
   app.get<{ Params: { height: number } }>(
     '/v1/blocks/:height',
-    { schema: { params: { type: 'object', properties: { height: { type: 'integer', minimum: 1 } } } } },
+    {
+      schema: {
+        summary: 'One block by height',
+        params: { type: 'object', properties: { height } },
+        response: { 200: blockSchema, ...errorResponses('STELE_NOT_FOUND') },
+      },
+    },
     async (req) => node.query.blockView(req.params.height),
   )
 
   app.get<{ Params: { hash: string } }>(
     '/v1/transactions/:hash',
-    { schema: { params: { type: 'object', properties: { hash: { type: 'string', pattern: HEX32 } } } } },
+    {
+      schema: {
+        summary: 'One transaction by hash, pending or confirmed',
+        params: { type: 'object', properties: { hash: { type: 'string', pattern: HEX32 } } },
+        response: { 200: txSchema, ...errorResponses('STELE_NOT_FOUND', 'STELE_BAD_ENCODING') },
+      },
+    },
     async (req) => {
       const { hash } = req.params
       const pending = node.mempool.get(hash)

@@ -1,14 +1,39 @@
 import type { FastifyPluginAsync } from 'fastify'
 import { type SteleNode, VERSION } from '../node.ts'
+import { errorResponses } from './error-schema.ts'
+import { genesisSchema } from './schemas.ts'
 
 export const healthRoutes: FastifyPluginAsync<{ node: SteleNode }> = async (app, { node }) => {
-  app.get('/v1/health', async () => ({
-    status: 'ok',
-    version: VERSION,
-    chainId: node.genesis.chainId,
-    height: node.state.tip.height,
-    pending: node.mempool.size,
-    uptimeMs: node.now() - node.startedAt,
-    genesis: (await node.info()).genesis,
-  }))
+  app.get(
+    '/v1/health',
+    {
+      schema: {
+        summary: "The node's health, chain height and the genesis it trusts",
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              status: { type: 'string', enum: ['ok'] },
+              version: { type: 'string' },
+              chainId: { type: 'string' },
+              height: { type: 'integer' },
+              pending: { type: 'integer' },
+              uptimeMs: { type: 'integer' },
+              genesis: genesisSchema,
+            },
+          },
+          ...errorResponses(),
+        },
+      },
+    },
+    async () => ({
+      status: 'ok',
+      version: VERSION,
+      chainId: node.genesis.chainId,
+      height: node.state.tip.height,
+      pending: node.mempool.size,
+      uptimeMs: node.now() - node.startedAt,
+      genesis: (await node.info()).genesis,
+    }),
+  )
 }

@@ -1,6 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify'
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client'
 import type { SteleNode } from '../node.ts'
+import { errorResponses } from './error-schema.ts'
+import { textBody } from './schemas.ts'
 
 export interface MetricsOptions {
   node: SteleNode
@@ -11,7 +13,9 @@ export interface MetricsOptions {
 /** GET /metrics in Prometheus text format; values are read from the node's counters at scrape time. */
 export const metricsRoutes: FastifyPluginAsync<MetricsOptions> = async (app, { node, extend }) => {
   const registry = new Registry()
-  collectDefaultMetrics({ register: registry, prefix: 'stele_process_' })
+  // prom-client names its defaults process_* and nodejs_*; the one prefix puts them beside Stele's own series:
+  // stele_process_cpu_seconds_total, stele_nodejs_heap_size_used_bytes.
+  collectDefaultMetrics({ register: registry, prefix: 'stele_' })
   new Gauge({
     name: 'stele_chain_height',
     help: 'Height of the chain tip',
@@ -66,8 +70,17 @@ export const metricsRoutes: FastifyPluginAsync<MetricsOptions> = async (app, { n
     },
   })
   extend?.(registry)
-  app.get('/metrics', async (_req, reply) => {
-    reply.header('content-type', registry.contentType)
-    return registry.metrics()
-  })
+  app.get(
+    '/metrics',
+    {
+      schema: {
+        summary: 'Prometheus metrics (text exposition format)',
+        response: { 200: textBody('Prometheus text format 0.0.4'), ...errorResponses() },
+      },
+    },
+    async (_req, reply) => {
+      reply.header('content-type', registry.contentType)
+      return registry.metrics()
+    },
+  )
 }

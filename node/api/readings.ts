@@ -1,14 +1,16 @@
 import type { FastifyPluginAsync } from 'fastify'
 import { SteleError } from '../../core/errors.ts'
+import type { DeviceSummary } from '../chain/devices.ts'
 import type { SteleNode } from '../node.ts'
-import { deviceParams, HEX32, parseRange, seriesQueryFields } from './params.ts'
+import { errorResponses } from './error-schema.ts'
+import { deviceParams, HEX32, ID_PATTERN, intField, parseRange, seriesQueryFields } from './params.ts'
 
 const readingsQuery = {
   type: 'object',
   additionalProperties: false,
   properties: {
     ...seriesQueryFields,
-    limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+    limit: intField(1, 1000, 100),
     cursor: { type: 'string', maxLength: 512 },
     order: { type: 'string', enum: ['asc', 'desc'], default: 'asc' },
   },
@@ -47,27 +49,112 @@ const readingsPage = {
   },
 } as const
 
+const sensorSummary = {
+  type: 'object',
+  properties: {
+    unit: { type: ['string', 'null'] },
+    value: { type: 'number' },
+    time: { type: 'integer' },
+    readings: { type: 'integer' },
+  },
+} as const
+
+const deviceSchema = {
+  type: 'object',
+  properties: {
+    device: { type: 'string' },
+    gateway: { type: 'string' },
+    sensors: { type: 'object', additionalProperties: sensorSummary },
+    firstSeen: { type: 'integer' },
+    lastSeen: { type: 'integer' },
+    firstSeenIso: { type: 'string' },
+    lastSeenIso: { type: 'string' },
+    readings: { type: 'integer' },
+  },
+} as const
+
+const devicesQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { limit: intField(1, 1000, 100), cursor: { type: 'string', maxLength: 200 } },
+} as const
+
+/** A proof bundle (docs/protocol.md, `stele-proof/1`): its parts are checked by POST /v1/verify, not here. */
+export const proofBundleSchema = {
+  type: 'object',
+  required: ['format'],
+  additionalProperties: true,
+  properties: { format: { type: 'string', examples: ['stele-proof/1'] } },
+} as const
+
+const DEVICE_CURSOR = 'd1.'
+
+/** The devices list's cursor: the last device of a page (devices are listed by name). */
+function devicesAfter(cursor: string | undefined): string | undefined {
+  if (cursor === undefined) return undefined
+  const bad = () =>
+    new SteleError('STELE_BAD_CURSOR', 'cursor was not issued by GET /v1/devices; start again without it')
+  if (!cursor.startsWith(DEVICE_CURSOR)) throw bad()
+  const after = Buffer.from(cursor.slice(DEVICE_CURSOR.length), 'base64url').toString('utf8')
+  if (!new RegExp(ID_PATTERN).test(after)) throw bad()
+  return after
+}
+
 export const readingRoutes: FastifyPluginAsync<{ node: SteleNode }> = async (app, { node }) => {
-  app.get('/v1/devices', async () => {
-    const devices = [...node.devices.values()].sort((a, b) => a.device.localeCompare(b.device))
-    return {
-      items: devices.map((d) => ({
-        ...d,
-        firstSeenIso: new Date(d.firstSeen).toISOString(),
-        lastSeenIso: new Date(d.lastSeen).toISOString(),
-      })),
-    }
+  const withIso = (d: DeviceSummary) => ({
+    ...d,
+    firstSeenIso: new Date(d.firstSeen).toISOString(),
+    lastSeenIso: new Date(d.lastSeen).toISOString(),
   })
+
+  app.get<{ Querystring: { limit: number; cursor?: string } }>(
+    '/v1/devices',
+    {
+      schema: {
+        summary: 'Devices by name, with their sensors and last values; paginated',
+        querystring: devicesQuery,
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              items: { type: 'array', items: deviceSchema },
+              nextCursor: { type: ['string', 'null'] },
+            },
+          },
+          ...errorResponses('STELE_BAD_CURSOR'),
+        },
+      },
+    },
+    async (req) => {
+      const after = devicesAfter(req.query.cursor)
+      const { limit } = req.query
+      // Names compared by code unit (the cursor's order); a Map of 10k devices sorts in a few ms.
+      const names = [...node.devices.keys()].filter((n) => after === undefined || n > after).sort()
+      const page = names.slice(0, limit)
+      const last = page[page.length - 1]
+      return {
+        items: page.map((n) => withIso(node.devices.get(n)!)),
+        nextCursor:
+          names.length > limit && last !== undefined
+            ? DEVICE_CURSOR + Buffer.from(last, 'utf8').toString('base64url')
+            : null,
+      }
+    },
+  )
 
   app.get<{ Params: { device: string } }>(
     '/v1/devices/:device',
     {
-      schema: { params: deviceParams },
+      schema: {
+        summary: 'One device',
+        params: deviceParams,
+        response: { 200: deviceSchema, ...errorResponses('STELE_NOT_FOUND') },
+      },
     },
     async (req) => {
       const d = node.devices.get(req.params.device)
       if (!d) throw new SteleError('STELE_NOT_FOUND', `no device ${req.params.device}`)
-      return d
+      return withIso(d)
     },
   )
 
@@ -85,9 +172,13 @@ export const readingRoutes: FastifyPluginAsync<{ node: SteleNode }> = async (app
     '/v1/devices/:device/readings',
     {
       schema: {
+        summary: "A device's readings in time order; the cursor is bound to its device, sensor and order",
         params: deviceParams,
         querystring: readingsQuery,
-        response: { 200: readingsPage },
+        response: {
+          200: readingsPage,
+          ...errorResponses('STELE_BAD_TIME', 'STELE_BAD_CURSOR', 'STELE_NOT_FOUND'),
+        },
       },
     },
     async (req) => {
@@ -108,12 +199,29 @@ export const readingRoutes: FastifyPluginAsync<{ node: SteleNode }> = async (app
   )
 
   const idParams = { type: 'object', properties: { id: { type: 'string', pattern: HEX32 } } } as const
-  app.get<{ Params: { id: string } }>('/v1/readings/:id', { schema: { params: idParams } }, async (req) =>
-    node.query.reading(req.params.id),
+  app.get<{ Params: { id: string } }>(
+    '/v1/readings/:id',
+    {
+      schema: {
+        summary: 'One reading by id (the hex hash of its record)',
+        params: idParams,
+        response: { 200: readingSchema, ...errorResponses('STELE_NOT_FOUND') },
+      },
+    },
+    async (req) => node.query.reading(req.params.id),
   )
   app.get<{ Params: { id: string } }>(
     '/v1/readings/:id/proof',
-    { schema: { params: idParams } },
+    {
+      schema: {
+        summary: "A reading's proof bundle, checkable offline with `stele verify`",
+        params: idParams,
+        response: {
+          200: proofBundleSchema,
+          ...errorResponses('STELE_NOT_FOUND', 'STELE_READING_PENDING'),
+        },
+      },
+    },
     async (req) => node.query.proof(req.params.id),
   )
 }

@@ -9,6 +9,8 @@ import type { HubOptions } from '../stream/hub.ts'
 import { acquireHub, releaseHub } from '../stream/registry.ts'
 import { type Sink, sseSink, wsSink } from '../stream/sinks.ts'
 import type { Subscriber } from '../stream/subscriber.ts'
+import { errorResponses } from './error-schema.ts'
+import { textBody } from './schemas.ts'
 
 type StreamQuery = SubscriptionInput & { cursor?: string }
 type Prepared = { sub: Subscription; from: Cursor | null }
@@ -54,7 +56,17 @@ export const streamRoutes: FastifyPluginAsync<{ node: SteleNode; hub?: HubOption
 
   app.get<{ Querystring: StreamQuery }>(
     '/v1/stream/sse',
-    { schema: { querystring: streamQuery } },
+    {
+      schema: {
+        summary:
+          'Live events as Server-Sent Events (docs/streaming.md); resumes from `cursor` or Last-Event-ID',
+        querystring: streamQuery,
+        response: {
+          200: textBody('text/event-stream: events with ids usable as cursors'),
+          ...errorResponses('STELE_BAD_CURSOR'),
+        },
+      },
+    },
     async (req, reply) => {
       const header = req.headers['last-event-id']
       const { sub, from } = await prepare(req.query, typeof header === 'string' ? header.trim() : undefined)
@@ -76,7 +88,11 @@ export const streamRoutes: FastifyPluginAsync<{ node: SteleNode; hub?: HubOption
   app.route<{ Querystring: StreamQuery }>({
     method: 'GET',
     url: '/v1/stream',
-    schema: { querystring: streamQuery },
+    schema: {
+      summary: 'Live events over WebSocket (docs/streaming.md); plain HTTP on this path is a 400',
+      querystring: streamQuery,
+      response: errorResponses('STELE_BAD_CURSOR'),
+    },
     preHandler: async (req) => {
       if (Object.keys(req.query).length > 0) checked.set(req, await prepare(req.query))
     },

@@ -1,26 +1,60 @@
 import type { FastifyPluginAsync } from 'fastify'
 import { toHex } from '../../core/bytes.ts'
+import { SteleError } from '../../core/errors.ts'
 import type { ProofBundle } from '../../core/proof.ts'
 import { verifyProof } from '../../core/verify-proof.ts'
 import type { SteleNode } from '../node.ts'
+import { errorResponses } from './error-schema.ts'
+import { proofBundleSchema } from './readings.ts'
 
-/** POST /v1/verify runs the same verifier as `stele verify`, trusting this node's genesis. */
+const checksSchema = {
+  type: 'array',
+  items: {
+    type: 'object',
+    properties: { name: { type: 'string' }, ok: { type: 'boolean' }, message: { type: 'string' } },
+  },
+} as const
+
+/**
+ * POST /v1/verify runs the same verifier as `stele verify`, trusting this node's genesis. A proof that verifies is a
+ * 200 `{ok:true, checks, block, record}`; one that fails is a 422 STELE_PROOF_INVALID in the one error shape, whose
+ * details name the failed check and list every check run (docs/errors.md).
+ */
 export const verifyRoutes: FastifyPluginAsync<{ node: SteleNode }> = async (app, { node }) => {
   app.post<{ Body: ProofBundle }>(
     '/v1/verify',
     {
-      schema: { body: { type: 'object', required: ['format'], properties: { format: { type: 'string' } } } },
+      schema: {
+        summary: "Verifies a proof bundle against this node's genesis",
+        body: proofBundleSchema,
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              ok: { type: 'boolean', enum: [true] },
+              checks: checksSchema,
+              block: { type: ['object', 'null'], additionalProperties: true },
+              record: { type: ['object', 'null'], additionalProperties: true },
+            },
+          },
+          ...errorResponses('STELE_PROOF_INVALID'),
+        },
+      },
     },
-    async (req, reply) => {
+    async (req) => {
       const result = verifyProof(req.body, node.genesis)
-      const body = {
-        ok: result.ok,
+      if (!result.ok) {
+        const failed = result.checks.find((c) => !c.ok)
+        throw new SteleError('STELE_PROOF_INVALID', result.error ?? 'the proof failed a check', {
+          details: { failedCheck: failed?.name ?? null, checks: result.checks },
+        })
+      }
+      return {
+        ok: true,
         checks: result.checks,
-        error: result.error ?? null,
         block: result.block ?? null,
         record: result.record ? { ...result.record, gateway: toHex(result.record.gateway) } : null,
       }
-      return reply.status(result.ok ? 200 : 422).send(body)
     },
   )
 }

@@ -97,7 +97,7 @@ export class ChainQuery {
     let start: { key: string; index: number } | undefined
     const range: { gte: string; lt?: string; lte?: string } = { gte: lo, lt: hi }
     if (q.cursor !== undefined) {
-      start = decodeCursor(q.cursor, prefix)
+      start = decodeCursor(q.cursor, prefix, q)
       // Keys are strings compared by code unit: Math.max/min would turn them into NaN.
       // biome-ignore lint/complexity/useMathMinMax: string comparison
       if (asc) range.gte = start.key > lo ? start.key : lo
@@ -131,7 +131,7 @@ export class ChainQuery {
             }
             if ((q.from !== undefined && r.time < q.from) || (q.to !== undefined && r.time > q.to)) continue
             if (q.sensor !== undefined && r.sensor !== q.sensor) continue
-            if (items.length === q.limit) return { items, nextCursor: encodeCursor(key, i) }
+            if (items.length === q.limit) return { items, nextCursor: encodeCursor(key, i, q) }
             let id = chunk.ids[i]
             if (id === undefined) {
               id = toHex(leafHash(chunk.bytes[i]!))
@@ -286,11 +286,13 @@ export function blockView(b: StoredBlock): BlockView {
   }
 }
 
-function encodeCursor(key: string, index: number): string {
-  return CURSOR_PREFIX + Buffer.from(JSON.stringify([key, index]), 'utf8').toString('base64url')
+/** A cursor names its position and the order and sensor of its query, so it cannot resume another query. */
+function encodeCursor(key: string, index: number, q: ReadingQuery): string {
+  const json = JSON.stringify([key, index, q.order, q.sensor ?? null])
+  return CURSOR_PREFIX + Buffer.from(json, 'utf8').toString('base64url')
 }
 
-function decodeCursor(cursor: string, prefix: string): { key: string; index: number } {
+function decodeCursor(cursor: string, prefix: string, q: ReadingQuery): { key: string; index: number } {
   const bad = (why: string) => new SteleError('STELE_BAD_CURSOR', `cursor ${why}; start again without it`)
   if (!cursor.startsWith(CURSOR_PREFIX)) throw bad('was not issued by this node')
   let parsed: unknown
@@ -301,6 +303,7 @@ function decodeCursor(cursor: string, prefix: string): { key: string; index: num
   }
   if (!Array.isArray(parsed) || typeof parsed[0] !== 'string' || !Number.isSafeInteger(parsed[1]))
     throw bad('is damaged')
-  if (!parsed[0].startsWith(prefix)) throw bad('belongs to another device, sensor or query')
+  if (!parsed[0].startsWith(prefix) || parsed[2] !== q.order || parsed[3] !== (q.sensor ?? null))
+    throw bad('belongs to another device, sensor or order')
   return { key: parsed[0], index: parsed[1] }
 }

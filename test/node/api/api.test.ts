@@ -105,7 +105,11 @@ describe('HTTP API', () => {
     }
     const refused = await app.inject({ method: 'POST', url: '/v1/verify', payload: bad })
     expect(refused.statusCode).toBe(422)
-    expect(refused.json().ok).toBe(false)
+    const err = refused.json().error
+    expect(err.code).toBe('STELE_PROOF_INVALID')
+    expect(err.details.failedCheck).toBe('record.inclusion')
+    expect(err.message).toMatch(/^record\.inclusion: /)
+    expect(err.details.checks.at(-1)).toMatchObject({ name: 'record.inclusion', ok: false })
   })
 
   it('serves chain, blocks and transactions', async () => {
