@@ -55,6 +55,8 @@ export function decodeBatchHeader(bytes: Uint8Array): BatchHeader {
   }
   rd.end()
   if (h.seq < 1) throw new SteleError('STELE_BAD_ENCODING', 'batch header: seq starts at 1')
+  if (h.firstRecordSeq < 1)
+    throw new SteleError('STELE_BAD_ENCODING', 'batch header: firstRecordSeq starts at 1')
   if (h.count < 1) throw new SteleError('STELE_BAD_ENCODING', 'batch header: empty batch')
   if (h.minTime > h.maxTime) throw new SteleError('STELE_BAD_ENCODING', 'batch header: minTime after maxTime')
   return h

@@ -54,6 +54,8 @@ export function decodeBlockHeader(bytes: Uint8Array): BlockHeader {
     producer: new Uint8Array(rd.bytes(32, 'producer')),
   }
   rd.end()
+  // Height 0 is genesis, which is not a block header.
+  if (h.height < 1) throw new SteleError('STELE_BAD_ENCODING', 'block header: height starts at 1')
   return h
 }
 

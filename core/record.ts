@@ -1,7 +1,7 @@
 import { ByteReader, ByteWriter } from './bytes.ts'
 import { SteleError } from './errors.ts'
 import { leafHash } from './merkle.ts'
-import { isValidId, LIMITS, type Reading, SOURCES, type Source } from './reading.ts'
+import { isValidId, LIMITS, type Reading, readingFault, SOURCES, type Source } from './reading.ts'
 
 export const RECORD_VERSION = 1
 
@@ -19,16 +19,11 @@ const FLAG_DEVICE_SEQ = 1
 const FLAG_DEVICE_TIME = 2
 
 export function writeRecord(w: ByteWriter, r: StampedRecord): void {
-  if (!isValidId(r.device, LIMITS.deviceIdBytes))
-    throw new SteleError('STELE_BAD_ENCODING', `record: bad device id ${JSON.stringify(r.device)}`)
-  if (!isValidId(r.sensor, LIMITS.sensorBytes))
-    throw new SteleError('STELE_BAD_ENCODING', `record: bad sensor ${JSON.stringify(r.sensor)}`)
-  if (!Number.isFinite(r.value))
-    throw new SteleError('STELE_BAD_ENCODING', 'record: value must be a finite number')
+  const fault = readingFault(r)
+  if (fault) throw new SteleError('STELE_BAD_ENCODING', `record: ${fault.message}`)
   if (r.gateway.length !== 32)
     throw new SteleError('STELE_BAD_ENCODING', 'record: gateway key must be 32 bytes')
   const source = SOURCES.indexOf(r.source)
-  if (source < 0) throw new SteleError('STELE_BAD_ENCODING', `record: unknown source ${r.source}`)
   const flags =
     (r.deviceSeq !== undefined ? FLAG_DEVICE_SEQ : 0) | (r.deviceTime !== undefined ? FLAG_DEVICE_TIME : 0)
   w.u8(RECORD_VERSION)
@@ -58,6 +53,7 @@ export function readRecord(rd: ByteReader): StampedRecord {
     throw new SteleError('STELE_BAD_ENCODING', `record: unsupported version ${version}`)
   const gateway = rd.bytes(32, 'gateway')
   const seq = rd.u64('seq')
+  if (seq < 1) throw new SteleError('STELE_BAD_ENCODING', 'record: seq starts at 1')
   const time = rd.u64('time')
   const logical = rd.u32('logical')
   const device = rd.str8('device')
@@ -70,10 +66,6 @@ export function readRecord(rd: ByteReader): StampedRecord {
   if (source === undefined) throw new SteleError('STELE_BAD_ENCODING', `record: unknown source ${sourceIdx}`)
   if (flags & ~(FLAG_DEVICE_SEQ | FLAG_DEVICE_TIME))
     throw new SteleError('STELE_BAD_ENCODING', `record: unknown flags ${flags}`)
-  if (!isValidId(device, LIMITS.deviceIdBytes))
-    throw new SteleError('STELE_BAD_ENCODING', 'record: bad device id')
-  if (!isValidId(sensor, LIMITS.sensorBytes)) throw new SteleError('STELE_BAD_ENCODING', 'record: bad sensor')
-  if (!Number.isFinite(value)) throw new SteleError('STELE_BAD_ENCODING', 'record: value is not finite')
   const r: StampedRecord = {
     gateway: new Uint8Array(gateway),
     seq,
@@ -87,6 +79,8 @@ export function readRecord(rd: ByteReader): StampedRecord {
   if (unit !== '') r.unit = unit
   if (flags & FLAG_DEVICE_SEQ) r.deviceSeq = rd.u64('deviceSeq')
   if (flags & FLAG_DEVICE_TIME) r.deviceTime = rd.u64('deviceTime')
+  const fault = readingFault(r)
+  if (fault) throw new SteleError('STELE_BAD_ENCODING', `record: ${fault.message}`)
   return r
 }
 
@@ -104,10 +98,9 @@ export function decodeRecord(bytes: Uint8Array): StampedRecord {
 // sensor and unit, so those come from a small cache (compared byte by byte) instead of a UTF-8 decode, a regex and a
 // copy per record: the node decodes every submitted record, and this is most of that cost.
 
-/** Bytes allowed in device ids and sensors: [A-Za-z0-9._:-] (as isValidId). */
+/** Bytes allowed in device ids and sensors, from the one id rule. */
 const ID_BYTE = new Uint8Array(128)
-for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-')
-  ID_BYTE[c.charCodeAt(0)] = 1
+for (let c = 0; c < 128; c++) ID_BYTE[c] = isValidId(String.fromCharCode(c), 1) ? 1 : 0
 
 const strings = new Map<number, { bytes: Uint8Array; value: string }>()
 let lastGateway: Uint8Array | undefined
@@ -171,7 +164,8 @@ function decodeRecordFast(b: Uint8Array): StampedRecord | undefined {
   }
   const seq = u64(b, 33)
   const time = u64(b, 41)
-  if (seq < 0 || time < 0) return undefined
+  // seq 0 falls through to the reader, which refuses it with a message.
+  if (seq < 1 || time < 0) return undefined
   const logical = ((b[49]! << 24) | (b[50]! << 16) | (b[51]! << 8) | b[52]!) >>> 0
   let at = 53
   const dn = b[at++]!

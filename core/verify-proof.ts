@@ -1,7 +1,7 @@
 import { type BatchHeader, decodeBatchHeader } from './batch.ts'
 import { type BlockHeader, decodeBlockHeader, verifyBlockSignature } from './block.ts'
 import { equalBytes, toHex } from './bytes.ts'
-import { type Genesis, genesisFromJson, genesisHash } from './genesis.ts'
+import { type Genesis, type GenesisJson, genesisFromJson, genesisHash, genesisToJson } from './genesis.ts'
 import { sha256 } from './hash.ts'
 import { leafHash, verifyInclusion } from './merkle.ts'
 import { fromProofBundle, type ProofBundle, type ProofParts } from './proof.ts'
@@ -37,10 +37,33 @@ export interface ProofResult {
 }
 
 /**
+ * The genesis a caller trusts: decoded, in its JSON form (docs/protocol.md §5.1), or the JSON text of a file. The
+ * last two are read inside the `genesis.trusted` check, so a broken trusted genesis fails that check like a
+ * mismatching one, instead of stopping before any check.
+ */
+export type TrustedGenesis = Genesis | GenesisJson | string
+
+function readTrusted(t: TrustedGenesis): Genesis {
+  if (typeof t === 'string') {
+    let json: unknown
+    try {
+      json = JSON.parse(t)
+    } catch {
+      throw new TypeError('not JSON')
+    }
+    return genesisFromJson(json)
+  }
+  // A decoded genesis is held to the same rules as its JSON form: key lengths, a producer, an encodable time.
+  return genesisFromJson(
+    t && typeof t === 'object' && t.authority instanceof Uint8Array ? genesisToJson(t as Genesis) : t,
+  )
+}
+
+/**
  * Verifies a proof bundle offline. Trust comes only from the genesis: the one passed in `trusted` when the caller
  * has it (recommended), else the one inside the bundle, which the result then says.
  */
-export function verifyProof(bundle: ProofBundle, trusted?: Genesis): ProofResult {
+export function verifyProof(bundle: ProofBundle, trusted?: TrustedGenesis): ProofResult {
   const checks: Check[] = []
   const pass = (name: CheckName, message: string): void => void checks.push({ name, ok: true, message })
   const fail = (name: CheckName, message: string): ProofResult => {
@@ -60,11 +83,17 @@ export function verifyProof(bundle: ProofBundle, trusted?: Genesis): ProofResult
   }
   pass('bundle.format', 'stele-proof/1')
 
-  if (trusted) {
-    if (!equalBytes(genesisHash(trusted), genesisHash(genesis)))
+  if (trusted !== undefined) {
+    let t: Genesis
+    try {
+      t = readTrusted(trusted)
+    } catch (e) {
+      return fail('genesis.trusted', `the trusted genesis does not read: ${(e as Error).message}`)
+    }
+    if (!equalBytes(genesisHash(t), genesisHash(genesis)))
       return fail('genesis.trusted', 'the bundle names another genesis than the trusted one')
-    genesis = trusted
-    pass('genesis.trusted', `genesis ${toHex(genesisHash(trusted))} matches the trusted file`)
+    genesis = t
+    pass('genesis.trusted', `genesis ${toHex(genesisHash(t))} matches the trusted genesis`)
   } else {
     pass('genesis.trusted', 'no trusted genesis given: trusting the genesis inside the bundle')
   }
@@ -86,6 +115,8 @@ export function verifyProof(bundle: ProofBundle, trusted?: Genesis): ProofResult
     if (tx.chainId !== genesis.chainId)
       throw new TypeError(`transaction is for chain ${tx.chainId}, not ${genesis.chainId}`)
     batch = decodeBatchHeader(tx.payload)
+    if (tx.nonce !== batch.seq)
+      throw new TypeError(`transaction nonce ${tx.nonce} is not the batch seq ${batch.seq}`)
   } catch (e) {
     return fail('batch.decode', (e as Error).message)
   }

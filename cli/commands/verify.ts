@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises'
 import { SteleError } from '../../core/errors.ts'
-import { genesisFromJson } from '../../core/genesis.ts'
 import type { ProofBundle } from '../../core/proof.ts'
 import { verifyProof } from '../../core/verify-proof.ts'
 import { type CommandSpec, parse, strOption } from '../args.ts'
@@ -18,9 +17,18 @@ export const verifySpec: CommandSpec = {
   },
 }
 
-async function readJson(path: string, what: string): Promise<unknown> {
+async function readText(path: string, what: string): Promise<string> {
   try {
-    return JSON.parse(await readFile(path, 'utf8'))
+    return await readFile(path, 'utf8')
+  } catch (e) {
+    throw new SteleError('STELE_CONFIG', `cannot read ${what} ${path}: ${(e as Error).message}`, { cause: e })
+  }
+}
+
+async function readJson(path: string, what: string): Promise<unknown> {
+  const text = await readText(path, what)
+  try {
+    return JSON.parse(text)
   } catch (e) {
     throw new SteleError('STELE_CONFIG', `cannot read ${what} ${path}: ${(e as Error).message}`, { cause: e })
   }
@@ -38,7 +46,8 @@ export async function verifyCommand(argv: string[], out: (s: string) => void): P
     )
   const bundle = (await readJson(file, 'proof')) as ProofBundle
   const genesisPath = strOption(p, 'genesis')
-  const trusted = genesisPath ? genesisFromJson(await readJson(genesisPath, 'genesis')) : undefined
+  // Its content is read by the genesis.trusted check (docs/protocol.md §6.3): a broken file fails that check.
+  const trusted = genesisPath ? await readText(genesisPath, 'genesis') : undefined
   const result = verifyProof(bundle, trusted)
   if (p.values['json']) {
     out(JSON.stringify({ ok: result.ok, error: result.error ?? null, checks: result.checks }, null, 2))

@@ -44,7 +44,7 @@ export const record: fc.Arbitrary<StampedRecord> = fc
     fc.option(u64, { nil: undefined }),
   )
   .map(([gateway, seq, time, logical, device, sensor, value, unit, source, deviceSeq, deviceTime]) => {
-    const r: StampedRecord = { gateway, seq, time, logical, device, sensor, value, source }
+    const r: StampedRecord = { gateway, seq: Math.max(seq, 1), time, logical, device, sensor, value, source }
     if (unit !== undefined) r.unit = unit
     if (deviceSeq !== undefined) r.deviceSeq = deviceSeq
     if (deviceTime !== undefined) r.deviceTime = deviceTime
@@ -57,7 +57,7 @@ export const batchHeader: fc.Arbitrary<BatchHeader> = fc
     gateway,
     seq: Math.max(seq, 1),
     prevHash,
-    firstRecordSeq,
+    firstRecordSeq: Math.max(firstRecordSeq, 1),
     count: Math.max(count, 1),
     minTime: Math.min(t1, t2),
     maxTime: Math.max(t1, t2),
@@ -74,7 +74,7 @@ export const txBody: fc.Arbitrary<TxBody> = fc.record({
 
 export const blockHeader: fc.Arbitrary<BlockHeader> = fc.record({
   chainId: text(64),
-  height: u64,
+  height: u64.map((h) => Math.max(h, 1)),
   prevHash: bytes32,
   time: u64,
   txRoot: bytes32,

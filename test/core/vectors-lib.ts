@@ -8,6 +8,7 @@ import { encodeRecordList, type StampedRecord } from '../../core/record.ts'
 import { type SignedTx, TX_TYPE_NAMES, txSigningMessage } from '../../core/transaction.ts'
 import { verifyProof } from '../../core/verify-proof.ts'
 import { buildScenario, PROOF_RECORD, recordToJson, SEEDS } from './fixtures.ts'
+import { buildFailureVectors, type FailureVector } from './vectors-failures.ts'
 
 /**
  * Builds core/vectors/protocol.json and the generated vector section of docs/protocol.md.
@@ -54,6 +55,8 @@ export interface ProtocolVectors {
   encodings: EncodingVector[]
   merkle: { records: MerkleVector; transactions: MerkleVector }
   proof: { bundle: ProofBundle; checks: string[] }
+  /** Bundles that must fail, each at one named check. */
+  failures: FailureVector[]
 }
 
 // ---- the specification, field by field -------------------------------------------------------------------------
@@ -328,6 +331,7 @@ export function buildVectors(): ProtocolVectors {
       transactions: merkleVector(s.txs.map((t) => t.hash)),
     },
     proof: { bundle: s.bundle, checks: result.checks.map((c) => c.name) },
+    failures: buildFailureVectors(),
   }
 }
 
@@ -435,8 +439,24 @@ export function renderVectorSection(v: ProtocolVectors): string {
     '',
     `Verified against the genesis of 8.1, the checks pass in this order: ${v.proof.checks.map((c) => `\`${c}\``).join(', ')}.`,
     '',
+    renderFailures(v.failures, n + 1),
     DOC_END,
   )
+  return out.join('\n')
+}
+
+function renderFailures(failures: FailureVector[], n: number): string {
+  const out: string[] = [`### 8.${n} Bundles that must fail`, '']
+  out.push(
+    'Each bundle below (in `core/vectors/protocol.json`, `failures`, with the genesis the verifier trusts) is a',
+    'complete chain signed with the keys above that breaks exactly one rule: a verifier must fail it at the check',
+    'named, with every earlier check passed. A verifier that skips the rule accepts the bundle.',
+    '',
+    '| id | what is wrong | fails at |',
+    '| --- | --- | --- |',
+  )
+  for (const f of failures) out.push(`| \`${f.id}\` | ${f.title} | \`${f.fails}\` |`)
+  out.push('')
   return out.join('\n')
 }
 

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { decodeBatchHeader } from '../../core/batch.ts'
 import { BLOCK_DOMAIN, decodeBlockHeader } from '../../core/block.ts'
 import { fromHex, toHex } from '../../core/bytes.ts'
-import { genesisFromJson } from '../../core/genesis.ts'
+import { type GenesisJson, genesisFromJson } from '../../core/genesis.ts'
 import { decodeGatewayRegistration } from '../../core/payloads.ts'
 import type { ProofBundle } from '../../core/proof.ts'
 import { decodeRecord, decodeRecordList } from '../../core/record.ts'
@@ -198,6 +198,32 @@ describe('core/vectors/protocol.json', () => {
     expect(r.ok).toBe(true)
     expect(r.checks.map((c) => c.name)).toEqual(V.proof.checks)
     expect(V.proof.checks).toHaveLength(11)
+  })
+
+  for (const f of V.failures) {
+    it(`failure ${f.id}: fails at ${f.fails}, every earlier check passed`, () => {
+      const r = verifyProof(f.bundle, f.trusted as GenesisJson)
+      expect(r.ok).toBe(false)
+      const names = r.checks.map((c) => c.name)
+      expect(names).toEqual(V.proof.checks.slice(0, names.length))
+      expect(names.at(-1)).toBe(f.fails)
+      expect(r.checks.slice(0, -1).every((c) => c.ok)).toBe(true)
+    })
+  }
+
+  it('the failure vectors cover every rule they are there for', () => {
+    expect(V.failures.map((f) => f.fails).sort()).toEqual(
+      [
+        'genesis.trusted',
+        'genesis.trusted',
+        'genesis.trusted',
+        'record.decode',
+        'batch.decode',
+        'batch.decode',
+        'batch.decode',
+        'block.decode',
+      ].sort(),
+    )
   })
 })
 
