@@ -1,21 +1,22 @@
 import { join } from 'node:path'
 import { fromHex, toHex } from '../core/bytes.ts'
+import { SteleError } from '../core/errors.ts'
 import { genesisHash, genesisToJson } from '../core/genesis.ts'
 import type { Logger } from '../core/logger.ts'
 import type { GatewayTip, NodeApi, NodeInfo, SubmitResult, SubmittedBatch } from '../core/node-api.ts'
 import { encodeGatewayRegistration } from '../core/payloads.ts'
+import { backgroundTimers, type Timers } from '../core/timers.ts'
 import { signTx, TX_TYPES } from '../core/transaction.ts'
-import type { DeviceSummary } from './chain/devices.ts'
+import { type DeviceSummary, loadDevices } from './chain/devices.ts'
 import { loadOrCreateIdentity, type NodeIdentity } from './chain/genesis-store.ts'
 import { Ingest } from './chain/ingest.ts'
 import { Mempool } from './chain/mempool.ts'
 import { BlockProducer } from './chain/producer.ts'
 import { ChainQuery } from './chain/query.ts'
-import { RateLimiter } from './chain/rate-limit.ts'
-import { ChainState, decodeJson } from './chain/state.ts'
+import { ChainState } from './chain/state.ts'
 import { type ChainReport, verifyChain } from './chain/verify-chain.ts'
 import { type Db, openDb } from './db/db.ts'
-import { K, prefixEnd } from './db/keys.ts'
+import { type HubInit, StreamHub } from './stream/hub.ts'
 
 export const VERSION = '0.1.0'
 
@@ -24,16 +25,22 @@ export interface NodeOptions {
   logger: Logger
   blockIntervalMs?: number
   maxTxsPerBlock?: number
-  now?: () => number
+  /** Clock and timers of the block interval, the stream's heartbeats and presence; default backgroundTimers. */
+  timers?: Timers
   chainId?: string
   genesisFile?: string
   /** Write rate each gateway may sustain (records/s); bursts of twice that pass. */
   recordsPerSecPerGateway?: number
+  /** The live stream's limits and timers (heartbeat, presence checks). */
+  stream?: HubInit
 }
 
+type CallOptions = { signal?: AbortSignal | undefined }
+
 /**
- * One ledger node: identity and genesis, LevelDB, chain state, the write path (ingest), the block producer and the
- * read side. It implements NodeApi, so an in-process gateway holds the node itself as its client.
+ * One ledger node: identity and genesis, LevelDB, chain state, the write path (ingest), the block producer, the
+ * read side and the live stream. Each part gets the few others it needs at construction. The node implements
+ * NodeApi, so an in-process gateway holds the node itself as its client.
  */
 export class SteleNode implements NodeApi {
   readonly state: ChainState
@@ -42,46 +49,53 @@ export class SteleNode implements NodeApi {
   readonly ingest: Ingest
   readonly producer: BlockProducer
   readonly query: ChainQuery
+  /** The one stream hub: every WebSocket, SSE and MQTT listener shares its cursor and encodings. */
+  readonly stream: StreamHub
   readonly startedAt: number
 
   private constructor(
     readonly db: Db,
     readonly identity: NodeIdentity,
     readonly logger: Logger,
-    readonly now: () => number,
+    readonly timers: Timers,
     opts: NodeOptions,
   ) {
     const { genesis, key } = identity
-    this.startedAt = now()
+    this.startedAt = timers.now()
     this.state = new ChainState(toHex(genesisHash(genesis)), genesis.time)
-    const rate = opts.recordsPerSecPerGateway ?? 500_000
+    const { state, mempool, devices } = this
     this.ingest = new Ingest(
+      opts.recordsPerSecPerGateway === undefined
+        ? {}
+        : { recordsPerSecPerGateway: opts.recordsPerSecPerGateway },
+      { db, genesis, state, mempool, devices, timers },
+    )
+    this.producer = new BlockProducer(
+      { intervalMs: opts.blockIntervalMs ?? 1000, maxTxs: opts.maxTxsPerBlock ?? 10_000 },
+      { db, genesis, key, state, mempool, timers, logger },
+    )
+    this.query = new ChainQuery({}, { db, genesis, mempool, state })
+    const { ingest, producer, query } = this
+    this.stream = new StreamHub(opts.stream ?? {}, {
       db,
-      genesis,
-      this.state,
-      this.mempool,
-      this.devices,
-      new RateLimiter(rate, rate * 2, now),
-    )
-    this.producer = new BlockProducer(db, genesis, key, this.state, this.mempool, {
-      intervalMs: opts.blockIntervalMs ?? 1000,
-      maxTxs: opts.maxTxsPerBlock ?? 10_000,
-      now,
+      ingest,
+      producer,
+      query,
+      state,
+      devices,
+      mempool,
+      timers,
     })
-    this.query = new ChainQuery(db, genesis, this.mempool, this.state)
-    this.producer.on('error', (e) =>
-      logger.error({ err: e }, 'block production failed; will retry next interval'),
-    )
   }
 
   static async open(opts: NodeOptions): Promise<SteleNode> {
-    const now = opts.now ?? Date.now
-    const idOpts: { now: () => number; chainId?: string; genesisFile?: string } = { now }
+    const timers = opts.timers ?? backgroundTimers
+    const idOpts: { now: () => number; chainId?: string; genesisFile?: string } = { now: () => timers.now() }
     if (opts.chainId) idOpts.chainId = opts.chainId
     if (opts.genesisFile) idOpts.genesisFile = opts.genesisFile
     const identity = await loadOrCreateIdentity(opts.dataDir, idOpts)
     const db = await openDb(join(opts.dataDir, 'chain'))
-    const node = new SteleNode(db, identity, opts.logger, now, opts)
+    const node = new SteleNode(db, identity, opts.logger, timers, opts)
     try {
       await node.load()
     } catch (e) {
@@ -94,31 +108,43 @@ export class SteleNode implements NodeApi {
   private async load(): Promise<void> {
     await this.state.load(this.db)
     await this.mempool.load(this.db)
-    for await (const [, v] of this.db.iterator({ gt: K.devicePrefix, lt: prefixEnd(K.devicePrefix) })) {
-      const d = decodeJson<DeviceSummary>(v)
-      this.devices.set(d.device, d)
-    }
+    await loadDevices(this.db, this.devices)
   }
 
   /** Checks the whole chain from genesis; refuses to start on a damaged one. */
   async verify(onProgress?: (height: number) => void): Promise<ChainReport> {
+    const now = () => this.timers.now()
     const report = await verifyChain(
       this.db,
       this.identity.genesis,
-      onProgress ? { onProgress, now: this.now } : { now: this.now },
+      onProgress ? { onProgress, now } : { now },
     )
     if (report.height !== this.state.tip.height) {
-      throw new Error(`chain tip says height ${this.state.tip.height} but blocks reach ${report.height}`)
+      throw new SteleError(
+        'STELE_STORAGE',
+        `chain tip says height ${this.state.tip.height} but blocks reach ${report.height}; the data folder is damaged`,
+        { details: { tip: this.state.tip.height, blocks: report.height } },
+      )
     }
     return report
   }
 
+  /** Starts block production and the live stream. */
   start(): void {
     this.producer.start()
+    this.stream.start()
   }
 
-  async close(): Promise<void> {
+  /** Ends every stream subscription and stops producing blocks; the node still answers calls. */
+  async stop(): Promise<void> {
+    await this.stream.stop()
     await this.producer.stop()
+  }
+
+  /** Stops, lets every accepted write land, and closes the database. */
+  async close(): Promise<void> {
+    await this.stop()
+    await this.ingest.stop()
     await this.db.close()
   }
 
@@ -126,7 +152,8 @@ export class SteleNode implements NodeApi {
     return this.identity.genesis
   }
 
-  async info(): Promise<NodeInfo> {
+  async info(opts: CallOptions = {}): Promise<NodeInfo> {
+    opts.signal?.throwIfAborted()
     return {
       chainId: this.genesis.chainId,
       genesis: genesisToJson(this.genesis),
@@ -135,12 +162,13 @@ export class SteleNode implements NodeApi {
     }
   }
 
-  async gatewayTip(gateway: Uint8Array): Promise<GatewayTip> {
+  async gatewayTip(gateway: Uint8Array, opts: CallOptions = {}): Promise<GatewayTip> {
+    opts.signal?.throwIfAborted()
     return this.state.tipFor(gateway)
   }
 
-  submitBatches(batches: readonly SubmittedBatch[]): Promise<SubmitResult[]> {
-    return this.ingest.submitBatches(batches)
+  submitBatches(batches: readonly SubmittedBatch[], opts: CallOptions = {}): Promise<SubmitResult[]> {
+    return this.ingest.submitBatches(batches, opts)
   }
 
   /** Registers a gateway with this node's own key; valid only where this node is the genesis authority. */
@@ -150,7 +178,7 @@ export class SteleNode implements NodeApi {
         type: TX_TYPES.GATEWAY_REGISTER,
         chainId: this.genesis.chainId,
         signer: this.identity.key.publicKey,
-        nonce: this.now(),
+        nonce: this.timers.now(),
         payload: encodeGatewayRegistration({
           gateway: fromHex(gatewayHex, 'gateway key', 32),
           name,

@@ -9,7 +9,6 @@ import { createSerialConnector } from '../../gateway/connectors/serial/serial-co
 import { startEmbeddedBroker } from '../../gateway/embedded-broker.ts'
 import { createGateway } from '../../gateway/gateway.ts'
 import { startMqttRepublish } from '../../node/stream/mqtt-republish.ts'
-import { acquireHub, releaseHub } from '../../node/stream/registry.ts'
 import { intOption, parse, strOption } from '../args.ts'
 import { gatewayMetrics, gatewayStatusRoutes } from '../gateway-status.ts'
 import { createLogger } from '../log.ts'
@@ -132,13 +131,10 @@ export async function startCommand(argv: string[]): Promise<number> {
     // Stamped, proven readings back onto the broker for MQTT tools and Node-RED (stele/verified/{device}/{sensor}).
     const republish = startMqttRepublish({
       url: broker.url,
-      hub: acquireHub(running.node),
+      hub: running.node.stream,
       logger: logger.child({ area: 'mqtt-out' }),
     })
-    stops.push(async () => {
-      await republish.stop()
-      releaseHub(running.node)
-    })
+    stops.push(() => republish.stop())
     const summary = startSummary(running.node, gateway, logger)
     stops.push(async () => summary.stop())
     logger.info(

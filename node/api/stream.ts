@@ -5,8 +5,6 @@ import type { SteleNode } from '../node.ts'
 import { type Cursor, checkNotAhead, encodeCursor, parseCursor } from '../stream/cursor.ts'
 import { frame, plainEvent } from '../stream/events.ts'
 import { parseSubscription, type Subscription, type SubscriptionInput } from '../stream/filter.ts'
-import type { HubOptions } from '../stream/hub.ts'
-import { acquireHub, releaseHub } from '../stream/registry.ts'
 import { type Sink, sseSink, wsSink } from '../stream/sinks.ts'
 import type { Subscriber } from '../stream/subscriber.ts'
 import { errorResponses } from './error-schema.ts'
@@ -32,15 +30,14 @@ const streamQuery = {
  * both fed by the node's one stream hub. A bad subscription or cursor is refused with a 400 before the stream
  * starts; over WebSocket, a bad subscribe message gets an `error` event and the connection stays open.
  */
-export const streamRoutes: FastifyPluginAsync<{ node: SteleNode; hub?: HubOptions }> = async (app, opts) => {
+export const streamRoutes: FastifyPluginAsync<{ node: SteleNode }> = async (app, opts) => {
   const { node } = opts
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } })
-  const hub = acquireHub(node, opts.hub)
+  const hub = node.stream
   app.addHook('preClose', (done) => {
     hub.closeSubscribers('the node is shutting down; reconnect with this cursor')
     done()
   })
-  app.addHook('onClose', async () => releaseHub(node))
 
   /** Parses and checks a subscription against the hub before anything is streamed. */
   const prepare = async (q: StreamQuery, lastEventId?: string): Promise<Prepared> => {

@@ -1,4 +1,7 @@
 import type { StampedRecord } from '../../core/record.ts'
+import type { Db } from '../db/db.ts'
+import { K, prefixEnd } from '../db/keys.ts'
+import { decodeJson } from './state.ts'
 
 export interface SensorSummary {
   unit: string | null
@@ -53,4 +56,13 @@ export function foldDevices(
     touched.add(d)
   }
   return touched
+}
+
+/** Replaces `devices` with the summaries stored on disk. */
+export async function loadDevices(db: Db, devices: Map<string, DeviceSummary>): Promise<void> {
+  devices.clear()
+  for await (const [, v] of db.iterator({ gt: K.devicePrefix, lt: prefixEnd(K.devicePrefix) })) {
+    const d = decodeJson<DeviceSummary>(v)
+    devices.set(d.device, d)
+  }
 }

@@ -3,18 +3,21 @@ import { concatBytes, toHex } from '../../core/bytes.ts'
 import { SteleError } from '../../core/errors.ts'
 import type { Genesis } from '../../core/genesis.ts'
 import type { SubmitResult, SubmittedBatch } from '../../core/node-api.ts'
-import { peekRecordCount, type StampedRecord } from '../../core/record.ts'
+import type { StampedRecord } from '../../core/record.ts'
+import type { Timers } from '../../core/timers.ts'
 import { decodeTx, type SignedTx } from '../../core/transaction.ts'
 import type { Db, PutSink } from '../db/db.ts'
 import { K, prefixEnd } from '../db/keys.ts'
-import { type DeviceSummary, foldDevices } from './devices.ts'
+import { abortable } from './abortable.ts'
+import { type DeviceSummary, foldDevices, loadDevices } from './devices.ts'
 import type { Mempool, PendingTx } from './mempool.ts'
-import type { RateLimiter } from './rate-limit.ts'
+import { RateLimiter } from './rate-limit.ts'
 import { validateRegistration } from './registration.ts'
 import { Rollups } from './rollups.ts'
 import { indexChunks } from './series-chunks.ts'
-import { type ChainState, decodeJson, encodeJson, type GatewayState } from './state.ts'
+import { type ChainState, encodeJson, type GatewayState } from './state.ts'
 import { validateBatch } from './validate-batch.ts'
+import { WriteChain } from './write-chain.ts'
 
 export interface AcceptedRecord {
   id: string
@@ -28,6 +31,23 @@ export interface AcceptedRecord {
 export interface IngestEvents {
   records: [AcceptedRecord[]]
   tx: [SignedTx]
+}
+
+export interface IngestInit {
+  /** Write rate each gateway may sustain (records/s); bursts of twice that pass. Default 500,000. */
+  recordsPerSecPerGateway?: number
+}
+
+/** What ingest works on; the node hands it these at construction. */
+export interface IngestComponents {
+  db: Db
+  genesis: Genesis
+  state: ChainState
+  mempool: Mempool
+  /** Device summaries, folded by ingest and read by the API. */
+  devices: Map<string, DeviceSummary>
+  /** The clock of the write-rate buckets. */
+  timers: Pick<Timers, 'now'>
 }
 
 /** Calls whose write is issued but not landed; one more waits for the oldest (backpressure, bounded memory). */
@@ -71,10 +91,7 @@ function leafHex(i: number): string {
  */
 export class Ingest extends EventEmitter<IngestEvents> {
   private queue: Promise<unknown> = Promise.resolve()
-  /** The last write issued. */
-  private tail: Promise<void> = Promise.resolve()
-  private readonly inFlight: Promise<void>[] = []
-  private broken = false
+  private readonly writes = new WriteChain(MAX_IN_FLIGHT)
   /** Gateway states and batch tx hashes of calls validated but not yet written. */
   private readonly stagedGateways = new Map<string, GatewayState>()
   private readonly stagedBatches = new Map<string, string>()
@@ -83,17 +100,27 @@ export class Ingest extends EventEmitter<IngestEvents> {
   private acceptSeq: number | undefined
   /** Open rollup buckets, folded in the same write as each batch. */
   readonly rollups: Rollups
+  readonly devices: Map<string, DeviceSummary>
+  private readonly limiter: RateLimiter
+  private stopped = false
 
   constructor(
-    private readonly db: Db,
-    private readonly genesis: Genesis,
-    private readonly state: ChainState,
-    private readonly mempool: Mempool,
-    readonly devices: Map<string, DeviceSummary>,
-    private readonly limiter: RateLimiter,
+    init: IngestInit,
+    private readonly c: IngestComponents,
   ) {
     super()
+    const { db, devices, timers } = c
+    this.devices = devices
+    const rate = init.recordsPerSecPerGateway ?? 500_000
+    this.limiter = new RateLimiter({ ratePerSec: rate, burst: rate * 2 }, { now: () => timers.now() })
     this.rollups = new Rollups(db, (device, sensor) => devices.get(device)?.sensors[sensor] !== undefined)
+  }
+
+  /** Refuses new calls and resolves once every write issued so far has landed (before the database closes). */
+  async stop(): Promise<void> {
+    this.stopped = true
+    await this.queue
+    await this.writes.drain()
   }
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {
@@ -108,84 +135,63 @@ export class Ingest extends EventEmitter<IngestEvents> {
     throw e
   }
 
-  submitBatches(batches: readonly SubmittedBatch[]): Promise<SubmitResult[]> {
-    return this.serial(() => this.prepareBatches(batches)).then((p) => this.settle(p))
+  /**
+   * Validates and stores batches in order (NodeApi.submitBatches). An aborted signal refuses the call with its
+   * reason as long as validation has not started; after that the call runs to its end (its batches may be
+   * accepted: a resend is answered as duplicate), though the caller is answered at once.
+   */
+  submitBatches(
+    batches: readonly SubmittedBatch[],
+    opts: { signal?: AbortSignal | undefined } = {},
+  ): Promise<SubmitResult[]> {
+    const { signal } = opts
+    return abortable(
+      this.serial(() => {
+        this.open(signal)
+        return this.prepareBatches(batches)
+      }).then((p) => this.settle(p)),
+      signal,
+    )
   }
 
   submitTx(bytes: Uint8Array): Promise<{ hash: string; status: 'accepted' | 'duplicate' }> {
-    return this.serial(() => this.acceptTx(bytes))
+    return this.serial(() => {
+      this.open()
+      return this.acceptTx(bytes)
+    })
   }
 
-  /** Resolves when every write issued so far has settled. */
-  private drain(): Promise<void> {
-    return this.tail.then(noop, noop)
+  /** Throws when the call may not start: ingest stopped, or the caller gave up. */
+  private open(signal?: AbortSignal): void {
+    if (this.stopped) throw new SteleError('STELE_UNAVAILABLE', 'the node is shutting down; send again later')
+    signal?.throwIfAborted()
   }
 
   /** Before validating: recover from a failed write, and wait for room in the pipeline. */
   private async ready(): Promise<void> {
     for (;;) {
-      if (this.broken) await this.recover()
-      if (this.inFlight.length < MAX_IN_FLIGHT) return
-      await this.inFlight[0]!.then(noop, noop)
+      if (this.writes.broken) await this.recover()
+      await this.writes.room()
+      if (!this.writes.broken) return
     }
   }
 
   /** After a failed write: wait for every write to settle, then drop what was staged ahead of the disk. */
   private async recover(): Promise<void> {
-    await this.drain()
-    this.broken = false
-    this.tail = Promise.resolve()
+    await this.writes.drain()
+    this.writes.reset()
     this.stagedGateways.clear()
     this.stagedBatches.clear()
     this.acceptSeq = undefined
     this.rollups.reset()
     // Device summaries were folded ahead of the failed writes: read back what is on disk.
-    this.devices.clear()
-    for await (const [, v] of this.db.iterator({ gt: K.devicePrefix, lt: prefixEnd(K.devicePrefix) })) {
-      const d = decodeJson<DeviceSummary>(v)
-      this.devices.set(d.device, d)
-    }
-  }
-
-  /** Issues `write` after every earlier write landed; if one of them failed, fails without writing. */
-  private chainWrite(write: (() => Promise<void>) | undefined): Promise<void> {
-    const w = this.tail.then(
-      async () => {
-        if (!write) return
-        try {
-          await write()
-        } catch (cause) {
-          throw new SteleError(
-            'STELE_STORAGE',
-            `the node could not write accepted batches: ${String(cause)}`,
-            {
-              cause,
-            },
-          )
-        }
-      },
-      (cause) => {
-        throw new SteleError(
-          'STELE_STORAGE',
-          'an earlier write of the node failed, so this call was not stored; send it again',
-          { cause },
-        )
-      },
-    )
-    this.tail = w
-    this.inFlight.push(w)
-    w.then(noop, () => {
-      this.broken = true
-    }).finally(() => {
-      this.inFlight.shift()
-    })
-    return w
+    await loadDevices(this.c.db, this.devices)
   }
 
   private async prepareBatches(batches: readonly SubmittedBatch[]): Promise<Prepared> {
     await this.ready()
     this.rollups.trim()
-    const sink = this.db.batch()
+    const sink = this.c.db.batch()
     let puts = 0
     const put: PutSink = {
       put(key, value) {
@@ -203,28 +209,33 @@ export class Ingest extends EventEmitter<IngestEvents> {
       done: Promise.resolve(),
     }
     const touchedDevices = new Set<DeviceSummary>()
-    const spanBefore = this.state.maxChunkSpan
+    const spanBefore = this.c.state.maxChunkSpan
     let acceptSeq = this.acceptSeq ?? (await this.lastAcceptSeq())
     for (const b of batches) {
       try {
         const tx = decodeTx(b.tx)
         const gwHex = toHex(tx.signer)
-        const current = this.stagedGateways.get(gwHex) ?? this.state.gateways.get(gwHex)
-        // Checked before the signature: refusing a flood must cost less than accepting it.
-        const wait = current ? this.limiter.take(gwHex, peekRecordCount(b.records)) : 0
-        if (wait > 0)
-          throw new SteleError(
-            'STELE_RATE_LIMITED',
-            `gateway ${gwHex} exceeds its record rate; retry in ${wait} ms`,
-            {
-              details: { retryAfterMs: wait },
-            },
-          )
-        const verdict = await validateBatch(tx, b.records, this.genesis.chainId, current, async (seq) => {
-          const staged = this.stagedBatches.get(K.gatewayBatch(gwHex, seq))
-          if (staged !== undefined) return staged
-          const v = await this.db.get(K.gatewayBatch(gwHex, seq))
-          return v ? toHex(v) : undefined
+        const current = this.stagedGateways.get(gwHex) ?? this.c.state.gateways.get(gwHex)
+        const verdict = await validateBatch(tx, b.records, {
+          chainId: this.c.genesis.chainId,
+          gateway: current,
+          knownTxHash: async (seq) => {
+            const staged = this.stagedBatches.get(K.gatewayBatch(gwHex, seq))
+            if (staged !== undefined) return staged
+            const v = await this.c.db.get(K.gatewayBatch(gwHex, seq))
+            return v ? toHex(v) : undefined
+          },
+          // After the signature, before the records are decoded: refusing a flood costs less than accepting it,
+          // and the count is the one the gateway signed (the record list is not signed).
+          admit: (header) => {
+            const wait = this.limiter.wait(gwHex, header.count)
+            if (wait > 0)
+              throw new SteleError(
+                'STELE_RATE_LIMITED',
+                `gateway ${gwHex} exceeds its record rate; retry in ${wait} ms`,
+                { details: { retryAfterMs: wait } },
+              )
+          },
         })
         const hash = toHex(tx.hash)
         if (verdict.kind === 'duplicate') {
@@ -234,9 +245,11 @@ export class Ingest extends EventEmitter<IngestEvents> {
         }
         const { batch } = verdict
         const gw = current!
-        const loading = this.rollups.prepare(batch.records, () => this.drain())
+        // Charged once the batch is valid: a refused batch costs its gateway nothing.
+        this.limiter.charge(gwHex, batch.header.count)
+        const loading = this.rollups.prepare(batch.records, () => this.writes.drain())
         if (loading) await loading
-        const arrival = this.mempool.reserve()
+        const arrival = this.c.mempool.reserve()
         const batchKey = K.gatewayBatch(gwHex, batch.header.seq)
         put.put(K.pending(arrival), tx.bytes)
         put.put(K.object(toHex(batch.header.recordsRoot)), b.records)
@@ -253,7 +266,7 @@ export class Ingest extends EventEmitter<IngestEvents> {
           put.put(`i:${id.slice(0, 16)}${seqHex}${leafHex(i)}`, EMPTY)
           accepted[i] = { id, record: batch.records[i]!, txHash: hash, leafIndex: i, acceptSeq }
         }
-        indexChunks(this.state, put, tx.hash, gwHex, batch.records, batch.recordBytes)
+        indexChunks(this.c.state, put, tx.hash, gwHex, batch.records, batch.recordBytes)
         this.rollups.fold(batch.records, put)
         const last = batch.records[n - 1]!
         const next: GatewayState = {
@@ -280,10 +293,10 @@ export class Ingest extends EventEmitter<IngestEvents> {
     }
     this.acceptSeq = acceptSeq
     for (const [key, g] of p.gateways) put.put(K.gateway(key), encodeJson(g))
-    if (this.state.maxChunkSpan > spanBefore) put.put(K.maxChunkSpan, encodeJson(this.state.maxChunkSpan))
+    if (this.c.state.maxChunkSpan > spanBefore) put.put(K.maxChunkSpan, encodeJson(this.c.state.maxChunkSpan))
     for (const d of touchedDevices) put.put(K.device(d.device), encodeJson(d))
     if (puts === 0) void sink.close()
-    const written = this.chainWrite(puts > 0 ? () => sink.write() : undefined)
+    const written = this.writes.issue(puts > 0 ? () => sink.write() : undefined)
     // Registered now, so commits run in write order (write n+1 is issued only after write n landed).
     p.done = written.then(() => this.commit(p))
     return p
@@ -292,11 +305,11 @@ export class Ingest extends EventEmitter<IngestEvents> {
   /** After the call's write landed: gateway tips, mempool, counters and live events, in acceptance order. */
   private commit(p: Prepared): void {
     for (const [key, g] of p.gateways) {
-      this.state.gateways.set(key, g)
+      this.c.state.gateways.set(key, g)
       if (this.stagedGateways.get(key) === g) this.stagedGateways.delete(key)
     }
     for (const k of p.batchKeys) this.stagedBatches.delete(k)
-    for (const t of p.pending) this.mempool.add(t)
+    for (const t of p.pending) this.c.mempool.add(t)
     for (const accepted of p.events) {
       this.counters.batches++
       this.counters.records += accepted.length
@@ -332,7 +345,7 @@ export class Ingest extends EventEmitter<IngestEvents> {
   }
 
   private async lastAcceptSeq(): Promise<number> {
-    const last = await this.db
+    const last = await this.c.db
       .keys({ gt: K.acceptedPrefix, lt: prefixEnd(K.acceptedPrefix), reverse: true, limit: 1 })
       .all()
     return last[0] ? Number.parseInt(last[0].slice(K.acceptedPrefix.length), 16) : 0
@@ -341,25 +354,25 @@ export class Ingest extends EventEmitter<IngestEvents> {
   private async acceptTx(bytes: Uint8Array): Promise<{ hash: string; status: 'accepted' | 'duplicate' }> {
     // Rare (registrations): let every batch write in flight land, so committed state is all there is.
     await this.ready()
-    await this.drain()
-    if (this.broken) await this.recover()
+    await this.writes.drain()
+    if (this.writes.broken) await this.recover()
     try {
       const tx = decodeTx(bytes)
       const hash = toHex(tx.hash)
-      if (tx.chainId !== this.genesis.chainId)
+      if (tx.chainId !== this.c.genesis.chainId)
         throw new SteleError(
           'STELE_CHAIN_MISMATCH',
-          `transaction is for chain ${tx.chainId}, this node runs ${this.genesis.chainId}`,
+          `transaction is for chain ${tx.chainId}, this node runs ${this.c.genesis.chainId}`,
         )
-      if (this.mempool.has(hash) || (await this.db.get(K.tx(hash)))) return { hash, status: 'duplicate' }
-      const { key, next } = validateRegistration(tx, hash, this.genesis, this.state)
-      const arrival = this.mempool.reserve()
-      await this.db.batch([
+      if (this.c.mempool.has(hash) || (await this.c.db.get(K.tx(hash)))) return { hash, status: 'duplicate' }
+      const { key, next } = validateRegistration(tx, hash, this.c.genesis, this.c.state)
+      const arrival = this.c.mempool.reserve()
+      await this.c.db.batch([
         { type: 'put', key: K.pending(arrival), value: tx.bytes },
         { type: 'put', key: K.gateway(key), value: encodeJson(next) },
       ])
-      this.state.gateways.set(key, next)
-      this.mempool.add({ arrival, tx, hash })
+      this.c.state.gateways.set(key, next)
+      this.c.mempool.add({ arrival, tx, hash })
       this.emit('tx', tx)
       return { hash, status: 'accepted' }
     } catch (e) {

@@ -3,7 +3,9 @@ import { type SignedBlockHeader, signBlockHeader } from '../../core/block.ts'
 import { fromHex, toHex } from '../../core/bytes.ts'
 import type { KeyPair } from '../../core/ed25519.ts'
 import type { Genesis } from '../../core/genesis.ts'
+import type { Logger } from '../../core/logger.ts'
 import { leafHash, merkleRoot } from '../../core/merkle.ts'
+import type { Timers } from '../../core/timers.ts'
 import { encodeStoredBlock, encodeStoredTx } from '../db/codec.ts'
 import type { Db, DbOp } from '../db/db.ts'
 import { K } from '../db/keys.ts'
@@ -15,10 +17,24 @@ export interface ProducedBlock {
   txHashes: string[]
 }
 
-export interface ProducerOptions {
-  intervalMs: number
-  maxTxs: number
-  now: () => number
+export interface ProducerInit {
+  /** At most one block per interval (default 1000 ms). */
+  intervalMs?: number
+  /** Transactions per block (default 10,000). */
+  maxTxs?: number
+}
+
+/** What the producer works on; the node hands it these at construction. */
+export interface ProducerComponents {
+  db: Db
+  genesis: Genesis
+  /** The producer's key: it signs every block. */
+  key: KeyPair
+  state: ChainState
+  mempool: Mempool
+  /** The interval runs on these, and block times come from their clock. */
+  timers: Timers
+  logger: Logger
 }
 
 /**
@@ -26,40 +42,43 @@ export interface ProducerOptions {
  * transaction index, the new tip and the removal of the mempool entries are one atomic write: a block on disk is
  * complete or absent.
  */
-export class BlockProducer extends EventEmitter<{ block: [ProducedBlock]; error: [unknown] }> {
-  private timer: NodeJS.Timeout | undefined
+export class BlockProducer extends EventEmitter<{ block: [ProducedBlock] }> {
+  private timer: unknown
   private running: Promise<ProducedBlock | null> | undefined
   private stopped = true
+  private readonly intervalMs: number
+  private readonly maxTxs: number
 
   constructor(
-    private readonly db: Db,
-    private readonly genesis: Genesis,
-    private readonly key: KeyPair,
-    private readonly state: ChainState,
-    private readonly mempool: Mempool,
-    private readonly opts: ProducerOptions,
+    init: ProducerInit,
+    private readonly c: ProducerComponents,
   ) {
     super()
+    this.intervalMs = init.intervalMs ?? 1000
+    this.maxTxs = init.maxTxs ?? 10_000
   }
 
   start(): void {
+    if (!this.stopped) return
     this.stopped = false
     this.schedule()
   }
 
   private schedule(): void {
     if (this.stopped) return
-    this.timer = setTimeout(() => {
+    this.timer = this.c.timers.set(() => {
+      this.timer = undefined
       this.produce()
-        .catch((e) => this.emit('error', e))
+        .catch((err) => this.c.logger.error({ err }, 'block production failed; will retry next interval'))
         .finally(() => this.schedule())
-    }, this.opts.intervalMs)
-    this.timer.unref?.()
+    }, this.intervalMs)
   }
 
+  /** Stops the interval and waits for a block being written. */
   async stop(): Promise<void> {
     this.stopped = true
-    if (this.timer) clearTimeout(this.timer)
+    if (this.timer !== undefined) this.c.timers.clear(this.timer)
+    this.timer = undefined
     await this.running
   }
 
@@ -72,22 +91,22 @@ export class BlockProducer extends EventEmitter<{ block: [ProducedBlock]; error:
   }
 
   private async produceNow(): Promise<ProducedBlock | null> {
-    const pending = this.mempool.take(this.opts.maxTxs)
+    const pending = this.c.mempool.take(this.maxTxs)
     if (pending.length === 0) return null
-    const tip = this.state.tip
+    const tip = this.c.state.tip
     const height = tip.height + 1
     const txHashes = pending.map((p) => p.tx.hash)
     const header = signBlockHeader(
       {
-        chainId: this.genesis.chainId,
+        chainId: this.c.genesis.chainId,
         height,
         prevHash: fromHex(tip.hash, 'tip', 32),
-        time: Math.max(this.opts.now(), tip.time),
+        time: Math.max(this.c.timers.now(), tip.time),
         txRoot: merkleRoot(txHashes.map(leafHash)),
         txCount: pending.length,
-        producer: this.key.publicKey,
+        producer: this.c.key.publicKey,
       },
-      this.key.secretKey,
+      this.c.key.secretKey,
     )
     const nextTip: ChainTip = { height, hash: toHex(header.hash), time: header.time }
     const ops: DbOp[] = [
@@ -102,10 +121,10 @@ export class BlockProducer extends EventEmitter<{ block: [ProducedBlock]; error:
       ops.push({ type: 'put', key: K.tx(p.hash), value: encodeStoredTx({ height, index, tx: p.tx.bytes }) })
       ops.push({ type: 'del', key: K.pending(p.arrival) })
     })
-    await this.db.batch(ops)
-    this.state.tip = nextTip
+    await this.c.db.batch(ops)
+    this.c.state.tip = nextTip
     const hashes = pending.map((p) => p.hash)
-    this.mempool.remove(hashes)
+    this.c.mempool.remove(hashes)
     const produced = { header, txHashes: hashes }
     this.emit('block', produced)
     return produced

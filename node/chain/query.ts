@@ -44,8 +44,24 @@ interface Located {
 }
 
 const CURSOR_PREFIX = 'c1.'
-/** Bytes of series chunks kept decoded (records and ids roughly double it). */
-const CHUNK_CACHE_BYTES = 4 * 1024 * 1024
+
+export interface ChainQueryInit {
+  /** Bytes of series chunks kept decoded (records and ids roughly double it); default 4 MiB. */
+  chunkCacheBytes?: number
+}
+
+/** What the read side reads; the node hands it these at construction. */
+export interface ChainQueryComponents {
+  db: Db
+  genesis: Genesis
+  mempool: Mempool
+  state: ChainState
+}
+
+/** Every query that can take long (a scan, several storage trips) stops with the signal's reason when it aborts. */
+export interface QueryOptions {
+  signal?: AbortSignal | undefined
+}
 
 interface DecodedChunk {
   txHash: string
@@ -62,13 +78,18 @@ export class ChainQuery {
   private readonly heights = new Map<string, number>()
   private readonly chunks = new Map<string, DecodedChunk>()
   private chunkBytes = 0
+  private readonly chunkCacheBytes: number
+  private readonly db: Db
+  private readonly mempool: Mempool
 
   constructor(
-    private readonly db: Db,
-    private readonly genesis: Genesis,
-    private readonly mempool: Mempool,
-    private readonly state: ChainState,
-  ) {}
+    init: ChainQueryInit,
+    private readonly c: ChainQueryComponents,
+  ) {
+    this.chunkCacheBytes = init.chunkCacheBytes ?? 4 * 1024 * 1024
+    this.db = c.db
+    this.mempool = c.mempool
+  }
 
   /** The block height holding a transaction, or null while it is pending. */
   async txHeight(txHash: string): Promise<number | null> {
@@ -89,9 +110,11 @@ export class ChainQuery {
    * A chunk starting before `from` can still hold later records, so the scan starts the longest chunk span earlier
    * and filters by time.
    */
-  async readings(q: ReadingQuery): Promise<Page<ReadingView>> {
+  async readings(q: ReadingQuery, opts: QueryOptions = {}): Promise<Page<ReadingView>> {
+    const { signal } = opts
+    signal?.throwIfAborted()
     const prefix = K.byDevice(q.device)
-    const lo = q.from === undefined ? prefix : prefix + K.timeBound(q.from - this.state.maxChunkSpan)
+    const lo = q.from === undefined ? prefix : prefix + K.timeBound(q.from - this.c.state.maxChunkSpan)
     const hi = q.to === undefined ? `${prefix}\uffff` : prefix + K.timeBound(q.to + 1)
     const asc = q.order === 'asc'
     let start: { key: string; index: number } | undefined
@@ -115,6 +138,8 @@ export class ChainQuery {
     try {
       for (let want = 2 + Math.ceil(q.limit / 50); ; ) {
         const entries = await it.nextv(want)
+        // Between storage trips: a page filtered down to few readings can scan many chunks.
+        signal?.throwIfAborted()
         if (entries.length === 0) break
         chunks += entries.length
         for (const [key, value] of entries) {
@@ -175,17 +200,19 @@ export class ChainQuery {
     this.chunks.set(key, d)
     this.chunkBytes += value.length
     for (const [k, old] of this.chunks) {
-      if (this.chunkBytes <= CHUNK_CACHE_BYTES) break
+      if (this.chunkBytes <= this.chunkCacheBytes) break
       this.chunks.delete(k)
       this.chunkBytes -= old.size
     }
     return d
   }
 
-  private async locate(id: string): Promise<Located> {
+  private async locate(id: string, signal: AbortSignal | undefined): Promise<Located> {
+    signal?.throwIfAborted()
     const prefix = K.readingPrefix(id)
     const keys = await this.db.keys({ gt: prefix, lt: `${prefix}\uffff` }).all()
     for (const key of keys) {
+      signal?.throwIfAborted()
       if (key.length !== prefix.length + 16) continue
       const acceptSeq = Number.parseInt(key.slice(prefix.length, prefix.length + 12), 16)
       const leafIndex = Number.parseInt(key.slice(prefix.length + 12), 16)
@@ -206,8 +233,8 @@ export class ChainQuery {
     throw new SteleError('STELE_NOT_FOUND', `no reading with id ${id}`)
   }
 
-  async reading(id: string): Promise<ReadingView> {
-    const l = await this.locate(id)
+  async reading(id: string, opts: QueryOptions = {}): Promise<ReadingView> {
+    const l = await this.locate(id, opts.signal)
     const bytes = l.records[l.leafIndex]!
     return readingView(id, decodeRecord(bytes), l.txHash, l.stored?.height ?? null, l.leafIndex)
   }
@@ -222,14 +249,15 @@ export class ChainQuery {
     return v ? decodeStoredBlock(v) : undefined
   }
 
-  async proof(id: string): Promise<ProofBundle> {
-    const l = await this.locate(id)
+  async proof(id: string, opts: QueryOptions = {}): Promise<ProofBundle> {
+    const l = await this.locate(id, opts.signal)
     if (!l.stored)
       throw new SteleError(
         'STELE_READING_PENDING',
         `reading ${id} is not sealed in a block yet; ask again after the next block`,
       )
     const block = await this.storedBlock(l.stored.height)
+    opts.signal?.throwIfAborted()
     if (!block)
       throw new SteleError('STELE_STORAGE', `block ${l.stored.height} is missing for transaction ${l.txHash}`)
     const records = l.records
@@ -244,7 +272,7 @@ export class ChainQuery {
         txPath: inclusionPath(block.txHashes.map(leafHash), l.stored.index),
         blockHeader: block.header,
         blockSignature: block.signature,
-        genesis: genesisToJson(this.genesis),
+        genesis: genesisToJson(this.c.genesis),
       },
       readingView(id, decodeRecord(record), l.txHash, l.stored.height, l.leafIndex),
     )

@@ -1,3 +1,4 @@
+import { SteleError } from '../../core/errors.ts'
 import type { StampedRecord } from '../../core/record.ts'
 import type { Db, PutSink } from '../db/db.ts'
 import { K } from '../db/keys.ts'
@@ -276,7 +277,7 @@ export class Rollups {
         dev = r.device
         sen = r.sensor
         s = this.series.get(dev, sen)
-        if (!s) throw new Error(`rollups: series ${dev}/${sen} folded before prepare`)
+        if (!s) throw new SteleError('STELE_INTERNAL', `rollups: series ${dev}/${sen} folded before prepare`)
       }
       const { time, value } = r
       for (let k = 0; k < RESOLUTIONS.length; k++) {
@@ -291,7 +292,7 @@ export class Rollups {
           } else {
             const key = s!.prefixes[k]! + K.timeBound(start)
             const old = this.older.get(key)
-            if (!old) throw new Error(`rollups: bucket ${key} folded before prepare`)
+            if (!old) throw new SteleError('STELE_INTERNAL', `rollups: bucket ${key} folded before prepare`)
             b = old
           }
         }

@@ -16,17 +16,30 @@ export interface ValidBatch {
 
 export type BatchVerdict = { kind: 'new'; batch: ValidBatch } | { kind: 'duplicate'; header: BatchHeader }
 
+export interface BatchContext {
+  chainId: string
+  /** The signer's gateway state (staged or committed); undefined when it is not registered. */
+  gateway: GatewayState | undefined
+  /** The tx hash the gateway used for an earlier sequence, so a resend is recognised as a duplicate. */
+  knownTxHash: (seq: number) => Promise<string | undefined>
+  /**
+   * Called with the signed header of a batch that verified and continues the gateway's chain, before its records
+   * are decoded: the place to refuse (throw) over the gateway's write rate. Never reached by a forged, replayed or
+   * out-of-order batch, so nobody else can spend a gateway's allowance.
+   */
+  admit?: (header: BatchHeader) => void
+}
+
 /**
  * DESIGN §3.7: signature, registration, continuity of the gateway's batch chain, and records that match the root.
- * `knownTxHash(seq)` answers for a sequence the gateway already used, so a resend is recognised as a duplicate.
+ * The one batch validation: the node's ingest and the test double of a node both run it.
  */
 export async function validateBatch(
   tx: SignedTx,
   recordList: Uint8Array,
-  chainId: string,
-  gw: GatewayState | undefined,
-  knownTxHash: (seq: number) => Promise<string | undefined>,
+  ctx: BatchContext,
 ): Promise<BatchVerdict> {
+  const { chainId, gateway: gw, knownTxHash } = ctx
   if (tx.type !== TX_TYPES.RECORD_BATCH)
     throw new SteleError('STELE_BAD_REQUEST', `transaction type ${tx.type} is not a record batch`)
   if (tx.chainId !== chainId)
@@ -89,6 +102,7 @@ export async function validateBatch(
       },
     )
 
+  ctx.admit?.(header)
   const recordBytes = decodeRecordList(recordList)
   if (recordBytes.length !== header.count)
     throw new SteleError(

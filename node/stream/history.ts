@@ -1,5 +1,6 @@
 import { decodeBatchHeader } from '../../core/batch.ts'
 import { toHex } from '../../core/bytes.ts'
+import { SteleError } from '../../core/errors.ts'
 import { leafHash } from '../../core/merkle.ts'
 import { decodeRecord, decodeRecordList, peekRecordCount } from '../../core/record.ts'
 import { decodeTx, TX_TYPES } from '../../core/transaction.ts'
@@ -26,7 +27,9 @@ export interface HistorySource {
 }
 
 /** Summaries of record batches accepted but not yet in a block (for a hub that starts after them). */
-export async function pendingSummaries(src: HistorySource & { mempool: Mempool }): Promise<BatchSummary[]> {
+export async function pendingSummaries(
+  src: HistorySource & { mempool: Pick<Mempool, 'take'> },
+): Promise<BatchSummary[]> {
   const out: BatchSummary[] = []
   for (const p of src.mempool.take(Number.MAX_SAFE_INTEGER)) {
     if (p.tx.type !== TX_TYPES.RECORD_BATCH) continue
@@ -57,7 +60,8 @@ export async function lastAccepted(db: Db): Promise<{ seq: number; index: number
 
 /**
  * Readings after `from` up to `to`, batch by batch in acceptance order, one frame per batch. Each batch's record
- * list is read once from its content-addressed object; memory holds one batch at a time.
+ * list is read once from its content-addressed object; memory holds one batch at a time. Stops with the signal's
+ * reason once it aborts (the subscriber went away), even while no batch matches the subscription.
  */
 export async function replayReadings(
   src: HistorySource,
@@ -67,14 +71,21 @@ export async function replayReadings(
   to: Cursor,
   write: WriteFrame,
   maxFrameBytes: number,
+  signal?: AbortSignal,
 ): Promise<void> {
+  signal?.throwIfAborted()
   if (!sub.channels.has('readings') || !readingAfter(to.seq, to.index, from)) return
   const range = { gte: K.accepted(Math.max(1, from.seq)), lte: K.accepted(to.seq) }
   for await (const [key, value] of src.db.iterator(range)) {
+    signal?.throwIfAborted()
     const seq = Number.parseInt(key.slice(K.acceptedPrefix.length), 16)
     const { txHash, recordsRoot } = decodeAccepted(value)
     const list = await src.db.get(K.object(recordsRoot))
-    if (!list) throw new Error(`records object ${recordsRoot} of accepted batch ${seq} is missing`)
+    if (!list)
+      throw new SteleError(
+        'STELE_STORAGE',
+        `records object ${recordsRoot} of accepted batch ${seq} is missing`,
+      )
     const records = decodeRecordList(list)
     const first = seq === from.seq ? from.index + 1 : 0
     const last = Math.min(records.length - 1, seq === to.seq ? to.index : records.length - 1)
@@ -94,7 +105,7 @@ export async function replayReadings(
   }
 }
 
-/** Blocks after `from.height` up to `to.height`: a block event and/or a confirmation event per block. */
+/** Blocks after `from.height` up to `to.height`: a block event and/or a confirmation event per block; stops on abort. */
 export async function replayBlocks(
   src: HistorySource,
   sub: Subscription,
@@ -103,13 +114,15 @@ export async function replayBlocks(
   to: Cursor,
   write: WriteFrame,
   maxFrameBytes: number,
+  signal?: AbortSignal,
 ): Promise<void> {
   const blocks = sub.channels.has('blocks')
   const confirmations = sub.channels.has('confirmations')
   if ((!blocks && !confirmations) || to.height <= from.height) return
   for (let height = from.height + 1; height <= to.height; height++) {
+    signal?.throwIfAborted()
     const stored = await src.query.storedBlock(height)
-    if (!stored) throw new Error(`block ${height} is missing`)
+    if (!stored) throw new SteleError('STELE_STORAGE', `block ${height} is missing`)
     const view = blockView(stored)
     const cursor = encodeCursor({ seq: to.seq, index: to.index, height })
     const events: EncodedEvent[] = []

@@ -1,9 +1,14 @@
 import { EventEmitter } from 'node:events'
 import { toHex } from '../../core/bytes.ts'
-import type { AcceptedRecord } from '../chain/ingest.ts'
-import type { ProducedBlock } from '../chain/producer.ts'
+import { SteleError } from '../../core/errors.ts'
+import type { Timers } from '../../core/timers.ts'
+import type { DeviceSummary } from '../chain/devices.ts'
+import type { AcceptedRecord, Ingest } from '../chain/ingest.ts'
+import type { Mempool } from '../chain/mempool.ts'
+import type { BlockProducer, ProducedBlock } from '../chain/producer.ts'
 import { blockView } from '../chain/query.ts'
-import type { SteleNode } from '../node.ts'
+import type { ChainState } from '../chain/state.ts'
+import type { Db } from '../db/db.ts'
 import { type Cursor, checkNotAhead, encodeCursor, maxCursor } from './cursor.ts'
 import {
   blockEvent,
@@ -16,18 +21,33 @@ import {
 } from './events.ts'
 import { type BatchSummary, type Channel, matchReading, type Subscription, summarize } from './filter.ts'
 import { Groups } from './groups.ts'
-import { lastAccepted, pendingSummaries, replayBlocks, replayReadings } from './history.ts'
+import {
+  type HistorySource,
+  lastAccepted,
+  pendingSummaries,
+  replayBlocks,
+  replayReadings,
+} from './history.ts'
 import type { Sink } from './sinks.ts'
 import { type StatusChange, StatusMonitor, type StatusOptions, statusEvent, statusMatches } from './status.ts'
 import { type Limits, Subscriber, type SubscriberHost } from './subscriber.ts'
 
-export type HubNode = Pick<
-  SteleNode,
-  'db' | 'ingest' | 'producer' | 'query' | 'state' | 'devices' | 'mempool'
->
+/** What the hub listens to and reads; the node hands it these at construction. */
+export interface HubComponents {
+  db: Db
+  /** Accepted batches ('records') and refusal counts (status events). */
+  ingest: Pick<Ingest, 'on' | 'off' | 'counters'>
+  /** Sealed blocks ('block'). */
+  producer: Pick<BlockProducer, 'on' | 'off'>
+  query: HistorySource['query']
+  state: Pick<ChainState, 'tip'>
+  devices: ReadonlyMap<string, DeviceSummary>
+  mempool: Pick<Mempool, 'take'>
+  /** Heartbeats and presence checks run on these; presence is judged by their clock. */
+  timers: Timers
+}
 
-export interface HubOptions extends Partial<Limits> {
-  now?: () => number
+export interface HubInit extends Partial<Limits> {
   /** Heartbeat events carry the current cursor to quiet subscribers (default 15 s; 0: none). */
   heartbeatMs?: number
   /** How often device and gateway presence is checked (default 1 s; 0: only when check() is called). */
@@ -45,7 +65,6 @@ export class StreamHub
   implements SubscriberHost
 {
   readonly limits: Limits
-  readonly ready: Promise<void>
   readonly status: StatusMonitor
   readonly counters = {
     subscribed: 0,
@@ -68,12 +87,13 @@ export class StreamHub
   /** Batch txs the last two blocks sealed before their records were published (their writes raced). */
   private early = new Map<string, Sealed>()
   private earlier = new Map<string, Sealed>()
-  private readonly timers: NodeJS.Timeout[] = []
+  private readonly ticks = new Map<string, unknown>()
+  private loaded: Promise<void> | undefined
   private nextId = 1
 
   constructor(
-    private readonly node: HubNode,
-    opts: HubOptions = {},
+    private readonly opts: HubInit,
+    private readonly node: HubComponents,
   ) {
     super()
     this.limits = {
@@ -85,18 +105,40 @@ export class StreamHub
     this.groups = new Groups(this.maxFrameBytes)
     this.cursor = { seq: 0, index: 0, height: node.state.tip.height }
     this.status = new StatusMonitor(
-      opts.now ?? Date.now,
+      () => node.timers.now(),
       (c) => this.publishStatus(c),
       () => node.ingest.counters.refused,
       opts.status,
     )
+  }
+
+  /** Listens to the node and starts the timers; `ready` resolves once the stream position is read from storage. */
+  start(): void {
+    if (this.loaded) return
+    const { node, opts } = this
     this.status.seed(node.devices.values())
     node.ingest.on('records', this.onRecords)
     node.producer.on('block', this.onBlock)
-    const every = (ms: number, fn: () => void) => ms > 0 && this.timers.push(setInterval(fn, ms).unref())
-    every(opts.heartbeatMs ?? 15_000, () => this.heartbeat())
-    every(opts.statusCheckMs ?? 1000, () => this.status.check())
-    this.ready = this.load()
+    this.repeat('heartbeat', opts.heartbeatMs ?? 15_000, () => this.heartbeat())
+    this.repeat('status', opts.statusCheckMs ?? 1000, () => this.status.check())
+    this.loaded = this.load()
+  }
+
+  /** Resolves once started and loaded; subscriptions wait for it. */
+  get ready(): Promise<void> {
+    return this.loaded ?? Promise.reject(new SteleError('STELE_UNAVAILABLE', 'the stream hub is not started'))
+  }
+
+  /** Runs `fn` every `ms` on the injected timers until stop (0: never). */
+  private repeat(name: string, ms: number, fn: () => void): void {
+    if (ms <= 0) return
+    this.ticks.set(
+      name,
+      this.node.timers.set(() => {
+        fn()
+        if (this.ticks.has(name)) this.repeat(name, ms, fn)
+      }, ms),
+    )
   }
 
   /** The stream position from storage, and summaries of batches accepted before this hub existed. */
@@ -130,8 +172,9 @@ export class StreamHub
 
   replay(s: Subscriber, from: Cursor, to: Cursor, write: (f: Buffer) => Promise<boolean>): Promise<void> {
     const max = this.maxFrameBytes
-    return replayReadings(this.node, s.sub, s.sink.kind, from, to, write, max).then(() =>
-      s.ended ? undefined : replayBlocks(this.node, s.sub, s.sink.kind, from, to, write, max),
+    const { signal } = s
+    return replayReadings(this.node, s.sub, s.sink.kind, from, to, write, max, signal).then(() =>
+      s.ended ? undefined : replayBlocks(this.node, s.sub, s.sink.kind, from, to, write, max, signal),
     )
   }
 
@@ -278,12 +321,16 @@ export class StreamHub
     for (const s of [...this.subscribers]) s.closeWith('closed', message)
   }
 
-  /** Ends every subscription and detaches from the node. */
-  close(): void {
-    for (const t of this.timers) clearInterval(t)
+  /** Ends every subscription (their replays stop), detaches from the node and clears the timers. */
+  async stop(): Promise<void> {
+    if (!this.loaded) return
+    for (const t of this.ticks.values()) this.node.timers.clear(t)
+    this.ticks.clear()
     this.node.ingest.off('records', this.onRecords)
     this.node.producer.off('block', this.onBlock)
     this.closeSubscribers('the node is shutting down')
+    await this.loaded.catch(() => undefined)
+    this.loaded = undefined
   }
 }
 

@@ -1,3 +1,4 @@
+import { SteleError } from '../../core/errors.ts'
 import { type Cursor, encodeCursor, maxCursor, readingAfter } from './cursor.ts'
 import { frame, plainEvent } from './events.ts'
 import type { Subscription } from './filter.ts'
@@ -56,6 +57,9 @@ export class Subscriber {
   private overflowed = false
   /** Everything up to here has been handed to the transport or did not match. */
   private pos: Cursor
+  private readonly ending = new AbortController()
+  /** Aborts when the subscription ends: its replay from storage stops. */
+  readonly signal = this.ending.signal
 
   constructor(
     readonly id: number,
@@ -192,6 +196,7 @@ export class Subscriber {
   private finish(why: 'closed' | 'lagged' | 'failed'): void {
     if (this.state === 'ended') return
     this.state = 'ended'
+    this.ending.abort(new SteleError('STELE_UNAVAILABLE', `subscription ended (${why})`))
     this.dropSeam()
     this.host.ended(this, why)
   }

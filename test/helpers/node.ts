@@ -1,18 +1,28 @@
 import { toHex } from '../../core/bytes.ts'
 import { silentLogger } from '../../core/logger.ts'
-import { SteleNode } from '../../node/node.ts'
+import type { Timers } from '../../core/timers.ts'
+import { type NodeOptions, SteleNode } from '../../node/node.ts'
+import type { HubInit } from '../../node/stream/hub.ts'
 import { BatchMaker } from './batches.ts'
 import { tempDir } from './tmp.ts'
 
-/** A real node on real LevelDB in a temp folder, with one registered gateway. */
-export async function nodeFixture(opts: { blockIntervalMs?: number; now?: () => number } = {}) {
+export interface NodeFixtureOptions {
+  blockIntervalMs?: number
+  timers?: Timers
+  stream?: HubInit
+  recordsPerSecPerGateway?: number
+}
+
+/** A real, started node on real LevelDB in a temp folder, with one registered gateway. */
+export async function nodeFixture(opts: NodeFixtureOptions = {}) {
   const dir = await tempDir('stele-node-')
-  const node = await SteleNode.open({
-    dataDir: dir.path,
-    logger: silentLogger,
-    blockIntervalMs: opts.blockIntervalMs ?? 60_000,
-    ...(opts.now ? { now: opts.now } : {}),
-  })
+  const open = async (): Promise<SteleNode> => {
+    const o: NodeOptions = { dataDir: dir.path, logger: silentLogger, blockIntervalMs: 60_000, ...opts }
+    const n = await SteleNode.open(o)
+    n.start()
+    return n
+  }
+  const node = await open()
   const gw = new BatchMaker(node.genesis.chainId)
   await node.registerGateway(toHex(gw.key.publicKey), 'test gateway')
   return {
@@ -21,11 +31,7 @@ export async function nodeFixture(opts: { blockIntervalMs?: number; now?: () => 
     dir,
     async reopen() {
       await node.close()
-      return SteleNode.open({
-        dataDir: dir.path,
-        logger: silentLogger,
-        blockIntervalMs: opts.blockIntervalMs ?? 60_000,
-      })
+      return open()
     },
     async close() {
       await node.close().catch(() => undefined)

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { toHex } from '../../core/bytes.ts'
 import { isSteleError } from '../../core/errors.ts'
+import { backgroundTimers } from '../../core/timers.ts'
 import { BatchMaker } from '../helpers/batches.ts'
 import { nodeFixture } from '../helpers/node.ts'
 
@@ -147,7 +148,7 @@ describe('write rate per gateway', () => {
     const node = await SteleNode.open({
       dataDir: dir.path,
       logger: silentLogger,
-      now: () => t,
+      timers: { ...backgroundTimers, now: () => t },
       recordsPerSecPerGateway: 100,
     })
     try {

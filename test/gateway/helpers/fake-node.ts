@@ -1,25 +1,26 @@
 /**
- * An in-memory stand-in for the node side of NodeApi, built on core: it really verifies signatures, the
- * gateway's batch chain (seq, prevHash, first record seq), the Merkle root and non-decreasing record times,
- * answers resends as duplicates and gaps with details.expectedSeq, and can be switched off or made to lose
- * its answers. It is a double of the other side, never of the gateway under test.
+ * An in-memory stand-in for the node side of NodeApi. It validates with the node's own `validateBatch`
+ * (signature, registration, the gateway's batch chain, the Merkle root, record times), so it cannot drift from the
+ * node; it only keeps state in memory instead of LevelDB and can be switched off or made to lose its answers. It
+ * passes the NodeApi compliance suite (test/compliance/node-api.ts). A double of the other side, never of the
+ * gateway under test.
  */
-import { batchHeaderHash, decodeBatchHeader } from '../../../core/batch.ts'
-import { equalBytes, toHex } from '../../../core/bytes.ts'
+import { toHex } from '../../../core/bytes.ts'
 import { SteleError } from '../../../core/errors.ts'
 import { genesisToJson } from '../../../core/genesis.ts'
-import { leafHash, merkleRoot } from '../../../core/merkle.ts'
 import type { GatewayTip, NodeApi, NodeInfo, SubmitResult, SubmittedBatch } from '../../../core/node-api.ts'
-import { decodeRecord, decodeRecordList, type StampedRecord } from '../../../core/record.ts'
-import { decodeTx, TX_TYPES, verifyTxSignature } from '../../../core/transaction.ts'
+import type { StampedRecord } from '../../../core/record.ts'
+import { decodeTx } from '../../../core/transaction.ts'
+import { type GatewayState, ZERO_HEX } from '../../../node/chain/state.ts'
+import { validateBatch } from '../../../node/chain/validate-batch.ts'
 
 interface Chain {
-  nextSeq: number
-  prevHash: string
-  nextRecordSeq: number
-  lastTime: number
+  state: GatewayState
+  /** Tx hash of each accepted batch sequence, to tell a resend from a conflict. */
   txHashes: Map<number, string>
 }
+
+type CallOptions = { signal?: AbortSignal | undefined }
 
 export class FakeNode implements NodeApi {
   readonly chainId: string
@@ -33,8 +34,6 @@ export class FakeNode implements NodeApi {
   calls = 0
   submitted = 0
   duplicates = 0
-  /** When false, signatures are still checked but record decoding is skipped (the bench's hot path). */
-  decodeRecords = true
   recordCount = 0
 
   constructor(opts: { chainId?: string; register?: Uint8Array[] } = {}) {
@@ -46,8 +45,8 @@ export class FakeNode implements NodeApi {
     this.registered.add(toHex(key))
   }
 
-  async info(): Promise<NodeInfo> {
-    this.gate()
+  async info(opts: CallOptions = {}): Promise<NodeInfo> {
+    this.gate(opts)
     return {
       chainId: this.chainId,
       height: 0,
@@ -61,27 +60,32 @@ export class FakeNode implements NodeApi {
     }
   }
 
-  async gatewayTip(gateway: Uint8Array): Promise<GatewayTip> {
-    this.gate()
-    const c = this.chain(toHex(gateway))
+  async gatewayTip(gateway: Uint8Array, opts: CallOptions = {}): Promise<GatewayTip> {
+    this.gate(opts)
+    const gw = toHex(gateway)
+    const s = this.chain(gw).state
     return {
-      registered: this.registered.has(toHex(gateway)),
-      nextSeq: c.nextSeq,
-      prevHash: c.prevHash,
-      nextRecordSeq: c.nextRecordSeq,
+      registered: this.registered.has(gw),
+      nextSeq: s.nextSeq,
+      prevHash: s.prevHash,
+      nextRecordSeq: s.nextRecordSeq,
     }
   }
 
-  async submitBatches(batches: readonly SubmittedBatch[]): Promise<SubmitResult[]> {
-    this.gate()
+  async submitBatches(batches: readonly SubmittedBatch[], opts: CallOptions = {}): Promise<SubmitResult[]> {
+    this.gate(opts)
     this.calls++
     const results: SubmitResult[] = []
     for (const b of batches) {
       try {
-        results.push(this.accept(b))
+        results.push(await this.accept(b))
       } catch (e) {
-        const err = e as SteleError
-        throw new SteleError(err.code, err.message, { details: { ...err.details, accepted: results.length } })
+        // As the node answers: the code of the refusal, and how many batches before it were accepted.
+        const err =
+          e instanceof SteleError ? e : new SteleError('STELE_BAD_ENCODING', String(e), { cause: e })
+        throw new SteleError(err.code, err.message, {
+          details: { ...err.details, accepted: results.length, results },
+        })
       }
     }
     if (this.loseNextAnswer) {
@@ -91,71 +95,61 @@ export class FakeNode implements NodeApi {
     return results
   }
 
-  private accept(b: SubmittedBatch): SubmitResult {
+  private async accept(b: SubmittedBatch): Promise<SubmitResult> {
     const tx = decodeTx(b.tx)
-    if (tx.type !== TX_TYPES.RECORD_BATCH) throw new SteleError('STELE_BAD_REQUEST', 'not a batch')
-    if (tx.chainId !== this.chainId) throw new SteleError('STELE_CHAIN_MISMATCH', 'other chain')
     const gw = toHex(tx.signer)
-    if (!this.registered.has(gw)) throw new SteleError('STELE_GATEWAY_UNKNOWN', `gateway ${gw} unknown`)
-    if (!verifyTxSignature(tx)) throw new SteleError('STELE_BAD_SIGNATURE', 'bad signature')
-    const h = decodeBatchHeader(tx.payload)
     const c = this.chain(gw)
+    const verdict = await validateBatch(tx, b.records, {
+      chainId: this.chainId,
+      gateway: this.registered.has(gw) ? c.state : undefined,
+      knownTxHash: async (seq) => c.txHashes.get(seq),
+    })
     const hash = toHex(tx.hash)
-    if (h.seq < c.nextSeq) {
-      if (c.txHashes.get(h.seq) === hash) {
-        this.duplicates++
-        return { seq: h.seq, status: 'duplicate', txHash: hash }
-      }
-      throw new SteleError('STELE_BATCH_CONFLICT', `batch ${h.seq} conflicts`, {
-        details: { expectedSeq: c.nextSeq },
-      })
+    if (verdict.kind === 'duplicate') {
+      this.duplicates++
+      return { seq: verdict.header.seq, status: 'duplicate', txHash: hash }
     }
-    if (h.seq > c.nextSeq)
-      throw new SteleError('STELE_BATCH_GAP', `batch ${h.seq}, expected ${c.nextSeq}`, {
-        details: { expectedSeq: c.nextSeq },
-      })
-    if (toHex(h.prevHash) !== c.prevHash)
-      throw new SteleError('STELE_BATCH_CONFLICT', 'prevHash does not link')
-    if (h.firstRecordSeq !== c.nextRecordSeq)
-      throw new SteleError(
-        'STELE_BATCH_INVALID',
-        `first record ${h.firstRecordSeq}, expected ${c.nextRecordSeq}`,
-      )
-    const list = decodeRecordList(b.records)
-    if (list.length !== h.count) throw new SteleError('STELE_BATCH_INVALID', 'count')
-    if (!equalBytes(merkleRoot(list.map(leafHash)), h.recordsRoot))
-      throw new SteleError('STELE_BATCH_INVALID', 'root')
-    if (this.decodeRecords) {
-      let prev = c.lastTime
-      list.forEach((bytes, i) => {
-        const r = decodeRecord(bytes)
-        if (r.seq !== h.firstRecordSeq + i) throw new SteleError('STELE_BATCH_INVALID', 'record seq')
-        if (r.time < prev || r.time < h.minTime || r.time > h.maxTime)
-          throw new SteleError('STELE_BATCH_INVALID', `record ${r.seq} time goes backwards`)
-        prev = r.time
-        this.records.push(r)
-      })
+    const { header, headerHash, records } = verdict.batch
+    const last = records[records.length - 1]!
+    c.state = {
+      ...c.state,
+      nextSeq: header.seq + 1,
+      prevHash: headerHash,
+      nextRecordSeq: last.seq + 1,
+      lastTime: last.time,
+      batches: c.state.batches + 1,
+      records: c.state.records + records.length,
     }
-    c.nextSeq = h.seq + 1
-    c.prevHash = toHex(batchHeaderHash(tx.payload))
-    c.nextRecordSeq = h.firstRecordSeq + h.count
-    c.lastTime = h.maxTime
-    c.txHashes.set(h.seq, hash)
+    c.txHashes.set(header.seq, hash)
+    this.records.push(...records)
     this.submitted++
-    this.recordCount += h.count
-    return { seq: h.seq, status: 'accepted', txHash: hash }
+    this.recordCount += records.length
+    return { seq: header.seq, status: 'accepted', txHash: hash }
   }
 
   private chain(gw: string): Chain {
     let c = this.chains.get(gw)
     if (!c) {
-      c = { nextSeq: 1, prevHash: '0'.repeat(64), nextRecordSeq: 1, lastTime: 0, txHashes: new Map() }
+      const state: GatewayState = {
+        key: gw,
+        name: 'fake',
+        devices: [],
+        registeredTx: ZERO_HEX,
+        nextSeq: 1,
+        prevHash: ZERO_HEX,
+        nextRecordSeq: 1,
+        lastTime: 0,
+        batches: 0,
+        records: 0,
+      }
+      c = { state, txHashes: new Map() }
       this.chains.set(gw, c)
     }
     return c
   }
 
-  private gate(): void {
+  private gate(opts: CallOptions): void {
+    opts.signal?.throwIfAborted()
     if (this.down) throw new SteleError('STELE_UNAVAILABLE', 'fake node is down')
   }
 }

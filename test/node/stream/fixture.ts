@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify'
 import type { SubmittedBatch } from '../../../core/node-api.ts'
 import type { StampedRecord } from '../../../core/record.ts'
+import { backgroundTimers } from '../../../core/timers.ts'
 import { buildApp } from '../../../node/api/app.ts'
-import type { HubOptions, StreamHub } from '../../../node/stream/hub.ts'
-import { acquireHub, releaseHub } from '../../../node/stream/registry.ts'
+import type { HubInit, StreamHub } from '../../../node/stream/hub.ts'
 import type { BatchMaker } from '../../helpers/batches.ts'
 import { nodeFixture } from '../../helpers/node.ts'
 
@@ -16,12 +16,16 @@ export interface StreamFixture extends Awaited<ReturnType<typeof nodeFixture>> {
 }
 
 /**
- * A real node on LevelDB with the full HTTP app listening on an ephemeral loopback port. The hub is acquired first
- * so the test's options (limits, clock; heartbeats and the status timer off unless asked) are the ones used.
+ * A real node on LevelDB with the full HTTP app listening on an ephemeral loopback port, its hub built with the
+ * test's options (limits; heartbeats and the status timer off unless asked) and, when given, the node's clock.
  */
-export async function streamFixture(hubOpts: HubOptions = {}): Promise<StreamFixture> {
-  const fx = await nodeFixture()
-  const hub = acquireHub(fx.node, { heartbeatMs: 0, statusCheckMs: 0, ...hubOpts })
+export async function streamFixture(hubOpts: HubInit & { now?: () => number } = {}): Promise<StreamFixture> {
+  const { now, ...stream } = hubOpts
+  const fx = await nodeFixture({
+    stream: { heartbeatMs: 0, statusCheckMs: 0, ...stream },
+    ...(now ? { timers: { ...backgroundTimers, now } } : {}),
+  })
+  const hub = fx.node.stream
   const app = await buildApp({ node: fx.node, logger: false })
   const base = await app.listen({ port: 0, host: '127.0.0.1' })
   return {
@@ -31,7 +35,6 @@ export async function streamFixture(hubOpts: HubOptions = {}): Promise<StreamFix
     base,
     async close() {
       await app.close()
-      releaseHub(fx.node)
       await fx.close()
     },
   }

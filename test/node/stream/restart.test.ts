@@ -2,7 +2,6 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { silentLogger } from '../../../core/logger.ts'
 import { buildApp } from '../../../node/api/app.ts'
 import { SteleNode } from '../../../node/node.ts'
-import { acquireHub, releaseHub } from '../../../node/stream/registry.ts'
 import { nodeFixture } from '../../helpers/node.ts'
 import { type Ev, wsClient } from './clients.ts'
 
@@ -13,16 +12,9 @@ const seqs = (events: Ev[]) =>
   events.filter((e) => e.type === 'reading').map((e) => (e['reading'] as { seq: number }).seq)
 
 async function serve(node: SteleNode) {
-  acquireHub(node, { heartbeatMs: 0, statusCheckMs: 0 })
   const app = await buildApp({ node, logger: false })
   const base = await app.listen({ port: 0, host: '127.0.0.1' })
-  return {
-    base,
-    close: async () => {
-      await app.close()
-      releaseHub(node)
-    },
-  }
+  return { base, close: () => app.close() }
 }
 
 describe('resume across a node restart', () => {
@@ -38,13 +30,17 @@ describe('resume across a node restart', () => {
     await http.close()
     await node.close()
 
-    node = await SteleNode.open({ dataDir: fx.dir.path, logger: silentLogger, blockIntervalMs: 60_000 })
+    node = await SteleNode.open({
+      dataDir: fx.dir.path,
+      logger: silentLogger,
+      blockIntervalMs: 60_000,
+      stream: { heartbeatMs: 0, statusCheckMs: 0 },
+    })
+    node.start()
     try {
       http = await serve(node)
-      const hub = acquireHub(node)
-      await hub.ready
-      expect(hub.stats().cursor).toEqual({ seq: 3, index: 1, height: 0 })
-      releaseHub(node)
+      await node.stream.ready
+      expect(node.stream.stats().cursor).toEqual({ seq: 3, index: 1, height: 0 })
       const again = await wsClient(http.base, `?channels=readings,confirmations&cursor=${cursor}`)
       await again.c.waitFor((e) => e.some((x) => x.type === 'live'), 'the replay')
       expect(seqs(again.c.events)).toEqual([4, 5, 6, 7, 8, 9])
