@@ -12,7 +12,7 @@ import { fromHex, toHex } from '../core/bytes.ts'
 import type { KeyPair } from '../core/ed25519.ts'
 import { SteleError } from '../core/errors.ts'
 import { type Logger, silentLogger } from '../core/logger.ts'
-import type { Reading } from '../core/reading.ts'
+import { type Reading, validateReading } from '../core/reading.ts'
 import { encodeRecord } from '../core/record.ts'
 import { sealBatch } from '../core/seal.ts'
 import { realTimers, sleep, type Timers } from '../core/timers.ts'
@@ -20,7 +20,7 @@ import type { ReadingSink } from './connectors/connector.ts'
 import { RecentReadings } from './dedupe.ts'
 import type { Hlc } from './hlc.ts'
 import type { Outbox, SequenceState } from './outbox.ts'
-import { invalidReason, stamp } from './stamper.ts'
+import { stamp } from './stamper.ts'
 
 export interface BatchOptions {
   /** Seal when this many records wait; default 1000. */
@@ -105,10 +105,7 @@ export class Batcher implements ReadingSink {
 
   async push(readings: Reading[]): Promise<void> {
     if (readings.length === 0) return
-    for (const r of readings) {
-      const why = invalidReason(r)
-      if (why) throw new SteleError('STELE_BAD_REQUEST', `reading from ${String(r.device)}: ${why}`)
-    }
+    for (const r of readings) validateReading(r) // all or none: refused before any is stamped
     while (this.pending.length >= this.maxPending && !this.stopping)
       await new Promise<void>((resolve) => this.roomWaiters.push(resolve))
     if (this.stopping) throw new SteleError('STELE_UNAVAILABLE', 'the gateway is stopping')

@@ -1,9 +1,10 @@
 import { SteleError } from '../../core/errors.ts'
+import { idPattern, LIMITS } from '../../core/reading.ts'
 
 export const CHANNELS = ['readings', 'confirmations', 'blocks', 'status'] as const
 export type Channel = (typeof CHANNELS)[number]
 
-const ID_RE = /^[A-Za-z0-9._:-]{1,64}$/
+const ID_RE = new RegExp(idPattern(LIMITS.deviceIdBytes))
 const GATEWAY_RE = /^[0-9a-f]{64}$/
 const MAX_VALUES = 256
 

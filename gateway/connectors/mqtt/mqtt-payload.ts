@@ -4,11 +4,13 @@
  *   {"value":21.5,"unit":"C","seq":7,"ts":1700000000000}
  *   [{"value":21.5,"seq":7}, {"value":21.6,"seq":8}]            several readings of the topic's sensor
  *   {"readings":[{"sensor":"temp","value":21.5}, ...]}            several sensors in one message
- * Array items and `readings` entries may name their own `sensor`. `ts` is epoch ms or ISO 8601.
+ * Array items and `readings` entries may name their own `sensor`. `ts` follows core's one time rule (parseTime:
+ * integer epoch ms, or ISO 8601 with a zone); each reading must pass validateReading.
  * A message is taken whole or refused whole, with a reason that names the offending entry.
  */
-import type { Reading } from '../../../core/reading.ts'
-import { invalidReason } from '../../stamper.ts'
+import { isSteleError } from '../../../core/errors.ts'
+import { type Reading, validateReading } from '../../../core/reading.ts'
+import { parseTime } from '../../../core/time.ts'
 
 export type ParsedPayload = { ok: true; readings: Reading[] } | { ok: false; reason: string }
 
@@ -49,13 +51,24 @@ function build(items: unknown[], device: string, sensor: string | undefined): Pa
   const readings: Reading[] = []
   for (let i = 0; i < items.length; i++) {
     const where = items.length > 1 ? `reading ${i}: ` : ''
-    const r = toReading(items[i], device, sensor)
-    if (typeof r === 'string') return { ok: false, reason: where + r }
-    const why = invalidReason(r)
-    if (why) return { ok: false, reason: where + why }
-    readings.push(r)
+    try {
+      const r = toReading(items[i], device, sensor)
+      if (typeof r === 'string') return { ok: false, reason: where + r }
+      readings.push(validateReading(r))
+    } catch (err) {
+      if (!isSteleError(err)) throw err
+      return { ok: false, reason: where + inPayloadTerms(err.message, err.details?.['field']) }
+    }
   }
   return { ok: true, readings }
+}
+
+/** Reading fields under the names a payload gives them, so a reason names what the device sent. */
+const PAYLOAD_NAMES: { [field: string]: string } = { deviceSeq: '"seq"', deviceTime: '"ts"' }
+
+function inPayloadTerms(message: string, field: unknown): string {
+  const name = typeof field === 'string' ? PAYLOAD_NAMES[field] : undefined
+  return name && message.startsWith(`${field}:`) ? name + message.slice(String(field).length) : message
 }
 
 function toReading(item: unknown, device: string, topicSensor: string | undefined): Reading | string {
@@ -74,19 +87,6 @@ function toReading(item: unknown, device: string, topicSensor: string | undefine
     if (typeof o['seq'] !== 'number') return '"seq" must be a number'
     r.deviceSeq = o['seq']
   }
-  if (o['ts'] !== undefined) {
-    const ts = parseTs(o['ts'])
-    if (ts === undefined) return '"ts" must be epoch milliseconds or an ISO 8601 time'
-    r.deviceTime = ts
-  }
+  if (o['ts'] !== undefined) r.deviceTime = parseTime(o['ts'], '"ts"')
   return r
-}
-
-function parseTs(ts: unknown): number | undefined {
-  if (typeof ts === 'number') return Number.isFinite(ts) ? Math.round(ts) : undefined
-  if (typeof ts === 'string') {
-    const ms = Date.parse(ts)
-    return Number.isNaN(ms) ? undefined : ms
-  }
-  return undefined
 }

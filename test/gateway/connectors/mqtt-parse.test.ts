@@ -85,9 +85,11 @@ describe('payloads', () => {
       ['hello', /neither a number nor JSON/],
       ['{"value":"hot"}', /"value" must be a number/],
       ['[{"value":1},{"value":null}]', /reading 1: "value"/],
-      ['{"value":1,"seq":-1}', /seq must be a non-negative integer/],
+      ['{"value":1,"seq":-1}', /"seq": must be a non-negative integer/],
       ['{"value":1,"seq":1.5}', /seq/],
       ['{"value":1,"ts":"yesterday"}', /"ts"/],
+      ['{"value":1,"ts":"2023-11-14T22:13:20"}', /"ts": .* with a zone/], // local time: core's one time rule
+      ['{"value":1,"ts":1700000000000.5}', /"ts"/],
       ['{"value":1,"unit":"a very long unit name"}', /unit/],
       ['{"readings":{}}', /must be an array/],
       ['[]', /no readings/],
