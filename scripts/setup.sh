@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs beyond npm: socat (real pseudo-terminals for simulated serial boards), mosquitto
-# (a real broker with persistence for the fault tests),
+# (a real broker with persistence for the fault tests), chromium (the explorer test drives it through playwright-core),
 # g++ (the C++ framing code is compiled against the shared vectors) and avr-gcc with the Arduino AVR core (the
 # board sketch is built for a real Uno). Debian packages, installed only where missing; then the npm packages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 need=()
 command -v socat >/dev/null 2>&1 || need+=(socat)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v mosquitto >/dev/null 2>&1 || need+=(mosquitto)
 command -v g++ >/dev/null 2>&1 || need+=(g++)
 command -v avr-g++ >/dev/null 2>&1 || need+=(gcc-avr avr-libc)

@@ -1,0 +1,167 @@
+/** A refused or failed API call: the node's error code and message (DESIGN §5), or a network failure. */
+export class ApiError extends Error {
+  override readonly name = 'ApiError'
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message)
+  }
+
+  /** The route itself is not on this node (an older node, or a layer not built yet), as opposed to a missing item. */
+  get missingRoute(): boolean {
+    return this.status === 404 && /^no route /.test(this.message)
+  }
+}
+
+export async function getJson<T>(path: string, signal?: AbortSignal): Promise<T> {
+  let res: Response
+  try {
+    res = await fetch(path, { signal: signal ?? null, headers: { accept: 'application/json' } })
+  } catch (e) {
+    if ((e as Error).name === 'AbortError') throw e
+    throw new ApiError(0, 'NETWORK', `node unreachable: ${(e as Error).message}`)
+  }
+  const body = (await res.json().catch(() => null)) as { error?: { code: string; message: string } } | null
+  if (!res.ok) {
+    throw new ApiError(
+      res.status,
+      body?.error?.code ?? `HTTP_${res.status}`,
+      body?.error?.message ?? res.statusText,
+    )
+  }
+  return body as T
+}
+
+/** The item, or null when the node answers 404 for it (but not for a route it lacks: that still throws). */
+export async function getOrNull<T>(path: string, signal?: AbortSignal): Promise<T | null> {
+  try {
+    return await getJson<T>(path, signal)
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 404 && !e.missingRoute) return null
+    throw e
+  }
+}
+
+/** GET /v1/devices answers `{items}` today and `{items, cursor}` once paginated: follow cursors up to `max`. */
+export async function listDevices(signal?: AbortSignal, max = 1000): Promise<Device[]> {
+  const out: Device[] = []
+  let cursor: string | null | undefined
+  do {
+    const q = cursor ? `?limit=100&cursor=${encodeURIComponent(cursor)}` : ''
+    const page = await getJson<{ items: Device[]; cursor?: string | null; nextCursor?: string | null }>(
+      `/v1/devices${q}`,
+      signal,
+    )
+    out.push(...page.items)
+    cursor = page.cursor ?? page.nextCursor
+  } while (cursor && out.length < max)
+  return out
+}
+
+export interface GenesisJson {
+  chainId: string
+  time: number
+  producers: string[]
+  authority: string
+  hash?: string
+}
+
+export interface Health {
+  status: string
+  version: string
+  chainId: string
+  height: number
+  pending: number
+  uptimeMs: number
+  genesis: GenesisJson
+}
+
+export interface ChainInfo {
+  chainId: string
+  height: number
+  tipHash: string
+  tipTime: number
+  pending: number
+  gateways: number
+  genesis: GenesisJson
+}
+
+export interface BlockView {
+  height: number
+  hash: string
+  prevHash: string
+  time: number
+  timeIso: string
+  txRoot: string
+  txCount: number
+  producer: string
+  signature: string
+  transactions: string[]
+}
+
+export interface SensorSummary {
+  unit: string | null
+  value: number
+  time: number
+  readings: number
+}
+
+export interface Device {
+  device: string
+  gateway: string
+  sensors: { [sensor: string]: SensorSummary }
+  firstSeen: number
+  lastSeen: number
+  readings: number
+}
+
+export interface Gateway {
+  key: string
+  name: string
+  devices: string[]
+  batches: number
+  records: number
+}
+
+export interface Reading {
+  id: string
+  device: string
+  sensor: string
+  value: number
+  unit: string | null
+  time: number
+  timeIso: string
+  seq: number
+  gateway: string
+  deviceSeq: number | null
+  deviceTime: number | null
+  source: string
+  status: string
+  blockHeight: number | null
+  txHash: string
+  leafIndex: number
+}
+
+export interface TxView {
+  hash: string
+  type: string
+  chainId: string
+  signer: string
+  nonce: number
+  signature: string
+  status: string
+  blockHeight: number | null
+  index: number | null
+  payload: unknown
+  bytes: string
+}
+
+export interface AggregateBucket {
+  start: number
+  count?: number
+  min?: number
+  max?: number
+  mean?: number
+}

@@ -1,0 +1,115 @@
+import type { GenesisJson as CoreGenesisJson } from '../../../core/genesis.ts'
+import { genesisFromJson } from '../../../core/genesis.ts'
+import type { ProofBundle } from '../../../core/proof.ts'
+import { verifyProof } from '../../../core/verify-proof.ts'
+import { getJson, getOrNull, type Reading } from '../api.ts'
+import { checklist } from '../checklist.ts'
+import { fields, h, link, mono, notice, timeText } from '../dom.ts'
+import type { PageContext } from '../router.ts'
+import { subscribe } from '../stream.ts'
+import { pinnedGenesis } from '../trust.ts'
+
+/** Every check core/verify-proof.ts runs for a reading, in order (as `stele verify`). */
+const PROOF_CHECKS = 11
+
+export async function readingPage(ctx: PageContext): Promise<void> {
+  const { main, signal, params } = ctx
+  const id = params['id']!
+  main.append(h('h1', null, 'Reading'))
+  const r = await getOrNull<Reading>(`/v1/readings/${encodeURIComponent(id)}`, signal)
+  if (!r) {
+    main.append(notice('warn', `No reading ${id} on this node.`))
+    return
+  }
+  main.append(
+    fields([
+      ['Id', mono(r.id)],
+      ['Device', link(`/devices/${encodeURIComponent(r.device)}`, r.device)],
+      ['Sensor', r.sensor],
+      ['Value', `${r.value}${r.unit ?? ''}`],
+      ['Time', timeText(r.time)],
+      ['Device time', r.deviceTime === null ? '—' : timeText(r.deviceTime)],
+      ['Gateway', mono(r.gateway)],
+      ['Record', `seq ${r.seq}${r.deviceSeq === null ? '' : `, device seq ${r.deviceSeq}`}, via ${r.source}`],
+      ['Status', h('span', { class: `status ${r.status}` }, r.status)],
+      ['Block', r.blockHeight === null ? 'not yet' : link(`/blocks/${r.blockHeight}`, String(r.blockHeight))],
+      ['Batch transaction', link(`/tx/${r.txHash}`, mono(r.txHash))],
+    ]),
+  )
+  if (r.status === 'pending') {
+    main.append(
+      notice('info', 'Pending: its proof exists once a block seals it. This page updates when that happens.'),
+    )
+    subscribe(
+      { channels: ['confirmations'], device: [r.device] },
+      {
+        confirmation: (c) => {
+          if (c.batches.some((b) => b.tx === r.txHash)) ctx.navigate(location.pathname, true)
+        },
+      },
+      signal,
+    )
+    return
+  }
+  const bundle = await getJson<ProofBundle>(`/v1/readings/${encodeURIComponent(id)}/proof`, signal)
+  const result = h('div', { id: 'proof-result' })
+  const verify = (b: ProofBundle) => {
+    const pinned = pinnedGenesis()
+    let trusted: ReturnType<typeof genesisFromJson> | undefined
+    try {
+      trusted = pinned ? genesisFromJson(pinned as CoreGenesisJson) : undefined
+    } catch {
+      trusted = undefined
+    }
+    const out = verifyProof(b, trusted)
+    result.replaceChildren(
+      pinned
+        ? ''
+        : notice('warn', 'No genesis pinned: this check trusts the genesis inside the proof. Pin one above.'),
+      checklist('Proof check', out.checks, PROOF_CHECKS),
+    )
+  }
+  verify(bundle)
+
+  const json = JSON.stringify(bundle, null, 2)
+  const editor = h('textarea', { id: 'proof-json', rows: 12, spellcheck: 'false', class: 'mono' }, json)
+  const download = h(
+    'a',
+    {
+      href: URL.createObjectURL(new Blob([json], { type: 'application/json' })),
+      download: `proof-${id.slice(0, 12)}.json`,
+    },
+    'Download the proof (for stele verify)',
+  )
+  signal.addEventListener('abort', () => URL.revokeObjectURL(download.href))
+  main.append(
+    result,
+    h('p', null, download),
+    h(
+      'details',
+      null,
+      h('summary', null, 'Edit the proof and verify again'),
+      h(
+        'label',
+        { for: 'proof-json' },
+        'Proof bundle (JSON). Change any byte and the check that covers it fails.',
+      ),
+      editor,
+      h(
+        'button',
+        {
+          type: 'button',
+          id: 'reverify',
+          onclick: () => {
+            try {
+              verify(JSON.parse(editor.value) as ProofBundle)
+            } catch (e) {
+              result.replaceChildren(notice('error', `Not JSON: ${(e as Error).message}`))
+            }
+          },
+        },
+        'Verify this proof',
+      ),
+    ),
+  )
+}

@@ -1,0 +1,68 @@
+import { type BlockView, getJson, getOrNull, listDevices, type Reading, type TxView } from '../api.ts'
+import { h, link, mono, notice } from '../dom.ts'
+import type { PageContext } from '../router.ts'
+
+/** How far back a block hash is looked for: the API finds blocks by height only (a by-hash route would end this scan). */
+const HASH_SCAN_BLOCKS = 1000
+
+interface Hit {
+  href: string
+  label: string
+}
+
+/** Height, block hash, transaction hash, reading id or device id (exact, else by substring). One hit opens it. */
+export async function searchPage(ctx: PageContext): Promise<void> {
+  const { main, signal, query } = ctx
+  const q = (query.get('q') ?? '').trim()
+  const input = document.getElementById('q') as HTMLInputElement | null
+  if (input) input.value = q
+  main.append(h('h1', null, 'Search'))
+  if (!q) {
+    main.append(h('p', null, 'Search by block height, block or transaction hash, reading id or device id.'))
+    return
+  }
+  const hits: Hit[] = []
+  if (/^\d+$/.test(q)) {
+    const b = await getOrNull<BlockView>(`/v1/blocks/${Number(q)}`, signal)
+    if (b) hits.push({ href: `/blocks/${b.height}`, label: `Block ${b.height}` })
+  }
+  if (/^[0-9a-fA-F]{64}$/.test(q)) {
+    const hex = q.toLowerCase()
+    const [tx, reading, block] = await Promise.all([
+      getOrNull<TxView>(`/v1/transactions/${hex}`, signal),
+      getOrNull<Reading>(`/v1/readings/${hex}`, signal),
+      blockByHash(hex, signal),
+    ])
+    if (tx) hits.push({ href: `/tx/${hex}`, label: `Transaction (${tx.type})` })
+    if (reading)
+      hits.push({ href: `/readings/${hex}`, label: `Reading of ${reading.device}/${reading.sensor}` })
+    if (block) hits.push({ href: `/blocks/${block}`, label: `Block ${block}` })
+  }
+  const devices = await listDevices(signal)
+  const exact = devices.find((d) => d.device === q)
+  if (exact) hits.push({ href: `/devices/${encodeURIComponent(q)}`, label: `Device ${q}` })
+  else
+    for (const d of devices.filter((d) => d.device.toLowerCase().includes(q.toLowerCase())).slice(0, 50))
+      hits.push({ href: `/devices/${encodeURIComponent(d.device)}`, label: `Device ${d.device}` })
+
+  if (hits.length === 1) {
+    ctx.navigate(hits[0]!.href, true)
+    return
+  }
+  if (hits.length === 0) {
+    main.append(notice('info', 'Nothing found for ', mono(q), '.'))
+    return
+  }
+  main.append(h('ul', { class: 'hits' }, ...hits.map((x) => h('li', null, link(x.href, x.label)))))
+}
+
+async function blockByHash(hash: string, signal: AbortSignal): Promise<number | null> {
+  const tip = await getJson<{ height: number }>('/v1/chain', signal)
+  for (let top = tip.height; top >= 1 && tip.height - top < HASH_SCAN_BLOCKS; top -= 100) {
+    const from = Math.max(1, top - 99)
+    const page = await getJson<{ items: BlockView[] }>(`/v1/blocks?from=${from}&limit=100`, signal)
+    const hit = page.items.find((b) => b.hash === hash)
+    if (hit) return hit.height
+  }
+  return null
+}

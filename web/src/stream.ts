@@ -1,0 +1,73 @@
+import type { BlockView, Reading } from './api.ts'
+
+export interface StatusEvent {
+  type: 'status'
+  kind: 'device' | 'gateway' | 'node'
+  id: string
+  state?: 'online' | 'offline'
+}
+
+export interface ConfirmationEvent {
+  type: 'confirmation'
+  height: number
+  block: string
+  time: number
+  batches: { tx: string; records: number }[]
+}
+
+export interface StreamHandlers {
+  reading?: (r: Reading) => void
+  block?: (b: BlockView) => void
+  confirmation?: (c: ConfirmationEvent) => void
+  status?: (s: StatusEvent) => void
+  /** Replay done (or, without a cursor, the stream is up): events from here on are live. */
+  live?: () => void
+  /** true while connected, false while the browser waits to reconnect. */
+  connected?: (up: boolean) => void
+}
+
+export interface Subscription {
+  channels: string[]
+  device?: string[]
+}
+
+const EVENT_TYPES = ['reading', 'block', 'confirmation', 'status', 'live', 'lagged', 'closed'] as const
+
+/**
+ * One SSE subscription (docs/streaming.md), closed when `signal` aborts. EventSource resends the last event id as
+ * Last-Event-ID on its own reconnects, so a dropped connection or a `lagged` cut resumes with no gap. If the node
+ * refuses the stream (it closes the EventSource for good), a new one starts after a pause from the last cursor.
+ */
+export function subscribe(sub: Subscription, on: StreamHandlers, signal: AbortSignal): void {
+  let cursor: string | undefined
+  let es: EventSource | undefined
+  let retry: ReturnType<typeof setTimeout> | undefined
+
+  const open = () => {
+    const q = new URLSearchParams({ channels: sub.channels.join(',') })
+    if (sub.device?.length) q.set('device', sub.device.join(','))
+    if (cursor) q.set('cursor', cursor)
+    es = new EventSource(`/v1/stream/sse?${q}`)
+    es.onopen = () => on.connected?.(true)
+    es.onerror = () => {
+      on.connected?.(false)
+      if (es?.readyState === EventSource.CLOSED && !signal.aborted) retry = setTimeout(open, 3000)
+    }
+    for (const type of EVENT_TYPES)
+      es.addEventListener(type, (e) => {
+        const m = e as MessageEvent<string>
+        if (m.lastEventId) cursor = m.lastEventId
+        const ev = JSON.parse(m.data)
+        if (type === 'reading') on.reading?.(ev.reading)
+        else if (type === 'block') on.block?.(ev.block)
+        else if (type === 'confirmation') on.confirmation?.(ev)
+        else if (type === 'status') on.status?.(ev)
+        else if (type === 'live') on.live?.()
+      })
+  }
+  open()
+  signal.addEventListener('abort', () => {
+    clearTimeout(retry)
+    es?.close()
+  })
+}
