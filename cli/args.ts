@@ -15,10 +15,21 @@ export interface CommandSpec {
   options: { [name: string]: OptionSpec }
 }
 
+/** Flags every command takes; a command may give one its own meaning (verify's --json prints the result as JSON). */
+const GLOBAL_OPTIONS: { [name: string]: OptionSpec } = {
+  json: { type: 'boolean', description: 'log JSON lines even on a terminal' },
+}
+
+/** The command's own options, then the global ones it does not define itself. */
+function allOptions(spec: CommandSpec): { [name: string]: OptionSpec } {
+  const globals = Object.entries(GLOBAL_OPTIONS).filter(([name]) => !(name in spec.options))
+  return { ...spec.options, ...Object.fromEntries(globals) }
+}
+
 export function helpText(spec: CommandSpec): string {
   const lines = [`${spec.summary}`, '', `Usage: ${spec.usage}`, '', 'Options:']
   const entries = Object.entries({
-    ...spec.options,
+    ...allOptions(spec),
     help: { type: 'boolean', short: 'h', description: 'show this help' } as OptionSpec,
   })
   for (const [name, o] of entries) {
@@ -37,7 +48,7 @@ export function parse(spec: CommandSpec, argv: string[]): Parsed | 'help' {
     {
       help: { type: 'boolean', short: 'h' },
     }
-  for (const [name, o] of Object.entries(spec.options)) {
+  for (const [name, o] of Object.entries(allOptions(spec))) {
     options[name] = {
       type: o.type,
       ...(o.short ? { short: o.short } : {}),

@@ -37,12 +37,17 @@ function usage(): string {
     'Commands:',
   ]
   for (const [name, c] of Object.entries(commands)) lines.push(`  ${name.padEnd(10)} ${c.spec.summary}`)
+  lines.push('', 'Global options:', `  ${'--json'.padEnd(10)} log JSON lines even on a terminal`)
   lines.push('', "Run 'stele <command> --help' for a command's options.")
   return lines.join('\n')
 }
 
 const out = (s: string) => process.stdout.write(`${s}\n`)
-const [name, ...rest] = process.argv.slice(2)
+const argv = process.argv.slice(2)
+// Global flags may come before the command: `stele --json node` is `stele node --json`.
+const globals: string[] = []
+while (argv[0] === '--json') globals.push(argv.shift()!)
+const [name, ...rest] = argv
 
 if (!name || name === '--help' || name === '-h' || name === 'help') {
   out(usage())
@@ -54,7 +59,7 @@ if (!command) {
   process.exit(2)
 }
 try {
-  const code = await (await command.run())(rest, out)
+  const code = await (await command.run())([...rest, ...globals], out)
   if (code === -1) {
     out(helpText(command.spec))
     process.exit(0)
