@@ -51,9 +51,43 @@ export function signMessage(message: Uint8Array, secretKey: Uint8Array): Uint8Ar
   return new Uint8Array(sign(null, message, privateKeyObject(secretKey)))
 }
 
-/** False, never a throw, for a wrong-length key or signature: callers turn false into a coded refusal. */
+// The y coordinates (little-endian, sign bit cleared) of the eight points of small order: 0 and 1, p − 1, and the
+// two of order 8. Each stands for two encodings, x and −x; for y = 1 and p − 1 (x = 0) the second is non-canonical.
+const SMALL_ORDER_Y = [
+  '0000000000000000000000000000000000000000000000000000000000000000',
+  '0100000000000000000000000000000000000000000000000000000000000000',
+  'ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+  '26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05',
+  'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a',
+].map((h) => Buffer.from(h, 'hex'))
+
+/**
+ * Whether the 32 bytes at `at` are a point encoding Stele accepts as A or R (docs/protocol.md §1): canonical (y below
+ * p = 2^255 − 19, and no sign bit when x = 0) and not of small order. Whether the point is on the curve at all is
+ * left to the verify, which fails for one that is not.
+ */
+export function isStrictPoint(b: Uint8Array, at = 0): boolean {
+  const top = b[at + 31]! & 0x7f
+  let ones = top === 0x7f
+  for (let i = 1; ones && i < 31; i++) ones = b[at + i] === 0xff
+  if (ones && b[at]! >= 0xed) return false // y ≥ p
+  for (const y of SMALL_ORDER_Y) {
+    let same = top === y[31]
+    for (let i = 0; same && i < 31; i++) same = b[at + i] === y[i]
+    // Small order whatever the sign bit; this also refuses the only non-canonical sign bits, those of x = 0.
+    if (same) return false
+  }
+  return true
+}
+
+/**
+ * False, never a throw, for a wrong-length key or signature: callers turn false into a coded refusal. Beyond
+ * OpenSSL's RFC 8032 verify (S < L, the cofactorless equation checked on the encoding of R), refuses a key A or a
+ * commitment R that is non-canonical or of small order, as libsodium and ed25519-dalek's verify_strict do.
+ */
 export function verifySignature(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean {
   if (signature.length !== 64 || publicKey.length !== 32) return false
+  if (!isStrictPoint(publicKey) || !isStrictPoint(signature)) return false
   try {
     return verify(null, message, publicKeyObject(publicKey), signature)
   } catch {

@@ -1,8 +1,18 @@
 import { createPrivateKey, createPublicKey, sign as rawSign, verify as rawVerify } from 'node:crypto'
+import { readFile } from 'node:fs/promises'
+import { ed25519 } from '@noble/curves/ed25519.js'
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { fromHex, toHex } from '../../core/bytes.ts'
-import { generateKeyPair, keyPairFromSeed, signMessage, verifySignature } from '../../core/ed25519.ts'
+import {
+  generateKeyPair,
+  isStrictPoint,
+  keyPairFromSeed,
+  signMessage,
+  verifySignature,
+} from '../../core/ed25519.ts'
 import { isSteleError } from '../../core/errors.ts'
+import edgeCases from '../../core/vectors/ed25519-edge-cases.json' with { type: 'json' }
 import rfc8032 from '../../core/vectors/ed25519-rfc8032.json' with { type: 'json' }
 
 const vectors = rfc8032.vectors.map((v) => ({
@@ -108,5 +118,85 @@ describe('Ed25519 against RFC 8032 §7.1', () => {
     const priv = createPrivateKey({ key: der, format: 'der', type: 'pkcs8' })
     expect(toHex(rawSign(null, v.msg, priv))).toBe(toHex(v.sig))
     expect(rawVerify(null, v.msg, createPublicKey(priv), v.sig)).toBe(true)
+  })
+})
+
+describe('Ed25519 edge cases ("Taming the many EdDSAs", core/vectors/ed25519-edge-cases.json)', () => {
+  /** node:crypto alone, without core/ed25519.ts's extra refusals. */
+  const openssl = (c: (typeof edgeCases.cases)[number]): boolean =>
+    rawVerify(
+      null,
+      Buffer.from(c.message, 'hex'),
+      createPublicKey({
+        key: Buffer.from(`302a300506032b6570032100${c.publicKey}`, 'hex'),
+        format: 'der',
+        type: 'spki',
+      }),
+      Buffer.from(c.signature, 'hex'),
+    )
+
+  it('has the twelve published cases, of which Stele accepts only case 3', () => {
+    expect(edgeCases.cases.map((c) => c.case)).toEqual([...Array(12).keys()])
+    expect(edgeCases.cases.filter((c) => c.stele === 'accept').map((c) => c.case)).toEqual([3])
+  })
+
+  for (const c of edgeCases.cases) {
+    it(`case ${c.case}: ${c.stele}s (${c.why})`, () => {
+      expect(verifySignature(fromHex(c.signature), fromHex(c.message), fromHex(c.publicKey))).toBe(
+        c.stele === 'accept',
+      )
+      // What OpenSSL answers on its own: a change of node's OpenSSL that moves a case shows here.
+      expect(openssl(c)).toBe(c.opensslAlone === 'accept')
+    })
+  }
+
+  it('docs/protocol.md lists every case with the answer Stele gives', async () => {
+    const doc = await readFile(new URL('../../docs/protocol.md', import.meta.url), 'utf8')
+    for (const c of edgeCases.cases)
+      expect(doc, `case ${c.case}`).toMatch(
+        new RegExp(`^\\| ${c.case} \\| .* \\| ${c.stele === 'accept' ? 'accepted' : 'refused'} \\|$`, 'm'),
+      )
+  })
+
+  /** noble's strict decoding (no ZIP 215) and small-order test: an independent statement of the same rule. */
+  function nobleStrict(b: Uint8Array): boolean | undefined {
+    try {
+      ed25519.Point.fromBytes(b, true) // on the curve at all? (ZIP 215 accepts non-canonical y)
+    } catch {
+      return undefined
+    }
+    try {
+      return !ed25519.Point.fromBytes(b, false).isSmallOrder()
+    } catch {
+      return false
+    }
+  }
+
+  it('isStrictPoint refuses exactly the non-canonical and small-order encodings of curve points', () => {
+    const P = (1n << 255n) - 19n
+    const le = (n: bigint, sign: number): Uint8Array => {
+      const b = fromHex(n.toString(16).padStart(64, '0')).reverse()
+      b[31] = b[31]! | (sign << 7)
+      return b
+    }
+    const special: Uint8Array[] = []
+    for (let y = 0n; y < 19n; y++)
+      for (const sign of [0, 1]) special.push(le(y, sign), le(y + P, sign), le(P - 1n - y, sign))
+    for (const c of edgeCases.cases) special.push(fromHex(c.publicKey), fromHex(c.signature).subarray(0, 32))
+    for (const v of vectors) special.push(v.pub, v.sig.subarray(0, 32))
+    let points = 0
+    const check = (b: Uint8Array): void => {
+      const want = nobleStrict(b)
+      if (want === undefined) return
+      points++
+      expect(isStrictPoint(b), toHex(b)).toBe(want)
+    }
+    for (const b of special) check(b)
+    expect(special.filter((b) => nobleStrict(b) === false).length).toBeGreaterThan(10)
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), (b) => check(b)),
+      { seed: 8032, numRuns: 2000 },
+    )
+    expect(points).toBeGreaterThan(500)
   })
 })
