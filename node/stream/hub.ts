@@ -93,7 +93,7 @@ export class StreamHub
 
   constructor(
     private readonly opts: HubInit,
-    private readonly node: HubComponents,
+    private readonly c: HubComponents,
   ) {
     super()
     this.limits = {
@@ -103,11 +103,11 @@ export class StreamHub
     }
     this.maxFrameBytes = Math.max(8 * 1024, Math.min(256 * 1024, this.limits.maxBufferBytes / 4))
     this.groups = new Groups(this.maxFrameBytes)
-    this.cursor = { seq: 0, index: 0, height: node.state.tip.height }
+    this.cursor = { seq: 0, index: 0, height: c.state.tip.height }
     this.status = new StatusMonitor(
-      () => node.timers.now(),
+      () => c.timers.now(),
       (c) => this.publishStatus(c),
-      () => node.ingest.counters.refused,
+      () => c.ingest.counters.refused,
       opts.status,
     )
   }
@@ -115,10 +115,10 @@ export class StreamHub
   /** Listens to the node and starts the timers; `ready` resolves once the stream position is read from storage. */
   start(): void {
     if (this.loaded) return
-    const { node, opts } = this
-    this.status.seed(node.devices.values())
-    node.ingest.on('records', this.onRecords)
-    node.producer.on('block', this.onBlock)
+    const { c, opts } = this
+    this.status.seed(c.devices.values())
+    c.ingest.on('records', this.onRecords)
+    c.producer.on('block', this.onBlock)
     this.repeat('heartbeat', opts.heartbeatMs ?? 15_000, () => this.heartbeat())
     this.repeat('status', opts.statusCheckMs ?? 1000, () => this.status.check())
     this.loaded = this.load()
@@ -134,7 +134,7 @@ export class StreamHub
     if (ms <= 0) return
     this.ticks.set(
       name,
-      this.node.timers.set(() => {
+      this.c.timers.set(() => {
         fn()
         if (this.ticks.has(name)) this.repeat(name, ms, fn)
       }, ms),
@@ -143,9 +143,9 @@ export class StreamHub
 
   /** The stream position from storage, and summaries of batches accepted before this hub existed. */
   private async load(): Promise<void> {
-    for (const s of await pendingSummaries(this.node))
+    for (const s of await pendingSummaries(this.c))
       if (!this.unconfirmed.has(s.txHash)) this.unconfirmed.set(s.txHash, s)
-    const last = await lastAccepted(this.node.db)
+    const last = await lastAccepted(this.c.db)
     this.cursor = maxCursor(this.cursor, { ...last, height: this.cursor.height })
   }
 
@@ -173,8 +173,8 @@ export class StreamHub
   replay(s: Subscriber, from: Cursor, to: Cursor, write: (f: Buffer) => Promise<boolean>): Promise<void> {
     const max = this.maxFrameBytes
     const { signal } = s
-    return replayReadings(this.node, s.sub, s.sink.kind, from, to, write, max, signal).then(() =>
-      s.ended ? undefined : replayBlocks(this.node, s.sub, s.sink.kind, from, to, write, max, signal),
+    return replayReadings(this.c, s.sub, s.sink.kind, from, to, write, max, signal).then(() =>
+      s.ended ? undefined : replayBlocks(this.c, s.sub, s.sink.kind, from, to, write, max, signal),
     )
   }
 
@@ -324,10 +324,10 @@ export class StreamHub
   /** Ends every subscription (their replays stop), detaches from the node and clears the timers. */
   async stop(): Promise<void> {
     if (!this.loaded) return
-    for (const t of this.ticks.values()) this.node.timers.clear(t)
+    for (const t of this.ticks.values()) this.c.timers.clear(t)
     this.ticks.clear()
-    this.node.ingest.off('records', this.onRecords)
-    this.node.producer.off('block', this.onBlock)
+    this.c.ingest.off('records', this.onRecords)
+    this.c.producer.off('block', this.onBlock)
     this.closeSubscribers('the node is shutting down')
     await this.loaded.catch(() => undefined)
     this.loaded = undefined
