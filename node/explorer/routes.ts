@@ -55,12 +55,48 @@ export const explorerRoutes: FastifyPluginAsync<ExplorerOptions> = async (app, o
     return send(req, reply, index, 'no-cache')
   }
 
-  app.get('/assets/*', async (req, reply) => {
-    const path = req.url.split('?')[0]!
-    const asset = assets.get(path)
-    if (!asset) throw new SteleError('STELE_NOT_FOUND', `no asset ${path}`)
-    return send(req, reply, asset, 'public, max-age=31536000, immutable')
-  })
-  app.get('/', page)
-  app.get('/*', page)
+  const html = { description: 'the explorer page', content: { 'text/html': { schema: { type: 'string' } } } }
+  app.get(
+    '/assets/*',
+    {
+      schema: {
+        summary: 'Explorer assets (content-hashed, cached for a year, gzipped when accepted)',
+        tags: ['explorer'],
+        response: {
+          200: {
+            description: 'a script or stylesheet',
+            content: {
+              'text/javascript': { schema: { type: 'string' } },
+              'text/css': { schema: { type: 'string' } },
+            },
+          },
+        },
+      },
+    },
+    async (req, reply) => {
+      const path = req.url.split('?')[0]!
+      const asset = assets.get(path)
+      if (!asset) throw new SteleError('STELE_NOT_FOUND', `no asset ${path}`)
+      return send(req, reply, asset, 'public, max-age=31536000, immutable')
+    },
+  )
+  app.get(
+    '/',
+    {
+      schema: { summary: 'The explorer (web/dist/index.html)', tags: ['explorer'], response: { 200: html } },
+    },
+    page,
+  )
+  app.get(
+    '/*',
+    {
+      schema: {
+        summary:
+          'The explorer for its client routes (/devices/:device, /blocks/:height, ...); unknown /v1 paths 404',
+        tags: ['explorer'],
+        response: { 200: html },
+      },
+    },
+    page,
+  )
 }

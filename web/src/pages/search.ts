@@ -10,7 +10,7 @@ interface Hit {
   label: string
 }
 
-/** Height, block hash, transaction hash, reading id or device id (exact, else by substring). One hit opens it. */
+/** Height, block hash, transaction hash, reading id or device id (exact, else devices by substring). One hit opens it. */
 export async function searchPage(ctx: PageContext): Promise<void> {
   const { main, signal, query } = ctx
   const q = (query.get('q') ?? '').trim()
@@ -41,7 +41,8 @@ export async function searchPage(ctx: PageContext): Promise<void> {
   const devices = await listDevices(signal)
   const exact = devices.find((d) => d.device === q)
   if (exact) hits.push({ href: `/devices/${encodeURIComponent(q)}`, label: `Device ${q}` })
-  else
+  // Devices whose id merely contains the text are offered only when nothing matched exactly.
+  if (hits.length === 0)
     for (const d of devices.filter((d) => d.device.toLowerCase().includes(q.toLowerCase())).slice(0, 50))
       hits.push({ href: `/devices/${encodeURIComponent(d.device)}`, label: `Device ${d.device}` })
 
