@@ -32,7 +32,7 @@ export const healthRoutes: FastifyPluginAsync<{ node: SteleNode }> = async (app,
       chainId: node.genesis.chainId,
       height: node.state.tip.height,
       pending: node.mempool.size,
-      uptimeMs: node.now() - node.startedAt,
+      uptimeMs: node.timers.now() - node.startedAt,
       genesis: (await node.info()).genesis,
     }),
   )
