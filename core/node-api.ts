@@ -2,7 +2,12 @@ import type { GenesisJson } from './genesis.ts'
 
 /**
  * What a gateway needs from a node. The gateway never imports node/: it holds one of two implementations of this
- * interface, in-process (the node object itself) or HTTP (gateway/http-node-client.ts).
+ * interface, in-process (the node object itself) or HTTP (gateway/http-node-client.ts); test/compliance/node-api.ts
+ * holds both (and the tests' fake) to this contract.
+ *
+ * Every call takes an optional `signal`. A call whose signal has aborted rejects with the signal's reason and does
+ * nothing; one aborted while under way rejects at once with that reason, though a submit may still be accepted by
+ * the node (it was already sent or validated): resending is safe, it is answered as duplicate.
  */
 export interface NodeApi {
   info(opts?: { signal?: AbortSignal }): Promise<NodeInfo>
