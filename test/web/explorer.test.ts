@@ -1,3 +1,6 @@
+/// <reference lib="dom" />
+// page.evaluate and waitForFunction callbacks run in the browser: they name DOM globals.
+import { existsSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -62,6 +65,8 @@ async function firstChartMs(): Promise<number> {
 }
 
 beforeAll(async () => {
+  if (!existsSync(CHROMIUM))
+    throw new Error(`${CHROMIUM} is missing: run npm run setup (apt-get install chromium)`)
   build = await buildWeb()
   dir = await tempDir('stele-web-e2e-')
   profile = await mkdtemp(join(tmpdir(), 'stele-chromium-'))
@@ -255,7 +260,7 @@ describe('explorer in Chromium', () => {
     const r = await fetch(`${base}/v1/accounts/${key}`)
     await page.goto(`${base}/accounts/${key}`)
     await page.locator('main h1').waitFor()
-    const body = r.status === 404 ? await r.json() : null
+    const body = r.status === 404 ? ((await r.json()) as { error?: { message?: string } }) : null
     if (body?.error?.message?.startsWith('no route')) await page.locator('.not-yet').waitFor()
     else await page.locator('main dl').first().waitFor()
   })
