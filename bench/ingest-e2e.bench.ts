@@ -282,7 +282,7 @@ try {
   redNa = (e as Error).message
 }
 for (const [perMessage, messages] of LOADS) {
-  const broker = await startEmbeddedBroker({ port: 0 })
+  const broker = await startEmbeddedBroker({ port: 0, allowAnonymous: true })
   const raw = await rawPhase(broker, perMessage, messages, `aedes-${perMessage}`)
   const stele = await stelePhase(broker, perMessage, messages, `aedes-${perMessage}`)
   let red: Phase | undefined

@@ -26,6 +26,10 @@ const commands: { [name: string]: { spec: CommandSpec; run: () => Promise<Run> }
     run: async () => (await import('./commands/watch.ts')).watchCommand,
   },
   keys: { spec: keysSpec, run: async () => keysCommand },
+  device: {
+    spec: (await import('./commands/device-spec.ts')).deviceSpec,
+    run: async () => (await import('./commands/device.ts')).deviceCommand,
+  },
 }
 
 function usage(): string {

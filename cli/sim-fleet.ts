@@ -1,3 +1,4 @@
+import type { IClientOptions } from 'mqtt'
 import type { Logger } from 'pino'
 import { type MqttFleet, startMqttFleet } from '../device-sim/fleet.ts'
 
@@ -8,6 +9,10 @@ export async function startSimFleet(o: {
   rate: number
   seed: number
   prefix?: string
+  /** Each device's username and password, by device id. */
+  credentials?: (id: string) => { username: string; password: string } | undefined
+  /** For every device: TLS `ca`, a shared username and password. */
+  mqttOptions?: Partial<IClientOptions>
   logger: Logger
 }): Promise<MqttFleet> {
   const fleet = await startMqttFleet({
@@ -16,6 +21,8 @@ export async function startSimFleet(o: {
     rateHz: o.rate,
     seed: o.seed,
     ...(o.prefix ? { idPrefix: `${o.prefix}-` } : {}),
+    ...(o.credentials ? { credentials: o.credentials } : {}),
+    ...(o.mqttOptions ? { mqttOptions: o.mqttOptions } : {}),
   })
   o.logger.info(
     { devices: fleet.ids, broker: o.url },

@@ -45,10 +45,19 @@ export async function writeKeyFile(path: string, key: KeyPair): Promise<void> {
   if ((await readKeyFile(path)) !== undefined)
     throw new SteleError('STELE_CONFIG', `${path} already holds a key; it is never overwritten`)
   const json = JSON.stringify({ publicKey: toHex(key.publicKey), secretKey: toHex(key.secretKey) }, null, 2)
+  await writeFileAtomic(path, `${json}\n`)
+}
+
+/**
+ * Writes `text` to `path` through a synced temporary file and a rename (owner-only, 0600), so a reader or a
+ * crash sees the old file or the new one whole. Also used for the MQTT credentials files.
+ */
+export async function writeFileAtomic(path: string, text: string): Promise<void> {
+  await mkdir(dirname(path), { recursive: true })
   const tmp = `${path}.${process.pid}.tmp`
   const fh = await open(tmp, 'w', 0o600)
   try {
-    await fh.writeFile(`${json}\n`)
+    await fh.writeFile(text)
     await fh.sync()
   } finally {
     await fh.close()
@@ -56,6 +65,6 @@ export async function writeKeyFile(path: string, key: KeyPair): Promise<void> {
   await chmod(tmp, 0o600)
   await rename(tmp, path).catch(async (cause) => {
     await rm(tmp, { force: true })
-    throw new SteleError('STELE_STORAGE', `cannot write key file ${path}`, { cause })
+    throw new SteleError('STELE_STORAGE', `cannot write ${path}`, { cause })
   })
 }

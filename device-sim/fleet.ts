@@ -21,7 +21,10 @@ export interface MqttFleetInit {
   maxMessages?: number
   doorEvents?: boolean
   now?: () => number
+  /** Options for every device's client (TLS `ca`, a shared username and password...). */
   mqttOptions?: Partial<IClientOptions>
+  /** Each device's own username and password (a broker with per-device credentials); overrides mqttOptions. */
+  credentials?: (id: string) => { username: string; password: string } | undefined
   signal?: AbortSignal
 }
 
@@ -58,7 +61,9 @@ export async function startMqttFleet(init: MqttFleetInit): Promise<MqttFleet> {
         ...(init.maxMessages !== undefined ? { maxMessages: init.maxMessages } : {}),
         ...(init.doorEvents !== undefined ? { doorEvents: init.doorEvents } : {}),
         ...(init.now ? { now: init.now } : {}),
-        ...(init.mqttOptions ? { mqttOptions: init.mqttOptions } : {}),
+        ...(init.mqttOptions || init.credentials
+          ? { mqttOptions: { ...init.mqttOptions, ...init.credentials?.(id) } }
+          : {}),
       }),
   )
   const started = await Promise.allSettled(

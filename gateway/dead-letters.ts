@@ -26,7 +26,12 @@ export interface DeadLetterInit {
 
 const MAX_TRACKED_DEVICES = 10_000
 
-export class DeadLetters {
+/** Where refused messages go: the connector's list, or the embedded broker's refusals into the same list. */
+export interface DeadLetterSink {
+  add(topic: string, device: string | null, reason: string, payload: Uint8Array): void
+}
+
+export class DeadLetters implements DeadLetterSink {
   private readonly letters: DeadLetter[] = []
   private readonly lastLogged = new Map<string, number>()
   private readonly suppressed = new Map<string, number>()
@@ -56,7 +61,7 @@ export class DeadLetters {
     }
     this.init.logger.warn(
       { topic, device, reason, ...(suppressed > 0 ? { suppressedSinceLast: suppressed } : {}) },
-      'malformed message; acknowledged and kept as a dead letter',
+      'malformed or refused message; kept as a dead letter',
     )
   }
 

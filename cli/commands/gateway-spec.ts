@@ -7,7 +7,19 @@ export const gatewaySpec: CommandSpec = {
     'stele gateway --node <url> [--mqtt <url>] [--serial <path|usb:VID:PID|sn:SERIAL>[,...]] [--firmata <boards.json>] [--data <dir>]\n       stele gateway register --node <url> --key <hex> --authority <node.key> [--name <name>]',
   options: {
     node: { type: 'string', default: 'http://127.0.0.1:8080', description: 'node HTTP address' },
-    mqtt: { type: 'string', description: 'MQTT broker URL to subscribe to (e.g. mqtt://127.0.0.1:1883)' },
+    mqtt: {
+      type: 'string',
+      description: 'MQTT broker URL to subscribe to (mqtt://127.0.0.1:1883, or mqtts:// for TLS)',
+    },
+    'mqtt-username': {
+      type: 'string',
+      description: "MQTT username (on a stele start broker: the gateway's stele-gw-... id)",
+    },
+    'mqtt-password': {
+      type: 'string',
+      description: 'MQTT password (or set STELE_MQTT_PASSWORD, which ps does not show)',
+    },
+    'mqtt-ca': { type: 'string', description: 'PEM CA certificate to trust for an mqtts:// broker' },
     topic: { type: 'string', default: 'stele/{device}/{sensor}', description: 'MQTT topic pattern' },
     serial: {
       type: 'string',

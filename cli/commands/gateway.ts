@@ -10,7 +10,8 @@ import { createMqttConnector } from '../../gateway/connectors/mqtt/mqtt-connecto
 import { createSerialConnector } from '../../gateway/connectors/serial/serial-connector.ts'
 import { createGateway } from '../../gateway/gateway.ts'
 import { createHttpNodeClient } from '../../gateway/http-node-client.ts'
-import { intOption, parse, strOption } from '../args.ts'
+import { gatewayClientId } from '../../gateway/mqtt-acl.ts'
+import { intOption, type Parsed, parse, strOption } from '../args.ts'
 import { createLogger } from '../log.ts'
 import { untilSignal } from '../signals.ts'
 import { registerGateway } from './gateway-register.ts'
@@ -46,6 +47,26 @@ async function readFirmataBoards(file: string): Promise<FirmataBoardConfig[]> {
   return boards as FirmataBoardConfig[]
 }
 
+/** --mqtt-username, --mqtt-password (or STELE_MQTT_PASSWORD, kept out of `ps`) and --mqtt-ca. */
+async function mqttLogin(p: Parsed): Promise<{ username?: string; password?: string; ca?: Uint8Array }> {
+  const username = strOption(p, 'mqtt-username')
+  const password = strOption(p, 'mqtt-password') ?? process.env['STELE_MQTT_PASSWORD']
+  const ca = strOption(p, 'mqtt-ca')
+  return {
+    ...(username !== undefined ? { username } : {}),
+    ...(password !== undefined ? { password } : {}),
+    ...(ca !== undefined
+      ? {
+          ca: await readFile(ca).catch((cause) => {
+            throw new SteleError('STELE_CONFIG', `cannot read --mqtt-ca ${ca}: ${(cause as Error).message}`, {
+              cause,
+            })
+          }),
+        }
+      : {}),
+  }
+}
+
 export async function gatewayCommand(argv: string[], out: (s: string) => void): Promise<number> {
   const p = parse(gatewaySpec, argv)
   if (p === 'help') return -1
@@ -70,7 +91,10 @@ export async function gatewayCommand(argv: string[], out: (s: string) => void): 
         url: mqtt,
         sink: gateway.sink,
         topic: strOption(p, 'topic') ?? 'stele/{device}/{sensor}',
+        // Unique per gateway key: nobody else inherits this gateway's persistent session by reusing its id.
+        clientId: gatewayClientId(gateway.publicKey),
         logger,
+        ...(await mqttLogin(p)),
       }),
     )
   const serial = strOption(p, 'serial')

@@ -3,7 +3,8 @@ import type { CommandSpec } from '../args.ts'
 export const startSpec: CommandSpec = {
   name: 'start',
   summary: 'Run everything on this machine: node, gateway, embedded MQTT broker and a simulated fleet.',
-  usage: 'stele start [--data <dir>] [--port <n>] [--mqtt-port <n>] [--mqtt-devices <n>] [--boards <n>]',
+  usage:
+    'stele start [--data <dir>] [--port <n>] [--mqtt-port <n>] [--mqtt-devices <n>] [--boards <n>] [--mqtt-tls-cert <pem> --mqtt-tls-key <pem>]',
   options: {
     data: { type: 'string', default: '.stele', description: 'data folder for the node and gateway' },
     port: {
@@ -18,6 +19,20 @@ export const startSpec: CommandSpec = {
       description: 'port of the embedded MQTT broker (0 picks a free one)',
     },
     'mqtt-devices': { type: 'string', default: '3', description: 'simulated MQTT devices' },
+    'mqtt-allow-anonymous': {
+      type: 'boolean',
+      description: 'let MQTT clients in without credentials (default: each needs one from stele device add)',
+    },
+    'mqtt-max-packet': {
+      type: 'string',
+      default: '65536',
+      description: 'largest MQTT packet the embedded broker accepts, in bytes',
+    },
+    'mqtt-tls-cert': {
+      type: 'string',
+      description: 'PEM certificate: the embedded broker then speaks mqtts://',
+    },
+    'mqtt-tls-key': { type: 'string', description: 'PEM private key of --mqtt-tls-cert' },
     boards: {
       type: 'string',
       default: '1',

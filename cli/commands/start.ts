@@ -2,12 +2,17 @@ import { join } from 'node:path'
 import type { Logger } from 'pino'
 import { toHex } from '../../core/bytes.ts'
 import { isSteleError, SteleError } from '../../core/errors.ts'
+import { deviceIds } from '../../device-sim/fleet.ts'
 import { startSerialFleet } from '../../device-sim/start-boards.ts'
 import { createFirmataConnector } from '../../gateway/connectors/firmata/firmata-connector.ts'
 import { createMqttConnector } from '../../gateway/connectors/mqtt/mqtt-connector.ts'
 import { createSerialConnector } from '../../gateway/connectors/serial/serial-connector.ts'
+import { DeadLetters } from '../../gateway/dead-letters.ts'
 import { startEmbeddedBroker } from '../../gateway/embedded-broker.ts'
 import { createGateway } from '../../gateway/gateway.ts'
+import { gatewayClientId } from '../../gateway/mqtt-acl.ts'
+import { credentialsPath, fileCredentialChecker } from '../../gateway/mqtt-credentials.ts'
+import { ensureLocalClients, localClientsPath } from '../../gateway/mqtt-local-clients.ts'
 import { startMqttRepublish } from '../../node/stream/mqtt-republish.ts'
 import { intOption, parse, strOption } from '../args.ts'
 import { gatewayMetrics, gatewayStatusRoutes } from '../gateway-status.ts'
@@ -16,6 +21,7 @@ import { runNode } from '../run-node.ts'
 import { untilSignal } from '../signals.ts'
 import { startSimFleet } from '../sim-fleet.ts'
 import { startSummary } from '../summary.ts'
+import { brokerSecurityOptions, loopbackTls } from './start-mqtt.ts'
 import { startSpec } from './start-spec.ts'
 
 /** `stele start`: node, gateway, embedded broker and a simulated fleet in one process (what `npm start` runs). */
@@ -32,6 +38,7 @@ export async function startCommand(argv: string[]): Promise<number> {
   const rate = intOption(p, 'rate', 1, 1000)
   const seed = intOption(p, 'seed', 0, 2 ** 31)
   const blockIntervalMs = intOption(p, 'block-interval', 10, 3_600_000)
+  const security = await brokerSecurityOptions(p)
 
   const stops: (() => Promise<unknown>)[] = []
   const stopAll = async () => {
@@ -49,10 +56,15 @@ export async function startCommand(argv: string[]): Promise<number> {
   return 0
 
   async function run(): Promise<void> {
+    // Refusals by the broker and by the connector end in one list: GET /v1/gateway/dead-letters.
+    const letters = new DeadLetters({ logger: logger.child({ area: 'mqtt' }), now: Date.now })
     const broker = await startEmbeddedBroker({
       port: mqttPort,
       host: '127.0.0.1',
       logger: logger.child({ area: 'broker' }),
+      credentials: fileCredentialChecker(credentialsPath(data)),
+      deadLetters: letters,
+      ...security,
     }).catch((e) => {
       throw isSteleError(e, 'STELE_CONFIG')
         ? new SteleError(
@@ -87,6 +99,17 @@ export async function startCommand(argv: string[]): Promise<number> {
     stops.push(() => running.close())
     await registerEmbeddedGateway(running.node, gateway.publicKey, logger)
 
+    // Zero set-up: the gateway, the republisher and the simulated devices get credentials on first run.
+    const gatewayId = gatewayClientId(gateway.publicKey)
+    const simIds = deviceIds(mqttDevices)
+    const tokens = await ensureLocalClients(credentialsPath(data), localClientsPath(data), [
+      { username: gatewayId, role: 'gateway' },
+      { username: REPUBLISH_USER, role: 'republish' },
+      ...simIds.map((username) => ({ username, role: 'device' as const })),
+    ])
+    const login = (username: string) => ({ username, password: tokens[username] ?? '' })
+    const tls = loopbackTls(security)
+
     await gateway.start()
     stops.push(() => gateway.stop())
     await gateway.addConnector(
@@ -95,6 +118,10 @@ export async function startCommand(argv: string[]): Promise<number> {
         sink: gateway.sink,
         logger: logger.child({ area: 'mqtt' }),
         name: 'mqtt',
+        clientId: gatewayId,
+        deadLetters: letters,
+        ...login(gatewayId),
+        mqttOptions: tls,
       }),
     )
 
@@ -125,7 +152,15 @@ export async function startCommand(argv: string[]): Promise<number> {
       )
     }
     if (mqttDevices > 0) {
-      const sim = await startSimFleet({ url: broker.url, count: mqttDevices, rate, seed, logger })
+      const sim = await startSimFleet({
+        url: broker.url,
+        count: mqttDevices,
+        rate,
+        seed,
+        logger,
+        credentials: login,
+        mqttOptions: tls,
+      })
       stops.push(() => sim.stop())
     }
     // Stamped, proven readings back onto the broker for MQTT tools and Node-RED (stele/verified/{device}/{sensor}).
@@ -133,16 +168,20 @@ export async function startCommand(argv: string[]): Promise<number> {
       url: broker.url,
       hub: running.node.stream,
       logger: logger.child({ area: 'mqtt-out' }),
+      mqttOptions: { ...login(REPUBLISH_USER), ...tls },
     })
     stops.push(() => republish.stop())
     const summary = startSummary(running.node, gateway, logger)
     stops.push(async () => summary.stop())
     logger.info(
-      { url: running.url, mqtt: broker.url, data },
+      { url: running.url, mqtt: broker.url, data, mqttCredentials: localClientsPath(data) },
       `Stele is running: node listening on ${running.url} (open it in a browser)`,
     )
   }
 }
+
+/** The republisher's username on the embedded broker (the `stele-` prefix is never a device id). */
+const REPUBLISH_USER = 'stele-republish'
 
 async function registerEmbeddedGateway(
   node: { state: { gateways: Map<string, unknown> }; registerGateway(k: string, n: string): Promise<string> },

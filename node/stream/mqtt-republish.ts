@@ -1,4 +1,4 @@
-import mqtt, { type MqttClient } from 'mqtt'
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt'
 import { toHex } from '../../core/bytes.ts'
 import { SteleError } from '../../core/errors.ts'
 import { type Logger, silentLogger } from '../../core/logger.ts'
@@ -27,6 +27,8 @@ export interface MqttRepublishInit {
   /** QoS 1 publishes awaiting the broker's acknowledgement; beyond this readings are dropped (default 10,000). */
   maxInflight?: number
   logger?: Logger
+  /** Anything else for mqtt.js: username and password, TLS `ca`. */
+  mqttOptions?: Partial<IClientOptions>
 }
 
 export interface MqttRepublisher {
@@ -61,6 +63,7 @@ export function startMqttRepublish(init: MqttRepublishInit): MqttRepublisher {
     reconnectPeriod: 1000,
     connectTimeout: 10_000,
     queueQoSZero: false,
+    ...init.mqttOptions,
   })
   const ready = new Promise<void>((resolve) => client.once('connect', () => resolve()))
   client.on('connect', () => log.info({ url: init.url }, 'mqtt republish connected'))

@@ -10,7 +10,7 @@ describe('simulated MQTT fleet', () => {
   let received: { topic: string; payload: string }[]
   let sub: mqtt.MqttClient
   beforeEach(async () => {
-    broker = await startEmbeddedBroker({ port: 0 })
+    broker = await startEmbeddedBroker({ port: 0, allowAnonymous: true })
     received = []
     sub = await mqtt.connectAsync(broker.url, { clientId: 'listener' })
     await sub.subscribeAsync('stele/+/+', { qos: 1 })

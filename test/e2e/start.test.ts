@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import mqtt from 'mqtt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { localClientsPath, readLocalTokens } from '../../gateway/mqtt-local-clients.ts'
 import { type SteleProcess, spawnStele } from '../helpers/spawn-stele.ts'
 import { tempDir } from '../helpers/tmp.ts'
 import { until } from '../helpers/wait.ts'
@@ -53,7 +54,19 @@ describe('stele start, end to end', () => {
     )
     base = String(listening['url'])
     // Accepted readings come back onto the broker, stamped, for MQTT tools.
-    const sub = await mqtt.connectAsync(String(listening['mqtt']))
+    const url = String(listening['mqtt'])
+    // Zero set-up yet no anonymous access: the fleet got its logins on first run (issue 10 item 10).
+    const anonymous = await mqtt.connectAsync(url, { reconnectPeriod: 0 }).catch((e: Error) => e)
+    expect(String(anonymous)).toMatch(/not authorized/i)
+    const tokens = await readLocalTokens(localClientsPath(dir.path))
+    const login = { username: 'sim-mqtt-01', password: tokens['sim-mqtt-01']!, reconnectPeriod: 0 }
+    // Even a known device may not take the gateway's client id and with it its queued readings (item 3).
+    const gatewayId = Object.keys(tokens).find((u) => u.startsWith('stele-gw-'))!
+    const thief = await mqtt
+      .connectAsync(url, { ...login, clientId: gatewayId, clean: false })
+      .catch((e) => e)
+    expect(String(thief)).toMatch(/not authorized/i)
+    const sub = await mqtt.connectAsync(url, { ...login, clientId: 'e2e-reader' })
     const verified = new Promise<{ topic: string; body: { id?: string } }>((resolve) =>
       sub.on('message', (topic, payload) => resolve({ topic, body: JSON.parse(payload.toString()) })),
     )

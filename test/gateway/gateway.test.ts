@@ -34,7 +34,7 @@ describe('gateway', () => {
   afterEach(() => dir.cleanup())
 
   it('carries MQTT readings through the embedded broker into the node', async () => {
-    const broker = await startEmbeddedBroker({ port: 0 })
+    const broker = await startEmbeddedBroker({ port: 0, allowAnonymous: true })
     const gw = await createGateway({ dataDir: dir.path, node, ...fast })
     node.register(gw.publicKey)
     await gw.start()

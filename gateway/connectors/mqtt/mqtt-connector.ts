@@ -1,6 +1,6 @@
 /**
- * The MQTT connector: subscribes at QoS 1 with a persistent session (`clean: false`, fixed client id), so the
- * broker keeps messages while the gateway is down, and acknowledges each message only once its readings are
+ * The MQTT connector: subscribes at QoS 1 with a persistent session (`clean: false`, a client id fixed per
+ * gateway key: `gatewayClientId` in gateway/mqtt-acl.ts), so the broker keeps messages while the gateway is down, and acknowledges each message only once its readings are
  * in the durable outbox (`sink.push()` resolved). A message whose readings never reach the outbox is never
  * acknowledged, and the broker redelivers it to the next session.
  *
@@ -25,15 +25,20 @@ import { createPubackSender } from './mqtt-puback.ts'
 import { DEFAULT_TOPIC_PATTERN, parseTopicPattern, type TopicPattern } from './mqtt-topic.ts'
 
 export interface MqttConnectorInit {
-  /** Broker address, e.g. mqtt://127.0.0.1:1883. */
+  /** Broker address, e.g. mqtt://127.0.0.1:1883, or mqtts:// for TLS. */
   url: string
   sink: ReadingSink
-  /** Fixed so the broker recognises our session after a restart; default `stele-gateway`. */
-  clientId?: string
+  /**
+   * Fixed so the broker recognises our session after a restart, and unique to this gateway (`gatewayClientId`)
+   * so no other client inherits the session and the readings queued in it.
+   */
+  clientId: string
   /** Default `stele/{device}/{sensor}`; see mqtt-topic.ts. */
   topic?: string
   username?: string
   password?: string
+  /** PEM CA certificate(s) to trust for an mqtts:// broker (default: the system's). */
+  ca?: string | Uint8Array
   /** Messages held unacknowledged before we stop reading the socket; default 2000. */
   maxInflight?: number
   /** How long stop() waits for held messages to reach the outbox; default 5 s. */
@@ -41,7 +46,8 @@ export interface MqttConnectorInit {
   name?: string
   logger?: Logger
   now?: () => number
-  deadLetters?: { capacity?: number; logIntervalMs?: number }
+  /** Options of the connector's own list, or a list to share (with the embedded broker's refusals). */
+  deadLetters?: { capacity?: number; logIntervalMs?: number } | DeadLetters
   /** Anything else for mqtt.js (TLS, keepalive, protocolVersion...). */
   mqttOptions?: Partial<IClientOptions>
 }
@@ -78,7 +84,10 @@ export class MqttConnector implements Connector {
     this.logger = init.logger ?? silentLogger
     this.now = init.now ?? Date.now
     this.maxInflight = init.maxInflight ?? 2000
-    this.letters = new DeadLetters({ logger: this.logger, now: this.now, ...init.deadLetters })
+    this.letters =
+      init.deadLetters instanceof DeadLetters
+        ? init.deadLetters
+        : new DeadLetters({ logger: this.logger, now: this.now, ...init.deadLetters })
   }
 
   /** Resolves once connected and subscribed; mqtt.js keeps reconnecting after that on its own. */
@@ -87,13 +96,14 @@ export class MqttConnector implements Connector {
     this.stopping = false
     this.stopSignal = new AbortController()
     const client = mqtt.connect(this.init.url, {
-      clientId: this.init.clientId ?? 'stele-gateway',
+      clientId: this.init.clientId,
       clean: false,
       reconnectPeriod: 1000,
       connectTimeout: 10_000,
       resubscribe: false,
       ...(this.init.username !== undefined ? { username: this.init.username } : {}),
       ...(this.init.password !== undefined ? { password: this.init.password } : {}),
+      ...(this.init.ca !== undefined ? { ca: Buffer.from(this.init.ca) } : {}),
       ...this.init.mqttOptions,
     })
     this.client = client
@@ -181,7 +191,7 @@ export class MqttConnector implements Connector {
     }
   }
 
-  /** Recent malformed messages, oldest first. */
+  /** Recent refused messages (malformed here, or refused by the embedded broker when sharing its list), oldest first. */
   deadLetters(): DeadLetter[] {
     return this.letters.list()
   }

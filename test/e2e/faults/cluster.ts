@@ -6,6 +6,8 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { type EmbeddedBroker, startEmbeddedBroker } from '../../../gateway/embedded-broker.ts'
+import { gatewayClientId } from '../../../gateway/mqtt-acl.ts'
+import { addCredential, credentialsPath, fileCredentialChecker } from '../../../gateway/mqtt-credentials.ts'
 import { type SteleProcess, spawnStele } from '../../helpers/spawn-stele.ts'
 import { until } from '../../helpers/wait.ts'
 
@@ -49,6 +51,8 @@ export class Cluster {
   private mosquitto: ChildProcess | undefined
   nodeUrl = ''
   brokerUrl = ''
+  /** The gateway's login on the aedes broker (devices stay anonymous; the gateway's client id needs it). */
+  mqttLogin: string[] = []
   readonly events: string[] = []
 
   private constructor(
@@ -90,13 +94,22 @@ export class Cluster {
       '--authority',
       join(dir, 'node', 'node.key'),
     ])
+    if (c.brokerKind === 'aedes') {
+      const id = gatewayClientId(Buffer.from(key, 'hex'))
+      const token = await addCredential(credentialsPath(dir), id, 'gateway')
+      c.mqttLogin = ['--mqtt-username', id, '--mqtt-password', token]
+    }
     await c.startGateway()
     return c
   }
 
   async startBroker(): Promise<void> {
     if (this.brokerKind === 'aedes') {
-      this.broker = await startEmbeddedBroker({ port: this.brokerPort })
+      this.broker = await startEmbeddedBroker({
+        port: this.brokerPort,
+        allowAnonymous: true,
+        credentials: fileCredentialChecker(credentialsPath(this.dir)),
+      })
       return
     }
     const store = join(this.dir, 'mosquitto')
@@ -160,6 +173,7 @@ export class Cluster {
       this.nodeUrl,
       '--mqtt',
       this.brokerUrl,
+      ...this.mqttLogin,
       '--data',
       this.dir,
       ...this.gatewayArgs,

@@ -4,7 +4,7 @@ import { startEmbeddedBroker } from '../../../gateway/embedded-broker.ts'
 import { connectorCompliance } from '../../firmware-bridge/connector-compliance.ts'
 
 connectorCompliance('MQTT connector (embedded broker, one simulated device)', 'mqtt', async (sink) => {
-  const broker = await startEmbeddedBroker({ port: 0 })
+  const broker = await startEmbeddedBroker({ port: 0, allowAnonymous: true })
   const fleet = await startMqttFleet({ url: broker.url, count: 1, rateHz: 50, seed: 3, doorEvents: false })
   const connector = createMqttConnector({ url: broker.url, sink, clientId: 'gw-compliance' })
   return {

@@ -35,7 +35,7 @@ describe('MQTT connector', () => {
   let acks: Map<string, number>
 
   beforeEach(async () => {
-    broker = await startEmbeddedBroker({ port: 0 })
+    broker = await startEmbeddedBroker({ port: 0, allowAnonymous: true })
     acks = new Map()
     // aedes reports each PUBACK a subscriber sends: the ground truth for "the gateway acknowledged".
     broker.aedes.on('ack', (_packet, client) => acks.set(client.id, (acks.get(client.id) ?? 0) + 1))
