@@ -95,6 +95,8 @@ export interface BlockView {
   time: number
   timeIso: string
   txRoot: string
+  /** Version 2 headers (with the ledger's state map) commit to it; absent or null in version 1. */
+  stateRoot?: string | null
   txCount: number
   producer: string
   signature: string

@@ -49,6 +49,7 @@ export function checkBlock(b: BlockView, genesis: GenesisJson, prevHash?: string
           txRoot: fromHex(b.txRoot, 'txRoot', 32),
           txCount: b.txCount,
           producer: fromHex(b.producer, 'producer', 32),
+          ...(b.stateRoot ? { stateRoot: fromHex(b.stateRoot, 'stateRoot', 32) } : {}),
         })
         must(toHex(sha256(header)) === b.hash, 'the header fields do not hash to the block hash')
         return `header hashes to ${b.hash.slice(0, 16)}…`

@@ -94,6 +94,7 @@ export async function blockPage(ctx: PageContext): Promise<void> {
       ['Time', timeText(b.time)],
       ['Producer', mono(b.producer)],
       ['Transaction root', mono(b.txRoot)],
+      ...(b.stateRoot ? [['State root', mono(b.stateRoot)] as [string, HTMLElement]] : []),
       ['Transactions', String(b.txCount)],
       ['Signature', mono(b.signature)],
     ]),
