@@ -1,13 +1,14 @@
 import type { BackoffOptions } from '../../../core/backoff.ts'
 import { SteleError } from '../../../core/errors.ts'
-import { type Logger, silentLogger } from '../../../core/logger.ts'
 import { isValidId, LIMITS } from '../../../core/reading.ts'
-import { backgroundTimers, type Timers } from '../../../core/timers.ts'
 import { validateFirmataSensors } from '../../../firmware-bridge/firmata-adapter.ts'
-import { type OpenSerial, openSerialPort } from '../../../firmware-bridge/serial-link.ts'
-import type { Connector, ConnectorStatus, ReadingSink } from '../connector.ts'
-import type { SerialPortInfo } from '../serial/serial-discovery.ts'
-import { SERIAL_BACKOFF } from '../serial/serial-reconnect.ts'
+import type { Connector, ConnectorStatus } from '../connector.ts'
+import {
+  checkPortConfig,
+  type PortConnectorComponents,
+  portWorkerComponents,
+  portWorkerGroup,
+} from '../port-worker.ts'
 import { type FirmataBoardConfig, type FirmataBoardStatus, FirmataWorker } from './firmata-worker.ts'
 
 /**
@@ -23,14 +24,7 @@ export interface FirmataConnectorInit {
   maxPending?: number
 }
 
-export interface FirmataConnectorComponents {
-  sink: ReadingSink
-  log?: Logger
-  timers?: Timers
-  random?: () => number
-  openSerial?: OpenSerial
-  listPorts?: () => Promise<SerialPortInfo[]>
-}
+export type FirmataConnectorComponents = PortConnectorComponents
 
 export type { FirmataBoardConfig, FirmataBoardStatus }
 
@@ -46,50 +40,26 @@ export function createFirmataConnector(
   for (const b of init.boards) {
     if (!isValidId(b.device, LIMITS.deviceIdBytes))
       throw new SteleError('STELE_CONFIG', `firmata connector: invalid device id ${JSON.stringify(b.device)}`)
-    if (!b.path && !b.match)
-      throw new SteleError('STELE_CONFIG', `firmata connector: ${b.device} needs a path or a match`)
+    checkPortConfig(`firmata connector: ${b.device}`, b)
     validateFirmataSensors(b.sensors)
   }
   return (c) => {
     const name = init.name ?? 'firmata'
-    const log = c.log ?? silentLogger
-    const claimed = new Set<string>()
-    const workers = init.boards.map(
-      (cfg) =>
-        new FirmataWorker(cfg, {
-          sink: c.sink,
-          log,
-          timers: c.timers ?? backgroundTimers,
-          random: c.random ?? Math.random,
-          openSerial: c.openSerial ?? openSerialPort,
-          discovery: { log, ...(c.listPorts ? { list: c.listPorts } : {}) },
-          backoff: { ...SERIAL_BACKOFF, ...init.backoff },
-          maxPending: init.maxPending ?? 10_000,
-          claimed,
-        }),
-    )
-    let controller: AbortController | null = null
-    let running: Promise<unknown> | null = null
+    const components = portWorkerComponents(c, init.backoff)
+    const serve = { sink: c.sink, maxPending: init.maxPending ?? 10_000 }
+    const workers = init.boards.map((cfg) => new FirmataWorker(cfg, serve, components))
     const boards = (): FirmataBoardStatus[] => workers.map((w) => ({ ...w.st }))
+    const group = portWorkerGroup(workers, () =>
+      components.log.info(
+        { connector: name, boards: init.boards.map((b) => b.device) },
+        'firmata connector started',
+      ),
+    )
     return {
       name,
       boards,
-      async start(opts = {}) {
-        if (controller) return
-        opts.signal?.throwIfAborted()
-        controller = new AbortController()
-        const ctl = controller
-        opts.signal?.addEventListener('abort', () => ctl.abort(opts.signal?.reason), { once: true })
-        running = Promise.all(workers.map((w) => w.run(ctl.signal)))
-        log.info({ connector: name, boards: init.boards.map((b) => b.device) }, 'firmata connector started')
-      },
-      async stop() {
-        if (!controller) return
-        controller.abort()
-        await running
-        controller = null
-        running = null
-      },
+      start: group.start,
+      stop: group.stop,
       status(): ConnectorStatus {
         const bs = boards()
         const last = bs.reduce<number | null>(

@@ -1,13 +1,11 @@
-import type { BackoffOptions } from '../../../core/backoff.ts'
 import type { Logger } from '../../../core/logger.ts'
 import type { Reading } from '../../../core/reading.ts'
 import type { Timers } from '../../../core/timers.ts'
 import { type FirmataSensorConfig, startFirmataSession } from '../../../firmware-bridge/firmata-adapter.ts'
-import type { OpenSerial, SerialLink } from '../../../firmware-bridge/serial-link.ts'
+import type { SerialLink } from '../../../firmware-bridge/serial-link.ts'
 import type { ReadingSink } from '../connector.ts'
-import { type DiscoveryOptions, findCandidates, type SerialMatch } from '../serial/serial-discovery.ts'
-import { deviceKey } from '../serial/serial-port-status.ts'
-import { reconnectLoop } from '../serial/serial-reconnect.ts'
+import { PortWorker, type PortWorkerComponents } from '../port-worker.ts'
+import type { SerialMatch } from '../serial/serial-discovery.ts'
 
 export interface FirmataBoardConfig {
   /** Device id of the readings. */
@@ -35,25 +33,19 @@ export interface FirmataBoardStatus {
   lastError: string | null
 }
 
-/** One Firmata board: find it, open it, handshake, sample until it goes away, reconnect. */
+/** One Firmata board: a PortWorker finds, opens and reopens its port; this class handshakes and samples it. */
 export class FirmataWorker {
   readonly st: FirmataBoardStatus
   private pending: Reading[] = []
   private inflight: Promise<void> | null = null
+  private readonly port: PortWorker
+  private readonly log: Logger
+  private readonly timers: Timers
 
   constructor(
     private readonly cfg: FirmataBoardConfig,
-    private readonly d: {
-      sink: ReadingSink
-      log: Logger
-      timers: Timers
-      random: () => number
-      openSerial: OpenSerial
-      discovery: DiscoveryOptions
-      backoff: BackoffOptions
-      maxPending: number
-      claimed: Set<string>
-    },
+    private readonly d: { sink: ReadingSink; maxPending: number },
+    c: PortWorkerComponents,
   ) {
     this.st = {
       device: cfg.device,
@@ -67,57 +59,33 @@ export class FirmataWorker {
       lastReadingAt: null,
       lastError: null,
     }
+    this.log = c.log
+    this.timers = c.timers
+    this.port = new PortWorker(
+      {
+        name: cfg.device,
+        path: cfg.path,
+        match: cfg.match,
+        baudRate: cfg.baudRate ?? 57_600,
+        status: this.st,
+        // A failed handshake throws: the worker keeps its message and tries the next candidate.
+        serve: async (link, signal) => ((await this.serve(link, signal)) ? 'healthy' : 'unhealthy'),
+        idle: () => this.inflight ?? Promise.resolve(),
+      },
+      c,
+    )
   }
 
-  async run(signal: AbortSignal): Promise<void> {
-    const { timers, random, backoff, log } = this.d
-    await reconnectLoop({
-      name: this.cfg.device,
-      signal,
-      timers,
-      random,
-      backoff,
-      log,
-      connect: (s) => this.connectOnce(s),
-    })
-    await this.inflight
+  start(opts?: { signal?: AbortSignal | undefined }): void {
+    this.port.start(opts)
   }
 
-  private async connectOnce(signal: AbortSignal): Promise<boolean> {
-    const candidates = [
-      ...(this.cfg.path ? [this.cfg.path] : []),
-      ...(this.cfg.match ? await findCandidates(this.cfg.match, this.d.discovery) : []),
-    ]
-    for (const path of [...new Set(candidates)].filter((p) => !this.d.claimed.has(deviceKey(p)))) {
-      if (signal.aborted) return false
-      let link: SerialLink
-      try {
-        link = await this.d.openSerial({ path, baudRate: this.cfg.baudRate ?? 57_600 }, { signal })
-      } catch (err) {
-        this.st.lastError = err instanceof Error ? err.message : String(err)
-        continue
-      }
-      const key = deviceKey(path)
-      this.d.claimed.add(key)
-      try {
-        return await this.serve(link, signal)
-      } catch (err) {
-        this.st.lastError = err instanceof Error ? err.message : String(err)
-        this.d.log.debug(
-          { device: this.cfg.device, path, err: this.st.lastError },
-          'firmata handshake failed',
-        )
-      } finally {
-        this.d.claimed.delete(key)
-        await link.close()
-      }
-    }
-    if (candidates.length === 0) this.st.lastError = 'no path or match configured'
-    return false
+  stop(): Promise<void> {
+    return this.port.stop()
   }
 
   private async serve(link: SerialLink, signal: AbortSignal): Promise<boolean> {
-    const { timers, log } = this.d
+    const { timers, log } = this
     const session = await startFirmataSession(link, {
       sensors: this.cfg.sensors,
       readyTimeoutMs: this.cfg.readyTimeoutMs ?? 10_000,
@@ -200,10 +168,7 @@ export class FirmataWorker {
           this.st.errors++
           this.st.dropped += batch.length
           this.st.lastError = err instanceof Error ? err.message : String(err)
-          this.d.log.error(
-            { device: this.cfg.device, err: this.st.lastError },
-            'sink refused firmata readings',
-          )
+          this.log.error({ device: this.cfg.device, err: this.st.lastError }, 'sink refused firmata readings')
         },
       )
       .finally(() => {

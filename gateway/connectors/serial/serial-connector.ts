@@ -1,12 +1,13 @@
 import type { BackoffOptions } from '../../../core/backoff.ts'
 import { SteleError } from '../../../core/errors.ts'
-import { type Logger, silentLogger } from '../../../core/logger.ts'
-import { backgroundTimers, type Timers } from '../../../core/timers.ts'
-import { type OpenSerial, openSerialPort } from '../../../firmware-bridge/serial-link.ts'
-import type { Connector, ConnectorStatus, ReadingSink } from '../connector.ts'
-import type { SerialPortInfo } from './serial-discovery.ts'
+import type { Connector, ConnectorStatus } from '../connector.ts'
+import {
+  checkPortConfig,
+  type PortConnectorComponents,
+  portWorkerComponents,
+  portWorkerGroup,
+} from '../port-worker.ts'
 import { type PortStatus, type SerialPortConfig, SerialPortWorker } from './serial-port-worker.ts'
-import { SERIAL_BACKOFF } from './serial-reconnect.ts'
 
 export type { PortStatus, SerialPortConfig }
 
@@ -29,19 +30,7 @@ export interface SerialConnectorInit {
   maxPendingFrames?: number
 }
 
-export interface SerialConnectorComponents {
-  sink: ReadingSink
-  log?: Logger
-  timers?: Timers
-  random?: () => number
-  /** Replaces serialport (the in-process link of `stele start` without socat; tests). */
-  openSerial?: OpenSerial
-  /** Replaces SerialPort.list() for discovery by USB ids. */
-  listPorts?: () => Promise<SerialPortInfo[]>
-  /** Roots of the filesystem discovery fallback (tests). */
-  devRoot?: string
-  sysRoot?: string
-}
+export type SerialConnectorComponents = PortConnectorComponents
 
 export interface SerialConnector extends Connector {
   ports(): PortStatus[]
@@ -52,62 +41,26 @@ export function createSerialConnector(
 ): (components: SerialConnectorComponents) => SerialConnector {
   if (!Array.isArray(init.ports))
     throw new SteleError('STELE_CONFIG', 'serial connector: ports must be an array')
-  for (const p of init.ports) {
-    if (!p.path && !p.match)
-      throw new SteleError('STELE_CONFIG', 'serial connector: each port needs a path or a match')
-    if (p.baudRate !== undefined && (!Number.isInteger(p.baudRate) || p.baudRate <= 0))
-      throw new SteleError('STELE_CONFIG', `serial connector: invalid baud rate ${p.baudRate}`)
-  }
+  for (const [i, p] of init.ports.entries()) checkPortConfig(`serial connector: port ${p.name ?? i}`, p)
   return (c) => {
     const name = init.name ?? 'serial'
-    const log = c.log ?? silentLogger
-    const claimed = new Set<string>()
-    const workers = init.ports.map(
-      (cfg) =>
-        new SerialPortWorker(cfg, {
-          sink: c.sink,
-          log,
-          timers: c.timers ?? backgroundTimers,
-          random: c.random ?? Math.random,
-          openSerial: c.openSerial ?? openSerialPort,
-          discovery: {
-            log,
-            ...(c.listPorts ? { list: c.listPorts } : {}),
-            ...(c.devRoot ? { devRoot: c.devRoot } : {}),
-            ...(c.sysRoot ? { sysRoot: c.sysRoot } : {}),
-          },
-          claimed,
-          backoff: { ...SERIAL_BACKOFF, ...init.backoff },
-          helloRetryMs: init.helloRetryMs ?? 500,
-          helloTimeoutMs: init.helloTimeoutMs ?? 3000,
-          maxPendingFrames: init.maxPendingFrames ?? 256,
-        }),
-    )
-    let controller: AbortController | null = null
-    let running: Promise<unknown> | null = null
-
+    const components = portWorkerComponents(c, init.backoff)
+    const serve = {
+      sink: c.sink,
+      helloRetryMs: init.helloRetryMs ?? 500,
+      helloTimeoutMs: init.helloTimeoutMs ?? 3000,
+      maxPendingFrames: init.maxPendingFrames ?? 256,
+    }
+    const workers = init.ports.map((cfg) => new SerialPortWorker(cfg, serve, components))
     const ports = (): PortStatus[] => workers.map((w) => w.status())
-
+    const group = portWorkerGroup(workers, () =>
+      components.log.info({ connector: name, ports: workers.map((w) => w.name) }, 'serial connector started'),
+    )
     return {
       name,
       ports,
-      async start(opts = {}) {
-        if (controller) return
-        opts.signal?.throwIfAborted()
-        controller = new AbortController()
-        const ctl = controller
-        opts.signal?.addEventListener('abort', () => ctl.abort(opts.signal?.reason), { once: true })
-        // Boards may be absent at start: the workers keep looking, so start returns at once.
-        running = Promise.all(workers.map((w) => w.run(ctl.signal)))
-        log.info({ connector: name, ports: workers.map((w) => w.name) }, 'serial connector started')
-      },
-      async stop() {
-        if (!controller) return
-        controller.abort()
-        await running
-        controller = null
-        running = null
-      },
+      start: group.start,
+      stop: group.stop,
       status(): ConnectorStatus {
         const ps = ports()
         const sum = (f: (p: PortStatus) => number): number => ps.reduce((n, p) => n + f(p), 0)

@@ -1,28 +1,18 @@
 export type { PortStatus, SerialPortConfig } from './serial-port-status.ts'
 
-import type { BackoffOptions } from '../../../core/backoff.ts'
 import type { Logger } from '../../../core/logger.ts'
 import type { Timers } from '../../../core/timers.ts'
 import { FrameDecoder } from '../../../firmware-bridge/frame-decoder.ts'
 import type { DataFrame, Frame } from '../../../firmware-bridge/frame-types.ts'
-import type { OpenSerial, SerialLink } from '../../../firmware-bridge/serial-link.ts'
+import type { SerialLink } from '../../../firmware-bridge/serial-link.ts'
 import type { ReadingSink } from '../connector.ts'
+import { PortWorker, type PortWorkerComponents, type ServeOutcome } from '../port-worker.ts'
 import { ackBytes, readingsOf, SerialDelivery } from './serial-delivery.ts'
-import { type DiscoveryOptions, findCandidates } from './serial-discovery.ts'
-import { deviceKey, initialPortStatus, type PortStatus, type SerialPortConfig } from './serial-port-status.ts'
-import { reconnectLoop } from './serial-reconnect.ts'
+import { initialPortStatus, type PortStatus, type SerialPortConfig } from './serial-port-status.ts'
 import { BoardSession } from './serial-session.ts'
 
-export interface WorkerDeps {
+export interface SerialServeOptions {
   sink: ReadingSink
-  log: Logger
-  timers: Timers
-  random: () => number
-  openSerial: OpenSerial
-  discovery: DiscoveryOptions
-  /** Paths held by any worker of the connector, so two workers never open the same device. */
-  claimed: Set<string>
-  backoff: BackoffOptions
   helloRetryMs: number
   helloTimeoutMs: number
   maxPendingFrames: number
@@ -30,7 +20,10 @@ export interface WorkerDeps {
 
 type Outcome = 'healthy' | 'unhealthy' | 'mismatch' | 'silent'
 
-/** Connects one configured board, reconnecting forever; decodes, dedupes, delivers, acknowledges. */
+/**
+ * One configured line-protocol board: a PortWorker finds, opens and reopens its port; this class serves each open
+ * line (decodes, dedupes, delivers, acknowledges).
+ */
 export class SerialPortWorker {
   readonly name: string
   private readonly st: PortStatus
@@ -38,13 +31,19 @@ export class SerialPortWorker {
   private session: BoardSession | null = null
   private link: SerialLink | null = null
   private readonly delivery: SerialDelivery
+  private readonly port: PortWorker
+  private readonly log: Logger
+  private readonly timers: Timers
 
   constructor(
     private readonly cfg: SerialPortConfig,
-    private readonly d: WorkerDeps,
+    private readonly d: SerialServeOptions,
+    c: PortWorkerComponents,
   ) {
     this.name = cfg.name ?? cfg.match?.boardId ?? cfg.path ?? 'serial'
     this.st = initialPortStatus(this.name)
+    this.log = c.log
+    this.timers = c.timers
     this.delivery = new SerialDelivery(d.sink, {
       durable: (session, readings) => {
         this.st.readings += readings
@@ -54,12 +53,24 @@ export class SerialPortWorker {
       failed: (err) => {
         this.st.pushErrors++
         this.st.lastError = err instanceof Error ? err.message : String(err)
-        d.log.error(
+        c.log.error(
           { port: this.name, err: this.st.lastError },
           'sink refused serial readings; the board will resend',
         )
       },
     })
+    this.port = new PortWorker(
+      {
+        name: this.name,
+        path: cfg.path,
+        match: cfg.match,
+        baudRate: cfg.baudRate ?? 115_200,
+        status: this.st,
+        serve: (link, signal) => this.serve(link, signal).then(toServeOutcome),
+        idle: () => this.delivery.idle,
+      },
+      c,
+    )
   }
 
   status(): PortStatus {
@@ -71,60 +82,17 @@ export class SerialPortWorker {
     }
   }
 
-  async run(signal: AbortSignal): Promise<void> {
-    await reconnectLoop({
-      name: this.name,
-      signal,
-      timers: this.d.timers,
-      random: this.d.random,
-      backoff: this.d.backoff,
-      log: this.d.log,
-      connect: (sig) => this.connectOnce(sig),
-    })
-    // Let an in-flight push settle so stop() returns with nothing of ours still running.
-    await this.delivery.idle
+  start(opts?: { signal?: AbortSignal | undefined }): void {
+    this.port.start(opts)
   }
 
-  private async candidates(): Promise<string[]> {
-    const out: string[] = []
-    // The configured path is always tried: opening a missing one fails fast, and an injected opener (the
-    // in-process link) has paths the filesystem does not know.
-    if (this.cfg.path) out.push(this.cfg.path)
-    if (this.cfg.match) out.push(...(await findCandidates(this.cfg.match, this.d.discovery)))
-    return [...new Set(out)].filter((p) => !this.d.claimed.has(deviceKey(p)))
-  }
-
-  private async connectOnce(signal: AbortSignal): Promise<boolean> {
-    const candidates = await this.candidates()
-    if (candidates.length === 0) {
-      this.st.lastError = `no device at ${this.cfg.path ?? 'any matching path'}`
-      return false
-    }
-    for (const path of candidates) {
-      if (signal.aborted) return false
-      let link: SerialLink
-      try {
-        link = await this.d.openSerial({ path, baudRate: this.cfg.baudRate ?? 115_200 }, { signal })
-      } catch (err) {
-        this.st.lastError = err instanceof Error ? err.message : String(err)
-        continue
-      }
-      const key = deviceKey(path)
-      this.d.claimed.add(key)
-      try {
-        const outcome = await this.serve(link, signal)
-        if (outcome === 'healthy' || outcome === 'unhealthy') return outcome === 'healthy'
-      } finally {
-        this.d.claimed.delete(key)
-        await link.close()
-      }
-    }
-    return false
+  stop(): Promise<void> {
+    return this.port.stop()
   }
 
   /** Serves one open line until it closes (or turns out to be the wrong board, or stays silent). */
   private serve(link: SerialLink, signal: AbortSignal): Promise<Outcome> {
-    const { timers, log } = this.d
+    const { timers, log } = this
     const wantId = this.cfg.match?.boardId
     const openedAt = timers.now()
     let healthy = false
@@ -293,3 +261,6 @@ export class SerialPortWorker {
     this.delivery.add(session, f, readings)
   }
 }
+
+/** Another board on the port, or none that answers: the next candidate path may be the one. */
+const toServeOutcome = (o: Outcome): ServeOutcome => (o === 'mismatch' || o === 'silent' ? 'next' : o)
