@@ -22,9 +22,10 @@ function checkUint(v: number, bits: 8 | 16 | 32, field: string): void {
 }
 
 function checkUnit(unit: string): boolean {
-  // Units may be UTF-8 (°C) but never control characters, which would break logs and CSV exports.
+  // Units may be UTF-8 (°C) but never control characters, which would break logs and CSV exports: the Unicode
+  // category Cc, i.e. C0 (U+0000..U+001F), DEL (U+007F) and C1 (U+0080..U+009F) (protocol-serial.md §2).
   // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
-  return !/[\u0000-\u001f\u007f]/.test(unit)
+  return !/[\u0000-\u001f\u007f-\u009f]/.test(unit)
 }
 
 function writeHello(w: ByteWriter, f: HelloFrame): void {

@@ -316,7 +316,8 @@ inline bool valid_id(const char* s, size_t n) {
 }
 
 // Well-formed UTF-8 (Unicode table 3-7: no overlongs, surrogates or code points past U+10FFFF) without
-// control characters, the same rule as the TypeScript decoder's fatal TextDecoder plus its control check.
+// control characters (Unicode Cc: U+0000..U+001F, U+007F and the C1 range U+0080..U+009F, i.e. bytes C2 80..C2 9F),
+// the same rule as the TypeScript decoder's fatal TextDecoder plus its control check.
 inline bool valid_text(const char* s, size_t n) {
   const uint8_t* p = reinterpret_cast<const uint8_t*>(s);
   size_t i = 0;
@@ -339,6 +340,7 @@ inline bool valid_text(const char* s, size_t n) {
     else return false;
     if (i + len > n) return false;
     if (p[i + 1] < lo || p[i + 1] > hi) return false;
+    if (c == 0xC2 && p[i + 1] <= 0x9F) return false;  // C1 control
     for (size_t k = 2; k < len; k++)
       if (p[i + k] < 0x80 || p[i + k] > 0xBF) return false;
     i += len;

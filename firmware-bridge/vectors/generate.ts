@@ -40,6 +40,35 @@ const dataOne: DataFrame = {
 }
 const longName = (i: number): string => `sensor-${String.fromCharCode(97 + i)}`.padEnd(21, 'x')
 
+/**
+ * A 254-byte packet with no zero byte at all: COBS writes code 0xFF, the 254 bytes, then a final code 0x01 (the
+ * "254-byte run at the end" rule). The uptime is the first value without a zero byte for which the CRC has none.
+ */
+function hello254(): HelloFrame {
+  const base: HelloFrame = {
+    type: 'hello',
+    boot: 0x0101,
+    seq: 0x01010101,
+    uptimeMs: 0x01010101,
+    flags: 1,
+    boardId: 'b'.repeat(32),
+    firmware: 'f'.repeat(16),
+    sensors: Array.from({ length: 7 }, (_, i) => ({
+      name: longName(i),
+      unit: i === 6 ? 'ab' : 'abc',
+      exponent: -1,
+    })),
+  }
+  for (let up = 0x01010101; ; up++) {
+    const f = { ...base, uptimeMs: up }
+    const p = encodePacket(f)
+    if (p.length !== 254) throw new Error(`hello254: packet of ${p.length} bytes`)
+    if (!p.includes(0)) return f
+  }
+}
+const helloRun = hello254()
+const run254 = encodePacket(helloRun)
+
 const valid: { name: string; description: string; frame: Frame }[] = [
   { name: 'hello-minimal', description: 'HELLO at boot, one sensor with a UTF-8 unit', frame: hello },
   {
@@ -73,6 +102,16 @@ const valid: { name: string; description: string; frame: Frame }[] = [
       firmware: 'f'.repeat(16),
       sensors: Array.from({ length: 7 }, (_, i) => ({ name: longName(i), unit: 'abc', exponent: -1 })),
     },
+  },
+  {
+    name: 'hello-254-byte-run',
+    description: 'a 254-byte packet without a zero: COBS code 0xFF, the 254 bytes, then the final code 0x01',
+    frame: helloRun,
+  },
+  {
+    name: 'hello-unit-nbsp',
+    description: 'unit U+00A0 (no-break space, c2 a0): the first code point after the C1 controls is allowed',
+    frame: { ...hello, sensors: [{ name: 'temp', unit: '\u00a0C', exponent: -2 }] },
   },
   { name: 'data-one', description: 'one sample: temp raw 2512 (25.12 °C)', frame: dataOne },
   {
@@ -145,6 +184,13 @@ const helloBadUtf8 = encodeBody(hello)
 helloBadUtf8[helloBadUtf8.indexOf(0xc2)] = 0xc0 // '°' (c2 b0) -> c0 b0, an overlong encoding
 const helloCtrlUnit = encodeBody({ ...hello, sensors: [{ name: 'temp', unit: 'C', exponent: 0 }] })
 helloCtrlUnit[helloCtrlUnit.lastIndexOf(0x43)] = 0x07 // 'C' -> BEL
+const helloDelUnit = encodeBody({ ...hello, sensors: [{ name: 'temp', unit: 'C', exponent: 0 }] })
+helloDelUnit[helloDelUnit.lastIndexOf(0x43)] = 0x7f // 'C' -> DEL
+const helloC1Unit = (second: number): Uint8Array => {
+  const b = encodeBody(hello)
+  b[b.indexOf(0xc2) + 1] = second // '°' (c2 b0) -> U+0080..U+009F
+  return b
+}
 const dupSensor = encodeBody({
   ...dataOne,
   samples: [
@@ -218,6 +264,42 @@ const streams: { name: string; description: string; bytes: Uint8Array }[] = [
     name: 'hello-control-unit',
     description: 'unit containing a control character',
     bytes: frameFromPacket(withCrc(helloCtrlUnit)),
+  },
+  {
+    name: 'hello-del-unit',
+    description: 'unit containing DEL (0x7f)',
+    bytes: frameFromPacket(withCrc(helloDelUnit)),
+  },
+  {
+    name: 'hello-c1-first-unit',
+    description: 'unit containing U+0080 (c2 80), the first C1 control',
+    bytes: frameFromPacket(withCrc(helloC1Unit(0x80))),
+  },
+  {
+    name: 'hello-c1-last-unit',
+    description: 'unit containing U+009F (c2 9f), the last C1 control',
+    bytes: frameFromPacket(withCrc(helloC1Unit(0x9f))),
+  },
+  {
+    name: 'cobs-254-run-without-final-code',
+    description: 'hello-254-byte-run without its final code 0x01: decodes to the same packet, a valid frame',
+    bytes: concatBytes(hex('ff'), run254, hex('00')),
+  },
+  {
+    name: 'cobs-254-run-cut',
+    description: 'code 0xFF followed by only 253 bytes: the code points past the end',
+    bytes: concatBytes(hex('ff'), run254.subarray(0, 253), hex('00')),
+  },
+  {
+    name: 'cobs-254-run-bad-final-code',
+    description: 'hello-254-byte-run with final code 0x02 instead of 0x01: the code points past the end',
+    bytes: concatBytes(hex('ff'), run254, hex('02 00')),
+  },
+  {
+    name: 'cobs-254-run-extra-code',
+    description:
+      'hello-254-byte-run with codes 01 01 after the run: a zero is appended; the CRC still checks (it always does for a valid packet followed by 0x00), the trailing body byte does not',
+    bytes: concatBytes(hex('ff'), run254, hex('01 01 00')),
   },
   {
     name: 'duplicate-sensor',

@@ -78,20 +78,71 @@ describe('C++ codec (stele_frame.h) against the shared vectors', () => {
 })
 
 describe('stele_board.ino on the host (stub Arduino core, scripted time)', () => {
-  it('sends HELLO at boot, a DATA frame per interval, resends until acked, answers HELLO requests', async () => {
-    const exe = join(dir, 'sketch')
-    const stub = join(root, 'test/firmware-bridge/arduino-host')
-    await run('g++', [
-      ...flags,
-      `-I${join(arduino, 'stele_board')}`,
-      `-I${stub}`,
-      '-x',
-      'c++',
-      '-o',
-      exe,
-      join(stub, 'sketch_host.cpp'),
+  let built: Promise<string> | undefined
+  const sketch = (): Promise<string> => {
+    built ??= (async () => {
+      const exe = join(dir, 'sketch')
+      const stub = join(root, 'test/firmware-bridge/arduino-host')
+      await run('g++', [
+        ...flags,
+        `-I${join(arduino, 'stele_board')}`,
+        `-I${stub}`,
+        '-x',
+        'c++',
+        '-o',
+        exe,
+        join(stub, 'sketch_host.cpp'),
+      ])
+      return exe
+    })()
+    return built
+  }
+  /** Runs a script and decodes what the board sent at each `dump`. */
+  async function sketchSteps(script: string[]): Promise<Frame[][]> {
+    const { code, out } = await runWithInput(await sketch(), `${script.join('\n')}\n`)
+    expect(code).toBe(0)
+    return out
+      .trim()
+      .split('\n')
+      .map((l) => {
+        const frames: Frame[] = []
+        const d = new FrameDecoder({ onFrame: (f) => frames.push(f) })
+        const hex = l.slice(3)
+        if (hex !== '-') d.push(fromHex(hex))
+        expect(d.stats.crcErrors + d.stats.malformed + d.stats.oversize).toBe(0)
+        return frames
+      })
+  }
+  const seqs = (fs: Frame[]) => fs.map((f) => (f.type === 'data' ? `${f.seq}/${f.held}` : f.type))
+
+  it('protocol-serial §3: ACKs of another boot release nothing, a resend carries the held of the moment, the timer restarts only on progress', async () => {
+    const ack = (boot: number, ackSeq: number, f: number) =>
+      `rx ${toHex(encodeFrame({ type: 'ack', boot, ackSeq, flags: f }))}`
+    const s = await sketchSteps([
+      'run 10',
+      'dump', // HELLO at boot: the first sequence of the boot is 0
+      'run 1990',
+      'dump', // t=2000: 0/0 (t=1000, into an empty ring: timer starts), 1/1 (into a non-empty ring: it does not)
+      ack(2, 1, 3), // another boot, HELLO requested: the HELLO is sent, frames 0 and 1 stay held
+      'run 1',
+      'dump',
+      ack(1, 0, 2), // releases frame 0 at t=2002: the timer restarts
+      'run 1598',
+      'dump', // t=3600: 2/1 at t=3000 (no restart), then at t=3502 the resend 1/0 2/1: held as of now
+      ack(1, 0, 2), // releases nothing at t=3600: no restart, the resend at 3502 started the timer
+      'run 1450',
+      'dump', // t=5050: 3/2 at 4000, 4/3 at 5000, then the resend of all four at 5002
     ])
+    expect(s[0]).toEqual([expect.objectContaining({ type: 'hello', boot: 1, seq: 0, flags: 1 })])
+    expect(seqs(s[1]!)).toEqual(['0/0', '1/1'])
+    expect(s[2]).toEqual([expect.objectContaining({ type: 'hello', boot: 1, seq: 0, flags: 0 })])
+    expect(seqs(s[3]!)).toEqual(['2/1', '1/0', '2/1'])
+    expect(seqs(s[4]!)).toEqual(['3/2', '4/3', '1/0', '2/1', '3/2', '4/3'])
+  })
+
+  it('sends HELLO at boot, a DATA frame per interval, resends until acked, answers HELLO requests', async () => {
     const ack = (ackSeq: number, f: number) => toHex(encodeFrame({ type: 'ack', boot: 1, ackSeq, flags: f }))
+    const runSteps = (script: string) => sketchSteps(script.split('\n'))
     const script = [
       'pin 14 512',
       'pin 15 100',
@@ -109,20 +160,7 @@ describe('stele_board.ino on the host (stub Arduino core, scripted time)', () =>
       'run 1',
       'dump', // HELLO answering the request: oldest held is 3
     ].join('\n')
-    const { code, out } = await runWithInput(exe, `${script}\n`)
-    expect(code).toBe(0)
-    const steps = out
-      .trim()
-      .split('\n')
-      .map((l) => {
-        const frames: Frame[] = []
-        const d = new FrameDecoder({ onFrame: (f) => frames.push(f) })
-        const hex = l.slice(3)
-        if (hex !== '-') d.push(fromHex(hex))
-        expect(d.stats.crcErrors + d.stats.malformed + d.stats.oversize).toBe(0)
-        return frames
-      })
-    const seqs = (fs: Frame[]) => fs.map((f) => (f.type === 'data' ? `${f.seq}/${f.held}` : f.type))
+    const steps = await runSteps(script)
     const hello = steps[0]![0] as HelloFrame
     expect(hello).toMatchObject({ type: 'hello', boot: 1, seq: 0, flags: 1, boardId: 'uno-1' })
     expect(hello.sensors.map((s) => `${s.name}:${s.unit}:${s.exponent}`)).toEqual([
