@@ -149,6 +149,10 @@ export class StreamHub
     this.cursor = maxCursor(this.cursor, { ...last, height: this.cursor.height })
   }
 
+  get timers(): Timers {
+    return this.c.timers
+  }
+
   live(): Cursor {
     return this.cursor
   }

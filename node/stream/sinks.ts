@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import type { WebSocket } from 'ws'
+import type { Timers } from '../../core/timers.ts'
 import type { Transport } from './events.ts'
 
 /**
@@ -14,10 +15,16 @@ export interface Sink {
   write(frame: Buffer): void
   /** Resolves once the transport's buffer has emptied, or the connection closed. */
   drained(): Promise<void>
-  /** Sends a last frame, then closes; destroys the connection if it has not closed after `graceMs`. */
-  end(last: Buffer | undefined, graceMs: number, code?: number): void
+  /** Sends a last frame, then closes; destroys the connection if it has not closed after `grace.ms` on `grace.timers`. */
+  end(last: Buffer | undefined, grace: Grace, code?: number): void
   readonly closed: boolean
   onClose(fn: () => void): void
+}
+
+/** How long a closing client has to take its last frame, on which timers. */
+export interface Grace {
+  ms: number
+  timers: Timers
 }
 
 const waitDrain = (emitter: NodeJS.EventEmitter, isClosed: () => boolean): Promise<void> =>
@@ -47,12 +54,12 @@ export function wsSink(ws: WebSocket, socket: Socket): Sink {
       if (!closed) ws.send(frame, { binary: false })
     },
     drained: () => (ws.bufferedAmount === 0 ? Promise.resolve() : waitDrain(socket, () => closed)),
-    end(last, graceMs, code = 1000) {
+    end(last, grace, code = 1000) {
       if (closed) return
       if (last) ws.send(last, { binary: false })
       ws.close(code)
       // A client that does not read will not answer the close handshake either.
-      setTimeout(() => ws.terminate(), graceMs).unref()
+      grace.timers.set(() => ws.terminate(), grace.ms)
     },
     get closed() {
       return closed
@@ -79,10 +86,10 @@ export function sseSink(res: ServerResponse): Sink {
       if (!closed) res.write(frame)
     },
     drained: () => (res.writableLength === 0 ? Promise.resolve() : waitDrain(res, () => closed)),
-    end(last, graceMs) {
+    end(last, grace) {
       if (closed) return
       res.end(last)
-      setTimeout(() => res.destroy(), graceMs).unref()
+      grace.timers.set(() => res.destroy(), grace.ms)
     },
     get closed() {
       return closed

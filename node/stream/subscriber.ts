@@ -1,4 +1,5 @@
 import { SteleError } from '../../core/errors.ts'
+import type { Timers } from '../../core/timers.ts'
 import { type Cursor, encodeCursor, maxCursor, readingAfter } from './cursor.ts'
 import { frame, plainEvent } from './events.ts'
 import type { Subscription } from './filter.ts'
@@ -29,6 +30,8 @@ export interface Limits {
 /** What a subscriber needs from its hub. */
 export interface SubscriberHost {
   limits: Limits
+  /** The grace timer of a closing client runs on these. */
+  timers: Timers
   /** The hub's cursor now: everything up to it is in storage, everything after it will be pushed. */
   live(): Cursor
   /** Writes stored events in (from, to] through `write`, which resolves once the frame may be followed. */
@@ -185,7 +188,8 @@ export class Subscriber {
     if (this.state === 'live' && why === 'closed') this.pos = this.host.live()
     this.finish(why)
     const last = frame(this.sink.kind, [plainEvent(type, encodeCursor(this.pos), { message })])
-    this.sink.end(last, this.host.limits.lagGraceMs, why === 'lagged' ? 4008 : 1000)
+    const grace = { ms: this.host.limits.lagGraceMs, timers: this.host.timers }
+    this.sink.end(last, grace, why === 'lagged' ? 4008 : 1000)
   }
 
   /** Ends the subscription but leaves the transport open, for a new subscription on the same connection. */
