@@ -31,7 +31,30 @@ export function gaussian(random: Random): number {
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random())
 }
 
-const round = (v: number, step: number) => Math.round(v / step) * step
+/**
+ * `v` on the grid of `step` (a sensor's resolution), as the shortest decimal: a whole number of steps, written with
+ * the step's decimals and read back, since the product alone carries float noise (619 × 0.1 is 61.900000000000006).
+ */
+export function quantize(v: number, step: number): number {
+  return Number((Math.round(v / step) * step).toFixed(decimalsOf(step)))
+}
+
+/** Decimals of a step as written: 0.1 → 1, 0.25 → 2, 5 → 0, 1e-7 → 7. */
+function decimalsOf(step: number): number {
+  const [mantissa = '', exp] = String(step).split('e')
+  const dot = mantissa.indexOf('.')
+  return Math.max(0, (dot < 0 ? 0 : mantissa.length - dot - 1) - Number(exp ?? 0))
+}
+
+export const CONTINUOUS_SENSORS = ['temp', 'humidity', 'light'] as const
+export type ContinuousSensor = (typeof CONTINUOUS_SENSORS)[number]
+
+/** What each simulated sensor resolves, as the parts it imitates do (DHT22: 0.1 °C and 0.1 %RH; BH1750: 1 lx). */
+export const SENSOR_RESOLUTION: { readonly [S in ContinuousSensor]: number } = {
+  temp: 0.1,
+  humidity: 0.1,
+  light: 1,
+}
 
 export interface TemperatureModel {
   /** °C at `t`; call with non-decreasing times (the noise carries over from call to call). */
@@ -40,8 +63,9 @@ export interface TemperatureModel {
 
 export function createTemperature(
   random: Random,
-  opts: { mean?: number; swing?: number; noise?: number; offsetHours?: number } = {},
+  opts: { mean?: number; swing?: number; noise?: number; offsetHours?: number; resolution?: number } = {},
 ): TemperatureModel {
+  const step = opts.resolution ?? SENSOR_RESOLUTION.temp
   const mean = opts.mean ?? 18 + random() * 6 // 18..24 °C: indoors or a temperate day
   const swing = opts.swing ?? 2 + random() * 4 // half the day-night difference
   const sigma = opts.noise ?? 0.15
@@ -51,7 +75,7 @@ export function createTemperature(
       // AR(1): each step keeps 90% of the last deviation, so noise drifts instead of jumping
       wander = 0.9 * wander + sigma * gaussian(random)
       const cycle = Math.cos((2 * Math.PI * (hourOfDay(t, opts.offsetHours) - 15)) / 24)
-      return round(mean + swing * cycle + wander, 0.01)
+      return quantize(mean + swing * cycle + wander, step)
     },
   }
 }
@@ -59,8 +83,15 @@ export function createTemperature(
 export function createHumidity(
   random: Random,
   temperature: TemperatureModel,
-  opts: { mean?: number; perDegree?: number; noise?: number; referenceTemp?: number } = {},
+  opts: {
+    mean?: number
+    perDegree?: number
+    noise?: number
+    referenceTemp?: number
+    resolution?: number
+  } = {},
 ): { at(t: number): { humidity: number; temperature: number } } {
+  const step = opts.resolution ?? SENSOR_RESOLUTION.humidity
   const mean = opts.mean ?? 45 + random() * 20 // 45..65 %RH
   const perDegree = opts.perDegree ?? 3 // warmer air holds more water: relative humidity falls
   const reference = opts.referenceTemp ?? 21
@@ -69,15 +100,22 @@ export function createHumidity(
     at(t) {
       const temp = temperature.at(t)
       const rh = mean - perDegree * (temp - reference) + sigma * gaussian(random)
-      return { humidity: round(Math.min(100, Math.max(0, rh)), 0.1), temperature: temp }
+      return { humidity: quantize(Math.min(100, Math.max(0, rh)), step), temperature: temp }
     },
   }
 }
 
 export function createLight(
   random: Random,
-  opts: { peakLux?: number; offsetHours?: number; sunrise?: number; sunset?: number } = {},
+  opts: {
+    peakLux?: number
+    offsetHours?: number
+    sunrise?: number
+    sunset?: number
+    resolution?: number
+  } = {},
 ): { at(t: number): number } {
+  const step = opts.resolution ?? SENSOR_RESOLUTION.light
   const peak = opts.peakLux ?? 300 + random() * 700 // an indoor room by a window
   const sunrise = opts.sunrise ?? 6
   const sunset = opts.sunset ?? 18
@@ -88,7 +126,7 @@ export function createLight(
       const h = hourOfDay(t, opts.offsetHours)
       if (h <= sunrise || h >= sunset) return 0
       const elevation = Math.sin((Math.PI * (h - sunrise)) / (sunset - sunrise))
-      return Math.max(0, Math.round(peak * elevation ** 1.2 * cloud * (1 + 0.02 * gaussian(random))))
+      return Math.max(0, quantize(peak * elevation ** 1.2 * cloud * (1 + 0.02 * gaussian(random)), step))
     },
   }
 }
@@ -133,9 +171,6 @@ export function createDoor(
     },
   }
 }
-
-export const CONTINUOUS_SENSORS = ['temp', 'humidity', 'light'] as const
-export type ContinuousSensor = (typeof CONTINUOUS_SENSORS)[number]
 
 /** One device's sensors, sharing its random stream so the device is reproducible from one seed. */
 export interface DeviceSensors {

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest'
 import { createRandom } from '../../device-sim/random.ts'
-import { createDeviceSensors, createDoor, hourOfDay } from '../../device-sim/sensors.ts'
+import {
+  CONTINUOUS_SENSORS,
+  createDeviceSensors,
+  createDoor,
+  hourOfDay,
+  quantize,
+  SENSOR_RESOLUTION,
+} from '../../device-sim/sensors.ts'
 
 const DAY_START = Date.UTC(2024, 5, 1) // midnight UTC
 const MINUTE = 60_000
@@ -92,5 +99,32 @@ describe('sensor models', () => {
   it('hourOfDay honours the site offset', () => {
     expect(hourOfDay(DAY_START + 3_600_000)).toBe(1)
     expect(hourOfDay(DAY_START, -5)).toBe(19)
+  })
+})
+
+describe('sensor resolution', () => {
+  it('quantize lands on the grid as the shortest decimal, without float noise', () => {
+    expect(quantize(61.93, 0.1)).toBe(61.9) // Math.round(619.3) * 0.1 is 61.900000000000006
+    expect(quantize(0.7, 0.1)).toBe(0.7) // 7 * 0.1 is 0.7000000000000001
+    expect(quantize(21.26, 0.25)).toBe(21.25)
+    expect(quantize(1234.5, 5)).toBe(1235)
+    expect(quantize(-0.04, 0.1)).toBe(0)
+    expect(quantize(3e-7, 1e-7)).toBe(3e-7)
+  })
+
+  it('every simulated value is a whole number of its sensor resolution and prints with its decimals at most', () => {
+    const decimals = { temp: 1, humidity: 1, light: 0 } as const
+    for (const seed of [1, 2, 3]) {
+      const s = createDeviceSensors(createRandom(seed), { start: DAY_START })
+      for (let t = DAY_START; t < DAY_START + 86_400_000; t += 7 * MINUTE)
+        for (const sensor of CONTINUOUS_SENSORS) {
+          const { value } = s.sample(sensor, t)
+          const d = decimals[sensor]
+          const printed = d === 0 ? /^-?\d+$/ : new RegExp(`^-?\\d+(\\.\\d{1,${d}})?$`)
+          expect(JSON.stringify(value), `${sensor} at seed ${seed}`).toMatch(printed)
+          const steps = value / SENSOR_RESOLUTION[sensor]
+          expect(Math.abs(steps - Math.round(steps))).toBeLessThan(1e-9)
+        }
+    }
   })
 })
