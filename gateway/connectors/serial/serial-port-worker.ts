@@ -204,6 +204,7 @@ export class SerialPortWorker {
           this.st.duplicates++
           ackDue = true
         } else if (verdict === 'ahead' || verdict === 'buffered') this.st.outOfOrder++
+        else if (verdict === 'malformed') this.st.malformed++ // not acknowledged: the board resends it
         else if (verdict === 'unknown-boot') {
           this.st.unannounced++
           wantHello = true
