@@ -204,7 +204,8 @@ export class SerialPortWorker {
           this.st.duplicates++
           ackDue = true
         } else if (verdict === 'ahead' || verdict === 'buffered') this.st.outOfOrder++
-        else if (verdict === 'malformed') this.st.malformed++ // not acknowledged: the board resends it
+        // A malformed frame is not acknowledged: the board resends it (protocol-serial §2).
+        else if (verdict === 'malformed') this.st.malformed++
         else if (verdict === 'unknown-boot') {
           this.st.unannounced++
           wantHello = true
