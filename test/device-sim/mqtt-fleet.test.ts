@@ -3,6 +3,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { deviceIds, startMqttFleet } from '../../device-sim/fleet.ts'
 import { parsePayload } from '../../gateway/connectors/mqtt/mqtt-payload.ts'
 import { type EmbeddedBroker, startEmbeddedBroker } from '../../gateway/embedded-broker.ts'
+import { addCredential, credentialsPath, fileCredentialChecker } from '../../gateway/mqtt-credentials.ts'
+import { tempDir } from '../helpers/tmp.ts'
 import { until } from '../helpers/wait.ts'
 
 describe('simulated MQTT fleet', () => {
@@ -71,5 +73,31 @@ describe('simulated MQTT fleet', () => {
     const b = await run({ readingsPerMessage: 10, seed: 5 })
     const key = (ms: typeof a.messages) => ms.map((m) => `${m.topic} ${m.payload}`).sort()
     expect(key(b.messages)).toEqual(key(a.messages))
+  })
+})
+
+describe('simulated MQTT fleet on a broker with per-device credentials', () => {
+  it('logs each device in with its own token, and fails to start without them', async () => {
+    const dir = await tempDir('stele-fleet-auth-')
+    const file = credentialsPath(dir.path)
+    const tokens = new Map<string, string>()
+    for (const id of deviceIds(2)) tokens.set(id, await addCredential(file, id, 'device'))
+    const broker = await startEmbeddedBroker({ port: 0, credentials: fileCredentialChecker(file) })
+    const base = { url: broker.url, count: 2, rateHz: 100, seed: 1, maxMessages: 3, doorEvents: false }
+    try {
+      const fleet = await startMqttFleet({
+        ...base,
+        credentials: (id) => ({ username: id, password: tokens.get(id)! }),
+      })
+      await fleet.done()
+      expect(fleet.stats()).toMatchObject({ acked: 6, errors: 0 })
+      await fleet.stop()
+      await expect(startMqttFleet({ ...base, mqttOptions: { reconnectPeriod: 0 } })).rejects.toThrow(
+        /not authorized/i,
+      )
+    } finally {
+      await broker.close()
+      await dir.cleanup()
+    }
   })
 })
