@@ -5,10 +5,10 @@ import { cobsEncodeInto, cobsMaxEncodedLength } from './cobs.ts'
 import { crc16 } from './crc.ts'
 import {
   type DataFrame,
+  FRAME_LIMITS,
   FRAME_TYPE,
   type Frame,
   type HelloFrame,
-  LIMITS,
   MAX_PACKET,
   PROTOCOL_VERSION,
   type Sample,
@@ -30,31 +30,35 @@ function checkUnit(unit: string): boolean {
 
 function writeHello(w: ByteWriter, f: HelloFrame): void {
   checkUint(f.flags, 8, 'flags')
-  if (!isValidId(f.boardId, LIMITS.boardIdBytes))
+  if (!isValidId(f.boardId, FRAME_LIMITS.boardIdBytes))
     throw bad(`boardId ${JSON.stringify(f.boardId)} is not a valid id`)
-  if (f.sensors.length < 1 || f.sensors.length > LIMITS.maxSensors)
-    throw bad(`sensor count must be 1..${LIMITS.maxSensors}, got ${f.sensors.length}`)
+  if (f.sensors.length < 1 || f.sensors.length > FRAME_LIMITS.maxSensors)
+    throw bad(`sensor count must be 1..${FRAME_LIMITS.maxSensors}, got ${f.sensors.length}`)
   if (!checkUnit(f.firmware)) throw bad('firmware has control characters')
   w.u8(f.flags)
-    .str8(f.boardId, 'boardId', LIMITS.boardIdBytes)
-    .str8(f.firmware, 'firmware', LIMITS.firmwareBytes)
+    .str8(f.boardId, 'boardId', FRAME_LIMITS.boardIdBytes)
+    .str8(f.firmware, 'firmware', FRAME_LIMITS.firmwareBytes)
   w.u8(f.sensors.length)
   for (const s of f.sensors) {
-    if (!isValidId(s.name, LIMITS.sensorNameBytes))
+    if (!isValidId(s.name, FRAME_LIMITS.sensorNameBytes))
       throw bad(`sensor name ${JSON.stringify(s.name)} is not a valid id`)
     if (!checkUnit(s.unit)) throw bad(`unit of ${s.name} has control characters`)
-    if (!Number.isInteger(s.exponent) || s.exponent < LIMITS.minExponent || s.exponent > LIMITS.maxExponent)
-      throw bad(`exponent of ${s.name} must be ${LIMITS.minExponent}..${LIMITS.maxExponent}`)
-    w.str8(s.name, 'sensor name', LIMITS.sensorNameBytes)
-      .str8(s.unit, 'unit', LIMITS.unitBytes)
+    if (
+      !Number.isInteger(s.exponent) ||
+      s.exponent < FRAME_LIMITS.minExponent ||
+      s.exponent > FRAME_LIMITS.maxExponent
+    )
+      throw bad(`exponent of ${s.name} must be ${FRAME_LIMITS.minExponent}..${FRAME_LIMITS.maxExponent}`)
+    w.str8(s.name, 'sensor name', FRAME_LIMITS.sensorNameBytes)
+      .str8(s.unit, 'unit', FRAME_LIMITS.unitBytes)
       .u8(s.exponent & 0xff)
   }
 }
 
 function writeData(w: ByteWriter, f: DataFrame): void {
   checkUint(f.held, 8, 'held')
-  if (f.samples.length < 1 || f.samples.length > LIMITS.maxSamples)
-    throw bad(`sample count must be 1..${LIMITS.maxSamples}, got ${f.samples.length}`)
+  if (f.samples.length < 1 || f.samples.length > FRAME_LIMITS.maxSamples)
+    throw bad(`sample count must be 1..${FRAME_LIMITS.maxSamples}, got ${f.samples.length}`)
   w.u8(f.held).u8(f.samples.length)
   const seen = new Set<number>()
   for (const s of f.samples) {
@@ -115,19 +119,20 @@ function readHello(r: ByteReader, boot: number, seq: number, uptimeMs: number): 
   const flags = r.u8('flags')
   const boardId = r.str8('boardId')
   const firmware = r.str8('firmware')
-  if (!isValidId(boardId, LIMITS.boardIdBytes)) throw bad('boardId is not a valid id')
-  if (Buffer.byteLength(firmware) > LIMITS.firmwareBytes || !checkUnit(firmware))
+  if (!isValidId(boardId, FRAME_LIMITS.boardIdBytes)) throw bad('boardId is not a valid id')
+  if (Buffer.byteLength(firmware) > FRAME_LIMITS.firmwareBytes || !checkUnit(firmware))
     throw bad('firmware invalid')
   const n = r.u8('sensor count')
-  if (n < 1 || n > LIMITS.maxSensors) throw bad(`sensor count ${n}`)
+  if (n < 1 || n > FRAME_LIMITS.maxSensors) throw bad(`sensor count ${n}`)
   const sensors: SensorInfo[] = []
   for (let i = 0; i < n; i++) {
     const name = r.str8('sensor name')
     const unit = r.str8('unit')
     const exponent = (r.u8('exponent') << 24) >> 24
-    if (!isValidId(name, LIMITS.sensorNameBytes)) throw bad('sensor name is not a valid id')
-    if (Buffer.byteLength(unit) > LIMITS.unitBytes || !checkUnit(unit)) throw bad('unit invalid')
-    if (exponent < LIMITS.minExponent || exponent > LIMITS.maxExponent) throw bad(`exponent ${exponent}`)
+    if (!isValidId(name, FRAME_LIMITS.sensorNameBytes)) throw bad('sensor name is not a valid id')
+    if (Buffer.byteLength(unit) > FRAME_LIMITS.unitBytes || !checkUnit(unit)) throw bad('unit invalid')
+    if (exponent < FRAME_LIMITS.minExponent || exponent > FRAME_LIMITS.maxExponent)
+      throw bad(`exponent ${exponent}`)
     sensors.push({ name, unit, exponent })
   }
   return { type: 'hello', boot, seq, uptimeMs, flags, boardId, firmware, sensors }
@@ -139,7 +144,7 @@ let stampGen = 0
 function readData(r: ByteReader, boot: number, seq: number, uptimeMs: number): DataFrame {
   const held = r.u8('held')
   const n = r.u8('sample count')
-  if (n < 1 || n > LIMITS.maxSamples) throw bad(`sample count ${n}`)
+  if (n < 1 || n > FRAME_LIMITS.maxSamples) throw bad(`sample count ${n}`)
   const samples: Sample[] = []
   // A generation stamp per sensor index finds duplicates without allocating a set per frame.
   const gen = ++stampGen

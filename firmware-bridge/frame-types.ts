@@ -3,6 +3,8 @@
  * big-endian. A frame on the wire is COBS(packet) 0x00, where packet = body ‖ CRC-16/CCITT-FALSE(body).
  */
 
+import { LIMITS } from '../core/reading.ts'
+
 export const PROTOCOL_VERSION = 1
 
 export const FRAME_TYPE = { hello: 0x01, data: 0x02, ack: 0x03 } as const
@@ -12,11 +14,12 @@ export const MAX_PACKET = 255
 /** COBS(255 bytes) is at most 257 bytes; the 0x00 delimiter is not counted. */
 export const MAX_ENCODED = 257
 
-export const LIMITS = {
+export const FRAME_LIMITS = {
   boardIdBytes: 32,
   firmwareBytes: 16,
-  sensorNameBytes: 32,
-  unitBytes: 16,
+  /** A sensor name and unit become a record's sensor and unit, so they share the record's limits. */
+  sensorNameBytes: LIMITS.sensorBytes,
+  unitBytes: LIMITS.unitBytes,
   maxSensors: 16,
   maxSamples: 32,
   minExponent: -12,
