@@ -1,6 +1,7 @@
 import { readdir, readFile, realpath, stat } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { SerialPort } from 'serialport'
+import { SteleError } from '../../../core/errors.ts'
 import { type Logger, silentLogger } from '../../../core/logger.ts'
 
 /**
@@ -127,7 +128,10 @@ let fallbackLogged = false
 /** Rejects after `ms`: a hung enumerator must not stall a reconnect loop. */
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms)
+    const t = setTimeout(
+      () => reject(new SteleError('STELE_UNAVAILABLE', `${what} timed out after ${ms} ms`)),
+      ms,
+    )
     t.unref?.()
     p.then(
       (v) => {
