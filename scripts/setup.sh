@@ -10,6 +10,7 @@ command -v socat >/dev/null 2>&1 || need+=(socat)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v mosquitto >/dev/null 2>&1 || need+=(mosquitto)
 command -v g++ >/dev/null 2>&1 || need+=(g++)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v avr-g++ >/dev/null 2>&1 || need+=(gcc-avr avr-libc)
 [ -f /usr/share/arduino/hardware/arduino/avr/cores/arduino/Arduino.h ] || need+=(arduino-core-avr)
 if [ ${#need[@]} -gt 0 ]; then
