@@ -83,6 +83,7 @@ export async function startEmbeddedBroker(init: EmbeddedBrokerInit = {}): Promis
   ) => {
     counts.connect++
     logger.warn({ client: client.id, why }, 'mqtt connection refused')
+    // aedes wants an Error carrying the CONNACK return code; it never reaches a Stele caller.
     done(Object.assign(new Error(why), { returnCode: code }) as AuthenticateError, false)
   }
 
@@ -124,6 +125,7 @@ export async function startEmbeddedBroker(init: EmbeddedBrokerInit = {}): Promis
         `refused by the broker (client ${client.id}): ${why}`,
         toBytes(packet.payload),
       )
+      // aedes' authorizePublish takes a plain Error and closes the client; the reason is in the dead letter.
       done(new Error(why))
     },
     authorizeSubscribe(client, sub, done) {

@@ -52,7 +52,7 @@ export interface MqttConnectorInit {
   mqttOptions?: Partial<IClientOptions>
 }
 
-/** Passed to mqtt.js's callback to mean "carry on, we acknowledge this one ourselves". */
+/** Passed to mqtt.js's callback to mean "carry on, we acknowledge this one ourselves": a sentinel, never thrown. */
 const DEFERRED = Object.freeze(new Error('stele: acknowledgement deferred until the outbox write'))
 
 export class MqttConnector implements Connector {
