@@ -4,6 +4,11 @@
  * writes each batch with the sequence state that follows from it to the outbox in one write, and only then
  * resolves the `push()` promises of the readings in it.
  *
+ * Readings pushed with `frames` (a serial board's frames) are never split across batches, and each batch carries
+ * the mark of the last frame it completes per source, in the same write: after a crash, the marks on disk say
+ * exactly which frames are durable, so a board resending any of them is recognised (gateway/dedupe.ts is for
+ * sources without frames).
+ *
  * Memory is bounded: at most `maxPendingRecords` stamped records wait for sealing. Past that, `push()` waits
  * before stamping; with the outbox full (see outbox.ts) that wait is the backpressure sources feel.
  */
@@ -16,7 +21,7 @@ import { type Reading, validateReading } from '../core/reading.ts'
 import { encodeRecord } from '../core/record.ts'
 import { sealBatch } from '../core/seal.ts'
 import { realTimers, sleep, type Timers } from '../core/timers.ts'
-import type { ReadingSink } from './connectors/connector.ts'
+import type { DeliveryMark, FrameSpan, ReadingSink } from './connectors/connector.ts'
 import { RecentReadings } from './dedupe.ts'
 import type { Hlc } from './hlc.ts'
 import type { Outbox, SequenceState } from './outbox.ts'
@@ -40,6 +45,8 @@ export interface BatcherInit extends BatchOptions {
   state: SequenceState
   hlc: Hlc
   dedupe?: RecentReadings
+  /** Sources' marks as the outbox holds them (`Outbox.marks()`). */
+  marks?: readonly DeliveryMark[]
   timers?: Timers
   logger?: Logger
 }
@@ -61,6 +68,10 @@ interface Pending {
   seq: number
   time: number
   logical: number
+  /** Set on the last reading of a source frame. */
+  mark?: DeliveryMark
+  /** True when the next pending reading belongs to the same frame: no batch may end here. */
+  joined: boolean
 }
 
 interface Waiter {
@@ -76,6 +87,7 @@ export class Batcher implements ReadingSink {
   private readonly timers: Timers
   private readonly logger: Logger
   readonly dedupe: RecentReadings
+  private readonly marks = new Map<string, DeliveryMark>()
   private state: SequenceState
   /** Last record sequence handed out (ahead of state.recordSeq while records wait). */
   private assignedSeq: number
@@ -101,15 +113,22 @@ export class Batcher implements ReadingSink {
     this.dedupe = init.dedupe ?? new RecentReadings(init.dedupeCapacity)
     this.state = init.state
     this.assignedSeq = init.state.recordSeq
+    for (const m of init.marks ?? []) this.marks.set(m.source, m)
   }
 
-  async push(readings: Reading[]): Promise<void> {
+  /** The last durable mark of `source`. */
+  mark(source: string): DeliveryMark | undefined {
+    return this.marks.get(source)
+  }
+
+  async push(readings: Reading[], frames?: readonly FrameSpan[]): Promise<void> {
     if (readings.length === 0) return
     for (const r of readings) validateReading(r) // all or none: refused before any is stamped
     while (this.pending.length >= this.maxPending && !this.stopping)
       await new Promise<void>((resolve) => this.roomWaiters.push(resolve))
     if (this.stopping) throw new SteleError('STELE_UNAVAILABLE', 'the gateway is stopping')
 
+    if (frames) return this.pushFrames(readings, frames)
     let waitFor = 0
     for (const r of readings) {
       const original = this.dedupe.check(r)
@@ -120,13 +139,54 @@ export class Batcher implements ReadingSink {
       const seq = ++this.assignedSeq
       const ts = this.init.hlc.next()
       const bytes = encodeRecord(stamp(r, this.init.key.publicKey, seq, ts))
-      this.pending.push({ reading: r, bytes, seq, time: ts.time, logical: ts.logical })
+      this.pending.push({ reading: r, bytes, seq, time: ts.time, logical: ts.logical, joined: false })
       this.dedupe.remember(r, seq)
       this.counts.stamped++
       waitFor = seq
     }
     if (waitFor <= this.state.recordSeq) return // only repeats of readings already on disk
-    const done = new Promise<void>((resolve, reject) => this.waiters.push({ seq: waitFor, resolve, reject }))
+    return this.waitDurable(waitFor)
+  }
+
+  /** Frames are deduplicated by their source (its session and marks), not by `RecentReadings`. */
+  private pushFrames(readings: Reading[], frames: readonly FrameSpan[]): Promise<void> {
+    let end = 0
+    for (const f of frames) {
+      if (!Number.isInteger(f.end) || f.end <= end || f.end > readings.length)
+        throw new SteleError(
+          'STELE_BAD_REQUEST',
+          `frame spans must cover the readings in order (end ${f.end})`,
+        )
+      end = f.end
+    }
+    if (end !== readings.length)
+      throw new SteleError('STELE_BAD_REQUEST', 'frame spans must cover every reading of the push')
+    let start = 0
+    for (const f of frames) {
+      for (let i = start; i < f.end; i++) {
+        const r = readings[i]!
+        const seq = ++this.assignedSeq
+        const ts = this.init.hlc.next()
+        const bytes = encodeRecord(stamp(r, this.init.key.publicKey, seq, ts))
+        const last = i === f.end - 1
+        this.pending.push({
+          reading: r,
+          bytes,
+          seq,
+          time: ts.time,
+          logical: ts.logical,
+          joined: !last,
+          ...(last ? { mark: { source: f.source, boot: f.boot, seq: f.seq } } : {}),
+        })
+        this.counts.stamped++
+      }
+      start = f.end
+    }
+    return this.waitDurable(this.assignedSeq)
+  }
+
+  private waitDurable(seq: number): Promise<void> {
+    const done = new Promise<void>((resolve, reject) => this.waiters.push({ seq, resolve, reject }))
     if (this.pending.length >= this.maxRecords) this.kick()
     else this.armTimer()
     return done
@@ -191,7 +251,7 @@ export class Batcher implements ReadingSink {
 
   private async sealLoop(): Promise<void> {
     while (this.pending.length >= this.maxRecords || (this.timerDue && this.pending.length > 0)) {
-      const take = this.pending.slice(0, this.maxRecords)
+      const take = this.pending.slice(0, this.cut())
       await this.writeBatch(take)
       this.pending.splice(0, take.length)
       if (this.pending.length === 0) {
@@ -201,6 +261,16 @@ export class Batcher implements ReadingSink {
       }
       if (this.pending.length < this.maxPending) for (const wake of this.roomWaiters.splice(0)) wake()
     }
+  }
+
+  /** How many pending records the next batch takes: up to maxRecords, ending at a frame's end. */
+  private cut(): number {
+    let n = Math.min(this.maxRecords, this.pending.length)
+    while (n > 0 && this.pending[n - 1]!.joined) n--
+    if (n > 0) return n
+    // One frame longer than maxRecords (a tiny maxRecords): take it whole rather than split it.
+    while (n < this.pending.length && this.pending[n]!.joined) n++
+    return n + 1
   }
 
   /** Seals `take` and writes it; retries a failed write (disk full) because skipping would leave a seq gap. */
@@ -225,7 +295,11 @@ export class Batcher implements ReadingSink {
       prevHash: toHex(batchHeaderHash(sealed.headerBytes)),
       hlc: { time: last.time, logical: last.logical },
     }
-    const recent = this.dedupe.encode(take.map((p) => p.reading))
+    const recent = this.dedupe.encode(
+      take.filter((p) => p.mark === undefined && !p.joined).map((p) => p.reading),
+    )
+    const marks = new Map<string, DeliveryMark>()
+    for (const p of take) if (p.mark) marks.set(p.mark.source, p.mark)
     for (let attempt = 0; ; attempt++) {
       try {
         if (!this.stopping && !this.init.outbox.hasRoom()) {
@@ -243,7 +317,9 @@ export class Batcher implements ReadingSink {
           this.logger.info(this.init.outbox.depth(), 'outbox has room again: sources resume')
         }
         this.blocked = false
-        await this.init.outbox.append({ seq, tx: sealed.tx.bytes, records: sealed.records }, next, recent)
+        await this.init.outbox.append({ seq, tx: sealed.tx.bytes, records: sealed.records }, next, recent, [
+          ...marks.values(),
+        ])
         break
       } catch (e) {
         this.lastError =
@@ -260,6 +336,7 @@ export class Batcher implements ReadingSink {
       }
     }
     this.state = next
+    for (const [source, m] of marks) this.marks.set(source, m)
     this.counts.sealed++
     const durable = next.recordSeq
     const still: Waiter[] = []

@@ -13,7 +13,7 @@ import type { NodeApi } from '../core/node-api.ts'
 import type { Reading } from '../core/reading.ts'
 import { realTimers, sleep, type Timers } from '../core/timers.ts'
 import { Batcher, type BatcherStats, type BatchOptions } from './batcher.ts'
-import type { Connector, ConnectorStatus, ReadingSink } from './connectors/connector.ts'
+import type { Connector, ConnectorStatus, FrameSpan, ReadingSink } from './connectors/connector.ts'
 import type { DeadLetter } from './dead-letters.ts'
 import { RecentReadings } from './dedupe.ts'
 import { createHlc } from './hlc.ts'
@@ -90,10 +90,11 @@ export async function createGateway(init: GatewayInit): Promise<Gateway> {
   let running = false
 
   const sink: ReadingSink = {
-    push(readings: Reading[]) {
+    push(readings: Reading[], frames?: readonly FrameSpan[]) {
       if (!batcher) return Promise.reject(new SteleError('STELE_UNAVAILABLE', 'the gateway is not running'))
-      return batcher.push(readings)
+      return batcher.push(readings, frames)
     },
+    mark: (source) => batcher?.mark(source),
   }
 
   async function resolveChainId(stored: SequenceState | undefined, signal?: AbortSignal): Promise<string> {
@@ -142,7 +143,8 @@ export async function createGateway(init: GatewayInit): Promise<Gateway> {
         const dedupe = new RecentReadings(init.batch?.dedupeCapacity)
         dedupe.load(await box.recent())
         const hlc = createHlc({ seed: state.hlc, ...(init.now ? { now: init.now } : {}) })
-        batcher = new Batcher({ ...init.batch, key, outbox: box, state, hlc, dedupe, timers, logger })
+        const marks = await box.marks()
+        batcher = new Batcher({ ...init.batch, key, outbox: box, state, hlc, dedupe, marks, timers, logger })
         submitter = new Submitter({
           ...init.submit,
           node: init.node,

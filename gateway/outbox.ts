@@ -17,6 +17,7 @@ import { EventEmitter, once } from 'node:events'
 import type { ClassicLevel } from 'classic-level'
 import { SteleError } from '../core/errors.ts'
 import { openLevel } from '../core/level.ts'
+import type { DeliveryMark } from './connectors/connector.ts'
 import type { HlcTimestamp } from './hlc.ts'
 
 export interface OutboxEntry {
@@ -70,6 +71,7 @@ const STATE_KEY = 's'
 const pad = (n: number) => n.toString().padStart(16, '0')
 const batchKey = (seq: number) => `b:${pad(seq)}`
 const recentKey = (seq: number) => `r:${pad(seq)}`
+const markKey = (source: string) => `m:${source}`
 
 export class Outbox extends EventEmitter<Events> {
   readonly maxBytes: number
@@ -125,8 +127,15 @@ export class Outbox extends EventEmitter<Events> {
    * Writes the batch, the state that follows from it and (optionally) `recent`, an opaque blob of the
    * batch's duplicate-detection keys, in one atomic LevelDB write. Only the last `keepRecent` blobs are kept:
    * enough to recognise a source resending what was written just before a crash cut off its acknowledgement.
+   * `marks` (one per source, replacing the last) say which source frames this batch completes: a board that
+   * resends any frame its ring still holds after a restart is recognised by them, however old the frame.
    */
-  async append(entry: OutboxEntry, state: SequenceState, recent?: Uint8Array): Promise<void> {
+  async append(
+    entry: OutboxEntry,
+    state: SequenceState,
+    recent?: Uint8Array,
+    marks: readonly DeliveryMark[] = [],
+  ): Promise<void> {
     this.assertOpen()
     const value = encodeEntry(entry)
     const ops: BatchOp[] = [
@@ -134,6 +143,8 @@ export class Outbox extends EventEmitter<Events> {
       { type: 'put', key: STATE_KEY, value: Buffer.from(JSON.stringify(state)) },
     ]
     if (recent) ops.push({ type: 'put', key: recentKey(entry.seq), value: recent })
+    for (const m of marks)
+      ops.push({ type: 'put', key: markKey(m.source), value: Buffer.from(JSON.stringify(m)) })
     if (entry.seq > this.keepRecent) ops.push({ type: 'del', key: recentKey(entry.seq - this.keepRecent) })
     try {
       await this.db.batch(ops, { sync: this.sync })
@@ -158,6 +169,18 @@ export class Outbox extends EventEmitter<Events> {
   async recent(): Promise<Uint8Array[]> {
     const out: Uint8Array[] = []
     for await (const value of this.db.values({ gte: 'r:', lt: 'r;' })) out.push(value)
+    return out
+  }
+
+  /** Every source's mark written by `append` (unreadable ones skipped: the source then starts fresh). */
+  async marks(): Promise<DeliveryMark[]> {
+    const out: DeliveryMark[] = []
+    for await (const value of this.db.values({ gte: 'm:', lt: 'm;' })) {
+      try {
+        const m = JSON.parse(Buffer.from(value).toString('utf8')) as DeliveryMark
+        if (typeof m.source === 'string' && Number.isInteger(m.boot) && Number.isInteger(m.seq)) out.push(m)
+      } catch {}
+    }
     return out
   }
 

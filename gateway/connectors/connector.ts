@@ -6,7 +6,25 @@ import type { Reading } from '../../core/reading.ts'
  * It may wait longer when the outbox is full: that is the backpressure a connector passes on to its source.
  */
 export interface ReadingSink {
-  push(readings: Reading[]): Promise<void>
+  /**
+   * `frames`, when given, says which source frame each run of readings came from (a serial board's boot and
+   * frame seq): the sink keeps a frame's readings in one batch and writes the source's mark with it.
+   */
+  push(readings: Reading[], frames?: readonly FrameSpan[]): Promise<void>
+  /** The last durable mark of a source, as written with the outbox (survives a restart). */
+  mark?(source: string): DeliveryMark | undefined
+}
+
+/** Where a source's delivery stands: every frame of `boot` up to `seq` (serial arithmetic) is durable. */
+export interface DeliveryMark {
+  source: string
+  boot: number
+  seq: number
+}
+
+/** One source frame inside a push: its readings end (exclusive) at index `end`, after the previous span's. */
+export interface FrameSpan extends DeliveryMark {
+  end: number
 }
 
 export interface ConnectorStatus {

@@ -5,7 +5,7 @@ import {
   ACK_FLAG_SEQ_VALID,
   type DataFrame,
 } from '../../../firmware-bridge/frame-types.ts'
-import type { ReadingSink } from '../connector.ts'
+import type { FrameSpan, ReadingSink } from '../connector.ts'
 import type { BoardSession } from './serial-session.ts'
 
 /**
@@ -47,12 +47,16 @@ export function ackBytes(session: BoardSession | null, helloRequest: boolean): U
   return out
 }
 
+/** The source name a board's marks are kept under in the outbox. */
+export const markSource = (boardId: string): string => `serial:${boardId}`
+
 interface Batch {
   session: BoardSession
   boot: number
   lastSeq: number
   frames: number
   readings: Reading[]
+  spans: FrameSpan[]
 }
 
 export interface DeliveryEvents {
@@ -88,14 +92,17 @@ export class SerialDelivery {
   }
 
   add(session: BoardSession, f: DataFrame, readings: Reading[]): void {
-    const last = this.batches.at(-1)
-    if (last && last.session === session && last.boot === f.boot) {
-      last.readings.push(...readings)
-      last.lastSeq = f.seq
-      last.frames++
-    } else {
-      this.batches.push({ session, boot: f.boot, lastSeq: f.seq, frames: 1, readings })
+    let b = this.batches.at(-1)
+    if (!b || b.session !== session || b.boot !== f.boot) {
+      b = { session, boot: f.boot, lastSeq: f.seq, frames: 0, readings: [], spans: [] }
+      this.batches.push(b)
     }
+    b.readings.push(...readings)
+    b.lastSeq = f.seq
+    b.frames++
+    // The sink writes the frame's mark (board, boot, seq) with the batch that completes it (an empty frame has none).
+    if (readings.length > 0)
+      b.spans.push({ source: markSource(session.boardId), boot: f.boot, seq: f.seq, end: b.readings.length })
     this.flush()
   }
 
@@ -103,7 +110,7 @@ export class SerialDelivery {
     if (this.inflight) return
     const b = this.batches.shift()
     if (!b) return
-    const pushed = b.readings.length > 0 ? this.sink.push(b.readings) : Promise.resolve()
+    const pushed = b.readings.length > 0 ? this.sink.push(b.readings, b.spans) : Promise.resolve()
     this.inflight = pushed
       .then(
         () => {

@@ -7,7 +7,7 @@ import type { DataFrame, Frame } from '../../../firmware-bridge/frame-types.ts'
 import type { SerialLink } from '../../../firmware-bridge/serial-link.ts'
 import type { ReadingSink } from '../connector.ts'
 import { PortWorker, type PortWorkerComponents, type ServeOutcome } from '../port-worker.ts'
-import { ackBytes, readingsOf, SerialDelivery } from './serial-delivery.ts'
+import { ackBytes, markSource, readingsOf, SerialDelivery } from './serial-delivery.ts'
 import { initialPortStatus, type PortStatus, type SerialPortConfig } from './serial-port-status.ts'
 import { BoardSession } from './serial-session.ts'
 
@@ -146,7 +146,7 @@ export class SerialPortWorker {
           this.sessions.set(f.boardId, session)
         }
         const ready: DataFrame[] = []
-        const newBoot = session.onHello(f, ready)
+        const newBoot = session.onHello(f, ready, this.d.sink.mark?.(markSource(f.boardId)))
         for (const r of ready) this.enqueue(session, r)
         this.session = session
         wantHello = false

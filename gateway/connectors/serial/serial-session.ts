@@ -1,5 +1,6 @@
 import type { DataFrame, HelloFrame, SensorInfo } from '../../../firmware-bridge/frame-types.ts'
 import { seqDiff } from '../../../firmware-bridge/frame-types.ts'
+import type { DeliveryMark } from '../connector.ts'
 
 /**
  * What the gateway knows about one board: its sensors (from HELLO), its boot, and where its data sequence
@@ -55,9 +56,11 @@ export class BoardSession {
 
   /**
    * Returns true when the HELLO announced a boot we did not know (a new board, or a reset). Buffered frames a
-   * skip over lost ones unblocked are appended to `deliver`.
+   * skip over lost ones unblocked are appended to `deliver`. `mark` is the sink's durable mark for this board
+   * (from the outbox, so it survives a gateway restart): when it names the HELLO's boot, delivery resumes after
+   * it, and whatever the board still holds up to it is a duplicate to re-acknowledge, never stored again.
    */
-  onHello(h: HelloFrame, deliver: DataFrame[]): boolean {
+  onHello(h: HelloFrame, deliver: DataFrame[], mark?: DeliveryMark): boolean {
     this.sensors = h.sensors
     this.firmware = h.firmware
     if (h.boot !== this.boot) {
@@ -67,6 +70,13 @@ export class BoardSession {
       this.floor = h.seq
       this.durable = null
       this.reorder.clear()
+      if (mark && mark.boot === h.boot) {
+        const next = (mark.seq + 1) >>> 0
+        this.durable = mark.seq
+        // The board dropped frames after the mark before we got them (its ring overflowed while we were away).
+        if (seqDiff(h.seq, next) > 0) this.lost += seqDiff(h.seq, next)
+        else this.expected = this.floor = next
+      }
       return true
     }
     // Same boot (we asked again, or the board came back on another path): skip what the board no longer holds.
