@@ -1,3 +1,4 @@
+import '../core/polyfills.ts' // first: libp2p needs Promise.withResolvers on Node 20 (core/polyfills.ts)
 import { isSteleError } from '../core/errors.ts'
 import { type CommandSpec, helpText } from './args.ts'
 import { keysCommand, keysSpec } from './commands/keys.ts'
