@@ -69,6 +69,11 @@ export const ERROR_CODES = {
     status: 422,
     meaning: 'A batch is signed but its contents contradict its header (root, count, sequences, times).',
   },
+  STELE_CONTRACT_INVALID: {
+    status: 422,
+    meaning:
+      'Contract code is refused at deploy: a syntax error (details.line, details.column), an import, a top-level throw or await, or no exported function.',
+  },
   STELE_TX_INVALID: {
     status: 422,
     meaning: 'A transaction is well formed but not valid in the current state.',

@@ -1,0 +1,196 @@
+/**
+ * The script a run evaluates before any contract code (docs/contracts.md §4). It takes the run's configuration as
+ * one JSON string and returns the function the host calls with the contract's module namespace; the function
+ * returns the run's outcome as one JSON string. Nothing is put on the global object: the contract reaches the
+ * state, the event list and the seeded generator only through the `ctx` it is handed.
+ *
+ * What it changes in the sandbox, so a run depends on its inputs alone:
+ * - deletes the globals that are not deterministic or not needed (WeakRef, FinalizationRegistry, Atomics,
+ *   SharedArrayBuffer, and the host-ish names if an engine ever had them);
+ * - Math.random is xoshiro128** seeded from the run's seed; ctx.random is the same generator;
+ * - Date: `Date.now()` and `new Date()` are the block time; local time is UTC (the engine would otherwise ask
+ *   the host's time zone); Date.parse takes ISO 8601 only, zone-less times as UTC.
+ *
+ * Built-ins are captured before the contract runs, so a contract that replaces JSON.stringify or Object.keys
+ * only changes what it sees itself; the host checks every byte that comes out anyway. A contract can still
+ * tamper with its own run (e.g. by Object.prototype.toJSON): that stays deterministic and hurts no one else.
+ */
+export const PRELUDE = String.raw`(function (configText) {
+  'use strict';
+  const G = globalThis;
+  const JSONparse = JSON.parse, JSONstringify = JSON.stringify;
+  const keysOf = Object.keys, freeze = Object.freeze, create = Object.create, defineProperty = Object.defineProperty;
+  const apply = Reflect.apply, construct = Reflect.construct;
+  const sort = Array.prototype.sort, isArray = Array.isArray;
+  const imul = Math.imul;
+  const PromiseCtor = Promise;
+  const ErrorCtor = Error, TypeErrorCtor = TypeError, RangeErrorCtor = RangeError, StringCtor = String;
+  const cfg = JSONparse(configText);
+  const limits = cfg.limits;
+
+  for (const name of ['WeakRef', 'FinalizationRegistry', 'Atomics', 'SharedArrayBuffer', 'WebAssembly',
+    'process', 'require', 'module', 'exports', 'fetch', 'XMLHttpRequest', 'setTimeout', 'setInterval',
+    'setImmediate', 'clearTimeout', 'clearInterval', 'queueMicrotask', 'performance', 'console', 'print',
+    'std', 'os', 'scriptArgs', 'gc', '__loadScript', 'Deno', 'Bun', 'global', 'window', 'self']) {
+    delete G[name];
+  }
+
+  // xoshiro128** (Blackman and Vigna), 32-bit words of the seed as given by the host.
+  let s0 = cfg.seed[0] | 0, s1 = cfg.seed[1] | 0, s2 = cfg.seed[2] | 0, s3 = cfg.seed[3] | 0;
+  if ((s0 | s1 | s2 | s3) === 0) s0 = 1;
+  const rotl = (x, k) => (x << k) | (x >>> (32 - k));
+  function random() {
+    const r = imul(rotl(imul(s1, 5), 7), 9);
+    const t = s1 << 9;
+    s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3; s2 ^= t; s3 = rotl(s3, 11);
+    return (r >>> 0) / 4294967296;
+  }
+  defineProperty(Math, 'random', { value: random, writable: true, configurable: true });
+
+  const blockTime = cfg.blockTime;
+  const OD = Date;
+  const proto = OD.prototype;
+  const odParse = OD.parse, odUTC = OD.UTC, odToISO = proto.toISOString, odGetTime = proto.getTime;
+  const ISO = /^([+-]\d{6}|\d{4})(-\d{2}(-\d{2})?)?(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})?)?$/;
+  function parseIso(s) {
+    s = StringCtor(s);
+    const m = ISO.exec(s);
+    if (m === null) return NaN;
+    return odParse(m[4] !== undefined && m[7] === undefined ? s + 'Z' : s);
+  }
+  function SteleDate(...args) {
+    if (new.target === undefined) return apply(utcString, construct(OD, [blockTime]), []);
+    let v;
+    if (args.length === 0) v = [blockTime];
+    else if (args.length === 1) v = [typeof args[0] === 'string' ? parseIso(args[0]) : args[0]];
+    else v = [apply(odUTC, undefined, args)];
+    return construct(OD, v, new.target);
+  }
+  SteleDate.prototype = proto;
+  SteleDate.now = function now() { return blockTime; };
+  SteleDate.parse = function parse(s) { return parseIso(s); };
+  SteleDate.UTC = odUTC;
+  defineProperty(proto, 'constructor', { value: SteleDate, writable: true, configurable: true });
+  const utcString = proto.toUTCString;
+  function localString() {
+    return apply(odGetTime, this, []) === apply(odGetTime, this, []) ? apply(odToISO, this, []) : 'Invalid Date';
+  }
+  const local = { FullYear: 1, Month: 1, Date: 1, Hours: 1, Minutes: 1, Seconds: 1, Milliseconds: 1 };
+  for (const f of keysOf(local)) {
+    defineProperty(proto, 'get' + f, { value: proto['getUTC' + f], writable: true, configurable: true });
+    defineProperty(proto, 'set' + f, { value: proto['setUTC' + f], writable: true, configurable: true });
+  }
+  defineProperty(proto, 'getDay', { value: proto.getUTCDay, writable: true, configurable: true });
+  defineProperty(proto, 'getTimezoneOffset', {
+    value: function getTimezoneOffset() { const t = apply(odGetTime, this, []); return t === t ? 0 : NaN; },
+    writable: true, configurable: true,
+  });
+  for (const f of ['toString', 'toDateString', 'toTimeString', 'toLocaleString', 'toLocaleDateString',
+    'toLocaleTimeString']) {
+    defineProperty(proto, f, { value: localString, writable: true, configurable: true });
+  }
+  delete proto.getYear;
+  delete proto.setYear;
+  defineProperty(G, 'Date', { value: SteleDate, writable: true, configurable: true });
+
+  function utf8Length(s) {
+    let n = 0;
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c < 0x80) n += 1;
+      else if (c < 0x800) n += 2;
+      else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) { n += 4; i++; }
+      else n += 3;
+    }
+    return n;
+  }
+  function toJson(value, what) {
+    const text = JSONstringify(value);
+    if (typeof text !== 'string') throw new TypeErrorCtor(what + ' is not JSON (undefined, a function or a symbol)');
+    return text;
+  }
+
+  // The state: key -> JSON text, so a value read is a copy and changes only by ctx.state.set.
+  const store = create(null);
+  let stateBytes = 0;
+  for (const k of keysOf(cfg.state)) {
+    const text = JSONstringify(cfg.state[k]);
+    store[k] = text;
+    stateBytes += utf8Length(k) + utf8Length(text);
+  }
+  function checkKey(key) {
+    if (typeof key !== 'string' || key.length === 0 || utf8Length(key) > limits.keyBytes)
+      throw new TypeErrorCtor('a state key is a string of 1 to ' + limits.keyBytes + ' bytes');
+  }
+  const state = freeze({
+    get(key) {
+      checkKey(key);
+      const text = store[key];
+      return text === undefined ? undefined : JSONparse(text);
+    },
+    set(key, value) {
+      checkKey(key);
+      const text = toJson(value, 'a state value');
+      const old = store[key];
+      const size = stateBytes - (old === undefined ? 0 : utf8Length(key) + utf8Length(old)) + utf8Length(key) + utf8Length(text);
+      if (size > limits.stateBytes)
+        throw new RangeErrorCtor('state limit: ' + size + ' bytes is over ' + limits.stateBytes);
+      store[key] = text;
+      stateBytes = size;
+    },
+    delete(key) {
+      checkKey(key);
+      const old = store[key];
+      if (old === undefined) return false;
+      stateBytes -= utf8Length(key) + utf8Length(old);
+      delete store[key];
+      return true;
+    },
+    has(key) { checkKey(key); return store[key] !== undefined; },
+    keys() { return apply(sort, keysOf(store), []); },
+    get size() { return stateBytes; },
+  });
+
+  const events = [];
+  function emit(name, data) {
+    if (typeof name !== 'string' || name.length === 0 || name.length > 64)
+      throw new TypeErrorCtor('an event name is a string of 1 to 64 characters');
+    if (events.length >= limits.maxEvents) throw new RangeErrorCtor('event limit: at most ' + limits.maxEvents + ' per run');
+    const text = '{"name":' + JSONstringify(name) + ',"data":' + toJson(data === undefined ? null : data, 'event data') + '}';
+    if (utf8Length(text) > limits.eventBytes)
+      throw new RangeErrorCtor('event limit: an event is at most ' + limits.eventBytes + ' bytes of JSON');
+    events[events.length] = text;
+  }
+
+  const ctx = freeze({ contractId: cfg.contractId, blockTime, random, state, emit });
+
+  return function run(exportsNs) {
+    if (exportsNs instanceof PromiseCtor) throw new TypeErrorCtor('top-level await is not allowed');
+    const outputs = [];
+    const calls = cfg.calls;
+    for (let i = 0; i < calls.length; i++) {
+      const call = calls[i];
+      const fn = exportsNs[call.handler];
+      if (typeof fn !== 'function') throw new TypeErrorCtor('the contract exports no function ' + JSONstringify(call.handler));
+      const out = fn(call.input, ctx);
+      if (out !== null && (typeof out === 'object' || typeof out === 'function') && typeof out.then === 'function')
+        throw new TypeErrorCtor(call.handler + ' returned a promise: handlers are synchronous');
+      const text = out === undefined ? 'null' : toJson(out, 'the value ' + call.handler + ' returned');
+      if (utf8Length(text) > limits.outputBytes)
+        throw new RangeErrorCtor('output limit: ' + call.handler + ' returned over ' + limits.outputBytes + ' bytes');
+      outputs[outputs.length] = text;
+    }
+    const keys = apply(sort, keysOf(store), []);
+    let stateText = '';
+    for (let i = 0; i < keys.length; i++) stateText += (i ? ',' : '') + JSONstringify(keys[i]) + ':' + store[keys[i]];
+    let eventsText = '';
+    for (let i = 0; i < events.length; i++) eventsText += (i ? ',' : '') + events[i];
+    let outputsText = '';
+    for (let i = 0; i < outputs.length; i++) outputsText += (i ? ',' : '') + outputs[i];
+    const names = apply(sort, keysOf(exportsNs), []);
+    let exportsText = '';
+    for (let i = 0; i < names.length; i++)
+      if (typeof exportsNs[names[i]] === 'function') exportsText += (exportsText ? ',' : '') + JSONstringify(names[i]);
+    return '{"exports":[' + exportsText + '],"outputs":[' + outputsText + '],"events":[' + eventsText + '],"state":{' + stateText + '}}';
+  };
+})`

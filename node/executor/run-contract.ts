@@ -1,0 +1,344 @@
+import type { QuickJSContext, QuickJSHandle, QuickJSRuntime } from 'quickjs-emscripten-core'
+import { toHex } from '../../core/bytes.ts'
+import { SteleError } from '../../core/errors.ts'
+import { sha256 } from '../../core/hash.ts'
+import { canonicalJson, type Json } from './canonical-json.ts'
+import { discardEngine, type Engine, sharedEngine } from './engine.ts'
+import {
+  type ContractEvent,
+  type ContractState,
+  EVENTS_TAG,
+  eventsHash,
+  INPUTS_TAG,
+  stateRoot,
+  taggedJsonHash,
+} from './hashes.ts'
+import {
+  type ContractLimits,
+  DEFAULT_LIMITS,
+  DEFAULT_WALL_CLOCK_MS,
+  MAX_CODE_BYTES,
+  MAX_GAS_LIMIT,
+  TICKS_PER_INTERRUPT,
+} from './limits.ts'
+import { PRELUDE } from './prelude.ts'
+import { seedWords } from './seed.ts'
+
+/** One handler invocation: an export of the contract and its JSON argument. */
+export interface ContractCall {
+  handler: string
+  input: Json
+}
+
+/**
+ * Everything a run depends on. Two nodes given equal requests get equal results, gas included; the inputs hash
+ * commits to all of it (docs/contracts.md §6).
+ */
+export interface RunRequest {
+  /** The contract's ES module source. */
+  code: string
+  contractId: string
+  /**
+   * Handlers run in order in one sandbox, on one state; the run is atomic (all or nothing). Empty: the module
+   * is only loaded (its top-level code runs), which is how a deploy check lists its exports.
+   */
+  calls: readonly ContractCall[]
+  /** The state before the run. */
+  state: ContractState
+  /** Epoch milliseconds: Date.now(), new Date() and ctx.blockTime. */
+  blockTime: number
+  /** 32 bytes; deriveSeed(blockHash, contractId) on chain. */
+  seed: Uint8Array
+  /** Gas the run may use; defaults to DEFAULT_LIMITS.gasLimit. */
+  gasLimit?: number
+  /** Other limits; defaults from DEFAULT_LIMITS. */
+  limits?: Partial<Omit<ContractLimits, 'gasLimit'>>
+}
+
+/** What the host may vary without changing the result (none of it is hashed). */
+export interface RunOptions {
+  /** Defaults to the process's shared engine. */
+  engine?: Engine
+  /** The last-resort guard; a run stopped by it is a failure (`deterministic: false`), never a result. */
+  wallClockMs?: number
+  /** Monotonic milliseconds for the wall-clock guard (injected so tests can drive it). */
+  now?: () => number
+  /** Stops the run at the next interrupt poll, as a failure (`deterministic: false`). */
+  signal?: AbortSignal
+}
+
+export type RunStatus = 'ok' | 'out-of-gas' | 'error'
+
+export interface RunResult {
+  status: RunStatus
+  /** Why the run failed; absent when ok. */
+  message?: string
+  /** One output per call when ok, [] otherwise; `output` is the last. */
+  outputs: Json[]
+  output: Json
+  /** The module's function exports, sorted; [] unless ok. */
+  exports: string[]
+  /** Events in emission order; [] unless ok. */
+  events: ContractEvent[]
+  /** The state after the run; the state before unless ok. */
+  stateAfter: ContractState
+  gasUsed: number
+  gasLimit: number
+  inputsHash: string
+  stateRootBefore: string
+  stateRootAfter: string
+  eventsHash: string
+  /**
+   * False when the run was stopped by the host (wall clock, abort) or the host failed: such an outcome is not a
+   * property of the inputs, so it must not be published or compared.
+   */
+  deterministic: boolean
+}
+
+const HANDLER_RE = /^[A-Za-z_$][A-Za-z0-9_$]{0,63}$/
+const MESSAGE_CHARS = 512
+export const CONTRACT_FILE = 'contract.js'
+
+/** Resolves a request's limits and checks them and its fields; a bad request is the caller's error. */
+export function resolveLimits(req: RunRequest): ContractLimits {
+  const limits: ContractLimits = {
+    ...DEFAULT_LIMITS,
+    ...req.limits,
+    gasLimit: req.gasLimit ?? DEFAULT_LIMITS.gasLimit,
+  }
+  for (const [k, v] of Object.entries(limits))
+    if (!Number.isSafeInteger(v) || v <= 0)
+      throw new SteleError('STELE_BAD_REQUEST', `contract limit ${k} must be a positive integer, got ${v}`)
+  if (limits.gasLimit > MAX_GAS_LIMIT)
+    throw new SteleError('STELE_BAD_REQUEST', `gasLimit ${limits.gasLimit} is over ${MAX_GAS_LIMIT}`)
+  return limits
+}
+
+function checkRequest(req: RunRequest, limits: ContractLimits): void {
+  const bad = (m: string): never => {
+    throw new SteleError('STELE_BAD_REQUEST', m)
+  }
+  if (typeof req.code !== 'string') bad('code: expected a string')
+  if (Buffer.byteLength(req.code) > MAX_CODE_BYTES) bad(`code: over ${MAX_CODE_BYTES} bytes`)
+  if (typeof req.contractId !== 'string' || req.contractId.length === 0 || req.contractId.length > 128)
+    bad('contractId: a string of 1 to 128 characters')
+  if (!Number.isSafeInteger(req.blockTime) || req.blockTime < 0) bad('blockTime: epoch milliseconds')
+  if (!Array.isArray(req.calls)) bad('calls: expected an array (empty: load the module only)')
+  for (const c of req.calls)
+    if (typeof c?.handler !== 'string' || !HANDLER_RE.test(c.handler))
+      bad(`calls: handler ${JSON.stringify(c?.handler)} is not an export name`)
+  if (stateBytes(req.state) > limits.stateBytes) bad(`state: over ${limits.stateBytes} bytes`)
+}
+
+/** The bytes a state counts against its limit: UTF-8 of every key plus UTF-8 of its value's JSON. */
+export function stateBytes(state: ContractState): number {
+  let n = 0
+  for (const [k, v] of Object.entries(state)) n += Buffer.byteLength(k) + Buffer.byteLength(JSON.stringify(v))
+  return n
+}
+
+/** The inputs hash of a request: what a result commits to, so any node can re-run it (docs/contracts.md §6). */
+export function inputsHash(req: RunRequest, limits = resolveLimits(req)): string {
+  return taggedJsonHash(INPUTS_TAG, {
+    codeHash: toHex(sha256(new TextEncoder().encode(req.code))),
+    contractId: req.contractId,
+    blockTime: req.blockTime,
+    seed: toHex(req.seed),
+    limits: { ...limits },
+    calls: req.calls.map((c) => ({ handler: c.handler, input: c.input })),
+    stateRoot: stateRoot(req.state),
+  })
+}
+
+/** Runs a contract on the shared engine (or the one given). See executeContract. */
+export async function runContract(req: RunRequest, opts: RunOptions = {}): Promise<RunResult> {
+  const engine = opts.engine ?? (await sharedEngine())
+  return executeContract(engine, req, opts)
+}
+
+/**
+ * One run in a fresh QuickJS runtime and context: limits are set before any code runs, the prelude makes the
+ * sandbox deterministic, the module is evaluated, the calls run in order, and everything is disposed. A contract
+ * failing is a result (status out-of-gas or error), not an exception; a malformed request throws
+ * STELE_BAD_REQUEST.
+ */
+export function executeContract(engine: Engine, req: RunRequest, opts: RunOptions = {}): RunResult {
+  const limits = resolveLimits(req)
+  checkRequest(req, limits)
+  const before = canonicalState(req.state)
+  const hashIn = inputsHash(req, limits)
+  const rootBefore = stateRoot(before)
+  const base = {
+    gasLimit: limits.gasLimit,
+    inputsHash: hashIn,
+    stateRootBefore: rootBefore,
+  }
+  const failed = (status: RunStatus, message: string, gasUsed: number, deterministic = true): RunResult => ({
+    ...base,
+    status,
+    message: message.slice(0, MESSAGE_CHARS),
+    outputs: [],
+    output: null,
+    exports: [],
+    events: [],
+    stateAfter: before,
+    gasUsed,
+    stateRootAfter: rootBefore,
+    eventsHash: taggedJsonHash(EVENTS_TAG, []),
+    deterministic,
+  })
+  const config = JSON.stringify({
+    seed: seedWords(req.seed),
+    blockTime: req.blockTime,
+    contractId: req.contractId,
+    calls: req.calls,
+    state: before,
+    limits,
+  })
+
+  const now = opts.now ?? (() => performance.now())
+  const deadline = now() + (opts.wallClockMs ?? DEFAULT_WALL_CLOCK_MS)
+  const maxCalls = Math.floor(limits.gasLimit / TICKS_PER_INTERRUPT)
+  let polls = 0
+  let stop: 'gas' | 'wall' | 'abort' | undefined
+  const gasUsed = () => Math.min(polls * TICKS_PER_INTERRUPT, limits.gasLimit)
+
+  let rt: QuickJSRuntime | undefined
+  let vm: QuickJSContext | undefined
+  const handles: QuickJSHandle[] = []
+  const keep = (h: QuickJSHandle): QuickJSHandle => {
+    handles.push(h)
+    return h
+  }
+  try {
+    rt = engine.newRuntime()
+    rt.setMemoryLimit(limits.memoryBytes)
+    rt.setMaxStackSize(limits.stackBytes)
+    // Gas: QuickJS calls this every TICKS_PER_INTERRUPT ticks, the same count on every machine.
+    rt.setInterruptHandler(() => {
+      polls++
+      if (polls > maxCalls) stop = 'gas'
+      else if (opts.signal?.aborted) stop = 'abort'
+      else if (now() > deadline) stop = 'wall'
+      return stop !== undefined
+    })
+    vm = rt.newContext()
+    const ctxVm = vm
+
+    const outcome = (err: QuickJSHandle, where: string): RunResult => {
+      if (stop === 'gas') return failed('out-of-gas', `gas limit ${limits.gasLimit} reached`, limits.gasLimit)
+      if (stop === 'wall') return failed('error', 'wall-clock limit', gasUsed(), false)
+      if (stop === 'abort') return failed('error', 'aborted', gasUsed(), false)
+      return failed('error', `${where}: ${describeError(ctxVm, err)}`, gasUsed())
+    }
+
+    const prelude = vm.evalCode(PRELUDE, 'stele-prelude.js', { type: 'global', strict: true })
+    if (prelude.error) return outcome(keep(prelude.error), 'prelude')
+    const factory = keep(prelude.value)
+    const made = vm.callFunction(factory, vm.undefined, keep(vm.newString(config)))
+    if (made.error) return outcome(keep(made.error), 'prelude')
+    const run = keep(made.value)
+
+    const mod = vm.evalCode(req.code, CONTRACT_FILE, { type: 'module' })
+    if (mod.error) return outcome(keep(mod.error), 'load')
+    const ns = keep(mod.value)
+
+    const ran = vm.callFunction(run, vm.undefined, ns)
+    if (ran.error) return outcome(keep(ran.error), 'run')
+    const text = vm.getString(keep(ran.value))
+    return finish(text, limits, base, gasUsed(), failed)
+  } catch (e) {
+    // A host-side failure (e.g. the engine refused to allocate): not a property of the inputs.
+    return failed('error', `sandbox failure: ${(e as Error).message}`, gasUsed(), false)
+  } finally {
+    for (const h of handles.reverse()) if (h.alive) h.dispose()
+    try {
+      vm?.dispose()
+      rt?.dispose()
+    } catch {
+      // A runtime that cannot free itself is not reused: the engine goes with it.
+      discardEngine(engine)
+    }
+  }
+}
+
+/** "Name: message (contract.js:line:col)" of a thrown value, read without trusting its shape. */
+function describeError(vm: QuickJSContext, err: QuickJSHandle): string {
+  const str = (name: string): string | undefined => {
+    try {
+      const h = vm.getProp(err, name)
+      try {
+        return vm.typeof(h) === 'string' ? vm.getString(h) : undefined
+      } finally {
+        h.dispose()
+      }
+    } catch {
+      return undefined
+    }
+  }
+  const type = vm.typeof(err)
+  if (type !== 'object') {
+    const v = type === 'string' ? vm.getString(err) : type === 'number' ? String(vm.getNumber(err)) : type
+    return `thrown ${v}`
+  }
+  const name = str('name') ?? 'Error'
+  const message = str('message') ?? ''
+  const stack = str('stack') ?? ''
+  const at = new RegExp(`(${CONTRACT_FILE.replace('.', '\\.')}:\\d+(?::\\d+)?)`).exec(stack)?.[1]
+  const line = at ? ` (${at})` : ''
+  return `${name}: ${message}${line}`
+}
+
+/** The host's own check of what came out: shape, limits, and the canonical encoding of every value. */
+function finish(
+  text: string,
+  limits: ContractLimits,
+  base: { gasLimit: number; inputsHash: string; stateRootBefore: string },
+  gas: number,
+  failed: (s: RunStatus, m: string, g: number) => RunResult,
+): RunResult {
+  try {
+    const raw = JSON.parse(text) as {
+      exports: string[]
+      outputs: Json[]
+      events: ContractEvent[]
+      state: ContractState
+    }
+    if (raw.events.length > limits.maxEvents) return failed('error', 'event limit exceeded', gas)
+    for (const e of raw.events) {
+      canonicalJson(e.data, 'event data')
+      if (Buffer.byteLength(JSON.stringify(e)) > limits.eventBytes)
+        return failed('error', 'event limit exceeded', gas)
+    }
+    for (const o of raw.outputs) canonicalJson(o, 'output')
+    const state = canonicalState(raw.state)
+    if (stateBytes(state) > limits.stateBytes)
+      return failed('error', `state over ${limits.stateBytes} bytes`, gas)
+    for (const k of Object.keys(state))
+      if (Buffer.byteLength(k) > limits.keyBytes)
+        return failed('error', `state key over ${limits.keyBytes} bytes`, gas)
+    const events = raw.events.map((e) => ({ name: e.name, data: e.data }))
+    return {
+      ...base,
+      status: 'ok',
+      outputs: raw.outputs,
+      output: raw.outputs[raw.outputs.length - 1] ?? null,
+      exports: raw.exports,
+      events,
+      stateAfter: state,
+      gasUsed: gas,
+      stateRootAfter: stateRoot(state),
+      eventsHash: eventsHash(events),
+      deterministic: true,
+    }
+  } catch (e) {
+    return failed('error', `result: ${(e as Error).message}`, gas)
+  }
+}
+
+/** A state as a fresh object with sorted keys, every value checked canonical (throws STELE_BAD_ENCODING). */
+function canonicalState(state: ContractState): ContractState {
+  if (state === null || typeof state !== 'object' || Array.isArray(state))
+    throw new SteleError('STELE_BAD_REQUEST', 'state: expected an object of JSON values')
+  return JSON.parse(canonicalJson(state, 'state')) as ContractState
+}
