@@ -100,7 +100,8 @@ export class BlockSyncService {
             'STELE_BAD_ENCODING',
             `sync: peer sent more than the ${range.count} blocks asked`,
           )
-        blocks.push(frame.subarray())
+        // A copy as a plain Uint8Array: over TCP the frame is a Buffer view into a larger socket chunk.
+        blocks.push(new Uint8Array(frame.subarray()))
       }
       await stream.close({ signal })
       return blocks
