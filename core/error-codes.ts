@@ -111,6 +111,15 @@ export const ERROR_CODES = {
     meaning:
       'A proof bundle failed a check; the message names which, details.failedCheck and details.checks list them.',
   },
+  STELE_CAR_INVALID: {
+    status: 422,
+    meaning:
+      'A CAR import was refused whole and nothing was stored: a block does not hash to its CID, does not decode, or the DAG of a root is incomplete.',
+  },
+  STELE_RANGE_NOT_SATISFIABLE: {
+    status: 416,
+    meaning: "A byte range or offset lies past the end of the file; details.size gives the file's size.",
+  },
   STELE_RATE_LIMITED: {
     status: 429,
     meaning: 'The gateway sends faster than its write rate allows; details.retryAfterMs says when to retry.',
@@ -118,6 +127,16 @@ export const ERROR_CODES = {
   STELE_UNAVAILABLE: {
     status: 503,
     meaning: 'A service the operation needs is stopped or unreachable; retry later.',
+  },
+  STELE_CIRCUIT_FAILED: {
+    status: 502,
+    meaning:
+      'A presence circuit could not be built or was torn down: a hop did not answer, its key did not match, or a cell failed its check.',
+  },
+  STELE_PRESENCE_REFUSED: {
+    status: 403,
+    meaning:
+      'A presence node refused a registration: unknown account, bad signature, another presence node named, or an expiry out of range.',
   },
   STELE_STORAGE: { status: 500, meaning: 'The data folder could not be read or written.' },
   STELE_CONFIG: { status: 500, meaning: 'Configuration is invalid: a flag, file or port.' },

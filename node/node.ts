@@ -16,6 +16,7 @@ import { ChainQuery } from './chain/query.ts'
 import { ChainState } from './chain/state.ts'
 import { type ChainReport, verifyChain } from './chain/verify-chain.ts'
 import { type Db, openDb } from './db/db.ts'
+import { Storage, type StorageInit } from './storage/storage.ts'
 import { type HubInit, StreamHub } from './stream/hub.ts'
 
 export const VERSION = '0.1.0'
@@ -33,6 +34,8 @@ export interface NodeOptions {
   recordsPerSecPerGateway?: number
   /** The live stream's limits and timers (heartbeat, presence checks). */
   stream?: HubInit
+  /** Content-addressed storage: upload expiry and size limit (node/storage/storage.ts). */
+  storage?: StorageInit
 }
 
 type CallOptions = { signal?: AbortSignal | undefined }
@@ -51,6 +54,7 @@ export class SteleNode implements NodeApi {
   readonly query: ChainQuery
   /** The one stream hub: every WebSocket, SSE and MQTT listener shares its cursor and encodings. */
   readonly stream: StreamHub
+  readonly storage: Storage
   readonly startedAt: number
 
   private constructor(
@@ -75,6 +79,7 @@ export class SteleNode implements NodeApi {
       { db, genesis, key, state, mempool, timers, logger },
     )
     this.query = new ChainQuery({}, { db, genesis, mempool, state })
+    this.storage = new Storage(opts.storage ?? {}, { db, timers })
     const { ingest, producer, query } = this
     this.stream = new StreamHub(opts.stream ?? {}, {
       db,
@@ -109,6 +114,7 @@ export class SteleNode implements NodeApi {
     await this.state.load(this.db)
     await this.mempool.load(this.db)
     await loadDevices(this.db, this.devices)
+    await this.storage.load()
   }
 
   /** Checks the whole chain from genesis; refuses to start on a damaged one. */

@@ -11,6 +11,7 @@ import { chainRoutes } from './chain.ts'
 import { errorSchema } from './error-schema.ts'
 import { answerClientError, frameworkErrors, installErrorHandling } from './errors.ts'
 import { healthRoutes } from './health.ts'
+import { ledgerRoutes } from './ledger.ts'
 import { DEFAULT_HTTP_LIMITS, type HttpLimits, installBodyGuards, installJsonParser } from './limits.ts'
 import { metricsRoutes } from './metrics.ts'
 import { installStrictIntegers } from './params.ts'
@@ -77,7 +78,9 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(verifyRoutes, { node })
   await app.register(batchRoutes, { node, batchBodyLimit: limits.batchBodyLimit })
   await app.register(chainRoutes, { node })
+  await app.register(ledgerRoutes, { node })
   await app.register(streamRoutes, { node })
+  await app.register((await import('./storage.ts')).storageRoutes, { node })
   await app.register(metricsRoutes, opts.metrics ? { node, extend: opts.metrics } : { node })
   for (const plugin of opts.plugins ?? []) await app.register(plugin)
   await app.register(explorerRoutes, { node })

@@ -69,6 +69,19 @@ export const metricsRoutes: FastifyPluginAsync<MetricsOptions> = async (app, { n
       for (const [code, n] of node.ingest.counters.refused) this.inc({ code }, n)
     },
   })
+  for (const [name, help, key] of [
+    ['stele_storage_bytes', 'Bytes of blocks in the content store', 'bytes'],
+    ['stele_storage_blocks', 'Blocks in the content store', 'blocks'],
+    ['stele_storage_pins', 'Pinned roots', 'pins'],
+  ] as const)
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.set(node.storage.stats[key])
+      },
+    })
   extend?.(registry)
   app.get(
     '/metrics',

@@ -44,6 +44,8 @@ export const K = {
   accepted: (seq: number): string => `a:${hex(seq, 12)}`,
   acceptedPrefix: 'a:',
   /** Rollup buckets of one device+sensor at one resolution (`m`, `h`, `d`); the key ends in timeBound(start). */
+  /** The storage layer's blocks, uploads, pins (node/storage/keys.ts splits `c:`). */
+  storage: 'c:',
   rollup: (device: string, sensor: string, resolution: string): string =>
     `r:${device}\u0000${sensor}\u0000${resolution}:`,
 } as const

@@ -1,0 +1,20 @@
+/**
+ * The storage layer's keys, all under `c:` (reserved in node/db/keys.ts). Blocks are keyed by their CIDv1 text, so
+ * a raw leaf and a dag-pb node with the same bytes are two keys; uploads and pins by the root CID.
+ */
+export const SK = {
+  prefix: 'c:',
+  block: (cid: string): string => `c:b:${cid}`,
+  blockPrefix: 'c:b:',
+  /** A file added or imported, with its time: it expires unless pinned or referenced (lifecycle in docs/storage.md). */
+  upload: (cid: string): string => `c:u:${cid}`,
+  uploadPrefix: 'c:u:',
+  pin: (cid: string): string => `c:p:${cid}`,
+  pinPrefix: 'c:p:',
+  /** Blocks of a CAR import not yet verified whole; removed on refusal, moved to `c:b:` on success. */
+  staged: (importId: string, cid: string): string => `c:s:${importId}:${cid}`,
+  stagedPrefix: (importId: string): string => `c:s:${importId}:`,
+  stagingPrefix: 'c:s:',
+  /** Counters (bytes, blocks) so /metrics does not scan; gc rewrites them exactly. */
+  stats: 'c:m:stats',
+} as const
