@@ -122,7 +122,8 @@ export const ERROR_CODES = {
   },
   STELE_RATE_LIMITED: {
     status: 429,
-    meaning: 'The gateway sends faster than its write rate allows; details.retryAfterMs says when to retry.',
+    meaning:
+      "A writer is over its limit (a gateway past its write rate, a faucet request within its address's or client's cooldown); details.retryAfterMs says when to retry.",
   },
   STELE_UNAVAILABLE: {
     status: 503,

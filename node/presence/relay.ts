@@ -1,0 +1,246 @@
+/**
+ * A node's part in other clients' circuits (docs/presence.md §5): answers CREATE, peels one layer off each
+ * forward cell and passes it on, adds one layer to each backward cell, extends to the next node on EXTEND, and
+ * hands the relay commands of circuits it ends to an endpoint (the presence service). Circuit ids are per link:
+ * each circuit has the id its upstream chose on the inbound link and the id this node chose on the outbound one.
+ * A cell that fails its check, or a lost neighbour, tears the circuit down both ways.
+ */
+
+import { type Logger, silentLogger } from '../../core/logger.ts'
+import {
+  type Cell,
+  CMD,
+  DESTROY_REASON,
+  decodeCell,
+  decodeRelay,
+  encodeCell,
+  encodeRelay,
+  RELAY,
+} from '../../core/presence/cell.ts'
+import { answerHandshake } from '../../core/presence/handshake.ts'
+import { type LayerState, openLayer, sealLayer } from '../../core/presence/onion.ts'
+import type { CellTransport } from '../../core/presence/transport.ts'
+
+/** The end of a circuit as the endpoint sees it: no address, no key, only a way back. */
+export interface CircuitEnd {
+  /** Local number, for logs and maps; means nothing outside this node. */
+  readonly id: number
+  readonly isOpen: boolean
+  send(command: number, data: Uint8Array): void
+  close(): void
+}
+
+export interface CircuitEndpoint {
+  onRelay(circuit: CircuitEnd, command: number, data: Uint8Array): void
+  onClose(circuit: CircuitEnd): void
+}
+
+/** What a hop saw, for the privacy tests: the link it came from, the raw cell and what it read inside. */
+export interface HopSight {
+  from: string
+  circId: number
+  command: number
+  cell: Uint8Array
+  /** The layer this hop peeled, when it peeled one. */
+  plain?: Uint8Array
+}
+
+export interface RelayInit {
+  node: { seed: Uint8Array; publicKey: Uint8Array }
+  transport: CellTransport
+  /** The link address of a node key, for EXTEND (phase 2: the peer id of the key). */
+  peerOf(nodeId: Uint8Array): string | undefined
+  random: (n: number) => Uint8Array
+  endpoint: CircuitEndpoint
+  logger?: Logger
+  /** Test hook: called with every cell this node receives on a circuit. */
+  see?: (s: HopSight) => void
+}
+
+interface HopCircuit extends CircuitEnd {
+  prev: { peer: string; circId: number }
+  next?: { peer: string; circId: number }
+  extending: boolean
+  forward: LayerState
+  backward: LayerState
+}
+
+const linkKey = (peer: string, circId: number): string => `${peer}/${circId}`
+
+export class Relay {
+  /** Circuits by the link they came in on (forward cells arrive here). */
+  private readonly inbound = new Map<string, HopCircuit>()
+  /** Circuits by the link this node extended them on (backward cells arrive here). */
+  private readonly outbound = new Map<string, HopCircuit>()
+  private nextLocal = 1
+  private readonly log: Logger
+
+  constructor(private readonly init: RelayInit) {
+    this.log = init.logger ?? silentLogger
+    init.transport.onMessage((peer, bytes) => this.onCell(peer, bytes))
+    init.transport.onPeerClosed((peer) => this.onPeerClosed(peer))
+  }
+
+  get circuits(): number {
+    return this.inbound.size
+  }
+
+  private onCell(peer: string, bytes: Uint8Array): void {
+    let cell: Cell
+    try {
+      cell = decodeCell(bytes)
+    } catch (e) {
+      this.log.debug({ peer, err: (e as Error).message }, 'presence: refused a malformed cell')
+      return
+    }
+    const forward = cell.command === CMD.CREATE || cell.command === CMD.RELAY || cell.command === CMD.DESTROY
+    const c = (forward ? this.inbound : this.outbound).get(linkKey(peer, cell.circId))
+    if (cell.command === CMD.CREATE) {
+      this.init.see?.({ from: peer, circId: cell.circId, command: cell.command, cell: bytes })
+      c ? this.teardown(c, DESTROY_REASON.PROTOCOL) : this.create(peer, cell)
+      return
+    }
+    if (!c) return // unknown circuit: already torn down, or never ours
+    switch (cell.command) {
+      case CMD.RELAY:
+        this.relayForward(c, peer, cell, bytes)
+        return
+      case CMD.RELAY_BACK: {
+        this.init.see?.({ from: peer, circId: cell.circId, command: cell.command, cell: bytes })
+        const sealed = sealLayer(c.backward, cell.payload)
+        this.init.transport.send(c.prev.peer, encodeCell(c.prev.circId, CMD.RELAY_BACK, sealed))
+        return
+      }
+      case CMD.CREATED:
+        this.init.see?.({ from: peer, circId: cell.circId, command: cell.command, cell: bytes })
+        if (!c.extending) {
+          this.teardown(c, DESTROY_REASON.PROTOCOL)
+          return
+        }
+        c.extending = false
+        this.sendBack(c, RELAY.EXTENDED, cell.payload)
+        return
+      case CMD.DESTROY:
+        this.teardown(c, cell.payload[0] ?? DESTROY_REASON.PROTOCOL, 'prev')
+        return
+      case CMD.DESTROY_BACK:
+        this.teardown(c, cell.payload[0] ?? DESTROY_REASON.PROTOCOL, 'next')
+        return
+    }
+  }
+
+  private create(peer: string, cell: Cell): void {
+    let answer: ReturnType<typeof answerHandshake>
+    try {
+      answer = answerHandshake(this.init.node, cell.payload, this.init.random(32))
+    } catch (e) {
+      this.log.debug({ peer, err: (e as Error).message }, 'presence: refused a CREATE')
+      this.init.transport.send(
+        peer,
+        encodeCell(cell.circId, CMD.DESTROY_BACK, Uint8Array.of(DESTROY_REASON.PROTOCOL)),
+      )
+      return
+    }
+    const inbound = this.inbound
+    const c: HopCircuit = {
+      id: this.nextLocal++,
+      prev: { peer, circId: cell.circId },
+      extending: false,
+      forward: { key: answer.keys.forward, counter: 0 },
+      backward: { key: answer.keys.backward, counter: 0 },
+      get isOpen() {
+        return inbound.get(linkKey(peer, cell.circId)) === c
+      },
+      send: (command, data) => this.sendBack(c, command, data),
+      close: () => this.teardown(c, DESTROY_REASON.REQUESTED),
+    }
+    this.inbound.set(linkKey(peer, cell.circId), c)
+    this.init.transport.send(peer, encodeCell(cell.circId, CMD.CREATED, answer.reply))
+  }
+
+  private relayForward(c: HopCircuit, peer: string, cell: Cell, bytes: Uint8Array): void {
+    const plain = openLayer(c.forward, cell.payload)
+    this.init.see?.({
+      from: peer,
+      circId: cell.circId,
+      command: cell.command,
+      cell: bytes,
+      ...(plain ? { plain } : {}),
+    })
+    if (!plain) {
+      this.log.warn({ circuit: c.id }, 'presence: a relay cell failed its check; circuit torn down')
+      this.teardown(c, DESTROY_REASON.PROTOCOL)
+      return
+    }
+    if (c.next) {
+      this.init.transport.send(c.next.peer, encodeCell(c.next.circId, CMD.RELAY, plain))
+      return
+    }
+    if (c.extending) {
+      this.teardown(c, DESTROY_REASON.PROTOCOL)
+      return
+    }
+    let relay: { command: number; data: Uint8Array }
+    try {
+      relay = decodeRelay(plain)
+    } catch {
+      this.teardown(c, DESTROY_REASON.PROTOCOL)
+      return
+    }
+    if (relay.command === RELAY.EXTEND) {
+      this.extend(c, relay.data)
+      return
+    }
+    this.init.endpoint.onRelay(c, relay.command, relay.data)
+  }
+
+  private extend(c: HopCircuit, request: Uint8Array): void {
+    const nodeId = request.subarray(0, 32)
+    const peer = request.length === 64 ? this.init.peerOf(nodeId) : undefined
+    if (!peer) {
+      this.teardown(c, DESTROY_REASON.UNREACHABLE)
+      return
+    }
+    let circId = 0
+    while (circId === 0 || this.outbound.has(linkKey(peer, circId))) {
+      const r = this.init.random(4)
+      circId = new DataView(r.buffer, r.byteOffset, 4).getUint32(0)
+    }
+    c.next = { peer, circId }
+    c.extending = true
+    this.outbound.set(linkKey(peer, circId), c)
+    this.init.transport.send(peer, encodeCell(circId, CMD.CREATE, request))
+  }
+
+  private sendBack(c: HopCircuit, command: number, data: Uint8Array): void {
+    if (!this.inbound.has(linkKey(c.prev.peer, c.prev.circId))) return
+    const sealed = sealLayer(c.backward, encodeRelay(command, data))
+    this.init.transport.send(c.prev.peer, encodeCell(c.prev.circId, CMD.RELAY_BACK, sealed))
+  }
+
+  /** Drops the circuit and tells the side(s) that did not tell us. */
+  private teardown(c: HopCircuit, reason: number, from?: 'prev' | 'next'): void {
+    const key = linkKey(c.prev.peer, c.prev.circId)
+    if (this.inbound.get(key) !== c) return
+    this.inbound.delete(key)
+    if (c.next) this.outbound.delete(linkKey(c.next.peer, c.next.circId))
+    const why = Uint8Array.of(reason)
+    if (from !== 'prev')
+      this.init.transport.send(c.prev.peer, encodeCell(c.prev.circId, CMD.DESTROY_BACK, why))
+    if (c.next && from !== 'next')
+      this.init.transport.send(c.next.peer, encodeCell(c.next.circId, CMD.DESTROY, why))
+    this.init.endpoint.onClose(c)
+  }
+
+  private onPeerClosed(peer: string): void {
+    for (const c of [...this.inbound.values()]) {
+      if (c.prev.peer === peer) this.teardown(c, DESTROY_REASON.UNREACHABLE, 'prev')
+      else if (c.next?.peer === peer) this.teardown(c, DESTROY_REASON.UNREACHABLE, 'next')
+    }
+  }
+
+  /** Tears down every circuit (the node is stopping). */
+  stop(): void {
+    for (const c of [...this.inbound.values()]) this.teardown(c, DESTROY_REASON.UNREACHABLE)
+  }
+}
