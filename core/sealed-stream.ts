@@ -85,7 +85,7 @@ export async function* openStream(
   let frame = 0
   let index = 0
   let held: Uint8Array | undefined
-  let buf = new Uint8Array(0)
+  let buf: Uint8Array = new Uint8Array(0)
   const open = (sealed: Uint8Array, last: boolean) => {
     try {
       return xsalsa20poly1305(key, nonceFor(fileNonce, index++, last)).decrypt(sealed)

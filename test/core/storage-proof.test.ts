@@ -17,7 +17,12 @@ async function smallDag() {
   const data = new Uint8Array(40).map((_, i) => i)
   const { cid } = await importFile(
     { content: [data] },
-    { put: async (c: CID, b: Uint8Array) => (blocks.set(c.toString(), b), c) },
+    {
+      put: async (c: CID, b: Uint8Array) => {
+        blocks.set(c.toString(), b)
+        return c
+      },
+    },
     {
       cidVersion: 1,
       rawLeaves: true,
