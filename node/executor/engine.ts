@@ -31,3 +31,13 @@ export function discardEngine(engine: Engine): void {
     if (e === engine) shared = undefined
   })
 }
+
+/**
+ * Bytes of the engine's WebAssembly memory (it only grows). The QuickJS build counts allocations, not their
+ * sizes, against the runtime's memory limit (malloc_usable_size is unavailable under Emscripten), so the run
+ * also watches this: see the memory guard in run-contract.ts and docs/contracts.md §5.
+ */
+export function heapBytes(engine: Engine): number {
+  const mod = (engine as unknown as { module?: { HEAPU8?: Uint8Array } }).module
+  return mod?.HEAPU8?.length ?? 0
+}

@@ -1,9 +1,14 @@
-import type { QuickJSContext, QuickJSHandle, QuickJSRuntime } from 'quickjs-emscripten-core'
+import {
+  DefaultIntrinsics,
+  type QuickJSContext,
+  type QuickJSHandle,
+  type QuickJSRuntime,
+} from 'quickjs-emscripten-core'
 import { toHex } from '../../core/bytes.ts'
 import { SteleError } from '../../core/errors.ts'
 import { sha256 } from '../../core/hash.ts'
 import { canonicalJson, type Json } from './canonical-json.ts'
-import { discardEngine, type Engine, sharedEngine } from './engine.ts'
+import { discardEngine, type Engine, heapBytes, sharedEngine } from './engine.ts'
 import {
   type ContractEvent,
   type ContractState,
@@ -95,6 +100,9 @@ export interface RunResult {
   deterministic: boolean
 }
 
+export const SANDBOX_INTRINSICS = { ...DefaultIntrinsics, TypedArrays: false } as const
+/** How far past the memory limit the engine's heap may grow in one run before the guard stops it. */
+const HEAP_GROWTH_FACTOR = 4
 const HANDLER_RE = /^[A-Za-z_$][A-Za-z0-9_$]{0,63}$/
 const MESSAGE_CHARS = 512
 export const CONTRACT_FILE = 'contract.js'
@@ -200,7 +208,9 @@ export function executeContract(engine: Engine, req: RunRequest, opts: RunOption
   const deadline = now() + (opts.wallClockMs ?? DEFAULT_WALL_CLOCK_MS)
   const maxCalls = Math.floor(limits.gasLimit / TICKS_PER_INTERRUPT)
   let polls = 0
-  let stop: 'gas' | 'wall' | 'abort' | undefined
+  let stop: 'gas' | 'wall' | 'abort' | 'memory' | undefined
+  // The memory guard: the engine's heap may not grow by more than this during the run (see heapBytes).
+  const heapCeiling = heapBytes(engine) + HEAP_GROWTH_FACTOR * limits.memoryBytes
   const gasUsed = () => Math.min(polls * TICKS_PER_INTERRUPT, limits.gasLimit)
 
   let rt: QuickJSRuntime | undefined
@@ -220,15 +230,22 @@ export function executeContract(engine: Engine, req: RunRequest, opts: RunOption
       if (polls > maxCalls) stop = 'gas'
       else if (opts.signal?.aborted) stop = 'abort'
       else if (now() > deadline) stop = 'wall'
+      else if (heapBytes(engine) > heapCeiling) stop = 'memory'
       return stop !== undefined
     })
-    vm = rt.newContext()
+    // No typed arrays: their buffers are allocated outside the runtime's memory limit, so a contract could grow
+    // the host's WebAssembly memory without bound. Nothing else in the default set escapes the limit.
+    vm = rt.newContext({ intrinsics: SANDBOX_INTRINSICS })
     const ctxVm = vm
 
     const outcome = (err: QuickJSHandle, where: string): RunResult => {
       if (stop === 'gas') return failed('out-of-gas', `gas limit ${limits.gasLimit} reached`, limits.gasLimit)
       if (stop === 'wall') return failed('error', 'wall-clock limit', gasUsed(), false)
       if (stop === 'abort') return failed('error', 'aborted', gasUsed(), false)
+      if (stop === 'memory') {
+        discardEngine(engine)
+        return failed('error', 'memory limit: the sandbox heap grew past its bound', gasUsed(), false)
+      }
       return failed('error', `${where}: ${describeError(ctxVm, err)}`, gasUsed())
     }
 

@@ -1,0 +1,159 @@
+import { describe, expect, it } from 'vitest'
+import { isSteleError } from '../../../core/errors.ts'
+import { checkContract } from '../../../node/executor/check-contract.ts'
+import { DEFAULT_LIMITS, TICKS_PER_INTERRUPT } from '../../../node/executor/limits.ts'
+import { runContract } from '../../../node/executor/run-contract.ts'
+import { BLOCK_TIME, run1, SEED } from './helpers.ts'
+
+describe('bad contracts', () => {
+  it('a syntax error is refused at deploy with its line and column', async () => {
+    const code = 'export function onReading(r, ctx) {\n  const x = 1\n  return x +\n}\n'
+    const e = await checkContract(code).catch((err: unknown) => err)
+    expect(isSteleError(e, 'STELE_CONTRACT_INVALID')).toBe(true)
+    expect((e as Error).message).toMatch(/^SyntaxError at line 4, column \d+: /)
+    expect((e as { details: { line: number } }).details.line).toBe(4)
+  })
+
+  it('an import, a top-level throw or await, or no exported function is refused at deploy', async () => {
+    for (const code of [
+      'import x from "os"\nexport function onReading() {}',
+      'throw new Error("no")\nexport function onReading() {}',
+      'await 1\nexport function onReading() {}',
+      'export const limit = 3',
+      'while (true) {}\nexport function onReading() {}',
+    ]) {
+      const e = await checkContract(code).catch((err: unknown) => err)
+      expect(isSteleError(e, 'STELE_CONTRACT_INVALID'), code).toBe(true)
+    }
+  })
+
+  it('an infinite loop ends out-of-gas, quickly, with all its gas used and nothing kept', async () => {
+    const t0 = performance.now()
+    const r = await run1(
+      'export function onReading(_, ctx) { ctx.state.set("a", 1); ctx.emit("x", 1); for (;;) {} }',
+      null,
+      {
+        state: { before: true },
+      },
+    )
+    expect(r).toMatchObject({
+      status: 'out-of-gas',
+      gasUsed: DEFAULT_LIMITS.gasLimit,
+      stateAfter: { before: true },
+      events: [],
+      deterministic: true,
+    })
+    expect(r.stateRootAfter).toBe(r.stateRootBefore)
+    expect(performance.now() - t0).toBeLessThan(1500)
+  })
+
+  it('out-of-gas cannot be caught by the contract', async () => {
+    const r = await run1(
+      'export function onReading() { try { for (;;) {} } catch (e) { return "caught" } }',
+      null,
+      { gasLimit: 20 * TICKS_PER_INTERRUPT },
+    )
+    expect(r).toMatchObject({ status: 'out-of-gas', gasUsed: 20 * TICKS_PER_INTERRUPT })
+  })
+
+  it('a memory bomb ends error, and the next run in the same engine is clean', async () => {
+    const r = await run1(
+      'export function onReading() { const a = []; for (let i = 0; ; i++) a.push({ i, s: "v" + i }) }',
+    )
+    expect(r).toMatchObject({ status: 'error', deterministic: true })
+    expect(r.message).toMatch(/out of memory/)
+    // Large blocks are counted by number, not size, by this QuickJS build: the heap guard stops them.
+    const big = await run1(
+      'export function onReading() { const a = []; for (;;) a.push(new Array(4096).fill(a.length)) }',
+    )
+    expect(big).toMatchObject({
+      status: 'error',
+      message: expect.stringMatching(/memory limit|out of memory/),
+    })
+    const r2 = await run1(
+      'export function onReading() { const a = []; for (let i = 0; i < 20000; i++) a.push({ i }); return a.length }',
+    )
+    expect(r2).toMatchObject({ status: 'ok', output: 20000 })
+  })
+
+  it('unbounded recursion ends error (stack limit)', async () => {
+    const r = await run1('function f(n) { return f(n + 1) + 1 }\nexport function onReading() { return f(0) }')
+    expect(r.status).toBe('error')
+    expect(r.message).toMatch(/stack overflow/)
+  })
+
+  it('the wall-clock guard and an abort stop a run as a failure that is not a result', async () => {
+    let t = 0
+    const wall = await run1(
+      'export function onReading() { for (;;) {} }',
+      null,
+      {},
+      { now: () => (t += 100), wallClockMs: 1000 },
+    )
+    expect(wall).toMatchObject({ status: 'error', message: 'wall-clock limit', deterministic: false })
+    const ac = new AbortController()
+    ac.abort()
+    const aborted = await run1('export function onReading() { for (;;) {} }', null, {}, { signal: ac.signal })
+    expect(aborted).toMatchObject({ status: 'error', message: 'aborted', deterministic: false })
+  })
+
+  it('a thrown error is status error with its message and line', async () => {
+    const r = await run1(
+      'export function onReading(r) {\n  if (r.v > 1) throw new RangeError("too big")\n}',
+      { v: 2 },
+    )
+    expect(r.status).toBe('error')
+    expect(r.message).toMatch(/^run: RangeError: too big \(contract\.js:2:\d+\)$/)
+  })
+
+  it('state, events and outputs are bounded', async () => {
+    const big = await run1('export function onReading(_, ctx) { ctx.state.set("k", "x".repeat(70000)) }')
+    expect(big.status).toBe('error')
+    expect(big.message).toMatch(/state limit/)
+    const many = await run1(
+      'export function onReading(_, ctx) { for (let i = 0; i < 101; i++) ctx.emit("e", i) }',
+    )
+    expect(many.message).toMatch(/event limit/)
+    const fat = await run1('export function onReading(_, ctx) { ctx.emit("e", "x".repeat(5000)) }')
+    expect(fat.message).toMatch(/event limit/)
+    const out = await run1('export function onReading() { return "x".repeat(20000) }')
+    expect(out.message).toMatch(/output limit/)
+    const notJson = await run1('export function onReading(_, ctx) { ctx.state.set("f", () => 1) }')
+    expect(notJson.message).toMatch(/not JSON/)
+    const fits = await run1(
+      'export function onReading(_, ctx) { ctx.state.set("k", "x".repeat(60000)); return ctx.state.size }',
+    )
+    expect(fits).toMatchObject({ status: 'ok', output: 60000 + 1 + 2 })
+  })
+
+  it('handlers are synchronous and must exist', async () => {
+    const p = await run1('export async function onReading() { return 1 }')
+    expect(p.message).toMatch(/returned a promise/)
+    const missing = await run1('export function other() {}')
+    expect(missing.message).toMatch(/exports no function "onReading"/)
+  })
+
+  it('a batch of calls is atomic: one failure keeps no state and no events', async () => {
+    const r = await runContract({
+      code: `export function onReading(r, ctx) { ctx.emit('seen', r.v); ctx.state.set('last', r.v); if (r.v === 3) throw new Error('bad') }`,
+      contractId: 'c',
+      calls: [1, 2, 3].map((v) => ({ handler: 'onReading', input: { v } })),
+      state: {},
+      blockTime: BLOCK_TIME,
+      seed: SEED,
+    })
+    expect(r).toMatchObject({ status: 'error', events: [], stateAfter: {} })
+  })
+
+  it('a malformed request is the caller error, not a result', async () => {
+    const bad = { code: '', contractId: 'c', calls: [], state: {}, blockTime: 1, seed: SEED }
+    await expect(runContract({ ...bad, gasLimit: 0 })).rejects.toMatchObject({ code: 'STELE_BAD_REQUEST' })
+    await expect(runContract({ ...bad, blockTime: -1 })).rejects.toMatchObject({ code: 'STELE_BAD_REQUEST' })
+    await expect(runContract({ ...bad, calls: [{ handler: 'a b', input: null }] })).rejects.toMatchObject({
+      code: 'STELE_BAD_REQUEST',
+    })
+    await expect(runContract({ ...bad, seed: new Uint8Array(3) })).rejects.toMatchObject({
+      code: 'STELE_BAD_ENCODING',
+    })
+  })
+})
