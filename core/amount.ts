@@ -33,3 +33,25 @@ export function parseAmount(s: unknown, field: string): bigint {
     throw new SteleError('STELE_BAD_ENCODING', `${field}: expected a decimal string of base units`)
   return assertAmount(BigInt(s), field)
 }
+
+/** Base units as coins with `decimals` digits after the point, trailing zeros dropped: 1500000, 6 -> "1.5". */
+export function formatCoins(v: bigint, decimals: number): string {
+  const s = v.toString().padStart(decimals + 1, '0')
+  const whole = s.slice(0, s.length - decimals)
+  const frac = s.slice(s.length - decimals).replace(/0+$/, '')
+  return frac ? `${whole}.${frac}` : whole
+}
+
+/** Coins written as a decimal ("1.5") to base units; refuses more fraction digits than `decimals`. */
+export function parseCoins(s: string, decimals: number, field: string): bigint {
+  const m = /^(0|[1-9][0-9]*)(?:\.([0-9]+))?$/.exec(s)
+  if (!m || (m[2]?.length ?? 0) > decimals)
+    throw new SteleError(
+      'STELE_BAD_AMOUNT',
+      `${field}: expected a decimal amount with at most ${decimals} digits after the point`,
+    )
+  const frac = (m[2] ?? '').padEnd(decimals, '0')
+  const v = BigInt(m[1]!) * 10n ** BigInt(decimals) + BigInt(frac || '0')
+  if (v > MAX_AMOUNT) throw new SteleError('STELE_BAD_AMOUNT', `${field}: larger than 2^64 − 1 base units`)
+  return v
+}

@@ -43,7 +43,8 @@ export interface ProofResult {
  */
 export type TrustedGenesis = Genesis | GenesisJson | string
 
-function readTrusted(t: TrustedGenesis): Genesis {
+/** Reads a trusted genesis in any of its forms; throws when it does not read (shared with account-proof.ts). */
+export function readTrustedGenesis(t: TrustedGenesis): Genesis {
   if (typeof t === 'string') {
     let json: unknown
     try {
@@ -86,7 +87,7 @@ export function verifyProof(bundle: ProofBundle, trusted?: TrustedGenesis): Proo
   if (trusted !== undefined) {
     let t: Genesis
     try {
-      t = readTrusted(trusted)
+      t = readTrustedGenesis(trusted)
     } catch (e) {
       return fail('genesis.trusted', `the trusted genesis does not read: ${(e as Error).message}`)
     }

@@ -1,12 +1,13 @@
 import { join } from 'node:path'
-import { fromHex, toHex } from '../core/bytes.ts'
+import { decodeBlockHeader } from '../core/block.ts'
+import { equalBytes, fromHex, toHex } from '../core/bytes.ts'
 import { SteleError } from '../core/errors.ts'
 import { genesisHash, genesisToJson } from '../core/genesis.ts'
 import type { Logger } from '../core/logger.ts'
 import type { GatewayTip, NodeApi, NodeInfo, SubmitResult, SubmittedBatch } from '../core/node-api.ts'
 import { encodeGatewayRegistration } from '../core/payloads.ts'
 import { backgroundTimers, type Timers } from '../core/timers.ts'
-import { signTx, TX_TYPES } from '../core/transaction.ts'
+import { decodeTx, signTx, TX_TYPES } from '../core/transaction.ts'
 import { type DeviceSummary, loadDevices } from './chain/devices.ts'
 import { loadOrCreateIdentity, type NodeIdentity } from './chain/genesis-store.ts'
 import { Ingest } from './chain/ingest.ts'
@@ -15,7 +16,11 @@ import { BlockProducer } from './chain/producer.ts'
 import { ChainQuery } from './chain/query.ts'
 import { ChainState } from './chain/state.ts'
 import { type ChainReport, verifyChain } from './chain/verify-chain.ts'
+import { decodeStoredBlock } from './db/codec.ts'
 import { type Db, openDb } from './db/db.ts'
+import { K } from './db/keys.ts'
+import { Ledger } from './ledger/ledger.ts'
+import { isLedgerType } from './ledger/registry.ts'
 import { Storage, type StorageInit } from './storage/storage.ts'
 import { type HubInit, StreamHub } from './stream/hub.ts'
 
@@ -52,6 +57,8 @@ export class SteleNode implements NodeApi {
   readonly ingest: Ingest
   readonly producer: BlockProducer
   readonly query: ChainQuery
+  /** Accounts and the state map; absent on a chain whose genesis predates the ledger (version 1). */
+  readonly ledger: Ledger | undefined
   /** The one stream hub: every WebSocket, SSE and MQTT listener shares its cursor and encodings. */
   readonly stream: StreamHub
   readonly storage: Storage
@@ -74,9 +81,20 @@ export class SteleNode implements NodeApi {
         : { recordsPerSecPerGateway: opts.recordsPerSecPerGateway },
       { db, genesis, state, mempool, devices, timers },
     )
+    this.ledger = genesis.ledger
+      ? new Ledger({
+          db,
+          genesis,
+          mempool,
+          producer: key.publicKey,
+          faucetKey: identity.faucetKey,
+          logger,
+        })
+      : undefined
+    const { ledger } = this
     this.producer = new BlockProducer(
       { intervalMs: opts.blockIntervalMs ?? 1000, maxTxs: opts.maxTxsPerBlock ?? 10_000 },
-      { db, genesis, key, state, mempool, timers, logger },
+      { db, genesis, key, state, mempool, timers, logger, ledger },
     )
     this.query = new ChainQuery({}, { db, genesis, mempool, state })
     this.storage = new Storage(opts.storage ?? {}, { db, timers })
@@ -115,6 +133,23 @@ export class SteleNode implements NodeApi {
     await this.mempool.load(this.db)
     await loadDevices(this.db, this.devices)
     await this.storage.load()
+    if (this.ledger) await this.openLedger(this.ledger)
+  }
+
+  /** The committed state map must be whole (its root recomputed from its values) and be the tip's state root. */
+  private async openLedger(ledger: Ledger): Promise<void> {
+    const { tip } = this.state
+    await ledger.open(tip.height)
+    const damaged = (what: string) =>
+      new SteleError('STELE_STORAGE', `state map: ${what}; the data folder is damaged`)
+    if (!equalBytes(await ledger.map.rebuildRoot(), ledger.map.root))
+      throw damaged('the root recomputed from the stored values differs from the committed root')
+    if (tip.height === 0) return
+    const stored = await this.db.get(K.block(tip.height))
+    if (!stored) throw damaged(`block ${tip.height} is missing`)
+    const header = decodeBlockHeader(decodeStoredBlock(stored).header)
+    if (!header.stateRoot || !equalBytes(header.stateRoot, ledger.map.root))
+      throw damaged(`the committed root is not the state root of block ${tip.height}`)
   }
 
   /** Checks the whole chain from genesis; refuses to start on a damaged one. */
@@ -132,6 +167,12 @@ export class SteleNode implements NodeApi {
         { details: { tip: this.state.tip.height, blocks: report.height } },
       )
     }
+    // The state rebuilt by replaying every block must be the one the node kept.
+    if (this.ledger && report.stateRoot !== toHex(this.ledger.map.root))
+      throw new SteleError(
+        'STELE_STORAGE',
+        `the state replayed from genesis (${report.stateRoot}) differs from the committed state (${toHex(this.ledger.map.root)}); the data folder is damaged`,
+      )
     return report
   }
 
@@ -175,6 +216,31 @@ export class SteleNode implements NodeApi {
 
   submitBatches(batches: readonly SubmittedBatch[], opts: CallOptions = {}): Promise<SubmitResult[]> {
     return this.ingest.submitBatches(batches, opts)
+  }
+
+  /**
+   * Any signed transaction (POST /v1/transactions): ledger types through the ledger's admission, gateway
+   * registrations through theirs; record batches come with their records through submitBatches.
+   */
+  async submitTx(bytes: Uint8Array): Promise<{ hash: string; status: 'accepted' | 'duplicate' }> {
+    const tx = decodeTx(bytes)
+    if (isLedgerType(tx.type)) {
+      if (!this.ledger)
+        throw new SteleError(
+          'STELE_UNAVAILABLE',
+          'this chain has no ledger: its genesis is version 1, made before accounts existed',
+        )
+      return this.ledger.submit(tx)
+    }
+    if (tx.type === TX_TYPES.RECORD_BATCH)
+      throw new SteleError('STELE_TX_INVALID', 'a record batch is sent with its records to POST /v1/batches')
+    if (tx.type !== TX_TYPES.GATEWAY_REGISTER)
+      throw new SteleError(
+        'STELE_UNKNOWN_TX_TYPE',
+        `transaction type ${tx.type} is not accepted by this node`,
+        { details: { type: tx.type } },
+      )
+    return this.ingest.submitTx(bytes)
   }
 
   /** Registers a gateway with this node's own key; valid only where this node is the genesis authority. */

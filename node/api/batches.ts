@@ -93,31 +93,7 @@ export const batchRoutes: FastifyPluginAsync<{ node: SteleNode; batchBodyLimit: 
     },
   )
 
-  app.post<{ Body: { tx: string } }>(
-    '/v1/transactions',
-    {
-      schema: {
-        summary: 'A signed transaction (base64 of its canonical bytes)',
-        response: {
-          200: {
-            type: 'object',
-            properties: {
-              hash: { type: 'string' },
-              status: { type: 'string', enum: ['accepted', 'duplicate'] },
-            },
-          },
-          ...errorResponses(...WRITE_ERRORS),
-        },
-        body: {
-          type: 'object',
-          required: ['tx'],
-          additionalProperties: false,
-          properties: { tx: { type: 'string', pattern: BASE64 } },
-        },
-      },
-    },
-    async (req) => node.ingest.submitTx(new Uint8Array(Buffer.from(req.body.tx, 'base64'))),
-  )
+  // POST /v1/transactions (any signed transaction but a batch) is in ledger.ts: one pipeline for every type.
 
   app.get<{ Params: { key: string } }>(
     '/v1/gateways/:key',

@@ -1,10 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify'
-import { SteleError } from '../../core/errors.ts'
 import type { SteleNode } from '../node.ts'
 import { errorResponses } from './error-schema.ts'
-import { HEX32, intField } from './params.ts'
+import { intField } from './params.ts'
 import { genesisSchema } from './schemas.ts'
-import { txView } from './tx-view.ts'
 
 /** Heights are block numbers from 1; the bound is the largest integer JSON carries exactly. */
 const height = intField(1, Number.MAX_SAFE_INTEGER)
@@ -18,28 +16,11 @@ const blockSchema = {
     time: { type: 'integer' },
     timeIso: { type: 'string' },
     txRoot: { type: 'string' },
+    stateRoot: { type: 'string', description: 'the state root after the block (version 2 headers)' },
     txCount: { type: 'integer' },
     producer: { type: 'string' },
     signature: { type: 'string' },
     transactions: { type: 'array', items: { type: 'string' } },
-  },
-} as const
-
-const txSchema = {
-  type: 'object',
-  properties: {
-    hash: { type: 'string' },
-    type: { type: 'string' },
-    chainId: { type: 'string' },
-    signer: { type: 'string' },
-    nonce: { type: 'integer' },
-    signature: { type: 'string' },
-    status: { type: 'string', enum: ['pending', 'confirmed'] },
-    blockHeight: { type: ['integer', 'null'] },
-    index: { type: ['integer', 'null'] },
-    // Decoded for known types (record-batch, gateway-register), else the payload's hex.
-    payload: {},
-    bytes: { type: 'string', description: 'the signed transaction, base64' },
   },
 } as const
 
@@ -129,23 +110,5 @@ export const chainRoutes: FastifyPluginAsync<{ node: SteleNode }> = async (app, 
     },
     async (req) => node.query.blockView(req.params.height),
   )
-
-  app.get<{ Params: { hash: string } }>(
-    '/v1/transactions/:hash',
-    {
-      schema: {
-        summary: 'One transaction by hash, pending or confirmed',
-        params: { type: 'object', properties: { hash: { type: 'string', pattern: HEX32 } } },
-        response: { 200: txSchema, ...errorResponses('STELE_NOT_FOUND', 'STELE_BAD_ENCODING') },
-      },
-    },
-    async (req) => {
-      const { hash } = req.params
-      const pending = node.mempool.get(hash)
-      if (pending) return txView(pending.tx.bytes, null, null)
-      const stored = await node.query.storedTx(hash)
-      if (!stored) throw new SteleError('STELE_NOT_FOUND', `no transaction ${hash}`)
-      return txView(stored.tx, stored.height, stored.index)
-    },
-  )
+  // GET /v1/transactions/:hash, with its proof of inclusion, is in ledger.ts.
 }

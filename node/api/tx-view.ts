@@ -1,5 +1,7 @@
+import { rolesToNames } from '../../core/account.ts'
 import { decodeBatchHeader } from '../../core/batch.ts'
 import { toHex } from '../../core/bytes.ts'
+import { decodeFaucetGrant, decodeNodeRegistration, decodeTransfer } from '../../core/ledger-payloads.ts'
 import { decodeGatewayRegistration } from '../../core/payloads.ts'
 import { decodeTx, TX_TYPE_NAMES, TX_TYPES } from '../../core/transaction.ts'
 
@@ -22,6 +24,20 @@ export function txView(bytes: Uint8Array, height: number | null, index: number |
   } else if (tx.type === TX_TYPES.GATEWAY_REGISTER) {
     const r = decodeGatewayRegistration(tx.payload)
     payload = { gateway: toHex(r.gateway), name: r.name, devices: r.devices }
+  } else if (tx.type === TX_TYPES.TRANSFER) {
+    const t = decodeTransfer(tx.payload)
+    payload = { fee: t.fee.toString(), to: toHex(t.to), amount: t.amount.toString(), memo: t.memo }
+  } else if (tx.type === TX_TYPES.FAUCET_GRANT) {
+    const g = decodeFaucetGrant(tx.payload)
+    payload = { fee: g.fee.toString(), to: toHex(g.to), amount: g.amount.toString() }
+  } else if (tx.type === TX_TYPES.NODE_REGISTER) {
+    const n = decodeNodeRegistration(tx.payload)
+    payload = {
+      fee: n.fee.toString(),
+      node: toHex(n.node),
+      roles: rolesToNames(n.roles),
+      endpoints: n.endpoints,
+    }
   }
   return {
     hash: toHex(tx.hash),

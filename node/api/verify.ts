@@ -1,4 +1,9 @@
 import type { FastifyPluginAsync } from 'fastify'
+import {
+  type AccountProofBundle,
+  isAccountProofBundle,
+  verifyAccountProof,
+} from '../../core/account-proof.ts'
 import { toHex } from '../../core/bytes.ts'
 import { SteleError } from '../../core/errors.ts'
 import type { ProofBundle } from '../../core/proof.ts'
@@ -21,11 +26,12 @@ const checksSchema = {
  * details name the failed check and list every check run (docs/errors.md).
  */
 export const verifyRoutes: FastifyPluginAsync<{ node: SteleNode }> = async (app, { node }) => {
-  app.post<{ Body: ProofBundle }>(
+  app.post<{ Body: ProofBundle | AccountProofBundle }>(
     '/v1/verify',
     {
       schema: {
-        summary: "Verifies a proof bundle against this node's genesis",
+        summary:
+          "Verifies a proof bundle (a reading's, stele-proof/1, or an account's, stele-account-proof/1) against this node's genesis",
         body: proofBundleSchema,
         response: {
           200: {
@@ -35,6 +41,7 @@ export const verifyRoutes: FastifyPluginAsync<{ node: SteleNode }> = async (app,
               checks: checksSchema,
               block: { type: ['object', 'null'], additionalProperties: true },
               record: { type: ['object', 'null'], additionalProperties: true },
+              account: { type: ['object', 'null'], additionalProperties: true },
             },
           },
           ...errorResponses('STELE_PROOF_INVALID'),
@@ -42,7 +49,30 @@ export const verifyRoutes: FastifyPluginAsync<{ node: SteleNode }> = async (app,
       },
     },
     async (req) => {
-      const result = verifyProof(req.body, node.genesis)
+      if (isAccountProofBundle(req.body)) {
+        const r = verifyAccountProof(req.body, node.genesis)
+        if (!r.ok) {
+          const failed = r.checks.find((c) => !c.ok)
+          throw new SteleError('STELE_PROOF_INVALID', r.error ?? 'the proof failed a check', {
+            details: { failedCheck: failed?.name ?? null, checks: r.checks },
+          })
+        }
+        const s = r.state
+        return {
+          ok: true,
+          checks: r.checks,
+          block: r.block ?? null,
+          record: null,
+          account: {
+            account: r.account,
+            present: s !== null,
+            balance: (s?.balance ?? 0n).toString(),
+            nonce: s?.nonce ?? 0,
+            roles: s?.roles ?? 0,
+          },
+        }
+      }
+      const result = verifyProof(req.body as ProofBundle, node.genesis)
       if (!result.ok) {
         const failed = result.checks.find((c) => !c.ok)
         throw new SteleError('STELE_PROOF_INVALID', result.error ?? 'the proof failed a check', {
@@ -54,6 +84,7 @@ export const verifyRoutes: FastifyPluginAsync<{ node: SteleNode }> = async (app,
         checks: result.checks,
         block: result.block ?? null,
         record: result.record ? { ...result.record, gateway: toHex(result.record.gateway) } : null,
+        account: null,
       }
     },
   )

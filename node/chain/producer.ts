@@ -6,15 +6,25 @@ import type { Genesis } from '../../core/genesis.ts'
 import type { Logger } from '../../core/logger.ts'
 import { leafHash, merkleRoot } from '../../core/merkle.ts'
 import type { Timers } from '../../core/timers.ts'
+import type { SignedTx } from '../../core/transaction.ts'
 import { encodeStoredBlock, encodeStoredTx } from '../db/codec.ts'
 import type { Db, DbOp } from '../db/db.ts'
 import { K } from '../db/keys.ts'
+import { LA, txAccounts } from '../ledger/account-index.ts'
+import { blockState } from '../ledger/block-state.ts'
+import type { Ledger } from '../ledger/ledger.ts'
+import { isLedgerType } from '../ledger/registry.ts'
+import type { StagedUpdate } from '../ledger/state-map.ts'
 import type { Mempool } from './mempool.ts'
 import { type ChainState, type ChainTip, encodeJson } from './state.ts'
 
 export interface ProducedBlock {
   header: SignedBlockHeader
   txHashes: string[]
+  /** The block's transactions, in block order. */
+  txs: SignedTx[]
+  /** Hashes computed to update the state root (0 on a chain without a ledger): the bench's cost per block. */
+  stateHashes: number
 }
 
 export interface ProducerInit {
@@ -35,6 +45,8 @@ export interface ProducerComponents {
   /** The interval runs on these, and block times come from their clock. */
   timers: Timers
   logger: Logger
+  /** Present on a chain whose genesis has a ledger (version 2): blocks then commit to its state root. */
+  ledger?: Ledger | undefined
 }
 
 /**
@@ -90,9 +102,48 @@ export class BlockProducer extends EventEmitter<{ block: [ProducedBlock] }> {
     return run
   }
 
-  private async produceNow(): Promise<ProducedBlock | null> {
-    const pending = this.c.mempool.take(this.maxTxs)
+  private produceNow(): Promise<ProducedBlock | null> {
+    const { ledger } = this.c
+    if (!ledger) return this.build(undefined)
+    // Admissions wait while the state moves; after the block, the pending overlay starts from the new state.
+    return ledger.exclusive(async () => {
+      try {
+        return await this.build(ledger)
+      } finally {
+        await ledger.resetOverlay()
+      }
+    })
+  }
+
+  private async build(ledger: Ledger | undefined): Promise<ProducedBlock | null> {
+    let pending = this.c.mempool.take(this.maxTxs)
     if (pending.length === 0) return null
+    const ops: DbOp[] = []
+    let staged: StagedUpdate | undefined
+    let dropped: string[] = []
+    if (ledger) {
+      const r = await blockState(
+        pending.map((p) => p.tx),
+        (k) => ledger.map.get(k),
+        { genesis: this.c.genesis, producer: this.c.key.publicKey },
+      )
+      // Admitted against an overlay the chain may no longer match (another transaction of the signer failed
+      // first): such a transaction stays out of the block and leaves the mempool.
+      for (const [i, err] of r.errors) {
+        const p = pending[i]!
+        this.c.logger.warn({ err, tx: p.hash }, 'ledger transaction no longer valid; dropped')
+        ops.push({ type: 'del', key: K.pending(p.arrival) })
+      }
+      dropped = pending.filter((_, i) => !r.applied[i]).map((p) => p.hash)
+      pending = pending.filter((_, i) => r.applied[i])
+      if (pending.length === 0) {
+        await this.c.db.batch(ops)
+        this.c.mempool.remove(dropped)
+        return null
+      }
+      staged = await ledger.map.stage(r.changes)
+      ops.push(...staged.ops)
+    }
     const tip = this.c.state.tip
     const height = tip.height + 1
     const txHashes = pending.map((p) => p.tx.hash)
@@ -105,27 +156,37 @@ export class BlockProducer extends EventEmitter<{ block: [ProducedBlock] }> {
         txRoot: merkleRoot(txHashes.map(leafHash)),
         txCount: pending.length,
         producer: this.c.key.publicKey,
+        ...(staged ? { stateRoot: staged.root } : {}),
       },
       this.c.key.secretKey,
     )
     const nextTip: ChainTip = { height, hash: toHex(header.hash), time: header.time }
-    const ops: DbOp[] = [
+    ops.push(
       {
         type: 'put',
         key: K.block(height),
         value: encodeStoredBlock({ header: header.header, signature: header.signature, txHashes }),
       },
       { type: 'put', key: K.tip, value: encodeJson(nextTip) },
-    ]
+    )
     pending.forEach((p, index) => {
       ops.push({ type: 'put', key: K.tx(p.hash), value: encodeStoredTx({ height, index, tx: p.tx.bytes }) })
       ops.push({ type: 'del', key: K.pending(p.arrival) })
+      if (ledger && isLedgerType(p.tx.type))
+        for (const a of txAccounts(p.tx))
+          ops.push({ type: 'put', key: LA.key(a, height, index), value: p.tx.hash })
     })
     await this.c.db.batch(ops)
     this.c.state.tip = nextTip
+    if (ledger && staged) ledger.map.committed(staged)
     const hashes = pending.map((p) => p.hash)
-    this.c.mempool.remove(hashes)
-    const produced = { header, txHashes: hashes }
+    this.c.mempool.remove([...hashes, ...dropped])
+    const produced: ProducedBlock = {
+      header,
+      txHashes: hashes,
+      txs: pending.map((p) => p.tx),
+      stateHashes: staged?.hashes ?? 0,
+    }
     this.emit('block', produced)
     return produced
   }

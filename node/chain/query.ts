@@ -292,6 +292,8 @@ export interface BlockView {
   time: number
   timeIso: string
   txRoot: string
+  /** The state map's root after the block (version 2 headers); absent on a chain without a ledger. */
+  stateRoot?: string
   txCount: number
   producer: string
   signature: string
@@ -300,7 +302,7 @@ export interface BlockView {
 
 export function blockView(b: StoredBlock): BlockView {
   const h = decodeBlockHeader(b.header)
-  return {
+  const view: BlockView = {
     height: h.height,
     hash: toHex(sha256(b.header)),
     prevHash: toHex(h.prevHash),
@@ -312,6 +314,8 @@ export function blockView(b: StoredBlock): BlockView {
     signature: toHex(b.signature),
     transactions: b.txHashes.map(toHex),
   }
+  if (h.stateRoot) view.stateRoot = toHex(h.stateRoot)
+  return view
 }
 
 /** A cursor names its position and the order and sensor of its query, so it cannot resume another query. */

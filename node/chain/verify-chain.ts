@@ -5,21 +5,30 @@ import { SteleError } from '../../core/errors.ts'
 import { type Genesis, genesisHash } from '../../core/genesis.ts'
 import { sha256 } from '../../core/hash.ts'
 import { leafHash, merkleRoot } from '../../core/merkle.ts'
-import { decodeTx, TX_TYPES } from '../../core/transaction.ts'
+import { decodeTx, type SignedTx, TX_TYPES, verifyTxSignature } from '../../core/transaction.ts'
 import { decodeStoredBlock, decodeStoredTx } from '../db/codec.ts'
 import type { Db } from '../db/db.ts'
 import { K, prefixEnd } from '../db/keys.ts'
+import { blockState } from '../ledger/block-state.ts'
+import { genesisChanges } from '../ledger/genesis-state.ts'
+import { memoryStateDb } from '../ledger/memory-state-db.ts'
+import { isLedgerType } from '../ledger/registry.ts'
+import { StateMap } from '../ledger/state-map.ts'
 
 export interface ChainReport {
   height: number
   transactions: number
   ms: number
+  /** The state root rebuilt by replaying every block from genesis (hex); absent for a chain without a ledger. */
+  stateRoot?: string
 }
 
 /**
  * Walks every block from genesis: heights consecutive, each header linked to the previous, signed by a genesis
  * producer, its transaction root matching the stored transactions, each stored transaction hashing to its id, and
- * each record batch's records object present.
+ * each record batch's records object present. On a chain with a ledger (genesis version 2), every block's
+ * transactions are replayed from the genesis state into a state map in memory, and each header's stateRoot must be
+ * the root it reaches: the state is rebuilt from the blocks alone.
  */
 export async function verifyChain(
   db: Db,
@@ -31,6 +40,8 @@ export async function verifyChain(
   let prevHash = genesisHash(genesis)
   let height = 0
   let transactions = 0
+  const replay = genesis.ledger ? await new StateMap(memoryStateDb()).open() : undefined
+  if (replay) await replay.apply(genesisChanges(genesis))
   const fail = (h: number, what: string): never => {
     throw new SteleError(
       'STELE_STORAGE',
@@ -51,6 +62,9 @@ export async function verifyChain(
       !equalBytes(merkleRoot(block.txHashes.map(leafHash)), header.txRoot)
     )
       fail(h, 'transaction root')
+    if ((header.stateRoot !== undefined) !== (replay !== undefined))
+      fail(h, replay ? 'the header has no state root' : 'a state root on a chain without a ledger')
+    const txs: SignedTx[] = []
     const stored = await db.getMany(block.txHashes.map((t) => K.tx(toHex(t))))
     for (const [i, v] of stored.entries()) {
       if (!v) return fail(h, `transaction ${i} missing`)
@@ -58,16 +72,28 @@ export async function verifyChain(
       if (tx.height !== h || tx.index !== i || !equalBytes(sha256(tx.tx), block.txHashes[i]!))
         fail(h, `transaction ${i} differs`)
       const decoded = decodeTx(tx.tx)
+      txs.push(decoded)
+      if (replay && isLedgerType(decoded.type) && !verifyTxSignature(decoded))
+        fail(h, `signature of transaction ${i}`)
       // The records a batch commits to must be stored, or its readings could not be proven.
       if (decoded.type === TX_TYPES.RECORD_BATCH) {
         const root = toHex(decodeBatchHeader(decoded.payload).recordsRoot)
         if (!(await db.get(K.object(root)))) fail(h, `records of transaction ${i} missing`)
       }
     }
+    if (replay) {
+      const r = await blockState(txs, (k) => replay.get(k), { genesis, producer: header.producer })
+      const bad = r.applied.indexOf(false)
+      if (bad >= 0) fail(h, `transaction ${bad} is not valid in the state before it`)
+      await replay.apply(r.changes)
+      if (!equalBytes(replay.root, header.stateRoot!)) fail(h, 'state root differs from the replayed state')
+    }
     transactions += block.txHashes.length
     prevHash = sha256(block.header)
     height = h
     if (height % 1000 === 0) opts.onProgress?.(height)
   }
-  return { height, transactions, ms: now() - started }
+  const report: ChainReport = { height, transactions, ms: now() - started }
+  if (replay) report.stateRoot = toHex(replay.root)
+  return report
 }

@@ -1,0 +1,34 @@
+import { toHex } from '../../core/bytes.ts'
+import { inclusionPath, leafHash } from '../../core/merkle.ts'
+import type { StoredTx } from '../db/codec.ts'
+import type { SteleNode } from '../node.ts'
+import { txView } from './tx-view.ts'
+
+/**
+ * A transaction's view and, once confirmed, its proof of inclusion: its Merkle path to the transaction root of
+ * the signed block header (docs/protocol.md §6, the same path a reading proof carries as txPath).
+ */
+export async function txWithProof(
+  node: SteleNode,
+  bytes: Uint8Array,
+  stored: StoredTx | null,
+  opts: { proof?: boolean } = {},
+) {
+  const view = txView(bytes, stored?.height ?? null, stored?.index ?? null)
+  if (!stored) return { ...view, proof: null }
+  const block = await node.query.storedBlock(stored.height)
+  if (!block) return { ...view, proof: null }
+  const time = (await node.query.blockView(stored.height)).time
+  if (opts.proof === false) return { ...view, time, timeIso: new Date(time).toISOString(), proof: null }
+  return {
+    ...view,
+    time,
+    timeIso: new Date(time).toISOString(),
+    proof: {
+      txIndex: stored.index,
+      txPath: inclusionPath(block.txHashes.map(leafHash), stored.index).map(toHex),
+      blockHeader: toHex(block.header),
+      blockSignature: toHex(block.signature),
+    },
+  }
+}

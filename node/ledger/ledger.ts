@@ -1,0 +1,172 @@
+import { EventEmitter } from 'node:events'
+import { type AccountState, decodeAccount, emptyAccount } from '../../core/account.ts'
+import { equalBytes, toHex } from '../../core/bytes.ts'
+import type { KeyPair } from '../../core/ed25519.ts'
+import { SteleError } from '../../core/errors.ts'
+import type { Genesis } from '../../core/genesis.ts'
+import { minFee } from '../../core/genesis-ledger.ts'
+import { encodeFaucetGrant } from '../../core/ledger-payloads.ts'
+import type { Logger } from '../../core/logger.ts'
+import { STATE_NS, type StateProof, stateKey } from '../../core/state-map.ts'
+import { decodeTx, type SignedTx, signTx, TX_TYPES } from '../../core/transaction.ts'
+import type { Mempool } from '../chain/mempool.ts'
+import type { Db } from '../db/db.ts'
+import { K } from '../db/keys.ts'
+import { blockState } from './block-state.ts'
+import { genesisChanges } from './genesis-state.ts'
+import { LedgerState, mapReader } from './ledger-state.ts'
+import { applyTx, isLedgerType, txStateKeys, validateTx } from './registry.ts'
+import { SM, StateMap } from './state-map.ts'
+
+export interface LedgerComponents {
+  db: Db
+  genesis: Genesis
+  mempool: Mempool
+  /** This node's key: the producer its admission assumes will collect the fees. */
+  producer: Uint8Array
+  /** The genesis faucet's key, when this node holds it (POST /v1/faucet). */
+  faucetKey?: KeyPair | undefined
+  logger: Logger
+}
+
+/**
+ * The node's ledger (DESIGN §4): the committed state map, and the admission of ledger transactions against it plus
+ * an overlay of the writes of the admitted-but-unconfirmed ones, so a signer's nonce n+1 is accepted while n is
+ * pending. Admissions, reads that must agree with one tip, and block production run one at a time (`exclusive`).
+ */
+export class Ledger extends EventEmitter<{ tx: [SignedTx] }> {
+  readonly map: StateMap
+  private overlay = new Map<string, Uint8Array | null>()
+  private lock: Promise<unknown> = Promise.resolve()
+
+  constructor(private readonly c: LedgerComponents) {
+    super()
+    this.map = new StateMap(c.db)
+  }
+
+  get genesis(): Genesis {
+    return this.c.genesis
+  }
+
+  get faucetKey(): KeyPair | undefined {
+    return this.c.faucetKey
+  }
+
+  /** Runs `fn` after every earlier exclusive call settled. */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.lock.then(fn, fn)
+    this.lock = run.catch(() => undefined)
+    return run
+  }
+
+  /** Opens the map; on a fresh chain writes the genesis state; rebuilds the overlay of pending transactions. */
+  async open(tipHeight: number): Promise<void> {
+    const fresh = (await this.c.db.get(SM.root)) === undefined
+    await this.map.open()
+    if (fresh) {
+      if (tipHeight > 0)
+        throw new SteleError(
+          'STELE_STORAGE',
+          `the chain has ${tipHeight} blocks but no state map; the data folder is damaged`,
+        )
+      await this.map.apply(genesisChanges(this.c.genesis))
+    }
+    await this.resetOverlay()
+  }
+
+  /** After a block (or on open): the overlay is the writes of the transactions still pending, over the new state. */
+  async resetOverlay(): Promise<void> {
+    const pending = this.c.mempool
+      .take(Number.MAX_SAFE_INTEGER)
+      .map((p) => p.tx)
+      .filter((tx) => isLedgerType(tx.type))
+    this.overlay = new Map()
+    if (pending.length === 0) return
+    const r = await blockState(pending, (k) => this.map.get(k), {
+      genesis: this.c.genesis,
+      producer: this.c.producer,
+    })
+    for (const ch of r.changes) this.overlay.set(toHex(ch.key), ch.value)
+  }
+
+  /** A committed value, or the overlay's when `pending`. */
+  private async read(key: Uint8Array, pending: boolean): Promise<Uint8Array | undefined> {
+    if (pending) {
+      const o = this.overlay.get(toHex(key))
+      if (o !== undefined) return o ?? undefined
+    }
+    return this.map.get(key)
+  }
+
+  /**
+   * Admits a ledger transaction: chain, signature, nonce, fee and the type's rules against the committed state plus
+   * the pending overlay, then one write of its mempool entry. A replay of any earlier transaction of the signer,
+   * pending or confirmed, is refused by its nonce (STELE_NONCE_TOO_LOW).
+   */
+  submit(tx: SignedTx): Promise<{ hash: string; status: 'accepted' }> {
+    return this.exclusive(() => this.admit(tx))
+  }
+
+  private async admit(tx: SignedTx): Promise<{ hash: string; status: 'accepted' }> {
+    const { genesis, mempool, db, producer } = this.c
+    if (tx.chainId !== genesis.chainId)
+      throw new SteleError(
+        'STELE_CHAIN_MISMATCH',
+        `transaction is for chain ${tx.chainId}, this node runs ${genesis.chainId}`,
+      )
+    const prefetched = new Map<string, Uint8Array>()
+    for (const k of txStateKeys(tx, producer)) {
+      const v = await this.read(k, true)
+      if (v) prefetched.set(toHex(k), v)
+    }
+    const state = new LedgerState(mapReader(prefetched))
+    validateTx(tx, state, genesis)
+    applyTx(tx, state, { genesis, producer })
+    const hash = toHex(tx.hash)
+    const arrival = mempool.reserve()
+    await db.put(K.pending(arrival), tx.bytes)
+    for (const ch of state.changes()) this.overlay.set(toHex(ch.key), ch.value)
+    mempool.add({ arrival, tx, hash })
+    this.emit('tx', tx)
+    return { hash, status: 'accepted' }
+  }
+
+  /** An account as of the last block, or with pending transactions folded in. */
+  async account(pub: Uint8Array, opts: { pending?: boolean } = {}): Promise<AccountState> {
+    const v = await this.read(stateKey(STATE_NS.ACCOUNT, pub), opts.pending ?? false)
+    return v ? decodeAccount(v) : emptyAccount()
+  }
+
+  /** The value and state proof of an account against the committed root (call inside `exclusive` with the tip). */
+  prove(pub: Uint8Array): Promise<{ key: Uint8Array; value: Uint8Array | null; proof: StateProof }> {
+    const key = stateKey(STATE_NS.ACCOUNT, pub)
+    return this.map.prove(key).then((p) => ({ key, ...p }))
+  }
+
+  /** Signs and admits a faucet grant of the genesis amount to `to`; the faucet's next nonce is read under the lock. */
+  grant(to: Uint8Array): Promise<{ hash: string; amount: bigint }> {
+    const key = this.c.faucetKey
+    const l = this.c.genesis.ledger
+    if (!key || !l || !equalBytes(key.publicKey, l.faucet))
+      throw new SteleError('STELE_UNAVAILABLE', 'this node does not hold the genesis faucet key')
+    return this.exclusive(async () => {
+      const faucet = await this.account(key.publicKey, { pending: true })
+      const tx = signTx(
+        {
+          type: TX_TYPES.FAUCET_GRANT,
+          chainId: this.c.genesis.chainId,
+          signer: key.publicKey,
+          nonce: faucet.nonce,
+          payload: encodeFaucetGrant({
+            fee: minFee(l, TX_TYPES.FAUCET_GRANT),
+            to,
+            amount: l.faucetGrant,
+          }),
+        },
+        key.secretKey,
+      )
+      const { hash } = await this.admit(decodeTx(tx.bytes))
+      return { hash, amount: l.faucetGrant }
+    })
+  }
+}
