@@ -40,7 +40,7 @@ export async function pendingSummaries(
 }
 
 /** Writes one frame; resolves false once the subscriber is gone. */
-export type WriteFrame = (f: Buffer) => Promise<boolean>
+export type WriteFrame = (f: Buffer, lastCursor: string) => Promise<boolean>
 
 /** The `a:` value: the batch's tx hash, then its records root. */
 export function decodeAccepted(v: Uint8Array): { txHash: string; recordsRoot: string } {
@@ -101,7 +101,8 @@ export async function replayReadings(
       const cursor = `${seq}.${i}.${from.height}`
       events.push(readingEvent(cursor, toHex(leafHash(bytes)), r, gateway, txHash, i, height))
     }
-    for (const part of splitEvents(events, maxFrameBytes)) if (!(await write(frame(kind, part)))) return
+    for (const part of splitEvents(events, maxFrameBytes))
+      if (!(await write(frame(kind, part), part[part.length - 1]!.cursor))) return
   }
 }
 
@@ -135,7 +136,8 @@ export async function replayBlocks(
       }
       if (batches.length > 0) events.push(confirmationEvent(cursor, height, view.hash, view.time, batches))
     }
-    for (const part of splitEvents(events, maxFrameBytes)) if (!(await write(frame(kind, part)))) return
+    for (const part of splitEvents(events, maxFrameBytes))
+      if (!(await write(frame(kind, part), part[part.length - 1]!.cursor))) return
   }
 }
 

@@ -27,6 +27,7 @@ import {
   pendingSummaries,
   replayBlocks,
   replayReadings,
+  type WriteFrame,
 } from './history.ts'
 import type { Sink } from './sinks.ts'
 import { type StatusChange, StatusMonitor, type StatusOptions, statusEvent, statusMatches } from './status.ts'
@@ -174,7 +175,7 @@ export class StreamHub
     return s
   }
 
-  replay(s: Subscriber, from: Cursor, to: Cursor, write: (f: Buffer) => Promise<boolean>): Promise<void> {
+  replay(s: Subscriber, from: Cursor, to: Cursor, write: WriteFrame): Promise<void> {
     const max = this.maxFrameBytes
     const { signal } = s
     return replayReadings(this.c, s.sub, s.sink.kind, from, to, write, max, signal).then(() =>

@@ -1,8 +1,9 @@
 import { SteleError } from '../../core/errors.ts'
 import type { Timers } from '../../core/timers.ts'
-import { type Cursor, encodeCursor, maxCursor, readingAfter } from './cursor.ts'
+import { type Cursor, encodeCursor, maxCursor, parseCursor, readingAfter } from './cursor.ts'
 import { frame, plainEvent } from './events.ts'
 import type { Subscription } from './filter.ts'
+import type { WriteFrame } from './history.ts'
 import type { Sink } from './sinks.ts'
 
 /** A frame as the hub publishes it: shared by every subscriber of one group. */
@@ -34,8 +35,11 @@ export interface SubscriberHost {
   timers: Timers
   /** The hub's cursor now: everything up to it is in storage, everything after it will be pushed. */
   live(): Cursor
-  /** Writes stored events in (from, to] through `write`, which resolves once the frame may be followed. */
-  replay(s: Subscriber, from: Cursor, to: Cursor, write: (f: Buffer) => Promise<boolean>): Promise<void>
+  /**
+   * Writes stored events in (from, to] through `write` (with the cursor of the frame's last event), which resolves
+   * once the frame may be followed.
+   */
+  replay(s: Subscriber, from: Cursor, to: Cursor, write: WriteFrame): Promise<void>
   /** Called once, when the subscriber goes live (to send status snapshots), and when it ends. */
   wentLive(s: Subscriber): void
   ended(s: Subscriber, why: 'closed' | 'lagged' | 'failed'): void
@@ -50,7 +54,10 @@ type State = 'replaying' | 'live' | 'ended'
  * transport's backlog past `maxBufferBytes` ends the subscription with a `lagged` event naming the cursor to resume
  * from. A subscriber that starts from a cursor first replays storage up to the hub's position at that moment while
  * live frames wait in a bounded seam; if the seam overflows it is dropped and the replay simply continues from
- * storage (everything live is also stored), so catching up never costs more than the limit either.
+ * storage (everything live is also stored), so catching up never costs more than the limit either. A replaying
+ * client that stops reading is held to the live rule: once more than `maxBufferBytes` (its transport backlog plus
+ * what was published for it) piles up while the replay waits for its transport, it gets `lagged` with the cursor of
+ * the last event it was handed, and the connection closes.
  */
 export class Subscriber {
   private state: State = 'replaying'
@@ -58,6 +65,8 @@ export class Subscriber {
   private seamBytes = 0
   private seamEvents = 0
   private overflowed = false
+  /** While the replay waits for the transport to drain: bytes published for this subscriber meanwhile. */
+  private stalledBytes: number | null = null
   /** Everything up to here has been handed to the transport or did not match. */
   private pos: Cursor
   private readonly ending = new AbortController()
@@ -101,8 +110,17 @@ export class Subscriber {
       this.host.observe(total)
       this.sink.write(f.frame)
       this.pos = f.at
-    } else if (this.state === 'replaying' && !this.overflowed && f.axis !== 'none') {
+    } else if (this.state === 'replaying' && f.axis !== 'none') {
       const { maxBufferBytes, maxBufferEvents } = this.host.limits
+      if (this.stalledBytes !== null) {
+        this.stalledBytes += f.frame.length
+        const held = this.sink.buffered() + this.stalledBytes
+        if (held > maxBufferBytes) {
+          this.lag(this.pos, held)
+          return
+        }
+      }
+      if (this.overflowed) return
       if (this.seamBytes + f.frame.length > maxBufferBytes || this.seamEvents + f.events > maxBufferEvents) {
         this.dropSeam()
         this.overflowed = true
@@ -136,11 +154,17 @@ export class Subscriber {
   }
 
   private async catchUp(): Promise<void> {
-    const write = async (f: Buffer): Promise<boolean> => {
-      if (this.sink.buffered() > highWater(this.host.limits)) await this.sink.drained()
+    const write = async (f: Buffer, lastCursor?: string): Promise<boolean> => {
+      if (this.sink.buffered() > highWater(this.host.limits)) {
+        this.stalledBytes = 0
+        await this.sink.drained()
+        this.stalledBytes = null
+      }
       if (this.state === 'ended') return false
       this.host.observe(this.sink.buffered() + f.length)
       this.sink.write(f)
+      // Handed to the transport: a cut-off from here on resumes after it.
+      if (lastCursor !== undefined) this.pos = maxCursor(this.pos, parseCursor(lastCursor))
       return true
     }
     while (this.state === 'replaying') {
