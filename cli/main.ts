@@ -31,6 +31,10 @@ const commands: { [name: string]: { spec: CommandSpec; run: () => Promise<Run> }
     spec: (await import('./commands/device-spec.ts')).deviceSpec,
     run: async () => (await import('./commands/device.ts')).deviceCommand,
   },
+  storage: {
+    spec: (await import('./commands/storage-spec.ts')).storageSpec,
+    run: async () => (await import('./commands/storage.ts')).storageCommand,
+  },
 }
 
 function usage(): string {
