@@ -38,6 +38,7 @@ const BENCHES: Bench[] = [
   { name: 'ingest-e2e', file: 'ingest-e2e.bench.ts', limit: quick ? 90 : 240 },
   { name: 'stream', file: 'stream.bench.ts', limit: quick ? 40 : 120 },
   { name: 'frame-decoder', file: 'frame-decoder.bench.ts', limit: quick ? 20 : 40 },
+  { name: 'storage', file: 'storage.bench.ts', limit: quick ? 90 : 300 },
 ]
 
 const only = args.only?.split(',')
