@@ -38,6 +38,11 @@ export class MemoryNetwork {
     }
   }
 
+  /** Delivers `bytes` as if `from` had sent them (tests: replays, forged cells). */
+  inject(from: string, to: string, bytes: Uint8Array): void {
+    this.send(from, to, bytes)
+  }
+
   /** Takes `address` off the network: queued cells to it are lost, its neighbours hear it went. */
   kill(address: string): void {
     const ep = this.endpoints.get(address)
