@@ -181,12 +181,15 @@ export const readingRoutes: FastifyPluginAsync<{ node: SteleNode }> = async (app
         },
       },
     },
-    async (req) => {
+    async (req, reply) => {
       const { device } = req.params
       if (!node.devices.has(device)) throw new SteleError('STELE_NOT_FOUND', `no device ${device}`)
       const q = req.query
       const { from, to } = parseRange(q)
-      return node.query.readings({
+      // The page's JSON is built by the query from each reading's cached JSON (the schema above documents it, in the
+      // same property order); fastify sends a string with a JSON content type as it is.
+      reply.type('application/json; charset=utf-8')
+      return node.query.readingsJson({
         device,
         sensor: q.sensor,
         from,

@@ -60,6 +60,8 @@ interface Prepared {
   pending: PendingTx[]
   gateways: Map<string, GatewayState>
   batchKeys: string[]
+  /** Series chunks written, (device, key): noted for readings pages once the write landed. */
+  chunkKeys: [string, string][]
   failure: unknown
   /** Resolves after the write landed and the call's state was committed in memory. */
   done: Promise<void>
@@ -205,6 +207,7 @@ export class Ingest extends EventEmitter<IngestEvents> {
       pending: [],
       gateways: new Map(),
       batchKeys: [],
+      chunkKeys: [],
       failure: undefined,
       done: Promise.resolve(),
     }
@@ -266,7 +269,7 @@ export class Ingest extends EventEmitter<IngestEvents> {
           put.put(`i:${id.slice(0, 16)}${seqHex}${leafHex(i)}`, EMPTY)
           accepted[i] = { id, record: batch.records[i]!, txHash: hash, leafIndex: i, acceptSeq }
         }
-        indexChunks(this.c.state, put, tx.hash, gwHex, batch.records, batch.recordBytes)
+        indexChunks(this.c.state, put, tx.hash, gwHex, batch.records, batch.recordBytes, p.chunkKeys)
         this.rollups.fold(batch.records, put)
         const last = batch.records[n - 1]!
         const next: GatewayState = {
@@ -309,6 +312,7 @@ export class Ingest extends EventEmitter<IngestEvents> {
       if (this.stagedGateways.get(key) === g) this.stagedGateways.delete(key)
     }
     for (const k of p.batchKeys) this.stagedBatches.delete(k)
+    for (const [device, key] of p.chunkKeys) this.c.state.recentChunks.note(device, key)
     for (const t of p.pending) this.c.mempool.add(t)
     for (const accepted of p.events) {
       this.counters.batches++

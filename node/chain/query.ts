@@ -13,10 +13,11 @@ import {
   type StoredBlock,
   type StoredTx,
 } from '../db/codec.ts'
-import type { Db } from '../db/db.ts'
+import { type Db, getMany } from '../db/db.ts'
 import { K } from '../db/keys.ts'
 import type { Mempool } from './mempool.ts'
 import { type ReadingView, readingView } from './reading-view.ts'
+import { coveredAbove } from './recent-chunks.ts'
 import type { ChainState } from './state.ts'
 
 export interface ReadingQuery {
@@ -64,12 +65,48 @@ export interface QueryOptions {
 }
 
 interface DecodedChunk {
+  key: string
   txHash: string
   leafIndexes: number[]
   bytes: Uint8Array[]
   records: (StampedRecord | undefined)[]
   ids: (string | undefined)[]
+  /** Each confirmed reading's JSON, once a page served it. */
+  json: (string | undefined)[]
+  /** Bytes counted against the cache: the stored chunk and the JSON kept. */
   size: number
+}
+
+type KeyRange = { gte: string; lt?: string; lte?: string }
+
+/** A device's chunks in page order, a few per call (empty when there are no more). */
+interface ChunkSource {
+  next(want: number): Promise<DecodedChunk[]>
+  close(): void
+}
+
+/** First index whose key is >= `k` (keys ascending). */
+function lowerBound(keys: readonly string[], k: string): number {
+  let lo = 0
+  let hi = keys.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if (keys[mid]! < k) lo = mid + 1
+    else hi = mid
+  }
+  return lo
+}
+
+/** First index whose key is > `k`. */
+function upperBound(keys: readonly string[], k: string): number {
+  let lo = 0
+  let hi = keys.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if (keys[mid]! <= k) lo = mid + 1
+    else hi = mid
+  }
+  return lo
 }
 
 /** Read side of the ledger: series chunks to reading views, and proofs built from blocks, transactions and objects. */
@@ -111,6 +148,42 @@ export class ChainQuery {
    * and filters by time.
    */
   async readings(q: ReadingQuery, opts: QueryOptions = {}): Promise<Page<ReadingView>> {
+    const items: ReadingView[] = []
+    const nextCursor = await this.scan(q, opts, (chunk, i, id, r, height) => {
+      items.push(readingView(id, r, chunk.txHash, height, chunk.leafIndexes[i]!))
+    })
+    return { items, nextCursor }
+  }
+
+  /**
+   * The same page as `readings`, as the JSON text of `{ items, nextCursor }` (the route's response schema, in its
+   * property order). Each confirmed reading's JSON is built once and kept with its decoded chunk, so a page of
+   * cached chunks is a join of strings rather than 100 objects serialised again.
+   */
+  async readingsJson(q: ReadingQuery, opts: QueryOptions = {}): Promise<string> {
+    const parts: string[] = []
+    const nextCursor = await this.scan(q, opts, (chunk, i, id, r, height) => {
+      let json = chunk.json[i]
+      if (json === undefined) {
+        json = JSON.stringify(readingView(id, r, chunk.txHash, height, chunk.leafIndexes[i]!))
+        // Pending readings change status when sealed: only confirmed ones are kept.
+        if (height !== null && this.chunks.get(chunk.key) === chunk) {
+          chunk.json[i] = json
+          chunk.size += json.length
+          this.chunkBytes += json.length
+        }
+      }
+      parts.push(json)
+    })
+    return `{"items":[${parts.join(',')}],"nextCursor":${nextCursor === null ? 'null' : JSON.stringify(nextCursor)}}`
+  }
+
+  /** Walks the page's readings in order, calling `emit` for each; returns the next page's cursor, if any. */
+  private async scan(
+    q: ReadingQuery,
+    opts: QueryOptions,
+    emit: (chunk: DecodedChunk, i: number, id: string, r: StampedRecord, height: number | null) => void,
+  ): Promise<string | null> {
     const { signal } = opts
     signal?.throwIfAborted()
     const prefix = K.byDevice(q.device)
@@ -118,7 +191,7 @@ export class ChainQuery {
     const hi = q.to === undefined ? `${prefix}\uffff` : prefix + K.timeBound(q.to + 1)
     const asc = q.order === 'asc'
     let start: { key: string; index: number } | undefined
-    const range: { gte: string; lt?: string; lte?: string } = { gte: lo, lt: hi }
+    const range: KeyRange = { gte: lo, lt: hi }
     if (q.cursor !== undefined) {
       start = decodeCursor(q.cursor, prefix, q)
       // Keys are strings compared by code unit: Math.max/min would turn them into NaN.
@@ -130,20 +203,20 @@ export class ChainQuery {
         range.lte = start.key < hi ? start.key : hi
       }
     }
-    const items: ReadingView[] = []
-    // A page spans a few chunks: ask the LevelDB thread for several per trip, sized by how many readings of this
-    // query the chunks read so far held (reading chunks the page does not need costs more than another trip).
-    const it = this.db.iterator({ ...range, reverse: !asc, highWaterMarkBytes: 1024 * 1024 })
+    let emitted = 0
+    const source = await this.chunkSource(q.device, prefix, range, asc, signal)
     let chunks = 0
     try {
+      // A page spans a few chunks: ask for several per trip, sized by how many readings of this query the chunks read
+      // so far held (reading chunks the page does not need costs more than another trip).
       for (let want = 2 + Math.ceil(q.limit / 50); ; ) {
-        const entries = await it.nextv(want)
+        const entries = await source.next(want)
         // Between storage trips: a page filtered down to few readings can scan many chunks.
         signal?.throwIfAborted()
         if (entries.length === 0) break
         chunks += entries.length
-        for (const [key, value] of entries) {
-          const chunk = this.decoded(key, value)
+        for (const chunk of entries) {
+          const key = chunk.key
           const height = await this.txHeight(chunk.txHash)
           const n = chunk.bytes.length
           for (let j = 0; j < n; j++) {
@@ -156,23 +229,121 @@ export class ChainQuery {
             }
             if ((q.from !== undefined && r.time < q.from) || (q.to !== undefined && r.time > q.to)) continue
             if (q.sensor !== undefined && r.sensor !== q.sensor) continue
-            if (items.length === q.limit) return { items, nextCursor: encodeCursor(key, i, q) }
+            if (emitted === q.limit) return encodeCursor(key, i, q)
             let id = chunk.ids[i]
             if (id === undefined) {
               id = toHex(leafHash(chunk.bytes[i]!))
               chunk.ids[i] = id
             }
-            items.push(readingView(id, r, chunk.txHash, height, chunk.leafIndexes[i]!))
+            emit(chunk, i, id, r, height)
+            emitted++
           }
         }
-        const perChunk = Math.max(1, items.length / chunks)
-        want = Math.min(64, 1 + Math.ceil((q.limit + 1 - items.length) / perChunk))
+        const perChunk = Math.max(1, emitted / chunks)
+        want = Math.min(64, 1 + Math.ceil((q.limit + 1 - emitted) / perChunk))
       }
     } finally {
-      // Not awaited: the page does not wait for the LevelDB thread to release the iterator (db.close() does).
+      source.close()
+    }
+    return null
+  }
+
+  /**
+   * The device's chunks in `range`, in order: from the recent keys held in memory where they cover the range (cached
+   * chunks then need no storage trip at all, others one `getMany`), and from a LevelDB iterator for the rest.
+   */
+  private async chunkSource(
+    device: string,
+    prefix: string,
+    range: KeyRange,
+    asc: boolean,
+    signal: AbortSignal | undefined,
+  ): Promise<ChunkSource> {
+    const recent = this.c.state.recentChunks
+    const d = recent.get(device)
+    if (d && d.floor === undefined) recent.setFloor(device, d, await this.findFloor(prefix, d.keys, signal))
+    const covered = d && coveredAbove(d)
+    if (!d || covered === undefined) return this.iteratorSource(range, !asc)
+    const keys = d.keys
+    // Indexes of the listed keys inside the range: [from, to).
+    const from = Math.max(lowerBound(keys, range.gte), upperBound(keys, covered))
+    const to =
+      range.lte !== undefined ? upperBound(keys, range.lte) : lowerBound(keys, range.lt ?? `${prefix}\uffff`)
+    if (asc) {
+      if (range.gte <= covered) return this.iteratorSource(range, false)
+      return this.listSource(keys.slice(from, to), undefined)
+    }
+    // Descending: the listed keys from the top, then the iterator below the covered floor if the page needs more.
+    const rest: KeyRange = { gte: range.gte, lte: covered }
+    if (range.lte !== undefined && range.lte < covered) rest.lte = range.lte
+    else if (range.lt !== undefined && range.lt <= covered) {
+      delete rest.lte
+      rest.lt = range.lt
+    }
+    const below = covered >= range.gte ? () => this.iteratorSource(rest, true) : undefined
+    return this.listSource(keys.slice(from, Math.max(from, to)).reverse(), below)
+  }
+
+  /** The highest chunk key of the device on disk that the recent list lacks ('' when none): where its cover ends. */
+  private async findFloor(
+    prefix: string,
+    keys: readonly string[],
+    signal: AbortSignal | undefined,
+  ): Promise<string> {
+    const it = this.db.keys({ gte: prefix, lt: `${prefix}\uffff`, reverse: true })
+    try {
+      for (;;) {
+        const batch = await it.nextv(256)
+        signal?.throwIfAborted()
+        if (batch.length === 0) return ''
+        for (const k of batch) {
+          const at = lowerBound(keys, k)
+          if (keys[at] !== k) return k
+        }
+      }
+    } finally {
       void it.close()
     }
-    return { items, nextCursor: null }
+  }
+
+  private iteratorSource(range: KeyRange, reverse: boolean): ChunkSource {
+    const it = this.db.iterator({ ...range, reverse, highWaterMarkBytes: 1024 * 1024 })
+    return {
+      next: async (want) => (await it.nextv(want)).map(([key, value]) => this.decoded(key, value)),
+      // Not awaited: the page does not wait for the LevelDB thread to release the iterator (db.close() does).
+      close: () => void it.close(),
+    }
+  }
+
+  private listSource(keys: string[], then: (() => ChunkSource) | undefined): ChunkSource {
+    let at = 0
+    let rest: ChunkSource | undefined
+    return {
+      next: async (want) => {
+        if (at >= keys.length) {
+          if (!then) return []
+          rest ??= then()
+          return rest.next(want)
+        }
+        const take = keys.slice(at, at + want)
+        at += take.length
+        const out: (DecodedChunk | undefined)[] = take.map((k) => this.chunks.get(k))
+        const missing: number[] = []
+        for (let i = 0; i < take.length; i++) if (out[i] === undefined) missing.push(i)
+        if (missing.length > 0) {
+          const values = await getMany(
+            this.db,
+            missing.map((i) => take[i]!),
+          )
+          for (let m = 0; m < missing.length; m++) {
+            const v = values[m]
+            if (v) out[missing[m]!] = this.decoded(take[missing[m]!]!, v)
+          }
+        }
+        return out.filter((c) => c !== undefined)
+      },
+      close: () => rest?.close(),
+    }
   }
 
   /**
@@ -190,11 +361,13 @@ export class ChainQuery {
     const c = decodeChunk(value)
     const n = c.records.length
     const d: DecodedChunk = {
+      key,
       txHash: toHex(c.txHash),
       leafIndexes: c.leafIndexes,
       bytes: c.records,
       records: new Array(n),
       ids: new Array(n),
+      json: new Array(n),
       size: value.length,
     }
     this.chunks.set(key, d)

@@ -7,7 +7,8 @@ import type { ChainState } from './state.ts'
 /**
  * One chunk per device of this batch holding its records in seq order (sensor queries filter it). Records come in
  * runs of one device (the decoder interns its id), so each key is built once per run. Widens the state's longest
- * chunk span, which range queries use to start early enough.
+ * chunk span, which range queries use to start early enough. Each (device, key) written is pushed to `keys`, for the
+ * caller to note once the write landed.
  */
 export function indexChunks(
   state: ChainState,
@@ -16,6 +17,7 @@ export function indexChunks(
   gwHex: string,
   records: StampedRecord[],
   bytes: Uint8Array[],
+  keys: [device: string, key: string][],
 ): void {
   const groups = new Map<string, number[]>()
   let device: string | undefined
@@ -37,9 +39,11 @@ export function indexChunks(
     const first = records[idx[0]!]!
     const span = records[idx[idx.length - 1]!]!.time - first.time
     if (span > state.maxChunkSpan) state.maxChunkSpan = span
+    const key = K.byDevice(device) + K.suffix(first.time, gwHex, first.seq)
     sink.put(
-      K.byDevice(device) + K.suffix(first.time, gwHex, first.seq),
+      key,
       encodeChunkOf(txHash, idx, (j) => bytes[idx[j]!]!),
     )
+    keys.push([device, key])
   }
 }

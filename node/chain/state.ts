@@ -2,6 +2,7 @@ import { toHex } from '../../core/bytes.ts'
 import type { GatewayTip } from '../../core/node-api.ts'
 import type { Db } from '../db/db.ts'
 import { K, prefixEnd } from '../db/keys.ts'
+import { RecentChunkKeys } from './recent-chunks.ts'
 
 export interface GatewayState {
   key: string
@@ -38,6 +39,8 @@ export class ChainState {
   tip: ChainTip
   /** Longest span (ms) between the first and last record of any stored series chunk. */
   maxChunkSpan = 0
+  /** Each device's recent series chunk keys, noted after their write landed (readings pages skip the iterator). */
+  readonly recentChunks = new RecentChunkKeys()
 
   constructor(genesisHashHex: string, genesisTime: number) {
     this.tip = { height: 0, hash: genesisHashHex, time: genesisTime }
