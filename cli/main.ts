@@ -27,6 +27,18 @@ const commands: { [name: string]: { spec: CommandSpec; run: () => Promise<Run> }
     run: async () => (await import('./commands/watch.ts')).watchCommand,
   },
   keys: { spec: keysSpec, run: async () => keysCommand },
+  account: {
+    spec: (await import('./commands/account.ts')).accountSpec,
+    run: async () => (await import('./commands/account.ts')).accountCommand,
+  },
+  transfer: {
+    spec: (await import('./commands/transfer.ts')).transferSpec,
+    run: async () => (await import('./commands/transfer.ts')).transferCommand,
+  },
+  faucet: {
+    spec: (await import('./commands/faucet.ts')).faucetSpec,
+    run: async () => (await import('./commands/faucet.ts')).faucetCommand,
+  },
   device: {
     spec: (await import('./commands/device-spec.ts')).deviceSpec,
     run: async () => (await import('./commands/device.ts')).deviceCommand,

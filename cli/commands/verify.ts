@@ -1,12 +1,15 @@
 import { readFile } from 'node:fs/promises'
+import { isAccountProofBundle, verifyAccountProof } from '../../core/account-proof.ts'
+import { formatCoins } from '../../core/amount.ts'
 import { SteleError } from '../../core/errors.ts'
+import { genesisFromJson } from '../../core/genesis.ts'
 import type { ProofBundle } from '../../core/proof.ts'
 import { verifyProof } from '../../core/verify-proof.ts'
 import { type CommandSpec, parse, strOption } from '../args.ts'
 
 export const verifySpec: CommandSpec = {
   name: 'verify',
-  summary: 'Check a reading proof offline, trusting only a genesis file.',
+  summary: 'Check a reading or account proof offline, trusting only a genesis file.',
   usage: 'stele verify <proof.json> [--genesis <genesis.json>]',
   options: {
     genesis: {
@@ -48,6 +51,7 @@ export async function verifyCommand(argv: string[], out: (s: string) => void): P
   const genesisPath = strOption(p, 'genesis')
   // Its content is read by the genesis.trusted check (docs/protocol.md §6.3): a broken file fails that check.
   const trusted = genesisPath ? await readText(genesisPath, 'genesis') : undefined
+  if (isAccountProofBundle(bundle)) return verifyAccount(bundle, trusted, p.values['json'] === true, out)
   const result = verifyProof(bundle, trusted)
   if (p.values['json']) {
     out(JSON.stringify({ ok: result.ok, error: result.error ?? null, checks: result.checks }, null, 2))
@@ -59,5 +63,29 @@ export async function verifyCommand(argv: string[], out: (s: string) => void): P
       )
     else out(`\nINVALID: ${result.error}`)
   }
+  return result.ok ? 0 : 1
+}
+
+/** An account proof (docs/protocol.md §9.7): the same output shape, its own checks. */
+function verifyAccount(
+  bundle: Parameters<typeof verifyAccountProof>[0],
+  trusted: string | undefined,
+  json: boolean,
+  out: (s: string) => void,
+): number {
+  const result = verifyAccountProof(bundle, trusted)
+  if (json) {
+    out(JSON.stringify({ ok: result.ok, error: result.error ?? null, checks: result.checks }, null, 2))
+    return result.ok ? 0 : 1
+  }
+  for (const c of result.checks) out(`${c.ok ? 'ok  ' : 'FAIL'} ${c.name.padEnd(17)} ${c.message}`)
+  if (result.ok && result.block) {
+    const l = genesisFromJson(bundle.genesis).ledger
+    const s = result.state
+    const what = s
+      ? `holds ${l ? `${formatCoins(s.balance, l.decimals)} ${l.symbol}` : `${s.balance} base units`}, next nonce ${s.nonce}`
+      : 'is absent (no balance, nonce 0)'
+    out(`\nVALID: account ${result.account} ${what}, as of block ${result.block.height}`)
+  } else out(`\nINVALID: ${result.error}`)
   return result.ok ? 0 : 1
 }
