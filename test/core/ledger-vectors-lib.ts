@@ -1,4 +1,9 @@
 import { encodeAccount, ROLES } from '../../core/account.ts'
+import {
+  type AccountProofBundle,
+  toAccountProofBundle,
+  verifyAccountProof,
+} from '../../core/account-proof.ts'
 import { signBlockHeader } from '../../core/block.ts'
 import { toHex, utf8 } from '../../core/bytes.ts'
 import { encodeGenesis, type Genesis, genesisHash, genesisToJson } from '../../core/genesis.ts'
@@ -52,6 +57,8 @@ export interface LedgerVectors {
     root: string
     proofs: { what: string; key: string; value: string | null; proof: string; fields: [string, string][] }[]
   }
+  /** Account proof bundles (§9.7) against block 1: the authority's account, and the all-zero key (absent). */
+  accountProofs: { what: string; bundle: AccountProofBundle }[]
 }
 
 const hx = toHex
@@ -360,6 +367,23 @@ export function buildLedgerVectors(): LedgerVectors {
     ),
   )
 
+  const accountProofs = [
+    { what: 'the account of the authority (inclusion)', account: authority.publicKey, p: proofs[0]! },
+    { what: 'the account of the all-zero key (non-inclusion)', account: new Uint8Array(32), p: proofs[1]! },
+  ].map(({ what, account, p }) => {
+    const bundle = toAccountProofBundle({
+      account,
+      value: p.value === null ? null : Buffer.from(p.value, 'hex'),
+      stateProof: Buffer.from(p.proof, 'hex'),
+      blockHeader: block.header,
+      blockSignature: block.signature,
+      genesis: genesisToJson(genesis),
+    })
+    const r = verifyAccountProof(bundle, genesis)
+    if (!r.ok) throw new Error(`ledger vectors: the account proof of ${what} does not verify: ${r.error}`)
+    return { what, bundle }
+  })
+
   return {
     $comment:
       'Stele ledger test vectors (docs/protocol.md §9.8). Regenerate with: node --import tsx test/core/gen-ledger-vectors.ts',
@@ -370,6 +394,7 @@ export function buildLedgerVectors(): LedgerVectors {
     },
     encodings: enc,
     state: { leaves, root: hx(root), proofs },
+    accountProofs,
   }
 }
 
@@ -416,6 +441,9 @@ export function renderLedgerSection(v: LedgerVectors): string {
     for (const [f, h] of p.fields) out.push(`| ${f} | \`${h}\` |`)
     out.push('')
   }
+  out.push(`#### 9.8.${n++} Account proof bundles (9.7) against block 1`, '')
+  for (const a of v.accountProofs)
+    out.push(`${a.what}:`, '', '```json', JSON.stringify(a.bundle, null, 2), '```', '')
   out.push(LEDGER_DOC_END)
   return out.join('\n')
 }
