@@ -39,6 +39,10 @@ const commands: { [name: string]: { spec: CommandSpec; run: () => Promise<Run> }
     spec: (await import('./commands/faucet.ts')).faucetSpec,
     run: async () => (await import('./commands/faucet.ts')).faucetCommand,
   },
+  contract: {
+    spec: (await import('./commands/contract.ts')).contractSpec,
+    run: async () => (await import('./commands/contract.ts')).contractCommand,
+  },
   device: {
     spec: (await import('./commands/device-spec.ts')).deviceSpec,
     run: async () => (await import('./commands/device.ts')).deviceCommand,
