@@ -11,8 +11,10 @@ interface Resolvers<T> {
   reject: (reason?: unknown) => void
 }
 
-const P = Promise as unknown as { withResolvers?: <T>() => Resolvers<T> }
-if (typeof P.withResolvers !== 'function') {
+/** Installs `Promise.withResolvers` when the engine has none; a no-op on Node 22 and later. */
+export function installWithResolvers(): void {
+  const P = Promise as unknown as { withResolvers?: <T>() => Resolvers<T> }
+  if (typeof P.withResolvers === 'function') return
   Object.defineProperty(Promise, 'withResolvers', {
     configurable: true,
     writable: true,
@@ -29,4 +31,4 @@ if (typeof P.withResolvers !== 'function') {
   })
 }
 
-export {}
+installWithResolvers()
