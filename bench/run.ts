@@ -35,10 +35,13 @@ const BENCHES: Bench[] = [
   { name: 'peer-store', file: 'peer-store.bench.ts', limit: quick ? 120 : 300 },
   { name: 'store', file: 'store.bench.ts', limit: quick ? 60 : 420 },
   { name: 'startup', file: 'startup.bench.ts', limit: 60 },
-  { name: 'ingest-e2e', file: 'ingest-e2e.bench.ts', limit: quick ? 90 : 240 },
+  { name: 'ingest-e2e', file: 'ingest-e2e.bench.ts', limit: quick ? 240 : 420 },
   { name: 'stream', file: 'stream.bench.ts', limit: quick ? 40 : 120 },
   { name: 'frame-decoder', file: 'frame-decoder.bench.ts', limit: quick ? 20 : 40 },
+  { name: 'presence', file: 'presence.bench.ts', limit: quick ? 30 : 90 },
+  { name: 'contracts', file: 'contracts.bench.ts', limit: quick ? 30 : 60 },
   { name: 'storage', file: 'storage.bench.ts', limit: quick ? 90 : 300 },
+  { name: 'outbox-sync', file: 'outbox-sync.bench.ts', limit: quick ? 30 : 60 },
 ]
 
 const only = args.only?.split(',')

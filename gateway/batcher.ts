@@ -24,7 +24,7 @@ import { realTimers, sleep, type Timers } from '../core/timers.ts'
 import type { DeliveryMark, FrameSpan, ReadingSink } from './connectors/connector.ts'
 import { RecentReadings } from './dedupe.ts'
 import type { Hlc } from './hlc.ts'
-import type { Outbox, SequenceState } from './outbox.ts'
+import type { Outbox, OutboxEntry, SequenceState } from './outbox.ts'
 import { stamp } from './stamper.ts'
 
 export interface BatchOptions {
@@ -36,6 +36,8 @@ export interface BatchOptions {
   maxPendingRecords?: number
   /** Recent readings remembered for duplicate detection; default 100,000. */
   dedupeCapacity?: number
+  /** Batches sealed into one outbox write (one fsync) at most; default 64, 1 for a write per batch. */
+  maxGroup?: number
 }
 
 export interface BatcherInit extends BatchOptions {
@@ -84,6 +86,7 @@ export class Batcher implements ReadingSink {
   private readonly maxRecords: number
   private readonly maxDelayMs: number
   private readonly maxPending: number
+  private readonly maxGroup: number
   private readonly timers: Timers
   private readonly logger: Logger
   readonly dedupe: RecentReadings
@@ -107,6 +110,7 @@ export class Batcher implements ReadingSink {
   constructor(private readonly init: BatcherInit) {
     this.maxRecords = init.maxRecords ?? 1000
     this.maxDelayMs = init.maxDelayMs ?? 50
+    this.maxGroup = Math.max(1, init.maxGroup ?? 64)
     this.maxPending = Math.max(init.maxPendingRecords ?? 4 * this.maxRecords, this.maxRecords)
     this.timers = init.timers ?? realTimers
     this.logger = init.logger ?? silentLogger
@@ -251,9 +255,22 @@ export class Batcher implements ReadingSink {
 
   private async sealLoop(): Promise<void> {
     while (this.pending.length >= this.maxRecords || (this.timerDue && this.pending.length > 0)) {
-      const take = this.pending.slice(0, this.cut())
-      await this.writeBatch(take)
-      this.pending.splice(0, take.length)
+      // Group commit: every batch that is ready now goes to the outbox in one write, so one fsync covers all the
+      // batches that filled while the previous write was on its way to the disk.
+      const takes: Pending[][] = []
+      let taken = 0
+      const room = Math.max(1, this.init.outbox.maxBatches - this.init.outbox.depth().batches)
+      const limit = Math.min(this.maxGroup, room)
+      do {
+        const n = this.cut(taken)
+        takes.push(this.pending.slice(taken, taken + n))
+        taken += n
+      } while (
+        takes.length < limit &&
+        (this.pending.length - taken >= this.maxRecords || (this.timerDue && this.pending.length > taken))
+      )
+      await this.writeBatches(takes)
+      this.pending.splice(0, taken)
       if (this.pending.length === 0) {
         this.timerDue = false
         if (this.timer !== null) this.timers.clear(this.timer)
@@ -263,43 +280,56 @@ export class Batcher implements ReadingSink {
     }
   }
 
-  /** How many pending records the next batch takes: up to maxRecords, ending at a frame's end. */
-  private cut(): number {
-    let n = Math.min(this.maxRecords, this.pending.length)
-    while (n > 0 && this.pending[n - 1]!.joined) n--
+  /** How many pending records from `at` the next batch takes: up to maxRecords, ending at a frame's end. */
+  private cut(at: number): number {
+    let n = Math.min(this.maxRecords, this.pending.length - at)
+    while (n > 0 && this.pending[at + n - 1]!.joined) n--
     if (n > 0) return n
     // One frame longer than maxRecords (a tiny maxRecords): take it whole rather than split it.
-    while (n < this.pending.length && this.pending[n]!.joined) n++
+    while (at + n < this.pending.length && this.pending[at + n]!.joined) n++
     return n + 1
   }
 
-  /** Seals `take` and writes it; retries a failed write (disk full) because skipping would leave a seq gap. */
-  private async writeBatch(take: Pending[]): Promise<void> {
-    const first = take[0]!
-    const last = take[take.length - 1]!
-    const seq = this.state.batchSeq + 1
-    const sealed = sealBatch({
-      chainId: this.state.chainId,
-      gateway: this.init.key,
-      seq,
-      prevHash: fromHex(this.state.prevHash, 'prevHash', 32),
-      records: take.map((p) => p.bytes),
-      firstRecordSeq: first.seq,
-      minTime: first.time,
-      maxTime: last.time,
-    })
-    const next: SequenceState = {
-      chainId: this.state.chainId,
-      batchSeq: seq,
-      recordSeq: last.seq,
-      prevHash: toHex(batchHeaderHash(sealed.headerBytes)),
-      hlc: { time: last.time, logical: last.logical },
-    }
-    const recent = this.dedupe.encode(
-      take.filter((p) => p.mark === undefined && !p.joined).map((p) => p.reading),
-    )
+  /**
+   * Seals each of `takes` as the next batch and writes them all in one outbox write; retries a failed write (disk
+   * full) because skipping would leave a seq gap.
+   */
+  private async writeBatches(takes: Pending[][]): Promise<void> {
+    let state = this.state
+    const items: { entry: OutboxEntry; recent?: Uint8Array }[] = []
     const marks = new Map<string, DeliveryMark>()
-    for (const p of take) if (p.mark) marks.set(p.mark.source, p.mark)
+    for (const take of takes) {
+      const first = take[0]!
+      const last = take[take.length - 1]!
+      const seq = state.batchSeq + 1
+      const sealed = sealBatch({
+        chainId: state.chainId,
+        gateway: this.init.key,
+        seq,
+        prevHash: fromHex(state.prevHash, 'prevHash', 32),
+        records: take.map((p) => p.bytes),
+        firstRecordSeq: first.seq,
+        minTime: first.time,
+        maxTime: last.time,
+      })
+      state = {
+        chainId: state.chainId,
+        batchSeq: seq,
+        recordSeq: last.seq,
+        prevHash: toHex(batchHeaderHash(sealed.headerBytes)),
+        hlc: { time: last.time, logical: last.logical },
+      }
+      const recent = this.dedupe.encode(
+        take.filter((p) => p.mark === undefined && !p.joined).map((p) => p.reading),
+      )
+      items.push({
+        entry: { seq, tx: sealed.tx.bytes, records: sealed.records },
+        ...(recent ? { recent } : {}),
+      })
+      for (const p of take) if (p.mark) marks.set(p.mark.source, p.mark)
+    }
+    const next = state
+    const seq = next.batchSeq
     for (let attempt = 0; ; attempt++) {
       try {
         if (!this.stopping && !this.init.outbox.hasRoom()) {
@@ -317,9 +347,7 @@ export class Batcher implements ReadingSink {
           this.logger.info(this.init.outbox.depth(), 'outbox has room again: sources resume')
         }
         this.blocked = false
-        await this.init.outbox.append({ seq, tx: sealed.tx.bytes, records: sealed.records }, next, recent, [
-          ...marks.values(),
-        ])
+        await this.init.outbox.appendMany(items, next, [...marks.values()])
         break
       } catch (e) {
         this.lastError =
@@ -337,7 +365,7 @@ export class Batcher implements ReadingSink {
     }
     this.state = next
     for (const [source, m] of marks) this.marks.set(source, m)
-    this.counts.sealed++
+    this.counts.sealed += takes.length
     const durable = next.recordSeq
     const still: Waiter[] = []
     for (const w of this.waiters) {
