@@ -91,4 +91,21 @@ describe('batcher with source frames', () => {
     })
     expect(again.mark('serial:b')).toEqual({ source: 'serial:b', boot: 9, seq: 5 })
   })
+
+  it('writes every batch ready at once in one outbox write (group commit), in sequence', async () => {
+    const b = make(3)
+    let writes = 0
+    const appendMany = outbox.appendMany.bind(outbox)
+    outbox.appendMany = (...a) => {
+      writes++
+      return appendMany(...a)
+    }
+    const pushed = b.push([...frame(1), ...frame(2), ...frame(3), ...frame(4)], spans(5, [1, 2, 3, 4]))
+    await b.flush()
+    await pushed
+    expect(writes).toBe(1)
+    expect((await outbox.peek(10)).map((e) => e.seq)).toEqual([1, 2, 3, 4])
+    expect(b.stats()).toMatchObject({ sealed: 4, lastBatchSeq: 4, lastRecordSeq: 12 })
+    expect((await outbox.readState())!.batchSeq).toBe(4)
+  })
 })
