@@ -57,6 +57,13 @@ describe.each(['memory', 'tcp'] as const)('host over %s', (transport) => {
   })
 })
 
+describe('DHT mode', () => {
+  it("is 'client' when asked: the node asks the DHT but does not answer it", async () => {
+    hosts = await startHosts(1, 'memory', () => ({ dhtMode: 'client' }))
+    expect((hosts[0] as P2pHost).services.dht.getMode()).toBe('client')
+  })
+})
+
 describe('bootstrap', () => {
   it('dials the listed peers at start', async () => {
     hosts = await startHosts(1, 'tcp')
