@@ -1,0 +1,88 @@
+// Stele deployed as users run it on two machines' worth of processes: a real `stele node` and a real `stele gateway`
+// (bin/stele.js, each its own process), the gateway key made and registered up front as an operator would.
+import { execFile } from 'node:child_process'
+import { mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { type SteleProcess, spawnStele } from '../../test/helpers/spawn-stele.ts'
+import { freePort } from './peers.ts'
+
+const BIN = fileURLToPath(new URL('../../bin/stele.js', import.meta.url))
+
+function stele(args: string[]): Promise<string> {
+  return new Promise((resolve, reject) =>
+    execFile(process.execPath, [BIN, ...args], { timeout: 60_000 }, (err, out, errOut) =>
+      err ? reject(new Error(`stele ${args[0]} failed: ${errOut || err.message}`)) : resolve(out),
+    ),
+  )
+}
+
+export interface SteleSplit {
+  nodeUrl: string
+  /** The node's accepted-record counter and mempool size, from its /metrics. */
+  progress(): Promise<{ records: number; mempool: number }>
+  stop(): Promise<void>
+}
+
+async function height(nodeUrl: string): Promise<number> {
+  const r = (await (await fetch(`${nodeUrl}/v1/health`)).json()) as { height: number }
+  return r.height
+}
+
+export async function startSteleSplit(dir: string, brokerUrl: string): Promise<SteleSplit> {
+  const port = await freePort()
+  const nodeUrl = `http://127.0.0.1:${port}`
+  const procs: SteleProcess[] = []
+  const stop = async () => {
+    for (const p of procs.reverse()) await p.kill('SIGTERM')
+  }
+  try {
+    const node = spawnStele(['node', '--data', dir, '--port', String(port), '--block-interval', '100'], {
+      STELE_LOG: 'warn',
+    })
+    procs.push(node)
+    // At level warn the listening line is not logged: poll the health route instead.
+    const deadline = Date.now() + 60_000
+    for (;;) {
+      if (node.child.exitCode !== null) throw new Error(`stele node exited: ${node.stderr().slice(-1000)}`)
+      if (Date.now() > deadline) throw new Error('stele node did not answer within 60 s')
+      if ((await height(nodeUrl).catch(() => null)) !== null) break
+      await new Promise((r) => setTimeout(r, 100))
+    }
+    await mkdir(join(dir, 'gateway'), { recursive: true })
+    const keyFile = join(dir, 'gateway', 'gateway.key')
+    const key = /public key ([0-9a-f]{64})/.exec(await stele(['keys', 'new', '--out', keyFile]))![1]!
+    const h0 = await height(nodeUrl)
+    await stele([
+      'gateway',
+      'register',
+      '--node',
+      nodeUrl,
+      '--key',
+      key,
+      '--authority',
+      join(dir, 'node', 'node.key'),
+    ])
+    // The registration is in a block once the chain moved past it and nothing is pending (no empty blocks are made).
+    for (;;) {
+      const h = (await (await fetch(`${nodeUrl}/v1/health`)).json()) as { height: number; pending: number }
+      if (h.height > h0 && h.pending === 0) break
+      await new Promise((r) => setTimeout(r, 50))
+    }
+    const gateway = spawnStele(['gateway', '--node', nodeUrl, '--mqtt', brokerUrl, '--data', dir])
+    procs.push(gateway)
+    await gateway.waitFor((l) => l['msg'] === 'gateway running', 'gateway running', 60_000)
+  } catch (e) {
+    await stop()
+    throw e
+  }
+  return {
+    nodeUrl,
+    async progress() {
+      const text = await (await fetch(`${nodeUrl}/metrics`)).text()
+      const read = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? 0)
+      return { records: read('stele_records_accepted_total'), mempool: read('stele_mempool_transactions') }
+    },
+    stop,
+  }
+}
