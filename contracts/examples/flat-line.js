@@ -9,11 +9,18 @@ export function onReading(reading, ctx) {
   if (typeof reading.value !== 'number') return null
   const t = typeof reading.time === 'number' ? reading.time : ctx.blockTime
   const key = `flat:${reading.device}/${reading.sensor}`
-  const s = ctx.state.get(key) ?? { min: reading.value, max: reading.value, count: 0, since: t, flagged: false }
+  const s = ctx.state.get(key) ?? {
+    min: reading.value,
+    max: reading.value,
+    count: 0,
+    since: t,
+    flagged: false,
+  }
   const min = Math.min(s.min, reading.value)
   const max = Math.max(s.max, reading.value)
   if (max - min > EPSILON) {
-    if (s.flagged) ctx.emit('recovered', { device: reading.device, sensor: reading.sensor, value: reading.value, at: t })
+    if (s.flagged)
+      ctx.emit('recovered', { device: reading.device, sensor: reading.sensor, value: reading.value, at: t })
     ctx.state.set(key, { min: reading.value, max: reading.value, count: 1, since: t, flagged: false })
     return false
   }

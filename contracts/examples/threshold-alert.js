@@ -31,7 +31,8 @@ export function onReading(reading, ctx) {
       })
     }
   } else if (reading.value <= CLEAR) {
-    if (a.alerting) ctx.emit('clear', { device: reading.device, sensor: reading.sensor, value: reading.value, at: t })
+    if (a.alerting)
+      ctx.emit('clear', { device: reading.device, sensor: reading.sensor, value: reading.value, at: t })
     a.since = null
     a.alerting = false
     a.peak = null
