@@ -21,6 +21,7 @@ const streamQuery = {
     device: { type: 'string', maxLength: 4096 },
     sensor: { type: 'string', maxLength: 4096 },
     gateway: { type: 'string', maxLength: 17_000 },
+    account: { type: 'string', maxLength: 17_000 },
     cursor: { type: 'string', maxLength: 60 },
   },
 } as const

@@ -102,6 +102,11 @@ export function confirmationsFor(
   return mine.length > 0 ? [confirmationEvent(cursor, sealed.height, sealed.block, sealed.time, mine)] : []
 }
 
+/** A ledger transaction sealed in a block: the view of `GET /v1/transactions/:hash` without its proof. */
+export function transactionEvent(cursor: string, transaction: object): EncodedEvent {
+  return { type: 'transaction', cursor, json: q({ type: 'transaction', cursor, transaction }) }
+}
+
 /** Any other event (subscribed, live, heartbeat, status, lagged, error): a small object, encoded as is. */
 export function plainEvent(type: string, cursor: string, fields: { [k: string]: unknown }): EncodedEvent {
   return { type, cursor, json: q({ type, cursor, ...fields }) }

@@ -1,7 +1,7 @@
 import { SteleError } from '../../core/errors.ts'
 import { idPattern, LIMITS } from '../../core/reading.ts'
 
-export const CHANNELS = ['readings', 'confirmations', 'blocks', 'status'] as const
+export const CHANNELS = ['readings', 'confirmations', 'blocks', 'status', 'transactions'] as const
 export type Channel = (typeof CHANNELS)[number]
 
 const ID_RE = new RegExp(idPattern(LIMITS.deviceIdBytes))
@@ -14,6 +14,8 @@ export interface Subscription {
   devices: ReadonlySet<string> | null
   sensors: ReadonlySet<string> | null
   gateways: ReadonlySet<string> | null
+  /** The transactions channel's filter: accounts (hex keys) a transaction is signed by or names. */
+  accounts: ReadonlySet<string> | null
   /** Canonical text of the above: subscribers with equal keys share one encoding of every event. */
   key: string
 }
@@ -24,6 +26,7 @@ export interface SubscriptionInput {
   device?: string | readonly string[] | undefined
   sensor?: string | readonly string[] | undefined
   gateway?: string | readonly string[] | undefined
+  account?: string | readonly string[] | undefined
 }
 
 function values(raw: SubscriptionInput[keyof SubscriptionInput], field: string, re: RegExp): string[] | null {
@@ -50,17 +53,21 @@ export function parseSubscription(input: SubscriptionInput): Subscription {
   const devices = values(input.device, 'device', ID_RE)
   const sensors = values(input.sensor, 'sensor', ID_RE)
   const gateways = values(input.gateway?.toString().toLowerCase(), 'gateway', GATEWAY_RE)
+  const accounts = values(input.account?.toString().toLowerCase(), 'account', GATEWAY_RE)
   const key = [
     channels.join(','),
     devices?.join(',') ?? '*',
     sensors?.join(',') ?? '*',
     gateways?.join(',') ?? '*',
+    // Only when given, so the keys of subscriptions without it stay as they were.
+    ...(accounts ? [accounts.join(',')] : []),
   ].join('|')
   return {
     channels: new Set(channels as Channel[]),
     devices: devices && new Set(devices),
     sensors: sensors && new Set(sensors),
     gateways: gateways && new Set(gateways),
+    accounts: accounts && new Set(accounts),
     key,
   }
 }
@@ -116,4 +123,9 @@ export function summarize(
     pairs.add(`${r.device}\u0000${r.sensor}`)
   }
   return { txHash, seq, count: records.length, gateway, devices, pairs }
+}
+
+/** A ledger transaction concerns a subscriber filtering on none of its accounts, or on one of them. */
+export function matchAccounts(s: Subscription, accounts: readonly string[]): boolean {
+  return s.accounts === null || accounts.some((a) => s.accounts!.has(a))
 }

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events'
 import { toHex } from '../../core/bytes.ts'
 import { SteleError } from '../../core/errors.ts'
 import type { Timers } from '../../core/timers.ts'
+import { txView } from '../api/tx-view.ts'
 import type { DeviceSummary } from '../chain/devices.ts'
 import type { AcceptedRecord, Ingest } from '../chain/ingest.ts'
 import type { Mempool } from '../chain/mempool.ts'
@@ -9,6 +10,8 @@ import type { BlockProducer, ProducedBlock } from '../chain/producer.ts'
 import { blockView } from '../chain/query.ts'
 import type { ChainState } from '../chain/state.ts'
 import type { Db } from '../db/db.ts'
+import { txAccounts } from '../ledger/account-index.ts'
+import { isLedgerType } from '../ledger/registry.ts'
 import { type Cursor, checkNotAhead, encodeCursor, maxCursor } from './cursor.ts'
 import {
   blockEvent,
@@ -18,8 +21,16 @@ import {
   plainEvent,
   readingEvent,
   type Sealed,
+  transactionEvent,
 } from './events.ts'
-import { type BatchSummary, type Channel, matchReading, type Subscription, summarize } from './filter.ts'
+import {
+  type BatchSummary,
+  type Channel,
+  matchAccounts,
+  matchReading,
+  type Subscription,
+  summarize,
+} from './filter.ts'
 import { Groups } from './groups.ts'
 import {
   type HistorySource,
@@ -282,9 +293,17 @@ export class StreamHub
     let ev: EncodedEvent | undefined
     const cursor = encodeCursor(this.cursor)
     const sealed = { height, block, time }
-    const either = (sub: Subscription) => sub.channels.has('blocks') || sub.channels.has('confirmations')
+    const txs = ledgerTxs(b, time)
+    const either = (sub: Subscription) =>
+      sub.channels.has('blocks') || sub.channels.has('confirmations') || sub.channels.has('transactions')
     this.groups.publish(either, 'block', before, this.cursor, (sub) => {
       const out = sub.channels.has('confirmations') ? confirmationsFor(sub, cursor, sealed, batches) : []
+      if (sub.channels.has('transactions'))
+        for (const t of txs) {
+          if (!matchAccounts(sub, t.accounts)) continue
+          t.ev ??= transactionEvent(cursor, t.view())
+          out.push(t.ev)
+        }
       if (!sub.channels.has('blocks')) return out
       ev ??= blockEvent(
         cursor,
@@ -343,3 +362,21 @@ const wants =
   (channel: Channel) =>
   (sub: Subscription): boolean =>
     sub.channels.has(channel)
+
+/** The ledger transactions of a block, each encoded at most once, for the transactions channel. */
+function ledgerTxs(b: ProducedBlock, time: number) {
+  const out: { accounts: string[]; view: () => object; ev: EncodedEvent | undefined }[] = []
+  b.txs.forEach((tx, index) => {
+    if (!isLedgerType(tx.type)) return
+    out.push({
+      accounts: txAccounts(tx),
+      view: () => ({
+        ...txView(tx.bytes, b.header.height, index),
+        time,
+        timeIso: new Date(time).toISOString(),
+      }),
+      ev: undefined,
+    })
+  })
+  return out
+}
