@@ -95,11 +95,11 @@ async function followSse(o: WatchOptions, cursor: string | undefined, onEvent: (
     signal: o.signal,
   })
   if (res.status >= 400 && res.status < 500) await refusal(res.status, await res.text())
-  if (!res.ok || !res.body) throw new Error(`HTTP ${res.status}`)
+  if (!res.ok || !res.body) throw new SteleError('STELE_UNAVAILABLE', `stream: the node answered HTTP ${res.status}; retrying`)
   const parser = new SseParser()
   const decoder = new TextDecoder()
   try {
-    for await (const chunk of res.body as AsyncIterable<Uint8Array>)
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>)
       for (const m of parser.push(decoder.decode(chunk, { stream: true }))) onEvent(JSON.parse(m.data))
   } catch (e) {
     if (!o.signal.aborted) throw e
