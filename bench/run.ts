@@ -37,6 +37,7 @@ const BENCHES: Bench[] = [
   { name: 'startup', file: 'startup.bench.ts', limit: 60 },
   { name: 'ingest-e2e', file: 'ingest-e2e.bench.ts', limit: quick ? 240 : 420 },
   { name: 'stream', file: 'stream.bench.ts', limit: quick ? 40 : 120 },
+  { name: 'ledger', file: 'ledger.bench.ts', limit: quick ? 90 : 240 },
   { name: 'frame-decoder', file: 'frame-decoder.bench.ts', limit: quick ? 20 : 40 },
   { name: 'presence', file: 'presence.bench.ts', limit: quick ? 30 : 90 },
   { name: 'contracts', file: 'contracts.bench.ts', limit: quick ? 30 : 60 },

@@ -39,7 +39,8 @@ export const submitBodySchema = {
       },
     },
     'application/octet-stream': {
-      schema: { type: 'string', format: 'binary', description: 'the signed transaction bytes' },
+      // No type: the body arrives as a Buffer, which no JSON schema type describes; decodeTx checks the bytes.
+      schema: { description: 'the signed transaction bytes (binary)' },
     },
   },
 } as const

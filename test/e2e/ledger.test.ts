@@ -143,6 +143,35 @@ describe('the ledger over real HTTP', () => {
       expect(r.status, item.type).toBe(409)
       expect(r.body.error.code).toBe('STELE_NONCE_TOO_LOW')
     }
+    // The other forms of POST /v1/transactions reach the same validation.
+    const again = transfer(alice, bob, 2n, 2)
+    const raw = await fetch(`${base}/v1/transactions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/octet-stream' },
+      body: Buffer.from(again.bytes),
+    })
+    expect(((await raw.json()) as { error: { code: string } }).error.code).toBe('STELE_NONCE_TOO_LOW')
+    expect((await api('/v1/transactions', { txHex: toHex(again.bytes) })).body.error.code).toBe(
+      'STELE_NONCE_TOO_LOW',
+    )
+    const fields = {
+      type: again.type,
+      chainId: again.chainId,
+      signer: toHex(again.signer),
+      nonce: again.nonce,
+      payload: toHex(again.payload),
+      signature: toHex(again.signature),
+    }
+    expect((await api('/v1/transactions', fields)).body.error.code).toBe('STELE_NONCE_TOO_LOW')
+    const next = transfer(alice, bob, 3n, 3)
+    const viaFields = await api('/v1/transactions', {
+      ...fields,
+      nonce: 3,
+      payload: toHex(next.payload),
+      signature: toHex(next.signature),
+    })
+    expect(viaFields.body).toEqual({ hash: toHex(next.hash), status: 'accepted' })
+    await confirmed(toHex(next.hash))
     const gap = await submit(transfer(alice, bob, 1n, 9).bytes)
     expect(gap.body.error.code).toBe('STELE_NONCE_GAP')
     const poor = await submit(transfer(bob, alice, 10n ** 12n, 0).bytes)
@@ -156,7 +185,7 @@ describe('the ledger over real HTTP', () => {
     const bundle = (await api(`/v1/accounts/${toHex(bob.publicKey)}/proof`)).body as AccountProofBundle
     const ok = verifyAccountProof(bundle, genesis)
     expect(ok.ok, ok.error).toBe(true)
-    expect(ok.state?.balance).toBe(25_000_003n)
+    expect(ok.state?.balance).toBe(25_000_006n)
     for (const field of ['account', 'value', 'stateProof', 'blockHeader', 'blockSignature'] as const) {
       const hex = bundle[field] as string
       for (let i = 0; i < hex.length / 2; i++) {
@@ -178,7 +207,7 @@ describe('the ledger over real HTTP', () => {
     expect(lie.checks.at(-1)).toMatchObject({ name: 'state.proof', ok: false })
     const viaApi = await api('/v1/verify', bundle)
     expect(viaApi.status).toBe(200)
-    expect(viaApi.body.account.balance).toBe('25000003')
+    expect(viaApi.body.account.balance).toBe('25000006')
   })
 
   it('after a restart, replays the chain to the committed root and keeps balances, nonces and histories', async () => {
@@ -195,7 +224,7 @@ describe('the ledger over real HTTP', () => {
     expect((await api(`/v1/accounts/${toHex(alice.publicKey)}`)).body).toEqual(before.alice)
     expect((await api(`/v1/accounts/${toHex(bob.publicKey)}`)).body).toEqual(before.bob)
     expect((await api(`/v1/accounts/${toHex(alice.publicKey)}/transactions`)).body).toEqual(before.history)
-    const next = transfer(alice, bob, 5n, 3)
+    const next = transfer(alice, bob, 5n, 4)
     const sent = await submit(next.bytes)
     expect(sent.status, JSON.stringify(sent.body)).toBe(200)
     await confirmed(sent.body.hash)
