@@ -1,7 +1,14 @@
 // core/ primitives: hashing, encodings, Merkle, sealing, Ed25519 and proof verification, each in ops/s, with
 // node:crypto's raw sign/verify on a prebuilt KeyObject as the ceiling in the same run.
 //   node --import tsx bench/core.bench.ts [--quick]
-import { createPrivateKey, createPublicKey, sign as rawSign, verify as rawVerify } from 'node:crypto'
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  sign as rawSign,
+  verify as rawVerify,
+} from 'node:crypto'
+import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js'
 import { ZERO_HASH } from '../core/batch.ts'
 import { keyPairFromSeed, signMessage, verifySignature } from '../core/ed25519.ts'
 import { sha256 } from '../core/hash.ts'
@@ -67,6 +74,56 @@ const run = (name: string, fn: () => void, note = ''): number => {
 const t0 = performance.now()
 run('sha256, 200 bytes', () => keep(sha256(bytes200)))
 run('leafHash, one record', () => keep(leafHash(recordBytes)), `${recordBytes.length}-byte record`)
+// SHA-256 candidates for the accept path's two hashes per record (issue 11 item 3): core's node:crypto one-shot, a
+// Hash object per call, @noble/hashes (pure JS) and hash-wasm (WASM, when installed: `npm install --no-save hash-wasm`).
+// Rounds interleaved and the best kept, so drift on a shared machine hits every candidate alike.
+const node65 = new Uint8Array(65).map((_, i) => i)
+const leafInput = new Uint8Array(recordBytes.length + 1)
+leafInput.set(recordBytes, 1)
+type Hasher = (d: Uint8Array) => Uint8Array
+const hashers: [string, Hasher][] = [
+  ['node crypto.hash one-shot (core)', sha256],
+  ['node createHash per call', (d) => createHash('sha256').update(d).digest()],
+  ['@noble/hashes', (d) => nobleSha256(d)],
+]
+try {
+  const { createSHA256 } = (await import('hash-wasm' as string)) as {
+    createSHA256(): Promise<{
+      init(): unknown
+      update(d: Uint8Array): unknown
+      digest(f: 'binary'): Uint8Array
+    }>
+  }
+  const w = await createSHA256()
+  hashers.push([
+    'hash-wasm (reused WASM hasher)',
+    (d) => {
+      w.init()
+      w.update(d)
+      return w.digest('binary')
+    },
+  ])
+} catch {
+  console.log(
+    'hash-wasm not installed: its rows are left out (npm install --no-save hash-wasm to include them)',
+  )
+}
+const hashRates = new Map<string, number>()
+for (const [input, data] of [
+  ['65-byte Merkle node', node65],
+  [`${leafInput.length}-byte record leaf`, leafInput],
+] as const) {
+  const best = new Map<string, number>()
+  for (let round = 0; round < 3; round++)
+    for (const [name, h] of hashers) {
+      const r = measure(() => keep(h(data)))
+      best.set(name, Math.max(best.get(name) ?? 0, r))
+    }
+  for (const [name, r] of best) {
+    rows.push([`sha256, ${input}: ${name}`, r, 'best of 3 interleaved'])
+    hashRates.set(`${input}: ${name}`, r)
+  }
+}
 run('record encode', () => keep(encodeRecord(record)))
 run('record decode', () => keep(decodeRecord(recordBytes)))
 const roots = run('merkleRoot, 1000 leaf hashes', () => keep(merkleRoot(leaves1000)), '999 node hashes')
@@ -129,6 +186,18 @@ printTable('core against the node:crypto ceiling (same run)', [
     target: '< 1: hex, genesis, decodes, paths',
   },
   { benchmark: 'records sealed/s vs raw signs/s', stele: seals * 1000, ceiling: rawSigns, target: 'info' },
+  ...[...hashRates]
+    .filter(([k]) => !k.endsWith('(core)'))
+    .map(([k, r]) => {
+      const [input, name] = k.split(': ')
+      return {
+        benchmark: `sha256/s, ${input}: core (crypto.hash) vs ${name}`,
+        stele: hashRates.get(`${input}: node crypto.hash one-shot (core)`)!,
+        ceiling: r,
+        target: '>= 1: keep the fastest',
+        met: hashRates.get(`${input}: node crypto.hash one-shot (core)`)! >= r,
+      }
+    }),
 ])
 console.log(
   `\nMerkle: ${fmt(roots * 1000)} leaves/s into roots; ${elapsed.toFixed(1)} s total (sink ${sink % 10})`,
