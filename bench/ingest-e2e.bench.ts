@@ -39,10 +39,13 @@ const { values: args } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
     devices: { type: 'string', default: '100' },
+    /** Comma-separated parts to run: aedes, mosquitto (each with its paced run); default both. */
+    only: { type: 'string', default: 'aedes,mosquitto' },
   },
 })
 const quick = args.quick
 const DEVICES = Number(args.devices)
+const ONLY = new Set(args.only.split(','))
 const CAP_MS = quick ? 15_000 : 30_000
 const SEED = 2024
 const MAX_INFLIGHT = 20
@@ -360,7 +363,7 @@ const AIO = 'all-in-one (node + gateway + aedes, one process)'
 const SPLIT = 'stele node + stele gateway processes, Mosquitto'
 
 // Embedded aedes in this process: raw subscriber and Stele all-in-one.
-for (const [perMessage, messages] of LOADS) {
+for (const [perMessage, messages] of ONLY.has('aedes') ? LOADS : []) {
   const broker = await startEmbeddedBroker({ port: 0, allowAnonymous: true })
   const load = { url: broker.url, perMessage, messages }
   const raw = await rawPhase(load, `aedes-${perMessage}`)
@@ -385,9 +388,9 @@ async function onMosquitto<T>(run: (url: string) => Promise<T>): Promise<T> {
     await mosq.stop()
   }
 }
-let mosquittoOk = true
+let mosquittoOk = ONLY.has('mosquitto')
 try {
-  for (const [perMessage, messages] of LOADS) {
+  for (const [perMessage, messages] of mosquittoOk ? LOADS : []) {
     const load = (url: string) => ({ url, perMessage, messages })
     const raw = await onMosquitto((url) => rawPhase(load(url), `mosq-${perMessage}`))
     const stele = await onMosquitto((url) => splitPhase(load(url)))
