@@ -1,10 +1,10 @@
 import { type AccountState, decodeAccount } from './account.ts'
 import { type BlockHeader, decodeBlockHeader, verifyBlockSignature } from './block.ts'
 import { equalBytes, fromHex, toHex } from './bytes.ts'
-import { type Genesis, type GenesisJson, genesisFromJson, genesisHash } from './genesis.ts'
+import { type Genesis, type GenesisJson, genesisFromJson } from './genesis.ts'
 import { sha256 } from './hash.ts'
 import { decodeStateProof, STATE_NS, type StateProof, stateKey, stateProofError } from './state-map.ts'
-import { readTrustedGenesis, type TrustedGenesis } from './verify-proof.ts'
+import { checkTrustedGenesis, type TrustedGenesis } from './verify-proof.ts'
 
 export const ACCOUNT_PROOF_FORMAT = 'stele-account-proof/1'
 
@@ -103,20 +103,10 @@ export function verifyAccountProof(bundle: AccountProofBundle, trusted?: Trusted
   }
   pass('bundle.format', ACCOUNT_PROOF_FORMAT)
 
-  if (trusted !== undefined) {
-    let t: Genesis
-    try {
-      t = readTrustedGenesis(trusted)
-    } catch (e) {
-      return fail('genesis.trusted', `the trusted genesis does not read: ${(e as Error).message}`)
-    }
-    if (!equalBytes(genesisHash(t), genesisHash(genesis)))
-      return fail('genesis.trusted', 'the bundle names another genesis than the trusted one')
-    genesis = t
-    pass('genesis.trusted', `genesis ${toHex(genesisHash(t))} matches the trusted genesis`)
-  } else {
-    pass('genesis.trusted', 'no trusted genesis given: trusting the genesis inside the bundle')
-  }
+  const g = checkTrustedGenesis(genesis, trusted)
+  if (!g.ok) return fail('genesis.trusted', g.message)
+  genesis = g.genesis
+  pass('genesis.trusted', g.message)
 
   let block: BlockHeader
   try {

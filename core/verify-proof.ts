@@ -61,6 +61,31 @@ export function readTrustedGenesis(t: TrustedGenesis): Genesis {
 }
 
 /**
+ * The `genesis.trusted` check every proof kind runs: which genesis the rest of the checks trust. With a trusted
+ * genesis it must read and equal the bundle's; without one the bundle's own is trusted, and the message says so.
+ */
+export function checkTrustedGenesis(
+  inBundle: Genesis,
+  trusted: TrustedGenesis | undefined,
+): { ok: true; genesis: Genesis; message: string } | { ok: false; message: string } {
+  if (trusted === undefined)
+    return {
+      ok: true,
+      genesis: inBundle,
+      message: 'no trusted genesis given: trusting the genesis inside the bundle',
+    }
+  let t: Genesis
+  try {
+    t = readTrustedGenesis(trusted)
+  } catch (e) {
+    return { ok: false, message: `the trusted genesis does not read: ${(e as Error).message}` }
+  }
+  if (!equalBytes(genesisHash(t), genesisHash(inBundle)))
+    return { ok: false, message: 'the bundle names another genesis than the trusted one' }
+  return { ok: true, genesis: t, message: `genesis ${toHex(genesisHash(t))} matches the trusted genesis` }
+}
+
+/**
  * Verifies a proof bundle offline. Trust comes only from the genesis: the one passed in `trusted` when the caller
  * has it (recommended), else the one inside the bundle, which the result then says.
  */
@@ -84,20 +109,10 @@ export function verifyProof(bundle: ProofBundle, trusted?: TrustedGenesis): Proo
   }
   pass('bundle.format', 'stele-proof/1')
 
-  if (trusted !== undefined) {
-    let t: Genesis
-    try {
-      t = readTrustedGenesis(trusted)
-    } catch (e) {
-      return fail('genesis.trusted', `the trusted genesis does not read: ${(e as Error).message}`)
-    }
-    if (!equalBytes(genesisHash(t), genesisHash(genesis)))
-      return fail('genesis.trusted', 'the bundle names another genesis than the trusted one')
-    genesis = t
-    pass('genesis.trusted', `genesis ${toHex(genesisHash(t))} matches the trusted genesis`)
-  } else {
-    pass('genesis.trusted', 'no trusted genesis given: trusting the genesis inside the bundle')
-  }
+  const g = checkTrustedGenesis(genesis, trusted)
+  if (!g.ok) return fail('genesis.trusted', g.message)
+  genesis = g.genesis
+  pass('genesis.trusted', g.message)
 
   let record: StampedRecord
   try {
