@@ -21,6 +21,12 @@ const browserCore: Plugin = {
       const shim = shimmed.get(resolve(args.resolveDir, args.path))
       return shim ? { path: shim } : undefined
     })
+    // core/key-crypto.ts takes scryptSync from node:crypto; the browser gets @noble's scrypt under that name.
+    b.onResolve({ filter: /^node:crypto$/ }, (args) =>
+      args.importer === join(root, 'core', 'key-crypto.ts')
+        ? { path: join(here, 'shims', 'node-crypto.ts') }
+        : undefined,
+    )
     b.onResolve({ filter: /^node:/ }, (args) => ({
       errors: [
         { text: `${args.path} imported by ${relative(root, args.importer)}: not available in the browser` },
@@ -33,12 +39,16 @@ export interface AssetSize {
   file: string
   raw: number
   gzip: number
+  /** Loaded with the page (the entry script and the stylesheet); chunks load when a page first needs them. */
+  initial: boolean
 }
 
 export interface WebBuild {
   outdir: string
   assets: AssetSize[]
+  /** All scripts, and those loaded with the page (`initial`). */
   js: { raw: number; gzip: number }
+  initialJs: { raw: number; gzip: number }
   css: { raw: number; gzip: number }
 }
 
@@ -56,6 +66,9 @@ export async function buildWeb(opts: { outdir?: string } = {}): Promise<WebBuild
     minify: true,
     legalComments: 'none',
     outdir,
+    // Pages that need heavy code (the wallet's scrypt, storage's dag-pb) load it when first opened.
+    splitting: true,
+    chunkNames: 'assets/chunk-[hash]',
     entryNames: 'assets/[name]-[hash]',
     assetNames: 'assets/[name]-[hash]',
     inject: [join(here, 'shims', 'buffer.ts')],
@@ -66,24 +79,48 @@ export async function buildWeb(opts: { outdir?: string } = {}): Promise<WebBuild
   const assets: AssetSize[] = []
   let js = ''
   let css = ''
-  for (const out of Object.keys(result.metafile.outputs)) {
+  const outputs = result.metafile.outputs
+  // The entry and what it imports statically load with the page; dynamic imports are later chunks.
+  const initialSet = new Set<string>()
+  const visit = (out: string) => {
+    if (initialSet.has(out)) return
+    initialSet.add(out)
+    for (const i of outputs[out]?.imports ?? []) if (i.kind === 'import-statement') visit(i.path)
+  }
+  // Dynamic-import chunks carry an entryPoint too: the page's entry is the one built from main.ts.
+  const isMain = (m: { entryPoint?: string }) => m.entryPoint?.endsWith('src/main.ts') === true
+  for (const [out, meta] of Object.entries(outputs)) if (isMain(meta)) visit(out)
+  for (const [out, meta] of Object.entries(outputs)) {
     const file = relative(outdir, join(root, out)).split('\\').join('/')
     const bytes = await readFile(join(outdir, file))
-    assets.push({ file, raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length })
-    if (file.endsWith('.js')) js = file
+    const initial = initialSet.has(out) || file.endsWith('.css')
+    assets.push({ file, raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length, initial })
+    if (file.endsWith('.js') && isMain(meta)) js = file
     if (file.endsWith('.css')) css = file
   }
   const template = await readFile(join(here, 'index.html'), 'utf8')
-  await writeFile(join(outdir, 'index.html'), template.replace('%CSS%', `/${css}`).replace('%JS%', `/${js}`))
-  const sum = (ext: string) =>
+  // The chunks the entry imports statically are fetched alongside it rather than after it is parsed.
+  const preload = assets
+    .filter((a) => a.initial && a.file.endsWith('.js') && a.file !== js)
+    .map((a) => `<link rel="modulepreload" href="/${a.file}">\n`)
+    .join('')
+  await writeFile(
+    join(outdir, 'index.html'),
+    template.replace('%CSS%', `/${css}`).replace('%JS%', `/${js}`).replace('</head>', `${preload}</head>`),
+  )
+  const sum = (ext: string, initialOnly = false) =>
     assets
-      .filter((a) => a.file.endsWith(ext))
+      .filter((a) => a.file.endsWith(ext) && (!initialOnly || a.initial))
       .reduce((t, a) => ({ raw: t.raw + a.raw, gzip: t.gzip + a.gzip }), { raw: 0, gzip: 0 })
-  return { outdir, assets, js: sum('.js'), css: sum('.css') }
+  return { outdir, assets, js: sum('.js'), initialJs: sum('.js', true), css: sum('.css') }
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const r = await buildWeb()
   const kb = (n: number) => `${(n / 1024).toFixed(1)} KiB`
-  for (const a of r.assets) console.log(`web: ${a.file} ${kb(a.raw)} (${kb(a.gzip)} gzipped)`)
+  for (const a of r.assets)
+    console.log(`web: ${a.file} ${kb(a.raw)} (${kb(a.gzip)} gzipped)${a.initial ? '' : ', loaded on demand'}`)
+  console.log(
+    `web: with the page JS ${kb(r.initialJs.raw)} (${kb(r.initialJs.gzip)} gzipped) of ${kb(r.js.raw)} (${kb(r.js.gzip)}), CSS ${kb(r.css.raw)} (${kb(r.css.gzip)})`,
+  )
 }

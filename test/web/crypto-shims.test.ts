@@ -1,3 +1,4 @@
+import { scryptSync as nodeScrypt } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
@@ -6,6 +7,7 @@ import * as nodeEd from '../../core/ed25519.ts'
 import { sha256 as nodeSha256 } from '../../core/hash.ts'
 import * as webEd from '../../web/shims/ed25519.ts'
 import { sha256 as webSha256 } from '../../web/shims/hash.ts'
+import { scryptSync as webScrypt } from '../../web/shims/node-crypto.ts'
 
 const rfc = JSON.parse(
   readFileSync(new URL('../../core/vectors/ed25519-rfc8032.json', import.meta.url), 'utf8'),
@@ -59,5 +61,20 @@ describe('browser crypto shims agree with node:crypto', () => {
     expect(webEd.verifySignature(sig.subarray(0, 63), Uint8Array.of(1), pub)).toBe(false)
     expect(webEd.verifySignature(sig, Uint8Array.of(1), pub.subarray(0, 31))).toBe(false)
     expect(() => webEd.keyPairFromSeed(new Uint8Array(31))).toThrow(/secretKey: expected 32 bytes/)
+  })
+
+  it('derives scrypt keys as node:crypto does (the sealed key files of core/key-crypto.ts), NFKC text included', () => {
+    fc.assert(
+      fc.property(
+        fc.string({ maxLength: 40 }),
+        fc.uint8Array({ minLength: 16, maxLength: 16 }),
+        (pass, salt) => {
+          const p = pass.normalize('NFKC')
+          const opts = { N: 256, r: 8, p: 1 }
+          expect(toHex(webScrypt(p, salt, 32, opts))).toBe(toHex(nodeScrypt(p, salt, 32, opts)))
+        },
+      ),
+      { seed: 15, numRuns: 40 },
+    )
   })
 })

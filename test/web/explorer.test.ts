@@ -1,11 +1,15 @@
 /// <reference lib="dom" />
 // page.evaluate and waitForFunction callbacks run in the browser: they name DOM globals.
+import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type BrowserContext, chromium, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { readWalletKey, writeWalletKey } from '../../cli/wallet-key.ts'
+import { toHex } from '../../core/bytes.ts'
+import { generateKeyPair } from '../../core/ed25519.ts'
 import { buildWeb, type WebBuild } from '../../web/build.ts'
 import { type SteleProcess, spawnStele } from '../helpers/spawn-stele.ts'
 import { tempDir } from '../helpers/tmp.ts'
@@ -113,7 +117,7 @@ afterAll(async () => {
   await rm(profile, { recursive: true, force: true })
   const kib = (n: number) => `${(n / 1024).toFixed(1)} KiB`
   console.log(
-    `explorer page weight: JS ${kib(build.js.raw)} (${kib(build.js.gzip)} gzipped), CSS ${kib(build.css.raw)} (${kib(build.css.gzip)} gzipped)`,
+    `explorer page weight: JS with the page ${kib(build.initialJs.raw)} (${kib(build.initialJs.gzip)} gzipped), all JS ${kib(build.js.raw)} (${kib(build.js.gzip)} gzipped), CSS ${kib(build.css.raw)} (${kib(build.css.gzip)} gzipped)`,
   )
   console.log(`explorer time to first chart: ${timings.join(', ')}`)
 })
@@ -274,5 +278,223 @@ describe('explorer in Chromium', () => {
     await shot('dashboard-phone')
     await page.keyboard.press('Tab')
     expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Skip to content')
+  })
+})
+
+describe('wallet, faucet, accounts and storage in Chromium', () => {
+  const PASS = 'correct horse battery'
+  let alice = ''
+  let bob = ''
+  let transferHash = ''
+  /** The wallet's active key, as the page stored it (sealed) in localStorage. */
+  const activeKey = () =>
+    page.evaluate(() => JSON.parse(localStorage.getItem('stele.wallet') ?? '{}').active as string)
+
+  async function createKey(): Promise<string> {
+    await page.fill('#new-pass', PASS)
+    await page.fill('#new-pass2', PASS)
+    const before = await activeKey().catch(() => '')
+    await page.click('#create-key')
+    await page.waitForFunction((b) => {
+      const k = document.getElementById('wallet-address')?.getAttribute('data-key')
+      return k && k !== b ? k : null
+    }, before ?? '')
+    return activeKey()
+  }
+
+  it('wallet: creates a key sealed in the browser; the faucet grants coins, confirmed over the stream, then shows the cooldown', async () => {
+    await page.setViewportSize({ width: 1280, height: 900 })
+    await page.goto(`${base}/wallet`)
+    await page.locator('#create-form').waitFor()
+    alice = await createKey()
+    expect(alice).toMatch(/^[0-9a-f]{64}$/)
+    const stored = await page.evaluate(() => localStorage.getItem('stele.wallet') ?? '')
+    expect(stored).toContain('"kdf":"scrypt"')
+    expect(stored).not.toContain('secretKey')
+    await expect(page.locator('#wallet-balance').textContent()).resolves.toBe('0 STL')
+
+    await page.getByRole('link', { name: /from the faucet/ }).click()
+    await page.locator('#faucet-form').waitFor()
+    expect(await page.inputValue('#faucet-address')).toBe(alice)
+    await page.click('#faucet-submit')
+    await page.waitForFunction(() =>
+      /confirmed in block/.test(document.getElementById('faucet-state')?.textContent ?? ''),
+    )
+    await shot('faucet-granted')
+    // The same address again: refused with STELE_RATE_LIMITED and its retryAfterMs counted down.
+    await page.click('#faucet-submit')
+    await page.waitForSelector('#faucet-result[data-code="STELE_RATE_LIMITED"] #cooldown')
+    const first = await page.locator('#cooldown').textContent()
+    expect(first).toMatch(/^\d+:\d\d$/)
+    expect(await page.locator('#faucet-submit').isDisabled()).toBe(true)
+    await page.waitForFunction((t) => document.getElementById('cooldown')?.textContent !== t, first)
+    await shot('faucet-cooldown')
+    expect((await api(`/v1/accounts/${alice}`)).balance).toBe('100000000')
+  })
+
+  it('wallet: a transfer signed in the page is shown pending, then confirmed; balances follow', async () => {
+    await page.getByRole('link', { name: 'Wallet' }).click()
+    await page.locator('#create-form').waitFor()
+    bob = await createKey()
+    expect(bob).not.toBe(alice)
+    // A reload forgets the opened keys: Alice's must be unlocked with the passphrase again.
+    await page.evaluate((k) => {
+      const s = JSON.parse(localStorage.getItem('stele.wallet')!)
+      localStorage.setItem('stele.wallet', JSON.stringify({ ...s, active: k }))
+    }, alice)
+    await page.goto(`${base}/wallet`)
+    await page.locator('#unlock-form').waitFor()
+    await page.fill('#unlock-pass', 'wrong passphrase')
+    await page.click('#unlock-form button[type=submit]')
+    await page.waitForFunction(() =>
+      /wrong passphrase/.test(document.querySelector('#unlock-form')?.textContent ?? ''),
+    )
+    await page.fill('#unlock-pass', PASS)
+    await page.click('#unlock-form button[type=submit]')
+    await page.waitForSelector('#lock-state[data-unlocked]')
+    await page.waitForFunction(() => document.getElementById('wallet-balance')?.textContent === '100 STL')
+
+    await page.fill('#send-to', bob)
+    await page.fill('#send-amount', '12.5')
+    await page.fill('#send-memo', 'rent')
+    await page.click('#send-submit')
+    const row = page.locator('#sent li').first()
+    await row.waitFor()
+    transferHash = (await row.getAttribute('data-tx')) as string
+    await page.waitForFunction(() =>
+      /confirmed in block/.test(document.querySelector('#sent li .status')?.textContent ?? ''),
+    )
+    // 100 − 12.5 − the 0.001 fee, refreshed by the stream event.
+    await page.waitForFunction(() => document.getElementById('wallet-balance')?.textContent === '87.499 STL')
+    await page.locator('#history td', { hasText: '−12.5 STL' }).waitFor()
+    await shot('wallet')
+    expect((await api(`/v1/accounts/${alice}`)).balance).toBe('87499000')
+    expect((await api(`/v1/accounts/${bob}`)).balance).toBe('12500000')
+    const tx = await api(`/v1/transactions/${transferHash}`)
+    expect(tx.payload).toMatchObject({ to: bob, amount: '12500000', memo: 'rent', fee: '1000' })
+  })
+
+  it('key files: the export is read by the CLI reader; exported and CLI-written files import back', async () => {
+    const download = page.waitForEvent('download')
+    await page.click('#export-key')
+    const exported = join(shots, 'alice.key.json')
+    await (await download).saveAs(exported)
+    const key = await readWalletKey(exported, PASS)
+    expect(toHex(key.publicKey)).toBe(alice)
+    await expect(readWalletKey(exported, 'not it')).rejects.toThrow(/passphrase/)
+
+    page.once('dialog', (d) => void d.accept())
+    await page.click('#remove-key')
+    await page.waitForFunction((a) => !localStorage.getItem('stele.wallet')?.includes(a), alice)
+    await page.setInputFiles('#import-file', exported)
+    await page.fill('#import-pass', PASS)
+    await page.click('#import-key')
+    await page.waitForFunction(
+      (a) => document.getElementById('wallet-address')?.getAttribute('data-key') === a,
+      alice,
+    )
+    await page.waitForFunction(() => document.getElementById('wallet-balance')?.textContent === '87.499 STL')
+
+    // A key file the CLI wrote (sealed, lighter scrypt to keep the test quick) opens in the page.
+    const cliKey = generateKeyPair(() => new Uint8Array(randomBytes(32)))
+    const cliFile = join(shots, 'cli.key.json')
+    await writeWalletKey(cliFile, cliKey, 'cli passphrase', { n: 1024, r: 8, p: 1 })
+    await page.setInputFiles('#import-file', cliFile)
+    await page.fill('#import-pass', 'cli passphrase')
+    await page.click('#import-key')
+    await page.waitForFunction(
+      (a) => document.getElementById('wallet-address')?.getAttribute('data-key') === a,
+      toHex(cliKey.publicKey),
+    )
+    expect(JSON.parse(await readFile(cliFile, 'utf8')).sealed.n).toBe(1024)
+  })
+
+  it('transaction and account pages: decoded transfer, search by hash and key, account proof verified and a tampered one failing', async () => {
+    await page.goto(`${base}/`)
+    await page.fill('#q', transferHash)
+    await page.press('#q', 'Enter')
+    await page.waitForURL((u) => u.pathname === `/tx/${transferHash}`)
+    await expect(page.locator('#tx-amount').textContent()).resolves.toBe('12.5 STL')
+    await page.locator('section.checks[data-verdict="ok"]').waitFor()
+    await shot('tx-transfer')
+
+    await page.fill('#q', alice)
+    await page.press('#q', 'Enter')
+    await page.waitForURL((u) => u.pathname === `/accounts/${alice}`)
+    const checks = page.locator('section.checks')
+    await checks.waitFor()
+    expect(await checks.getAttribute('data-verdict')).toBe('ok')
+    expect(await page.locator('section.checks li.pass').count()).toBe(6)
+    await expect(page.locator('#account-balance').textContent()).resolves.toBe('87.499 STL')
+    await page.locator('#history td', { hasText: 'faucet-grant' }).waitFor()
+    await shot('account')
+
+    await page.route(`**/v1/accounts/${alice}/proof`, async (route) => {
+      const res = await route.fetch()
+      const p = await res.json()
+      // One more base unit in the balance field of the account value (version, then the u64 balance).
+      const v = p.value as string
+      p.value = v.slice(0, 17) + ((Number.parseInt(v[17]!, 16) + 1) % 16).toString(16) + v.slice(18)
+      await route.fulfill({ response: res, json: p })
+    })
+    await page.reload()
+    await page.locator('section.checks').waitFor()
+    expect(await page.locator('section.checks').getAttribute('data-verdict')).toBe('failed')
+    expect(await page.locator('section.checks').getAttribute('data-failed')).toBe('state.proof')
+    await shot('account-proof-tampered')
+    await page.unroute(`**/v1/accounts/${alice}/proof`)
+  })
+
+  it('storage: uploads a file, verifies a byte-offset proof (and a tampered leaf fails), downloads it byte-exact', async () => {
+    const bytes = randomBytes(600_000)
+    const src = join(shots, 'upload.bin')
+    await writeFile(src, bytes)
+    await page.goto(`${base}/storage`)
+    await page.setInputFiles('#upload-file', src)
+    await page.click('#upload-submit')
+    const cid = (await page.locator('#upload-cid').textContent()) as string
+    expect(cid).toMatch(/^bafy/)
+    expect(await page.locator('#upload-size').textContent()).toBe('600000')
+    expect(Number(await page.locator('#upload-blocks').textContent())).toBeGreaterThan(2)
+    await shot('storage-upload')
+
+    await page.locator('#upload-result a').first().click()
+    await page.waitForURL((u) => u.pathname === `/storage/${cid}`)
+    const checks = page.locator('section.checks')
+    await checks.waitFor()
+    expect(await checks.getAttribute('data-verdict')).toBe('ok')
+    expect(await page.locator('section.checks li.pass').count()).toBe(6)
+    await shot('storage-file')
+
+    const download = page.waitForEvent('download')
+    await page.click('#download')
+    const got = join(shots, 'download.bin')
+    await (await download).saveAs(got)
+    expect(Buffer.compare(await readFile(got), bytes)).toBe(0)
+
+    await page.route(`**/v1/storage/files/${cid}/proof*`, async (route) => {
+      const res = await route.fetch()
+      const p = await res.json()
+      const leaf = Buffer.from(p.leaf, 'base64')
+      leaf[0] = leaf[0]! ^ 1
+      p.leaf = leaf.toString('base64')
+      await route.fulfill({ response: res, json: p })
+    })
+    await page.fill('#proof-offset', '1000')
+    await page.click('#proof-form button[type=submit]')
+    await page.waitForSelector('section.checks[data-verdict="failed"]')
+    expect(await page.locator('section.checks').getAttribute('data-failed')).toBe('leaf.hash')
+    await page.unroute(`**/v1/storage/files/${cid}/proof*`)
+    await page.goto(`${base}/search?q=${cid}`)
+    await page.waitForURL((u) => u.pathname === `/storage/${cid}`)
+  })
+
+  it('drives and contracts say "not on this node yet" while the node lacks their routes', async () => {
+    for (const path of ['/drives', '/contracts']) {
+      await page.goto(`${base}${path}`)
+      await page.locator('main h1').waitFor()
+      await page.locator('.not-yet').waitFor()
+    }
+    await shot('contracts-not-yet')
   })
 })

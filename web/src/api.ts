@@ -5,6 +5,8 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** The error's `details` when the node sends some (`retryAfterMs` of STELE_RATE_LIMITED, …). */
+    readonly details: { [k: string]: unknown } = {},
   ) {
     super(message)
   }
@@ -16,19 +18,40 @@ export class ApiError extends Error {
 }
 
 export async function getJson<T>(path: string, signal?: AbortSignal): Promise<T> {
+  return requestJson<T>(path, { signal: signal ?? null, headers: { accept: 'application/json' } })
+}
+
+/** POST with a JSON body (or a Blob, sent as application/octet-stream and streamed by the browser from disk). */
+export async function postJson<T>(path: string, body: unknown, signal?: AbortSignal): Promise<T> {
+  const blob = body instanceof Blob
+  return requestJson<T>(path, {
+    method: 'POST',
+    signal: signal ?? null,
+    headers: {
+      accept: 'application/json',
+      'content-type': blob ? 'application/octet-stream' : 'application/json',
+    },
+    body: blob ? body : JSON.stringify(body),
+  })
+}
+
+async function requestJson<T>(path: string, init: RequestInit): Promise<T> {
   let res: Response
   try {
-    res = await fetch(path, { signal: signal ?? null, headers: { accept: 'application/json' } })
+    res = await fetch(path, init)
   } catch (e) {
     if ((e as Error).name === 'AbortError') throw e
     throw new ApiError(0, 'NETWORK', `node unreachable: ${(e as Error).message}`)
   }
-  const body = (await res.json().catch(() => null)) as { error?: { code: string; message: string } } | null
+  const body = (await res.json().catch(() => null)) as {
+    error?: { code: string; message: string; details?: { [k: string]: unknown } }
+  } | null
   if (!res.ok) {
     throw new ApiError(
       res.status,
       body?.error?.code ?? `HTTP_${res.status}`,
       body?.error?.message ?? res.statusText,
+      body?.error?.details ?? {},
     )
   }
   return body as T
@@ -66,6 +89,15 @@ export interface GenesisJson {
   producers: string[]
   authority: string
   hash?: string
+  /** Version 2 (docs/protocol.md §9.5): the currency, faucet and fees. Absent on a chain without a ledger. */
+  ledger?: {
+    symbol: string
+    decimals: number
+    faucet: string
+    faucetGrant: string
+    allocations: { account: string; amount: string }[]
+    minFees: { [typeName: string]: string }
+  }
 }
 
 export interface Health {
@@ -158,6 +190,29 @@ export interface TxView {
   index: number | null
   payload: unknown
   bytes: string
+  /** The block time, once confirmed. */
+  time?: number
+  timeIso?: string
+}
+
+/** GET /v1/accounts/:key (docs/protocol.md §9.7.2): balances are decimal strings of base units. */
+export interface AccountView {
+  account: string
+  balance: string
+  balanceCoins: string
+  symbol: string
+  decimals: number
+  nonce: number
+  roles: string[]
+  height: number
+  pending: { balance: string; nonce: number }
+}
+
+export interface StorageUpload {
+  cid: string
+  size: number
+  blocks?: number
+  at?: number
 }
 
 export interface AggregateBucket {

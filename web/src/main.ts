@@ -1,15 +1,21 @@
 import './style.css'
 import { getJson, type Health } from './api.ts'
 import { h } from './dom.ts'
-import { accountPage } from './pages/account.ts'
 import { blockPage, blocksPage } from './pages/block.ts'
 import { dashboardPage } from './pages/dashboard.ts'
 import { devicePage, devicesPage } from './pages/device.ts'
+import { layerPage } from './pages/not-yet.ts'
 import { readingPage } from './pages/reading.ts'
 import { searchPage } from './pages/search.ts'
 import { txPage } from './pages/tx.ts'
-import { createRouter } from './router.ts'
+import { createRouter, type Page } from './router.ts'
 import { renderTrust } from './trust.ts'
+
+/** A page whose code (scrypt, secretbox, dag-pb) loads the first time it is opened, keeping the dashboard small. */
+const lazy =
+  <K extends string>(load: () => Promise<{ [k in K]: Page }>, name: K): Page =>
+  async (ctx) =>
+    (await load())[name](ctx)
 
 async function boot(): Promise<void> {
   const main = document.getElementById('main')!
@@ -34,7 +40,34 @@ async function boot(): Promise<void> {
   router.add('/blocks/:height', blockPage)
   router.add('/tx/:hash', txPage)
   router.add('/readings/:id', readingPage)
-  router.add('/accounts/:key', accountPage)
+  router.add(
+    '/accounts/:key',
+    lazy(() => import('./pages/account.ts'), 'accountPage'),
+  )
+  router.add(
+    '/wallet',
+    lazy(() => import('./pages/wallet.ts'), 'walletPage'),
+  )
+  router.add(
+    '/faucet',
+    lazy(() => import('./pages/faucet.ts'), 'faucetPage'),
+  )
+  router.add(
+    '/storage',
+    lazy(() => import('./pages/storage.ts'), 'storagePage'),
+  )
+  router.add(
+    '/storage/:cid',
+    lazy(() => import('./pages/storage.ts'), 'storageFilePage'),
+  )
+  router.add(
+    '/drives',
+    layerPage('Drives', '/v1/storage/drives', 'this node has no drives API (storage phase 2).'),
+  )
+  router.add(
+    '/contracts',
+    layerPage('Contracts', '/v1/contracts', 'this node has no contracts API (the executor).'),
+  )
   router.add('/search', searchPage)
 
   // Re-rendering after a pin re-runs the page's checks against the newly trusted genesis.

@@ -1,4 +1,4 @@
-import type { BlockView, Reading } from './api.ts'
+import type { BlockView, Reading, TxView } from './api.ts'
 
 export interface StatusEvent {
   type: 'status'
@@ -20,6 +20,10 @@ export interface StreamHandlers {
   block?: (b: BlockView) => void
   confirmation?: (c: ConfirmationEvent) => void
   status?: (s: StatusEvent) => void
+  /** A block sealed a ledger transaction of a subscribed account (`transactions` channel; live only). */
+  transaction?: (t: TxView) => void
+  /** The node accepted the subscription: events that happen from here on reach this handler set. */
+  subscribed?: () => void
   /** Replay done (or, without a cursor, the stream is up): events from here on are live. */
   live?: () => void
   /** true while connected, false while the browser waits to reconnect. */
@@ -29,9 +33,21 @@ export interface StreamHandlers {
 export interface Subscription {
   channels: string[]
   device?: string[]
+  /** `transactions` channel: account public keys (hex). */
+  account?: string[]
 }
 
-const EVENT_TYPES = ['reading', 'block', 'confirmation', 'status', 'live', 'lagged', 'closed'] as const
+const EVENT_TYPES = [
+  'subscribed',
+  'reading',
+  'block',
+  'confirmation',
+  'transaction',
+  'status',
+  'live',
+  'lagged',
+  'closed',
+] as const
 
 /**
  * One SSE subscription (docs/streaming.md), closed when `signal` aborts. EventSource resends the last event id as
@@ -46,6 +62,7 @@ export function subscribe(sub: Subscription, on: StreamHandlers, signal: AbortSi
   const open = () => {
     const q = new URLSearchParams({ channels: sub.channels.join(',') })
     if (sub.device?.length) q.set('device', sub.device.join(','))
+    if (sub.account?.length) q.set('account', sub.account.join(','))
     if (cursor) q.set('cursor', cursor)
     es = new EventSource(`/v1/stream/sse?${q}`)
     es.onopen = () => on.connected?.(true)
@@ -62,6 +79,8 @@ export function subscribe(sub: Subscription, on: StreamHandlers, signal: AbortSi
         else if (type === 'block') on.block?.(ev.block)
         else if (type === 'confirmation') on.confirmation?.(ev)
         else if (type === 'status') on.status?.(ev)
+        else if (type === 'transaction') on.transaction?.(ev.transaction)
+        else if (type === 'subscribed') on.subscribed?.()
         else if (type === 'live') on.live?.()
       })
   }

@@ -1,4 +1,13 @@
-import { type BlockView, getJson, getOrNull, listDevices, type Reading, type TxView } from '../api.ts'
+import {
+  type AccountView,
+  ApiError,
+  type BlockView,
+  getJson,
+  getOrNull,
+  listDevices,
+  type Reading,
+  type TxView,
+} from '../api.ts'
 import { h, link, mono, notice } from '../dom.ts'
 import type { PageContext } from '../router.ts'
 
@@ -10,7 +19,7 @@ interface Hit {
   label: string
 }
 
-/** Height, block hash, transaction hash, reading id or device id (exact, else devices by substring). One hit opens it. */
+/** Height, block or transaction hash, account key, reading id, device id (exact, else by substring) or CID. One hit opens it. */
 export async function searchPage(ctx: PageContext): Promise<void> {
   const { main, signal, query } = ctx
   const q = (query.get('q') ?? '').trim()
@@ -18,7 +27,13 @@ export async function searchPage(ctx: PageContext): Promise<void> {
   if (input) input.value = q
   main.append(h('h1', null, 'Search'))
   if (!q) {
-    main.append(h('p', null, 'Search by block height, block or transaction hash, reading id or device id.'))
+    main.append(
+      h(
+        'p',
+        null,
+        'Search by block height, block or transaction hash, account key, reading id, device id or CID.',
+      ),
+    )
     return
   }
   const hits: Hit[] = []
@@ -37,6 +52,17 @@ export async function searchPage(ctx: PageContext): Promise<void> {
     if (reading)
       hits.push({ href: `/readings/${hex}`, label: `Reading of ${reading.device}/${reading.sensor}` })
     if (block) hits.push({ href: `/blocks/${block}`, label: `Block ${block}` })
+    // Every 64-hex string is an account key; one is offered when it has been used, or when nothing else matched.
+    const account = await accountOrNull(hex, signal)
+    if (
+      account &&
+      (account.nonce > 0 || account.balance !== '0' || account.roles.length || hits.length === 0)
+    )
+      hits.push({ href: `/accounts/${hex}`, label: `Account (nonce ${account.nonce})` })
+  }
+  if (/^(bafy|bafk|Qm)[A-Za-z0-9]{20,}$/.test(q)) {
+    const stat = await getOrNull<{ cid: string }>(`/v1/storage/files/${q}/stat`, signal).catch(() => null)
+    if (stat) hits.push({ href: `/storage/${stat.cid}`, label: `File ${stat.cid}` })
   }
   const devices = await listDevices(signal)
   const exact = devices.find((d) => d.device === q)
@@ -55,6 +81,15 @@ export async function searchPage(ctx: PageContext): Promise<void> {
     return
   }
   main.append(h('ul', { class: 'hits' }, ...hits.map((x) => h('li', null, link(x.href, x.label)))))
+}
+
+async function accountOrNull(key: string, signal: AbortSignal): Promise<AccountView | null> {
+  try {
+    return await getJson<AccountView>(`/v1/accounts/${key}`, signal)
+  } catch (e) {
+    if (e instanceof ApiError && (e.status === 404 || e.code === 'STELE_UNAVAILABLE')) return null
+    throw e
+  }
 }
 
 async function blockByHash(hash: string, signal: AbortSignal): Promise<number | null> {

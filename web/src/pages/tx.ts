@@ -3,8 +3,9 @@ import { checklist } from '../checklist.ts'
 import { checkTx } from '../checks.ts'
 import { fields, h, link, mono, notice } from '../dom.ts'
 import type { PageContext } from '../router.ts'
+import { coins, ledgerOf } from '../wallet/ledger.ts'
 
-export async function txPage({ main, signal, params }: PageContext): Promise<void> {
+export async function txPage({ main, signal, params, nodeGenesis }: PageContext): Promise<void> {
   const hash = params['hash']!
   main.append(h('h1', null, 'Transaction'))
   const t = await getOrNull<TxView>(`/v1/transactions/${encodeURIComponent(hash)}`, signal)
@@ -23,7 +24,8 @@ export async function txPage({ main, signal, params }: PageContext): Promise<voi
           ? 'not yet in a block'
           : link(`/blocks/${t.blockHeight}`, `${t.blockHeight} (index ${t.index})`),
       ],
-      ['Signer', mono(t.signer)],
+      ['Time', t.timeIso ?? (t.blockHeight === null ? 'pending' : '')],
+      ['Signer', link(`/accounts/${t.signer}`, mono(t.signer))],
       ['Nonce', String(t.nonce)],
       ['Chain', t.chainId],
     ]),
@@ -31,14 +33,38 @@ export async function txPage({ main, signal, params }: PageContext): Promise<voi
       'section',
       { 'aria-labelledby': 'h-payload' },
       h('h2', { id: 'h-payload' }, 'Payload'),
-      payloadView(t.payload),
+      payloadView(t.type, t.payload, ledgerOf(nodeGenesis)),
     ),
     checklist('Signature check', checkTx(t), 3),
   )
 }
 
-/** Decoded payloads are objects of simple fields; unknown types arrive as hex. */
-function payloadView(p: unknown): HTMLElement {
+type Ledger = ReturnType<typeof ledgerOf>
+type Payload = { [k: string]: string | string[] | number }
+
+/** The ledger types read as what they do: amounts in coins, accounts linked (docs/protocol.md §9.1). */
+function payloadView(type: string, p: unknown, l: Ledger): HTMLElement {
+  const o = (p && typeof p === 'object' ? p : {}) as Payload
+  const account = (k: unknown) => link(`/accounts/${String(k)}`, mono(String(k)))
+  if (type === 'transfer' || type === 'faucet-grant')
+    return fields([
+      ['Amount', h('strong', { id: 'tx-amount' }, coins(String(o['amount']), l))],
+      ['To', account(o['to'])],
+      ['Fee', coins(String(o['fee']), l)],
+      ...(type === 'transfer' ? ([['Memo', String(o['memo'] ?? '') || '(none)']] as [string, string][]) : []),
+    ])
+  if (type === 'node-register')
+    return fields([
+      ['Node', account(o['node'])],
+      ['Roles', (o['roles'] as string[]).join(', ') || 'none (registration removed)'],
+      ['Endpoints', (o['endpoints'] as string[]).join(', ') || '(none)'],
+      ['Fee', coins(String(o['fee']), l)],
+    ])
+  return plainPayload(p)
+}
+
+/** Other decoded payloads are objects of simple fields; unknown types arrive as hex. */
+function plainPayload(p: unknown): HTMLElement {
   if (p && typeof p === 'object' && !Array.isArray(p))
     return fields(
       Object.entries(p).map(([k, v]) => [
