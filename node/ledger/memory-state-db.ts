@@ -11,6 +11,9 @@ export function memoryStateDb(): StateDb {
     async get(key: string): Promise<Uint8Array | undefined> {
       return m.get(key)
     },
+    async getMany(keys: string[]): Promise<(Uint8Array | undefined)[]> {
+      return keys.map((k) => m.get(k))
+    },
     async batch(ops: DbOp[]): Promise<void> {
       for (const op of ops) {
         if (op.type === 'put') m.set(op.key, op.value)

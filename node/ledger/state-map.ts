@@ -14,7 +14,9 @@ import type { Db, DbOp } from '../db/db.ts'
 
 /**
  * The node's copy of the state map (core/state-map.ts), kept in LevelDB so that updating k keys costs O(k log n)
- * reads and hashes. Keys, under their own prefix (kept here rather than in node/db/keys.ts):
+ * reads and hashes. The reads of an update are one `getMany` per tree level, and committed nodes stay in a bounded
+ * in-memory cache (the upper levels, touched by every update, never leave it), so a block's update mostly hashes.
+ * Keys, under their own prefix (kept here rather than in node/db/keys.ts):
  *   sm:n:<path>   the node at a path, path = the bits from the root as '0'/'1' characters ('' is the root);
  *                 a leaf is 0x00 ‖ key ‖ H(value), an interior node 0x01 ‖ leftHash ‖ rightHash
  *   sm:v:<key>    the value of a key (hex), for reads and proofs
@@ -28,7 +30,17 @@ export const SM = {
   root: 'sm:root',
 } as const
 
-export type StateDb = Pick<Db, 'get' | 'batch' | 'iterator'>
+export type StateDb = Pick<Db, 'get' | 'getMany' | 'batch' | 'iterator'>
+
+export interface StateMapOptions {
+  /**
+   * Committed tree nodes kept in memory, at most; about 250 bytes each. Default 65,536 (a map of ~30k keys fits
+   * whole; a larger one keeps its upper levels and recent paths).
+   */
+  cacheNodes?: number
+}
+
+export const DEFAULT_STATE_CACHE_NODES = 65_536
 
 export interface StateChange {
   key: Uint8Array
@@ -66,22 +78,55 @@ function encodeNode(n: TreeNode): Uint8Array {
 function decodeNode(b: Uint8Array): TreeNode {
   if (b.length !== 65 || (b[0] !== 0 && b[0] !== 1))
     throw new SteleError('STELE_STORAGE', 'state map: a stored node is corrupt')
-  const x = new Uint8Array(b.subarray(1, 33))
-  const y = new Uint8Array(b.subarray(33, 65))
-  return b[0] === 0 ? { leaf: true, key: x, valueHash: y } : { leaf: false, left: x, right: y }
+  // One copy; both halves are views of it (the stored bytes may be a view of a buffer LevelDB reuses).
+  const c = new Uint8Array(b)
+  const x = c.subarray(1, 33)
+  const y = c.subarray(33, 65)
+  return c[0] === 0 ? { leaf: true, key: x, valueHash: y } : { leaf: false, left: x, right: y }
 }
 
-/** Reads through the writes of the update being computed. */
+/**
+ * Committed nodes by path, least recently used first; `null` caches a known absence. Upper levels are read by every
+ * update, so they stay; a bound keeps a large map's memory flat.
+ */
+class NodeCache {
+  private readonly m = new Map<string, TreeNode | null>()
+  constructor(private readonly max: number) {}
+
+  get(path: string): TreeNode | null | undefined {
+    const n = this.m.get(path)
+    if (n !== undefined) {
+      this.m.delete(path)
+      this.m.set(path, n)
+    }
+    return n
+  }
+
+  set(path: string, n: TreeNode | null): void {
+    this.m.delete(path)
+    this.m.set(path, n)
+    if (this.m.size > this.max) this.m.delete(this.m.keys().next().value as string)
+  }
+
+  clear(): void {
+    this.m.clear()
+  }
+
+  get size(): number {
+    return this.m.size
+  }
+}
+
+/** The nodes an update reads (fetched before it runs) and writes; reads see the writes. */
 class Overlay {
   readonly nodes = new Map<string, TreeNode | null>()
   hashes = 0
-  constructor(private readonly db: StateDb) {}
+  constructor(private readonly known: Map<string, TreeNode | null>) {}
 
-  async read(path: string): Promise<TreeNode | null> {
-    const o = this.nodes.get(path)
-    if (o !== undefined) return o
-    const b = await this.db.get(SM.node(path))
-    return b === undefined ? null : decodeNode(b)
+  read(path: string): TreeNode | null {
+    const o = this.nodes.has(path) ? this.nodes.get(path) : this.known.get(path)
+    if (o === undefined) throw new SteleError('STELE_INTERNAL', `state map: node ${path} was not fetched`)
+    return o
   }
 
   put(path: string, n: TreeNode | null): void {
@@ -96,21 +141,45 @@ class Overlay {
 }
 
 type Change = { key: Uint8Array; valueHash: Uint8Array | null }
+type Visit = { path: string; depth: number; changes: Change[] }
+
+/** The index of the first change whose key has bit 1 at `depth` (changes sorted by key). */
+function splitAt(changes: Change[], depth: number): number {
+  let mid = 0
+  while (mid < changes.length && bitAt(changes[mid]!.key, depth) === 0) mid++
+  return mid
+}
 
 export class StateMap {
   private current: Uint8Array = EMPTY_HASH
+  private readonly cache: NodeCache
+  /** Bumped by every commit: a read that straddles one does not fill the cache. */
+  private generation = 0
+  /** The nodes each staged update writes, for the cache once it is committed. */
+  private readonly writes = new WeakMap<StagedUpdate, Map<string, TreeNode | null>>()
 
-  constructor(private readonly db: StateDb) {}
+  constructor(
+    private readonly db: StateDb,
+    opts: StateMapOptions = {},
+  ) {
+    this.cache = new NodeCache(Math.max(1, opts.cacheNodes ?? DEFAULT_STATE_CACHE_NODES))
+  }
 
   /** Reads the committed root; call once before use. */
   async open(): Promise<this> {
     const r = await this.db.get(SM.root)
     this.current = r === undefined ? EMPTY_HASH : new Uint8Array(r)
+    this.cache.clear()
     return this
   }
 
   get root(): Uint8Array {
     return this.current
+  }
+
+  /** Tree nodes held in memory (for tests and metrics). */
+  get cachedNodes(): number {
+    return this.cache.size
   }
 
   async get(key: Uint8Array): Promise<Uint8Array | undefined> {
@@ -129,7 +198,8 @@ export class StateMap {
     for (const c of changes) {
       if (c.key.length !== 32) throw new SteleError('STELE_INTERNAL', 'state map: keys are 32 bytes')
       const hex = toHex(c.key)
-      byKey.set(hex, { key: c.key, valueHash: c.value === null ? null : sha256(c.value) })
+      // A copy: the key ends up in cached nodes, and the caller may reuse its buffer.
+      byKey.set(hex, { key: new Uint8Array(c.key), valueHash: c.value === null ? null : sha256(c.value) })
     }
     // Values: the last change of each key.
     const last = new Map<string, Uint8Array | null>()
@@ -139,9 +209,9 @@ export class StateMap {
         v === null ? { type: 'del', key: SM.value(hex) } : { type: 'put', key: SM.value(hex), value: v },
       )
 
-    const o = new Overlay(this.db)
     const sorted = [...byKey.values()].sort((a, b) => Buffer.compare(a.key, b.key))
-    const rootNode = sorted.length === 0 ? await o.read('') : await this.update(o, '', 0, sorted)
+    const o = new Overlay(await this.fetchPaths(sorted))
+    const rootNode = sorted.length === 0 ? o.read('') : this.update(o, '', 0, sorted)
     const root = new Uint8Array(o.hash(rootNode))
     for (const [path, n] of o.nodes)
       ops.push(
@@ -150,7 +220,9 @@ export class StateMap {
           : { type: 'put', key: SM.node(path), value: encodeNode(n) },
       )
     ops.push({ type: 'put', key: SM.root, value: root })
-    return { base: this.current, root, ops, hashes: o.hashes }
+    const staged: StagedUpdate = { base: this.current, root, ops, hashes: o.hashes }
+    this.writes.set(staged, o.nodes)
+    return staged
   }
 
   /** Records that the caller wrote `u.ops`. */
@@ -158,6 +230,14 @@ export class StateMap {
     if (!equalBytes(u.base, this.current))
       throw new SteleError('STELE_INTERNAL', 'state map: an update was staged against another root')
     this.current = u.root
+    this.generation++
+    const nodes = this.writes.get(u)
+    if (nodes === undefined) {
+      this.cache.clear() // not staged here: what it wrote is unknown
+      return
+    }
+    this.writes.delete(u)
+    for (const [path, n] of nodes) this.cache.set(path, n)
   }
 
   /** Stages and writes `changes` (with `extra` ops in the same atomic batch). */
@@ -168,9 +248,63 @@ export class StateMap {
     return u
   }
 
+  /**
+   * Every committed node `update` will read for `changes`, a level at a time: one getMany per level for what the
+   * cache lacks. Below a leaf or an absent node nothing is read. Under a node whose changes delete a key, the child
+   * without changes is read too: if the other side empties, a leaf there moves up.
+   */
+  private async fetchPaths(changes: Change[]): Promise<Map<string, TreeNode | null>> {
+    const known = new Map<string, TreeNode | null>()
+    let level: Visit[] = [{ path: '', depth: 0, changes }]
+    let extra: string[] = []
+    while (level.length > 0 || extra.length > 0) {
+      await this.readInto(known, [...level.map((v) => v.path), ...extra])
+      const next: Visit[] = []
+      extra = []
+      for (const v of level) {
+        const n = known.get(v.path)
+        if (n === null || n === undefined || n.leaf) continue
+        const mid = splitAt(v.changes, v.depth)
+        if (mid > 0) next.push({ path: `${v.path}0`, depth: v.depth + 1, changes: v.changes.slice(0, mid) })
+        if (mid < v.changes.length)
+          next.push({ path: `${v.path}1`, depth: v.depth + 1, changes: v.changes.slice(mid) })
+        if ((mid === 0 || mid === v.changes.length) && v.changes.some((c) => c.valueHash === null))
+          extra.push(`${v.path}${mid === 0 ? '0' : '1'}`)
+      }
+      level = next
+    }
+    return known
+  }
+
+  /** Puts the committed nodes at `paths` into `known`, from the cache or one getMany. */
+  private async readInto(known: Map<string, TreeNode | null>, paths: string[]): Promise<void> {
+    const missing: string[] = []
+    for (const p of paths) {
+      const n = this.cache.get(p)
+      if (n === undefined) missing.push(p)
+      else known.set(p, n)
+    }
+    if (missing.length === 0) return
+    const gen = this.generation
+    const got = await this.db.getMany(missing.map(SM.node))
+    missing.forEach((p, i) => {
+      const b = got[i]
+      const n = b === undefined ? null : decodeNode(b)
+      known.set(p, n)
+      if (gen === this.generation) this.cache.set(p, n)
+    })
+  }
+
+  /** One committed node, through the cache. */
+  private async readNode(path: string): Promise<TreeNode | null> {
+    const known = new Map<string, TreeNode | null>()
+    await this.readInto(known, [path])
+    return known.get(path) ?? null
+  }
+
   /** The new node at `path` after applying `changes` (sorted, distinct, all under `path`). */
-  private async update(o: Overlay, path: string, depth: number, changes: Change[]): Promise<TreeNode | null> {
-    const cur = await o.read(path)
+  private update(o: Overlay, path: string, depth: number, changes: Change[]): TreeNode | null {
+    const cur = o.read(path)
     if (cur === null || cur.leaf) {
       // At most one leaf lives here and nothing below: rebuild this subtree from its leaves.
       const leaves = new Map<string, StateLeaf>()
@@ -185,11 +319,9 @@ export class StateMap {
       if (n === null && cur !== null) o.put(path, null)
       return n
     }
-    let mid = 0
-    while (mid < changes.length && bitAt(changes[mid]!.key, depth) === 0) mid++
-    const left = mid > 0 ? await this.update(o, `${path}0`, depth + 1, changes.slice(0, mid)) : undefined
-    const right =
-      mid < changes.length ? await this.update(o, `${path}1`, depth + 1, changes.slice(mid)) : undefined
+    const mid = splitAt(changes, depth)
+    const left = mid > 0 ? this.update(o, `${path}0`, depth + 1, changes.slice(0, mid)) : undefined
+    const right = mid < changes.length ? this.update(o, `${path}1`, depth + 1, changes.slice(mid)) : undefined
     const lh = left === undefined ? cur.left : o.hash(left)
     const rh = right === undefined ? cur.right : o.hash(right)
     const lEmpty = equalBytes(lh, EMPTY_HASH)
@@ -201,7 +333,7 @@ export class StateMap {
     if (lEmpty || rEmpty) {
       // One side left: if it is a single leaf, the leaf moves up to this path (the compact form).
       const side = lEmpty ? '1' : '0'
-      const other = (lEmpty ? right : left) ?? (await o.read(`${path}${side}`))
+      const other = (lEmpty ? right : left) ?? o.read(`${path}${side}`)
       if (other?.leaf) {
         o.put(`${path}${side}`, null)
         o.put(path, other)
@@ -232,19 +364,19 @@ export class StateMap {
 
   /** The value of `key` (null when absent) and its proof against the committed root. */
   async prove(key: Uint8Array): Promise<{ value: Uint8Array | null; proof: StateProof }> {
-    const o = new Overlay(this.db)
     const down: Uint8Array[] = []
     let path = ''
-    let n = await o.read(path)
+    let n = await this.readNode(path)
     while (n !== null && !n.leaf) {
       const bit = bitAt(key, down.length)
-      down.push(bit === 0 ? n.right : n.left)
+      // Copies: the nodes are the cache's, and a caller may change its proof.
+      down.push(new Uint8Array(bit === 0 ? n.right : n.left))
       path += bit
-      n = await o.read(path)
+      n = await this.readNode(path)
     }
     const siblings = down.reverse()
     if (n === null) return { value: null, proof: { siblings } }
-    const leaf = { key: n.key, valueHash: n.valueHash }
+    const leaf = { key: new Uint8Array(n.key), valueHash: new Uint8Array(n.valueHash) }
     const value = equalBytes(n.key, key) ? ((await this.get(key)) ?? null) : null
     if (equalBytes(n.key, key) && value === null)
       throw new SteleError('STELE_STORAGE', 'state map: a leaf has no stored value')

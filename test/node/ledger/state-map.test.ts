@@ -58,6 +58,7 @@ function freshDb(): Db {
   const p = `x${n++}/`
   const wrap = {
     get: (k: string) => db.get(p + k),
+    getMany: (ks: string[]) => db.getMany(ks.map((k) => p + k)),
     batch: (ops: { type: 'put' | 'del'; key: string; value?: Uint8Array }[]) =>
       db.batch(ops.map((o) => ({ ...o, key: p + o.key })) as never),
     iterator: (o: { gt: string; lt: string }) => {
@@ -98,41 +99,48 @@ describe('StateMap (LevelDB)', () => {
     expect(verifyStateProof(m.root, k, Uint8Array.of(1), proof)).toBe(false)
   })
 
-  it('random insert/update/delete blocks: root equals the brute-force root, the rebuild and a fresh open', async () => {
-    await fc.assert(
-      fc.asyncProperty(blocksArb, async (blocks) => {
-        const sdb = freshDb()
-        const m = await new StateMap(sdb).open()
-        const ref = new Map<string, Uint8Array>()
-        for (const block of blocks) {
-          await m.apply(block)
-          for (const c of block) {
-            if (c.value === null) ref.delete(toHex(c.key))
-            else ref.set(toHex(c.key), c.value)
+  // cacheNodes 3: almost every read misses the cache and evicts, so the cache cannot hide a wrong read.
+  it.each([
+    { cacheNodes: undefined, seed: 0x5a7e },
+    { cacheNodes: 3, seed: 0x5a7f },
+  ])(
+    'random insert/update/delete blocks: root equals the brute-force root, the rebuild and a fresh open (cache $cacheNodes)',
+    async ({ cacheNodes, seed }) => {
+      await fc.assert(
+        fc.asyncProperty(blocksArb, async (blocks) => {
+          const sdb = freshDb()
+          const m = await new StateMap(sdb, cacheNodes ? { cacheNodes } : {}).open()
+          const ref = new Map<string, Uint8Array>()
+          for (const block of blocks) {
+            await m.apply(block)
+            for (const c of block) {
+              if (c.value === null) ref.delete(toHex(c.key))
+              else ref.set(toHex(c.key), c.value)
+            }
+            expect(toHex(m.root)).toBe(toHex(refRoot(ref)))
           }
-          expect(toHex(m.root)).toBe(toHex(refRoot(ref)))
-        }
-        expect(toHex(await m.rebuildRoot())).toBe(toHex(m.root))
-        expect(toHex((await new StateMap(sdb).open()).root)).toBe(toHex(m.root))
-        // Every present key proves its value; absent keys prove absence.
-        for (const [hex, v] of ref) {
-          const k = Buffer.from(hex, 'hex')
-          const p = await m.prove(k)
-          expect(p.value).toEqual(v)
-          expect(stateProofError(m.root, k, v, decodeStateProof(encodeStateProof(p.proof)))).toBeUndefined()
-        }
-        for (let i = 0; i < 41; i++) {
-          const k = stateKey(STATE_NS.ACCOUNT, Uint8Array.of(i))
-          if (ref.has(toHex(k))) continue
-          const p = await m.prove(k)
-          expect(p.value).toBeNull()
-          expect(stateProofError(m.root, k, null, p.proof)).toBeUndefined()
-          expect(verifyStateProof(m.root, k, Uint8Array.of(0), p.proof)).toBe(false)
-        }
-      }),
-      { seed: 0x5a7e, numRuns: 40 },
-    )
-  })
+          expect(toHex(await m.rebuildRoot())).toBe(toHex(m.root))
+          expect(toHex((await new StateMap(sdb).open()).root)).toBe(toHex(m.root))
+          // Every present key proves its value; absent keys prove absence.
+          for (const [hex, v] of ref) {
+            const k = Buffer.from(hex, 'hex')
+            const p = await m.prove(k)
+            expect(p.value).toEqual(v)
+            expect(stateProofError(m.root, k, v, decodeStateProof(encodeStateProof(p.proof)))).toBeUndefined()
+          }
+          for (let i = 0; i < 41; i++) {
+            const k = stateKey(STATE_NS.ACCOUNT, Uint8Array.of(i))
+            if (ref.has(toHex(k))) continue
+            const p = await m.prove(k)
+            expect(p.value).toBeNull()
+            expect(stateProofError(m.root, k, null, p.proof)).toBeUndefined()
+            expect(verifyStateProof(m.root, k, Uint8Array.of(0), p.proof)).toBe(false)
+          }
+        }),
+        { seed, numRuns: 40 },
+      )
+    },
+  )
 
   it('leaves no stale nodes: after deleting every key the store holds only the empty root', async () => {
     const sdb = freshDb()
@@ -236,5 +244,78 @@ describe('StateMap (LevelDB)', () => {
     m.committed(u)
     expect(m.root).toEqual(u.root)
     expect(() => m.committed(u)).toThrow(/another root/)
+  })
+
+  it('reads a path a level at a time with getMany, and nothing once the paths are cached', async () => {
+    const base = freshDb()
+    const calls = { get: 0, getMany: 0, keys: 0 }
+    const counted = {
+      ...base,
+      get: (k: string) => {
+        calls.get++
+        return base.get(k)
+      },
+      getMany: (ks: string[]) => {
+        calls.getMany++
+        calls.keys += ks.length
+        return base.getMany(ks)
+      },
+    } as unknown as Db
+    const keys = Array.from({ length: 1000 }, (_, i) => stateKey(STATE_NS.ACCOUNT, Buffer.from(`k${i}`)))
+    await new StateMap(base).apply(keys.map((key) => ({ key, value: Uint8Array.of(1) })))
+    const m = await new StateMap(counted).open()
+    const block = (v: number) => keys.slice(0, 100).map((key) => ({ key, value: Uint8Array.of(v) }))
+    const u = await m.apply(block(2))
+    // Cold: one getMany per level of the deepest path (~log2(1000) + a few), not one get per node.
+    expect(calls.get).toBe(1) // open() reads the root hash
+    expect(calls.getMany).toBeGreaterThan(5)
+    expect(calls.getMany).toBeLessThan(25)
+    expect(calls.keys).toBeGreaterThan(100)
+    expect(u.hashes).toBeGreaterThan(100)
+    // Warm: the same paths again come from memory.
+    const before = { ...calls }
+    const u2 = await m.stage(block(3))
+    expect(calls).toEqual(before)
+    expect(m.cachedNodes).toBeGreaterThan(100)
+    await counted.batch(u2.ops)
+    m.committed(u2)
+    const ref = new Map(keys.map((k, i) => [toHex(k), Uint8Array.of(i < 100 ? 3 : 1)]))
+    expect(toHex(m.root)).toBe(toHex(refRoot(ref)))
+  })
+
+  it('an update staged but never committed leaves nothing behind in memory', async () => {
+    const sdb = freshDb()
+    const m = await new StateMap(sdb).open()
+    const keys = Array.from({ length: 40 }, (_, i) => stateKey(STATE_NS.ACCOUNT, Uint8Array.of(i)))
+    await m.apply(keys.map((key) => ({ key, value: Uint8Array.of(1) })))
+    // A block that failed to write: its nodes (a delete and new values) must not be read by the next update.
+    await m.stage([
+      { key: keys[0]!, value: null },
+      ...keys.slice(1, 20).map((key) => ({ key, value: Uint8Array.of(9) })),
+    ])
+    const u = await m.apply(keys.slice(10, 30).map((key) => ({ key, value: Uint8Array.of(2) })))
+    const ref = new Map(keys.map((k, i) => [toHex(k), Uint8Array.of(i >= 10 && i < 30 ? 2 : 1)]))
+    expect(toHex(u.root)).toBe(toHex(refRoot(ref)))
+    expect(toHex((await new StateMap(sdb).open()).root)).toBe(toHex(m.root))
+    const p = await m.prove(keys[0]!)
+    expect(p.value).toEqual(Uint8Array.of(1))
+    expect(verifyStateProof(m.root, keys[0]!, p.value, p.proof)).toBe(true)
+  })
+
+  it('changing a returned proof or a staged key buffer does not change the map', async () => {
+    const m = await new StateMap(freshDb()).open()
+    const keys = Array.from({ length: 16 }, (_, i) => stateKey(STATE_NS.ACCOUNT, Uint8Array.of(i)))
+    const reused = new Uint8Array(keys[0]!)
+    await m.apply([
+      { key: reused, value: Uint8Array.of(7) },
+      ...keys.slice(1).map((key) => ({ key, value: Uint8Array.of(1) })),
+    ])
+    reused.fill(0xff)
+    const a = await m.prove(keys[0]!)
+    for (const s of a.proof.siblings) s.fill(0xee)
+    a.proof.leaf?.key.fill(0xdd)
+    const b = await m.prove(keys[0]!)
+    expect(b.value).toEqual(Uint8Array.of(7))
+    expect(verifyStateProof(m.root, keys[0]!, b.value, b.proof)).toBe(true)
   })
 })
