@@ -93,14 +93,20 @@ export const PRELUDE = String.raw`(function (configText) {
   delete proto.setYear;
   defineProperty(G, 'Date', { value: SteleDate, writable: true, configurable: true });
 
+  // UTF-8 bytes of a string. The regexp finds the first non-ASCII unit natively (a character loop in the
+  // interpreter was most of a state.set); the captured exec and a private regexp keep the contract out of it.
+  const NON_ASCII = /[^\x00-\x7f]/;
+  const reExec = RegExp.prototype.exec, charCodeAt = String.prototype.charCodeAt;
   function utf8Length(s) {
-    let n = 0;
-    for (let i = 0; i < s.length; i++) {
-      const c = s.charCodeAt(i);
+    const m = apply(reExec, NON_ASCII, [s]);
+    if (m === null) return s.length;
+    let n = m.index;
+    for (let i = m.index; i < s.length; i++) {
+      const c = apply(charCodeAt, s, [i]);
       if (c < 0x80) n += 1;
       else if (c < 0x800) n += 2;
-      else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) { n += 4; i++; }
-      else n += 3;
+      else if (c >= 0xd800 && c <= 0xdbff && (apply(charCodeAt, s, [i + 1]) & 0xfc00) === 0xdc00) { n += 4; i++; }
+      else n += 3; // a lone surrogate is written as U+FFFD, as the host counts it
     }
     return n;
   }
@@ -110,16 +116,20 @@ export const PRELUDE = String.raw`(function (configText) {
     return text;
   }
 
-  // The state: key -> JSON text, so a value read is a copy and changes only by ctx.state.set.
-  const store = create(null);
+  // The state: key -> JSON text, so a value read is a copy and changes only by ctx.state.set. The UTF-8 bytes of
+  // each key and text are kept, so a change is counted by measuring only the new text.
+  const store = create(null), keyBytesOf = create(null), textBytesOf = create(null);
   let stateBytes = 0;
   for (const k of keysOf(cfg.state)) {
     const text = JSONstringify(cfg.state[k]);
     store[k] = text;
-    stateBytes += utf8Length(k) + utf8Length(text);
+    keyBytesOf[k] = utf8Length(k);
+    textBytesOf[k] = utf8Length(text);
+    stateBytes += keyBytesOf[k] + textBytesOf[k];
   }
   function checkKey(key) {
-    if (typeof key !== 'string' || key.length === 0 || utf8Length(key) > limits.keyBytes)
+    // A UTF-16 unit is at most 3 bytes of UTF-8: short keys need no measuring.
+    if (typeof key !== 'string' || key.length === 0 || (key.length * 3 > limits.keyBytes && utf8Length(key) > limits.keyBytes))
       throw new TypeErrorCtor('a state key is a string of 1 to ' + limits.keyBytes + ' bytes');
   }
   const state = freeze({
@@ -131,19 +141,25 @@ export const PRELUDE = String.raw`(function (configText) {
     set(key, value) {
       checkKey(key);
       const text = toJson(value, 'a state value');
-      const old = store[key];
-      const size = stateBytes - (old === undefined ? 0 : utf8Length(key) + utf8Length(old)) + utf8Length(key) + utf8Length(text);
+      const textBytes = utf8Length(text);
+      const oldText = textBytesOf[key];
+      const keyBytes = oldText === undefined ? utf8Length(key) : keyBytesOf[key];
+      const size = stateBytes + textBytes + (oldText === undefined ? keyBytes : -oldText);
       if (size > limits.stateBytes)
         throw new RangeErrorCtor('state limit: ' + size + ' bytes is over ' + limits.stateBytes);
       store[key] = text;
+      keyBytesOf[key] = keyBytes;
+      textBytesOf[key] = textBytes;
       stateBytes = size;
     },
     delete(key) {
       checkKey(key);
-      const old = store[key];
-      if (old === undefined) return false;
-      stateBytes -= utf8Length(key) + utf8Length(old);
+      const oldText = textBytesOf[key];
+      if (oldText === undefined) return false;
+      stateBytes -= keyBytesOf[key] + oldText;
       delete store[key];
+      delete keyBytesOf[key];
+      delete textBytesOf[key];
       return true;
     },
     has(key) { checkKey(key); return store[key] !== undefined; },
@@ -157,7 +173,7 @@ export const PRELUDE = String.raw`(function (configText) {
       throw new TypeErrorCtor('an event name is a string of 1 to 64 characters');
     if (events.length >= limits.maxEvents) throw new RangeErrorCtor('event limit: at most ' + limits.maxEvents + ' per run');
     const text = '{"name":' + JSONstringify(name) + ',"data":' + toJson(data === undefined ? null : data, 'event data') + '}';
-    if (utf8Length(text) > limits.eventBytes)
+    if (text.length * 3 > limits.eventBytes && utf8Length(text) > limits.eventBytes)
       throw new RangeErrorCtor('event limit: an event is at most ' + limits.eventBytes + ' bytes of JSON');
     events[events.length] = text;
   }
@@ -176,7 +192,7 @@ export const PRELUDE = String.raw`(function (configText) {
       if (out !== null && (typeof out === 'object' || typeof out === 'function') && typeof out.then === 'function')
         throw new TypeErrorCtor(call.handler + ' returned a promise: handlers are synchronous');
       const text = out === undefined ? 'null' : toJson(out, 'the value ' + call.handler + ' returned');
-      if (utf8Length(text) > limits.outputBytes)
+      if (text.length * 3 > limits.outputBytes && utf8Length(text) > limits.outputBytes)
         throw new RangeErrorCtor('output limit: ' + call.handler + ' returned over ' + limits.outputBytes + ' bytes');
       outputs[outputs.length] = text;
     }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { isSteleError } from '../../../core/errors.ts'
 import { checkContract } from '../../../node/executor/check-contract.ts'
 import { DEFAULT_LIMITS, TICKS_PER_INTERRUPT } from '../../../node/executor/limits.ts'
-import { runContract } from '../../../node/executor/run-contract.ts'
+import { runContract, stateBytes } from '../../../node/executor/run-contract.ts'
 import { BLOCK_TIME, run1, SEED } from './helpers.ts'
 
 describe('bad contracts', () => {
@@ -155,5 +155,24 @@ describe('bad contracts', () => {
     await expect(runContract({ ...bad, seed: new Uint8Array(3) })).rejects.toMatchObject({
       code: 'STELE_BAD_ENCODING',
     })
+  })
+})
+
+describe('state bytes', () => {
+  it('ctx.state.size counts UTF-8 as the host does, for any text', async () => {
+    const r = await run1(
+      `export function onReading(_, ctx) {
+        ctx.state.set('a', 'plain ascii')
+        ctx.state.set('é-key', 'café €5 😀')
+        ctx.state.set('lone', ['\\ud800', '\\ud800x', 'x\\udc00y', '\\ud83d\\ude00'])
+        ctx.state.set('\\ud800é', 1)
+        ctx.state.set('a', 'shorter')
+        ctx.state.set('gone', 'x'.repeat(100))
+        ctx.state.delete('gone')
+        return ctx.state.size
+      }`,
+    )
+    expect(r.status).toBe('ok')
+    expect(r.output).toBe(stateBytes(r.stateAfter))
   })
 })
