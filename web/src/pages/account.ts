@@ -56,7 +56,7 @@ export async function accountPage({ main, signal, params, nodeGenesis }: PageCon
   main.append(
     h(
       'section',
-      { 'aria-labelledby': 'h-history' },
+      { 'aria-labelledby': 'h-history', id: 'history' },
       h('h2', { id: 'h-history' }, 'History'),
       historyTable(history.items, key, l),
       history.nextCursor ? h('p', { class: 'muted small' }, 'The 50 newest are shown.') : null,
