@@ -86,20 +86,17 @@ function decodeNode(b: Uint8Array): TreeNode {
 }
 
 /**
- * Committed nodes by path, least recently used first; `null` caches a known absence. Upper levels are read by every
- * update, so they stay; a bound keeps a large map's memory flat.
+ * Committed nodes by path, oldest write first; `null` caches a known absence. Every node an update reads is on a
+ * changed path, so its commit writes it again and moves it to the end: the upper levels, on every path, never
+ * leave, and a bound keeps a large map's memory flat. (A read does not reorder: a Map delete and set per read
+ * cost more than the eviction order gains.)
  */
 class NodeCache {
   private readonly m = new Map<string, TreeNode | null>()
   constructor(private readonly max: number) {}
 
   get(path: string): TreeNode | null | undefined {
-    const n = this.m.get(path)
-    if (n !== undefined) {
-      this.m.delete(path)
-      this.m.set(path, n)
-    }
-    return n
+    return this.m.get(path)
   }
 
   set(path: string, n: TreeNode | null): void {
