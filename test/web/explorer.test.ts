@@ -497,4 +497,19 @@ describe('wallet, faucet, accounts and storage in Chromium', () => {
     }
     await shot('contracts-not-yet')
   })
+
+  it('wallet, account and storage pages fit a phone screen', async () => {
+    await page.setViewportSize({ width: 390, height: 844 })
+    for (const [path, ready, name] of [
+      ['/wallet', '#wallet-balance', 'wallet-phone'],
+      [`/accounts/${alice}`, 'section.checks', 'account-phone'],
+      ['/storage', '#upload-form', 'storage-phone'],
+    ] as const) {
+      await page.goto(`${base}${path}`)
+      await page.locator(ready).waitFor()
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)
+      expect(overflow, path).toBeLessThanOrEqual(1)
+      await shot(name)
+    }
+  })
 })
