@@ -78,6 +78,11 @@ export const ERROR_CODES = {
     status: 422,
     meaning: 'A transaction is well formed but not valid in the current state.',
   },
+  STELE_BLOCK_INVALID: {
+    status: 422,
+    meaning:
+      'A block from a peer breaks a consensus or state rule (producer, turn, recents, time, roots); details.reason names it.',
+  },
   STELE_UNKNOWN_TX_TYPE: {
     status: 422,
     meaning:

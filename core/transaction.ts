@@ -24,6 +24,8 @@ export const TX_TYPES = {
   CONTRACT_DEPLOY: 12,
   CONTRACT_CALL: 13,
   CONTRACT_RESULT: 14,
+  /** Two blocks of one producer at one height (issue 16): node/consensus/evidence-tx.ts. */
+  EQUIVOCATION_EVIDENCE: 15,
 } as const
 export type TxType = (typeof TX_TYPES)[keyof typeof TX_TYPES]
 export const TX_TYPE_NAMES: { [k: number]: string } = Object.fromEntries(

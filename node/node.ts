@@ -12,6 +12,7 @@ import { type DeviceSummary, loadDevices } from './chain/devices.ts'
 import { loadOrCreateIdentity, type NodeIdentity } from './chain/genesis-store.ts'
 import { Ingest } from './chain/ingest.ts'
 import { Mempool } from './chain/mempool.ts'
+import { ChainIndex } from './chain/chain-index.ts'
 import { BlockProducer } from './chain/producer.ts'
 import { ChainQuery } from './chain/query.ts'
 import { ChainState } from './chain/state.ts'
@@ -21,6 +22,9 @@ import { type Db, openDb } from './db/db.ts'
 import { K } from './db/keys.ts'
 import { Ledger } from './ledger/ledger.ts'
 import { isLedgerType } from './ledger/registry.ts'
+import type { EquivocationEvidence } from './consensus/equivocation.ts'
+import { encodeEvidencePayload } from './consensus/evidence-tx.ts'
+import { type NetworkInit, NodeNetwork } from './p2p/network.ts'
 import { Storage, type StorageInit } from './storage/storage.ts'
 import { type HubInit, StreamHub } from './stream/hub.ts'
 
@@ -41,6 +45,8 @@ export interface NodeOptions {
   stream?: HubInit
   /** Content-addressed storage: upload expiry and size limit (node/storage/storage.ts). */
   storage?: StorageInit
+  /** Test hook (STELE_TEST_EQUIVOCATE): the producer signs a second block at each height it produces. */
+  equivocate?: boolean
 }
 
 type CallOptions = { signal?: AbortSignal | undefined }
@@ -56,6 +62,10 @@ export class SteleNode implements NodeApi {
   readonly devices = new Map<string, DeviceSummary>()
   readonly ingest: Ingest
   readonly producer: BlockProducer
+  /** Per-height hashes, producers and weights: the consensus snapshot of the stored chain. */
+  readonly index: ChainIndex
+  /** Present once startNetwork ran: libp2p host, gossip and sync. */
+  network: NodeNetwork | undefined
   readonly query: ChainQuery
   /** Accounts and the state map; absent on a chain whose genesis predates the ledger (version 1). */
   readonly ledger: Ledger | undefined
@@ -92,9 +102,26 @@ export class SteleNode implements NodeApi {
         })
       : undefined
     const { ledger } = this
+    this.index = new ChainIndex(genesis)
+    const index = this.index
     this.producer = new BlockProducer(
-      { intervalMs: opts.blockIntervalMs ?? 1000, maxTxs: opts.maxTxsPerBlock ?? 10_000 },
-      { db, genesis, key, state, mempool, timers, logger, ledger },
+      {
+        intervalMs: opts.blockIntervalMs ?? 1000,
+        maxTxs: opts.maxTxsPerBlock ?? 10_000,
+        ...(opts.equivocate ? { equivocate: true } : {}),
+      },
+      {
+        db,
+        genesis,
+        key,
+        state,
+        mempool,
+        index,
+        timers,
+        logger,
+        ledger,
+        paused: () => this.network?.sync.syncing ?? false,
+      },
     )
     this.query = new ChainQuery({}, { db, genesis, mempool, state })
     this.storage = new Storage(opts.storage ?? {}, { db, timers })
@@ -130,6 +157,7 @@ export class SteleNode implements NodeApi {
 
   private async load(): Promise<void> {
     await this.state.load(this.db)
+    await this.index.load(this.db)
     await this.mempool.load(this.db)
     await loadDevices(this.db, this.devices)
     await this.storage.load()
@@ -182,8 +210,22 @@ export class SteleNode implements NodeApi {
     this.stream.start()
   }
 
+  /** Joins the network: libp2p host, gossip of transactions, batches and blocks, and chain sync (node/p2p). */
+  async startNetwork(init: NetworkInit = {}): Promise<NodeNetwork> {
+    if (!this.network) {
+      const { onEvidence } = init
+      this.network = await NodeNetwork.start(this, {
+        ...init,
+        onEvidence: onEvidence ?? ((e) => void this.reportEquivocation(e)),
+      })
+    }
+    return this.network
+  }
+
   /** Ends every stream subscription and stops producing blocks; the node still answers calls. */
   async stop(): Promise<void> {
+    await this.network?.stop()
+    this.network = undefined
     await this.stream.stop()
     await this.producer.stop()
   }
@@ -214,15 +256,26 @@ export class SteleNode implements NodeApi {
     return this.state.tipFor(gateway)
   }
 
-  submitBatches(batches: readonly SubmittedBatch[], opts: CallOptions = {}): Promise<SubmitResult[]> {
-    return this.ingest.submitBatches(batches, opts)
+  async submitBatches(batches: readonly SubmittedBatch[], opts: CallOptions = {}): Promise<SubmitResult[]> {
+    const results = await this.ingest.submitBatches(batches, opts)
+    this.network?.publishBatches(batches, results)
+    return results
   }
 
   /**
    * Any signed transaction (POST /v1/transactions): ledger types through the ledger's admission, gateway
    * registrations through theirs; record batches come with their records through submitBatches.
    */
-  async submitTx(bytes: Uint8Array): Promise<{ hash: string; status: 'accepted' | 'duplicate' }> {
+  async submitTx(
+    bytes: Uint8Array,
+    opts: { gossip?: boolean } = {},
+  ): Promise<{ hash: string; status: 'accepted' | 'duplicate' }> {
+    const r = await this.admitTx(bytes)
+    if (r.status === 'accepted' && opts.gossip !== false) this.network?.publishTx(bytes)
+    return r
+  }
+
+  private async admitTx(bytes: Uint8Array): Promise<{ hash: string; status: 'accepted' | 'duplicate' }> {
     const tx = decodeTx(bytes)
     if (isLedgerType(tx.type)) {
       if (!this.ledger)
@@ -241,6 +294,34 @@ export class SteleNode implements NodeApi {
         { details: { type: tx.type } },
       )
     return this.ingest.submitTx(bytes)
+  }
+
+  /**
+   * Records proof that a producer signed two blocks at one height: an evidence transaction signed by this node's
+   * key, admitted and gossiped like any other. Resolves with its hash, or undefined on a chain without a ledger.
+   */
+  async reportEquivocation(e: EquivocationEvidence): Promise<string | undefined> {
+    if (!this.ledger) return undefined
+    const key = this.identity.key
+    try {
+      const { nonce } = await this.ledger.account(key.publicKey, { pending: true })
+      const tx = signTx(
+        {
+          type: TX_TYPES.EQUIVOCATION_EVIDENCE,
+          chainId: this.genesis.chainId,
+          signer: key.publicKey,
+          nonce,
+          payload: encodeEvidencePayload({ fee: 0n, evidence: e }),
+        },
+        key.secretKey,
+      )
+      const r = await this.submitTx(tx.bytes)
+      this.logger.warn({ tx: r.hash }, 'equivocation evidence submitted')
+      return r.hash
+    } catch (err) {
+      this.logger.warn({ err }, 'equivocation evidence refused (already recorded?)')
+      return undefined
+    }
   }
 
   /** Registers a gateway with this node's own key; valid only where this node is the genesis authority. */

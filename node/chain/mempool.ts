@@ -55,6 +55,18 @@ export class Mempool {
     return out
   }
 
+  /**
+   * Puts back the transactions of a rolled-back block with their first arrival numbers: the mempool stays in arrival
+   * order, so a gateway's batches and an account's nonces come back in the order they were admitted.
+   */
+  restore(entries: readonly PendingTx[]): void {
+    if (entries.length === 0) return
+    const all = [...this.byHash.values(), ...entries].sort((a, b) => a.arrival - b.arrival)
+    this.byHash.clear()
+    for (const p of all) this.byHash.set(p.hash, p)
+    for (const p of entries) this.next = Math.max(this.next, p.arrival + 1)
+  }
+
   remove(hashes: Iterable<string>): void {
     for (const h of hashes) this.byHash.delete(h)
   }

@@ -1,22 +1,30 @@
 import { EventEmitter } from 'node:events'
-import { type SignedBlockHeader, signBlockHeader } from '../../core/block.ts'
-import { fromHex, toHex } from '../../core/bytes.ts'
+import { decodeBlockHeader, type SignedBlockHeader, signBlockHeader } from '../../core/block.ts'
+import { equalBytes, fromHex, toHex } from '../../core/bytes.ts'
 import type { KeyPair } from '../../core/ed25519.ts'
+import { SteleError } from '../../core/errors.ts'
 import type { Genesis } from '../../core/genesis.ts'
+import { sha256 } from '../../core/hash.ts'
 import type { Logger } from '../../core/logger.ts'
 import { leafHash, merkleRoot } from '../../core/merkle.ts'
 import type { Timers } from '../../core/timers.ts'
-import type { SignedTx } from '../../core/transaction.ts'
-import { encodeStoredBlock, encodeStoredTx } from '../db/codec.ts'
+import { decodeTx, type SignedTx, verifyTxSignature } from '../../core/transaction.ts'
+import { applyHeader, type ConsensusParams, DEFAULT_CONSENSUS } from '../consensus/apply-header.ts'
+import { maySign } from '../consensus/snapshot.ts'
+import { sealDelay, type TurnTiming } from '../consensus/turn-delay.ts'
+import { decodeStoredBlock, decodeStoredTx, encodeStoredBlock, encodeStoredTx } from '../db/codec.ts'
 import type { Db, DbOp } from '../db/db.ts'
 import { K } from '../db/keys.ts'
 import { LA, txAccounts } from '../ledger/account-index.ts'
 import { blockState } from '../ledger/block-state.ts'
 import type { Ledger } from '../ledger/ledger.ts'
 import { isLedgerType } from '../ledger/registry.ts'
-import type { StagedUpdate } from '../ledger/state-map.ts'
-import type { Mempool } from './mempool.ts'
+import type { StagedUpdate, StateChange } from '../ledger/state-map.ts'
+import { decodeUndo, encodeUndo, undoKey } from './block-undo.ts'
+import type { ChainIndex } from './chain-index.ts'
+import type { Mempool, PendingTx } from './mempool.ts'
 import { type ChainState, type ChainTip, encodeJson } from './state.ts'
+import { encodeWireBlock, type WireBlock } from './wire-block.ts'
 
 export interface ProducedBlock {
   header: SignedBlockHeader
@@ -32,6 +40,12 @@ export interface ProducerInit {
   intervalMs?: number
   /** Transactions per block (default 10,000). */
   maxTxs?: number
+  /** Out-of-turn producers wait one wiggle more plus a seeded share of floor(n/2)+1 wiggles (default intervalMs/2). */
+  wiggleMs?: number
+  /** Header time rules (consensus/apply-header.ts). */
+  consensus?: ConsensusParams
+  /** Test hook: after each block it produces, also sign a second one at the same height (equivocation). */
+  equivocate?: boolean
 }
 
 /** What the producer works on; the node hands it these at construction. */
@@ -42,32 +56,73 @@ export interface ProducerComponents {
   key: KeyPair
   state: ChainState
   mempool: Mempool
+  /** Heights, hashes, producers and weights of the stored chain: the consensus snapshot. */
+  index: ChainIndex
   /** The interval runs on these, and block times come from their clock. */
   timers: Timers
   logger: Logger
   /** Present on a chain whose genesis has a ledger (version 2): blocks then commit to its state root. */
   ledger?: Ledger | undefined
+  /** While true (the node is syncing), the producer seals nothing: its blocks would fork a chain it lags. */
+  paused?: () => boolean
+}
+
+/** A block refused by applyBlock, with the consensus or state reason (a peer penalty, a log line). */
+export class BlockRefused extends SteleError {
+  constructor(
+    message: string,
+    readonly reason: string,
+  ) {
+    super('STELE_BLOCK_INVALID', message, { details: { reason } })
+  }
+}
+
+interface Entry {
+  tx: SignedTx
+  hash: string
+  /** Its mempool arrival number; 0 for a transaction the node never held pending. */
+  arrival: number
 }
 
 /**
- * Seals pending transactions into a signed block at most every intervalMs, never an empty one. The block, its
- * transaction index, the new tip and the removal of the mempool entries are one atomic write: a block on disk is
- * complete or absent.
+ * Seals pending transactions into signed blocks, never an empty one, and applies blocks of other producers: the one
+ * writer of the chain. A block, its transaction index, its undo data, the new tip and the removal of the mempool
+ * entries are one atomic write whichever way the block came: a block on disk is complete or absent.
+ *
+ * On a chain of one producer it seals at every interval. With several it follows Clique: in turn at the parent's time
+ * plus the interval, out of turn a seeded delay later (consensus/turn-delay.ts), never when it signed recently.
  */
-export class BlockProducer extends EventEmitter<{ block: [ProducedBlock] }> {
+export class BlockProducer extends EventEmitter<{
+  block: [ProducedBlock]
+  /** A block rolled back by a reorg; its transactions are pending again. */
+  rollback: [ProducedBlock]
+  /** Test hook: the second block signed at one height (wire bytes), never stored. */
+  equivocation: [Uint8Array]
+}> {
   private timer: unknown
-  private running: Promise<ProducedBlock | null> | undefined
+  private running: Promise<unknown> | undefined
   private stopped = true
   private readonly intervalMs: number
   private readonly maxTxs: number
+  private readonly timing: TurnTiming
+  private readonly consensus: ConsensusParams
+  /** Local time the tip last changed, or transactions were first seen pending on it: out-of-turn delays count from it. */
+  private anchor = 0
+  private anchoredTip = ''
 
   constructor(
-    init: ProducerInit,
+    private readonly init: ProducerInit,
     private readonly c: ProducerComponents,
   ) {
     super()
     this.intervalMs = init.intervalMs ?? 1000
     this.maxTxs = init.maxTxs ?? 10_000
+    this.timing = { intervalMs: this.intervalMs, wiggleMs: init.wiggleMs ?? Math.ceil(this.intervalMs / 2) }
+    this.consensus = init.consensus ?? DEFAULT_CONSENSUS
+  }
+
+  private get single(): boolean {
+    return this.c.index.producers.length === 1
   }
 
   start(): void {
@@ -78,12 +133,32 @@ export class BlockProducer extends EventEmitter<{ block: [ProducedBlock] }> {
 
   private schedule(): void {
     if (this.stopped) return
+    // Several producers: check the turn often, so a block follows its due time closely.
+    const ms = this.single ? this.intervalMs : Math.max(10, Math.min(100, Math.floor(this.intervalMs / 5)))
     this.timer = this.c.timers.set(() => {
       this.timer = undefined
-      this.produce()
+      const run = this.single || this.due() ? this.produce() : Promise.resolve(null)
+      run
         .catch((err) => this.c.logger.error({ err }, 'block production failed; will retry next interval'))
         .finally(() => this.schedule())
-    }, this.intervalMs)
+    }, ms)
+  }
+
+  /** Whether this producer's turn for the next block has come (several producers). */
+  private due(): boolean {
+    if (this.c.paused?.() || this.c.mempool.size === 0) return false
+    const now = this.c.timers.now()
+    const tip = this.c.state.tip
+    if (this.anchoredTip !== tip.hash) {
+      this.anchoredTip = tip.hash
+      this.anchor = now
+    }
+    const snap = this.c.index.snapshotAt()
+    const me = toHex(this.c.key.publicKey)
+    const delay = sealDelay(snap, me, this.timing)
+    if (delay === undefined) return false
+    if (delay === this.intervalMs) return now >= snap.time + delay
+    return now >= Math.max(snap.time, this.anchor) + delay
   }
 
   /** Stops the interval and waits for a block being written. */
@@ -94,82 +169,217 @@ export class BlockProducer extends EventEmitter<{ block: [ProducedBlock] }> {
     await this.running
   }
 
-  /** Produces one block now if anything is pending. Exposed for tests and for a final block on shutdown. */
-  produce(): Promise<ProducedBlock | null> {
+  /** One chain write at a time: production, a peer's block, a rollback. */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
     const prev = this.running ?? Promise.resolve(null)
-    const run = prev.then(() => this.produceNow())
+    const run = prev.then(() => this.withLedger(fn))
     this.running = run.catch(() => null)
     return run
   }
 
-  private produceNow(): Promise<ProducedBlock | null> {
+  private withLedger<T>(fn: () => Promise<T>): Promise<T> {
     const { ledger } = this.c
-    if (!ledger) return this.build(undefined)
-    // Admissions wait while the state moves; after the block, the pending overlay starts from the new state.
+    if (!ledger) return fn()
+    // Admissions wait while the state moves; after the write, the pending overlay starts from the new state.
     return ledger.exclusive(async () => {
       try {
-        return await this.build(ledger)
+        return await fn()
       } finally {
         await ledger.resetOverlay()
       }
     })
   }
 
-  private async build(ledger: Ledger | undefined): Promise<ProducedBlock | null> {
+  /**
+   * Produces one block now if anything is pending and this key may sign the next block (with several producers: not
+   * signed recently). Exposed for tests and for a final block on shutdown.
+   */
+  produce(): Promise<ProducedBlock | null> {
+    return this.serial(() => this.build())
+  }
+
+  /** Applies a block of another producer on the tip (see applyBlockNow). */
+  applyBlock(block: WireBlock): Promise<ProducedBlock> {
+    return this.serial(() => this.applyNow(block))
+  }
+
+  /** Rolls back the tip block: its transactions go back to the mempool; the state is its parent's. */
+  rollbackTip(): Promise<ProducedBlock> {
+    return this.serial(() => this.rollbackNow())
+  }
+
+  private async build(): Promise<ProducedBlock | null> {
+    const { ledger, index } = this.c
+    if (!this.single && !maySign(index.snapshotAt(), toHex(this.c.key.publicKey))) return null
     let pending = this.c.mempool.take(this.maxTxs)
     if (pending.length === 0) return null
-    const ops: DbOp[] = []
     let staged: StagedUpdate | undefined
+    let undoState: StateChange[] = []
+    const drops: DbOp[] = []
     let dropped: string[] = []
     if (ledger) {
       const r = await blockState(
         pending.map((p) => p.tx),
         (k) => ledger.map.get(k),
-        { genesis: this.c.genesis, producer: this.c.key.publicKey },
+        {
+          genesis: this.c.genesis,
+          producer: this.c.key.publicKey,
+          height: this.c.state.tip.height + 1,
+          prevHash: fromHex(this.c.state.tip.hash, 'tip', 32),
+        },
       )
       // Admitted against an overlay the chain may no longer match (another transaction of the signer failed
       // first): such a transaction stays out of the block and leaves the mempool.
       for (const [i, err] of r.errors) {
         const p = pending[i]!
         this.c.logger.warn({ err, tx: p.hash }, 'ledger transaction no longer valid; dropped')
-        ops.push({ type: 'del', key: K.pending(p.arrival) })
+        drops.push({ type: 'del', key: K.pending(p.arrival) })
       }
       dropped = pending.filter((_, i) => !r.applied[i]).map((p) => p.hash)
       pending = pending.filter((_, i) => r.applied[i])
       if (pending.length === 0) {
-        await this.c.db.batch(ops)
+        await this.c.db.batch(drops)
         this.c.mempool.remove(dropped)
         return null
       }
+      undoState = await this.oldValues(ledger, r.changes)
       staged = await ledger.map.stage(r.changes)
-      ops.push(...staged.ops)
     }
     const tip = this.c.state.tip
     const height = tip.height + 1
-    const txHashes = pending.map((p) => p.tx.hash)
     const header = signBlockHeader(
       {
         chainId: this.c.genesis.chainId,
         height,
         prevHash: fromHex(tip.hash, 'tip', 32),
-        time: Math.max(this.c.timers.now(), tip.time),
-        txRoot: merkleRoot(txHashes.map(leafHash)),
+        time: Math.max(this.c.timers.now(), tip.time + this.consensus.minGapMs),
+        txRoot: merkleRoot(pending.map((p) => leafHash(p.tx.hash))),
         txCount: pending.length,
         producer: this.c.key.publicKey,
         ...(staged ? { stateRoot: staged.root } : {}),
       },
       this.c.key.secretKey,
     )
+    const produced = await this.commit(header, pending, staged, undoState, drops, dropped)
+    if (this.init.equivocate) this.equivocate(header, pending)
+    return produced
+  }
+
+  /** Test hook: the same transactions under a second header at the same height, one millisecond later. */
+  private equivocate(first: SignedBlockHeader, txs: readonly PendingTx[]): void {
+    const { header: _h, signature: _s, hash: _x, ...fields } = first
+    const twin = signBlockHeader({ ...fields, time: first.time + 1 }, this.c.key.secretKey)
+    this.c.logger.warn({ height: first.height }, 'test hook: signed a second block at this height')
+    this.emit(
+      'equivocation',
+      encodeWireBlock({
+        header: twin.header,
+        signature: twin.signature,
+        txs: txs.map((p) => ({ tx: p.tx.bytes, records: new Uint8Array(0) })),
+      }),
+    )
+  }
+
+  private async oldValues(ledger: Ledger, changes: readonly StateChange[]): Promise<StateChange[]> {
+    const seen = new Set<string>()
+    const keys = changes.filter((c) => {
+      const hex = toHex(c.key)
+      if (seen.has(hex)) return false
+      seen.add(hex)
+      return true
+    })
+    return Promise.all(keys.map(async (c) => ({ key: c.key, value: (await ledger.map.get(c.key)) ?? null })))
+  }
+
+  /**
+   * A block of another producer, following the tip: its header by the consensus rules on the snapshot of the tip,
+   * its transaction root, every transaction through the same rules as production (record batches and gateway
+   * registrations must already be admitted to the mempool, which checked them and stored their records; ledger
+   * transactions are checked here against the state), and the state root it reaches.
+   */
+  private async applyNow(block: WireBlock): Promise<ProducedBlock> {
+    const { header } = block
+    const { ledger, mempool } = this.c
+    const verdict = applyHeader(this.c.index.snapshotAt(), header, this.c.timers.now(), this.consensus)
+    if (!verdict.ok) throw new BlockRefused(verdict.message, verdict.reason)
+    const refuse = (why: string, reason = 'bad-body'): never => {
+      throw new BlockRefused(`block ${header.height}: ${why}`, reason)
+    }
+    if (!equalBytes(merkleRoot(block.txs.map((t) => leafHash(t.tx.hash))), header.txRoot))
+      refuse('the transaction root does not match its transactions')
+    const entries: Entry[] = []
+    const seen = new Set<string>()
+    for (const [i, { tx }] of block.txs.entries()) {
+      const hash = toHex(tx.hash)
+      if (seen.has(hash)) refuse(`transaction ${i} appears twice`)
+      seen.add(hash)
+      const pending = mempool.get(hash)
+      if (pending) {
+        entries.push(pending)
+        continue
+      }
+      if (!isLedgerType(tx.type)) refuse(`transaction ${i} (${hash}) was not admitted`, 'not-admitted')
+      if (await this.c.db.get(K.tx(hash))) refuse(`transaction ${i} is already in the chain`)
+      if (!verifyTxSignature(tx)) refuse(`transaction ${i} signature does not verify`)
+      entries.push({ tx, hash, arrival: 0 })
+    }
+    let staged: StagedUpdate | undefined
+    let undoState: StateChange[] = []
+    if ((header.stateRoot !== undefined) !== (ledger !== undefined))
+      refuse('state root present exactly on a chain with a ledger')
+    if (ledger) {
+      const r = await blockState(
+        entries.map((e) => e.tx),
+        (k) => ledger.map.get(k),
+        {
+          genesis: this.c.genesis,
+          producer: header.producer,
+          height: header.height,
+          prevHash: header.prevHash,
+        },
+      )
+      const bad = r.applied.indexOf(false)
+      if (bad >= 0) refuse(`transaction ${bad} is not valid: ${(r.errors.get(bad) as Error)?.message}`)
+      undoState = await this.oldValues(ledger, r.changes)
+      staged = await ledger.map.stage(r.changes)
+      if (!equalBytes(staged.root, header.stateRoot!))
+        refuse('the state root differs from the one reached', 'bad-state')
+    }
+    // A transaction the node never held pending gets an arrival number now, for the order of a rollback.
+    for (const e of entries) if (e.arrival === 0) e.arrival = mempool.reserve()
+    return this.commit(header, entries, staged, undoState, [], [])
+  }
+
+  private async commit(
+    header: SignedBlockHeader,
+    entries: readonly Entry[],
+    staged: StagedUpdate | undefined,
+    undoState: StateChange[],
+    ops: DbOp[],
+    dropped: string[],
+  ): Promise<ProducedBlock> {
+    const { ledger } = this.c
+    const height = header.height
     const nextTip: ChainTip = { height, hash: toHex(header.hash), time: header.time }
+    if (staged) ops.push(...staged.ops)
     ops.push(
       {
         type: 'put',
         key: K.block(height),
-        value: encodeStoredBlock({ header: header.header, signature: header.signature, txHashes }),
+        value: encodeStoredBlock({
+          header: header.header,
+          signature: header.signature,
+          txHashes: entries.map((e) => e.tx.hash),
+        }),
+      },
+      {
+        type: 'put',
+        key: undoKey(height),
+        value: encodeUndo({ state: undoState, arrivals: entries.map((e) => e.arrival) }),
       },
       { type: 'put', key: K.tip, value: encodeJson(nextTip) },
     )
-    pending.forEach((p, index) => {
+    entries.forEach((p, index) => {
       ops.push({ type: 'put', key: K.tx(p.hash), value: encodeStoredTx({ height, index, tx: p.tx.bytes }) })
       ops.push({ type: 'del', key: K.pending(p.arrival) })
       if (ledger && isLedgerType(p.tx.type))
@@ -178,16 +388,71 @@ export class BlockProducer extends EventEmitter<{ block: [ProducedBlock] }> {
     })
     await this.c.db.batch(ops)
     this.c.state.tip = nextTip
+    this.c.index.push(height, header.hash, toHex(header.producer), header.time)
     if (ledger && staged) ledger.map.committed(staged)
-    const hashes = pending.map((p) => p.hash)
+    const hashes = entries.map((p) => p.hash)
     this.c.mempool.remove([...hashes, ...dropped])
     const produced: ProducedBlock = {
       header,
       txHashes: hashes,
-      txs: pending.map((p) => p.tx),
+      txs: entries.map((p) => p.tx),
       stateHashes: staged?.hashes ?? 0,
     }
     this.emit('block', produced)
     return produced
+  }
+
+  private async rollbackNow(): Promise<ProducedBlock> {
+    const { db, ledger, index } = this.c
+    const height = this.c.state.tip.height
+    if (height === 0) throw new SteleError('STELE_INTERNAL', 'rollback: the chain has no block')
+    const stored = await db.get(K.block(height))
+    const undoBytes = await db.get(undoKey(height))
+    if (!stored || !undoBytes)
+      throw new SteleError('STELE_STORAGE', `rollback: block ${height} or its undo data is missing`)
+    const block = decodeStoredBlock(stored)
+    const undo = decodeUndo(undoBytes)
+    const hashes = block.txHashes.map(toHex)
+    const txs = await db.getMany(hashes.map((h) => K.tx(h)))
+    const ops: DbOp[] = [
+      { type: 'del', key: K.block(height) },
+      { type: 'del', key: undoKey(height) },
+    ]
+    const back: PendingTx[] = []
+    for (const [i, v] of txs.entries()) {
+      if (!v)
+        throw new SteleError('STELE_STORAGE', `rollback: transaction ${i} of block ${height} is missing`)
+      const tx = decodeTx(decodeStoredTx(v).tx)
+      const arrival = undo.arrivals[i] ?? this.c.mempool.reserve()
+      back.push({ arrival, tx, hash: hashes[i]! })
+      ops.push(
+        { type: 'del', key: K.tx(hashes[i]!) },
+        { type: 'put', key: K.pending(arrival), value: tx.bytes },
+      )
+      if (ledger && isLedgerType(tx.type))
+        for (const a of txAccounts(tx)) ops.push({ type: 'del', key: LA.key(a, height, i) })
+    }
+    const staged = ledger ? await ledger.map.stage(undo.state) : undefined
+    if (staged) ops.push(...staged.ops)
+    const parent = index.at(height - 1)
+    const prevTip: ChainTip =
+      height === 1
+        ? { height: 0, hash: toHex(index.genesis.hash), time: index.genesis.time }
+        : { height: height - 1, hash: toHex(parent!.hash), time: parent!.time }
+    ops.push({ type: 'put', key: K.tip, value: encodeJson(prevTip) })
+    await db.batch(ops)
+    this.c.state.tip = prevTip
+    index.pop()
+    if (ledger && staged) ledger.map.committed(staged)
+    this.c.mempool.restore(back)
+    const h = decodeBlockHeader(block.header)
+    const rolled: ProducedBlock = {
+      header: { ...h, header: block.header, signature: block.signature, hash: sha256(block.header) },
+      txHashes: hashes,
+      txs: back.map((b) => b.tx),
+      stateHashes: staged?.hashes ?? 0,
+    }
+    this.emit('rollback', rolled)
+    return rolled
   }
 }
