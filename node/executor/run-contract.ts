@@ -9,6 +9,7 @@ import { SteleError } from '../../core/errors.ts'
 import { sha256 } from '../../core/hash.ts'
 import { canonicalJson, type Json } from './canonical-json.ts'
 import { discardEngine, type Engine, heapBytes, sharedEngine } from './engine.ts'
+import { counterOffset, type TickCounter, tickCounter } from './gas-counter.ts'
 import {
   type ContractEvent,
   type ContractState,
@@ -103,6 +104,8 @@ export interface RunResult {
 export const SANDBOX_INTRINSICS = { ...DefaultIntrinsics, TypedArrays: false } as const
 /** How far past the memory limit the engine's heap may grow in one run before the guard stops it. */
 const HEAP_GROWTH_FACTOR = 4
+/** The longest slice between polls: below TICKS_PER_INTERRUPT (see the interrupt handler). */
+const MAX_SLICE = TICKS_PER_INTERRUPT - 1
 const HANDLER_RE = /^[A-Za-z_$][A-Za-z0-9_$]{0,63}$/
 const MESSAGE_CHARS = 512
 export const CONTRACT_FILE = 'contract.js'
@@ -206,13 +209,26 @@ export function executeContract(engine: Engine, req: RunRequest, opts: RunOption
 
   const now = opts.now ?? (() => performance.now())
   const deadline = now() + (opts.wallClockMs ?? DEFAULT_WALL_CLOCK_MS)
-  const maxCalls = Math.floor(limits.gasLimit / TICKS_PER_INTERRUPT)
-  let polls = 0
   let stop: 'gas' | 'wall' | 'abort' | 'memory' | undefined
   // The memory guard: the engine's heap may not grow by more than this during the run (see heapBytes).
   const heapCeiling = heapBytes(engine) + HEAP_GROWTH_FACTOR * limits.memoryBytes
-  const gasUsed = () => Math.min(polls * TICKS_PER_INTERRUPT, limits.gasLimit)
+  // Gas is ticks (see gas-counter.ts): `ticks` counts those of the slices already polled, `slice` is the
+  // countdown written at the last poll, so ticks + slice - countdown is the exact count at any moment. A
+  // regexp polls the handler by its own step count without touching the countdown: each such call is
+  // TICKS_PER_INTERRUPT gas. Slices stay below TICKS_PER_INTERRUPT, so a countdown equal to it in the handler
+  // means a tick poll (the interpreter has just reset it) and anything else a regexp's.
+  let counter: TickCounter | undefined
+  let ticks = 0
+  let slice = 0
+  let regexpGas = 0
+  const gasUsed = (): number => {
+    const used = ticks + (counter === undefined || slice === 0 ? 0 : slice - counter.read()) + regexpGas
+    return Math.min(used, limits.gasLimit)
+  }
+  const nextSlice = (): number => Math.min(MAX_SLICE, limits.gasLimit + 1 - ticks - regexpGas)
 
+  // Found once per engine; a build where the countdown cannot be found throws here, before any run.
+  counterOffset(engine)
   let rt: QuickJSRuntime | undefined
   let vm: QuickJSContext | undefined
   const handles: QuickJSHandle[] = []
@@ -224,19 +240,30 @@ export function executeContract(engine: Engine, req: RunRequest, opts: RunOption
     rt = engine.newRuntime()
     rt.setMemoryLimit(limits.memoryBytes)
     rt.setMaxStackSize(limits.stackBytes)
-    // Gas: QuickJS calls this every TICKS_PER_INTERRUPT ticks, the same count on every machine.
     rt.setInterruptHandler(() => {
-      polls++
-      if (polls > maxCalls) stop = 'gas'
+      const c = counter as TickCounter
+      const left = c.read()
+      // A regexp's call: the ticks so far are counted, and a new slice is written for the budget that is left.
+      if (left !== TICKS_PER_INTERRUPT) regexpGas += TICKS_PER_INTERRUPT
+      ticks += left === TICKS_PER_INTERRUPT ? slice : slice - left
+      slice = 0
+      if (ticks + regexpGas > limits.gasLimit) stop = 'gas'
       else if (opts.signal?.aborted) stop = 'abort'
       else if (now() > deadline) stop = 'wall'
       else if (heapBytes(engine) > heapCeiling) stop = 'memory'
+      if (stop === undefined) {
+        slice = nextSlice()
+        c.write(slice)
+      }
       return stop !== undefined
     })
     // No typed arrays: their buffers are allocated outside the runtime's memory limit, so a contract could grow
     // the host's WebAssembly memory without bound. Nothing else in the default set escapes the limit.
     vm = rt.newContext({ intrinsics: SANDBOX_INTRINSICS })
     const ctxVm = vm
+    counter = tickCounter(engine, vm)
+    slice = nextSlice()
+    counter.write(slice)
 
     const outcome = (err: QuickJSHandle, where: string): RunResult => {
       if (stop === 'gas') return failed('out-of-gas', `gas limit ${limits.gasLimit} reached`, limits.gasLimit)
@@ -246,7 +273,8 @@ export function executeContract(engine: Engine, req: RunRequest, opts: RunOption
         discardEngine(engine)
         return failed('error', 'memory limit: the sandbox heap grew past its bound', gasUsed(), false)
       }
-      return failed('error', `${where}: ${describeError(ctxVm, err)}`, gasUsed())
+      const gas = gasUsed()
+      return failed('error', `${where}: ${describeError(ctxVm, err)}`, gas)
     }
 
     const prelude = vm.evalCode(PRELUDE, 'stele-prelude.js', { type: 'global', strict: true })

@@ -47,6 +47,27 @@ describe('bad contracts', () => {
     expect(performance.now() - t0).toBeLessThan(1500)
   })
 
+  it('gas is every tick: a run fits a gas limit of exactly its gas and not one less', async () => {
+    const loop = (n: number) =>
+      `export function onReading() { let s = 0; for (let i = 0; i < ${n}; i++) s += i; return s }`
+    const a = await run1(loop(1000))
+    const b = await run1(loop(2000))
+    expect(a.status).toBe('ok')
+    // Two ticks per iteration of this loop, everything else equal.
+    expect(b.gasUsed - a.gasUsed).toBe(2000)
+    const exact = await run1(loop(1000), null, { gasLimit: a.gasUsed })
+    expect(exact).toMatchObject({ status: 'ok', gasUsed: a.gasUsed, output: a.output })
+    const short = await run1(loop(1000), null, { gasLimit: a.gasUsed - 1 })
+    expect(short).toMatchObject({ status: 'out-of-gas', gasUsed: a.gasUsed - 1 })
+  })
+
+  it('a regexp that backtracks without end runs out of gas', async () => {
+    const r = await run1('export function onReading() { return /(a+)+b/.test("a".repeat(40)) }', null, {
+      gasLimit: 20 * TICKS_PER_INTERRUPT,
+    })
+    expect(r).toMatchObject({ status: 'out-of-gas', gasUsed: 20 * TICKS_PER_INTERRUPT })
+  })
+
   it('out-of-gas cannot be caught by the contract', async () => {
     const r = await run1(
       'export function onReading() { try { for (;;) {} } catch (e) { return "caught" } }',
