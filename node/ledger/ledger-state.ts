@@ -28,6 +28,11 @@ export class LedgerState {
     this.writes.set(toHex(key), { key, value })
   }
 
+  /** Writes a raw leaf value (null removes it): rules of other layers (contracts) with their own codecs. */
+  setRaw(key: Uint8Array, value: Uint8Array | null): void {
+    this.write(key, value)
+  }
+
   account(pub: Uint8Array): AccountState {
     const v = this.raw(stateKey(STATE_NS.ACCOUNT, pub))
     return v ? decodeAccount(v) : emptyAccount()

@@ -1,0 +1,530 @@
+import { EventEmitter } from 'node:events'
+import { ROLES } from '../../core/account.ts'
+import { concatBytes, equalBytes, fromHex, toHex } from '../../core/bytes.ts'
+import {
+  type ContractEntry,
+  type ContractResult,
+  contractStateKey,
+  decodeContractCall,
+  decodeContractDeploy,
+  decodeContractEntry,
+  decodeContractResult,
+  encodeContractResult,
+  ZERO_CALL,
+} from '../../core/contract-payloads.ts'
+import type { KeyPair } from '../../core/ed25519.ts'
+import { SteleError } from '../../core/errors.ts'
+import type { Genesis } from '../../core/genesis.ts'
+import { sha256 } from '../../core/hash.ts'
+import { decodeNodeRegistration } from '../../core/ledger-payloads.ts'
+import type { Logger } from '../../core/logger.ts'
+import { decodeTx as decodeSignedTx, type SignedTx, signTx, TX_TYPES } from '../../core/transaction.ts'
+import type { BlockProducer, ProducedBlock } from '../chain/producer.ts'
+import { decodeStoredTx } from '../db/codec.ts'
+import type { Db } from '../db/db.ts'
+import { K } from '../db/keys.ts'
+import type { Ledger } from '../ledger/ledger.ts'
+import { blockRecords, type ChainBlock, loadBlock } from './chain-inputs.ts'
+import { checkContract } from './check-contract.ts'
+import { blockRun, callRun, resultPayload, type Seeder } from './contract-run.ts'
+import { type ContractEvent, type ContractState, stateRoot } from './hashes.ts'
+import { type RunRequest, runContract } from './run-contract.ts'
+import { deriveSeed } from './seed.ts'
+
+/** The executor's own keys in the node's database (one letter `x` and a kind). */
+const XK = {
+  cursor: 'xh:',
+  contract: (id: string) => `xc:${id}`,
+  contractPrefix: 'xc:',
+  result: (id: string, height: number, tx: string) =>
+    `xr:${id}:${height.toString(16).padStart(12, '0')}:${tx}`,
+  resultPrefix: (id: string) => `xr:${id}:`,
+  executor: (key: string) => `xn:${key}`,
+  executorPrefix: 'xn:',
+  evidence: (seq: number) => `xv:${seq.toString(16).padStart(12, '0')}`,
+  evidencePrefix: 'xv:',
+}
+const end = (p: string) => `${p}\uffff`
+
+export interface ContractEventView extends ContractEvent {
+  contract: string
+  height: number
+  result: string
+  index: number
+}
+
+export interface ResultView {
+  hash: string
+  contract: string
+  height: number
+  blockHash: string
+  call: string | null
+  executor: string
+  inputsHash: string
+  stateRootBefore: string
+  stateRootAfter: string
+  eventsHash: string
+  gasUsed: number
+  status: ContractResult['status']
+  message: string
+  events: ContractEvent[]
+}
+
+/** A result whose hashes differ from this node's re-execution: the signed result and both sets of hashes. */
+export interface Evidence {
+  seq: number
+  at: number
+  contract: string
+  height: number
+  executor: string
+  /** The signed result transaction, hex: anyone can re-run it and check the claim. */
+  tx: string
+  claimed: { inputsHash: string; stateRootAfter: string; eventsHash: string; gasUsed: number; status: string }
+  recomputed: {
+    inputsHash: string
+    stateRootAfter: string
+    eventsHash: string
+    gasUsed: number
+    status: string
+  }
+}
+
+export interface ContractServiceInit {
+  /** Fault injection for tests: the seed this node's executor runs with (re-execution always uses deriveSeed). */
+  executeSeed?: Seeder
+}
+
+export interface ContractServiceComponents {
+  db: Db
+  genesis: Genesis
+  key: KeyPair
+  ledger: Ledger
+  /** Contract code by CID text (the node's storage); throws STELE_NOT_FOUND when not held. */
+  code(cid: string): Promise<string>
+  /** Keeps the code from garbage collection once deployed. */
+  pin(cid: string): Promise<void>
+  producer: Pick<BlockProducer, 'on' | 'off'>
+  tipHeight(): number
+  /** Submits a transaction through the node's admission (POST /v1/transactions). */
+  submit(bytes: Uint8Array): Promise<unknown>
+  logger: Logger
+  now(): number
+}
+
+type Pending = {
+  results: number
+  lastHeight: number
+  stateRoot: Uint8Array
+  state: string
+  consumed: Set<string>
+}
+
+/**
+ * The executor (docs/contracts.md §9): indexes contract transactions as blocks seal them, runs the contracts this
+ * node is selected for after each block and submits their results, and re-executes every result before admitting
+ * it (and every result it sees in a block it did not admit), keeping evidence of a mismatch.
+ */
+export class ContractService extends EventEmitter<{
+  event: [ContractEventView]
+  result: [ResultView]
+  mismatch: [Evidence]
+}> {
+  mismatches = 0
+  private readonly contracts = new Map<string, number>()
+  private readonly executors = new Set<string>()
+  private readonly codes = new Map<string, { code: string; exports: string[] }>()
+  private readonly states = new Map<string, string>()
+  private readonly pending = new Map<string, Pending>()
+  private readonly verified = new Set<string>()
+  private evidenceSeq = 0
+  private queue: Promise<void> = Promise.resolve()
+  private started = false
+  private readonly onBlock = (b: ProducedBlock) => {
+    this.enqueue(b.header.height)
+  }
+
+  constructor(
+    private readonly init: ContractServiceInit,
+    private readonly c: ContractServiceComponents,
+  ) {
+    super()
+    this.remember('{}')
+  }
+
+  async start(): Promise<void> {
+    if (this.started) return
+    this.started = true
+    for await (const [k, v] of this.c.db.iterator({ gte: XK.contractPrefix, lt: end(XK.contractPrefix) }))
+      this.contracts.set(k.slice(XK.contractPrefix.length), Number(new TextDecoder().decode(v)))
+    for await (const k of this.c.db.keys({ gte: XK.executorPrefix, lt: end(XK.executorPrefix) }))
+      this.executors.add(k.slice(XK.executorPrefix.length))
+    for await (const k of this.c.db.keys({ gte: XK.evidencePrefix, lt: end(XK.evidencePrefix) })) {
+      this.evidenceSeq = Number.parseInt(k.slice(XK.evidencePrefix.length), 16)
+      this.mismatches++
+    }
+    const at = await this.c.db.get(XK.cursor)
+    const from = at ? Number(new TextDecoder().decode(at)) : 0
+    // Catch up on blocks sealed while the service was not running: index them, run nothing old.
+    for (let h = from + 1; h <= this.c.tipHeight(); h++) this.enqueue(h, false)
+    this.c.producer.on('block', this.onBlock)
+  }
+
+  async stop(): Promise<void> {
+    this.c.producer.off('block', this.onBlock)
+    this.started = false
+    await this.queue
+  }
+
+  /** Waits until every block seen so far is processed. */
+  idle(): Promise<void> {
+    return this.queue
+  }
+
+  private enqueue(height: number, execute = true): void {
+    this.queue = this.queue
+      .then(() => this.process(height, execute))
+      .catch((err) => this.c.logger.error({ err, height }, 'contract executor: block not processed'))
+  }
+
+  private remember(state: string): void {
+    const root = toHex(sha256Root(state))
+    this.states.delete(root)
+    this.states.set(root, state)
+    if (this.states.size > 4096) this.states.delete(this.states.keys().next().value as string)
+  }
+
+  /** Executor candidates: registered executors, or the genesis authority while none is registered. */
+  selected(blockHash: Uint8Array, contract: Uint8Array): string {
+    const list = this.executors.size > 0 ? [...this.executors].sort() : [toHex(this.c.genesis.authority)]
+    const h = sha256(concatBytes(blockHash, contract))
+    const n = new DataView(h.buffer, h.byteOffset, 4).getUint32(0)
+    return list[n % list.length]!
+  }
+
+  private async process(height: number, execute: boolean): Promise<void> {
+    const block = await loadBlock(this.c.db, height)
+    if (!block) return
+    const ops: { type: 'put'; key: string; value: Uint8Array }[] = []
+    const enc = new TextEncoder()
+    const calls: SignedTx[] = []
+    for (const tx of block.txs) {
+      const hash = toHex(tx.hash)
+      if (tx.type === TX_TYPES.CONTRACT_DEPLOY) {
+        this.contracts.set(hash, height)
+        ops.push({ type: 'put', key: XK.contract(hash), value: enc.encode(String(height)) })
+      } else if (tx.type === TX_TYPES.CONTRACT_CALL) calls.push(tx)
+      else if (tx.type === TX_TYPES.NODE_REGISTER) {
+        const reg = decodeNodeRegistration(tx.payload)
+        const key = toHex(reg.node)
+        if ((reg.roles & ROLES.EXECUTOR) !== 0) {
+          this.executors.add(key)
+          ops.push({ type: 'put', key: XK.executor(key), value: new Uint8Array() })
+        } else if (this.executors.delete(key)) await this.c.db.del(XK.executor(key))
+      } else if (tx.type === TX_TYPES.CONTRACT_RESULT) {
+        const p = decodeContractResult(tx.payload)
+        const id = toHex(p.contract)
+        ops.push({ type: 'put', key: XK.result(id, p.height, hash), value: tx.hash })
+        if (!this.verified.has(hash)) await this.verify(tx, p).catch(() => undefined)
+        this.verified.delete(hash)
+        this.remember(p.state)
+        const view = resultView(tx, p)
+        this.emit('result', view)
+        view.events.forEach((e, index) => {
+          this.emit('event', { ...e, contract: id, height: p.height, result: hash, index })
+        })
+      }
+    }
+    ops.push({ type: 'put', key: XK.cursor, value: enc.encode(String(height)) })
+    await this.c.db.batch(ops)
+    if (execute) await this.execute(block, calls)
+  }
+
+  private async loadCode(cid: string): Promise<{ code: string; exports: string[] }> {
+    const hit = this.codes.get(cid)
+    if (hit) return hit
+    const code = await this.c.code(cid)
+    const info = await checkContract(code)
+    const v = { code, exports: info.exports }
+    this.codes.set(cid, v)
+    return v
+  }
+
+  private async committed(id: string): Promise<ContractEntry | undefined> {
+    const v = await this.c.ledger.map.get(contractStateKey(fromHex(id, 'contract', 32)))
+    return v ? decodeContractEntry(v) : undefined
+  }
+
+  /** The contract as this executor's own pending results leave it. */
+  private async view(id: string): Promise<ContractEntry | undefined> {
+    const e = await this.committed(id)
+    if (!e) return undefined
+    const p = this.pending.get(id)
+    if (!p || e.results >= p.results) {
+      this.pending.delete(id)
+      return e
+    }
+    return {
+      ...e,
+      results: p.results,
+      lastHeight: p.lastHeight,
+      stateRoot: p.stateRoot,
+      state: p.state,
+      calls: e.calls.filter((c) => !p.consumed.has(toHex(c.hash))),
+    }
+  }
+
+  private async execute(block: ChainBlock, calls: SignedTx[]): Promise<void> {
+    const me = toHex(this.c.key.publicKey)
+    let records: Awaited<ReturnType<typeof blockRecords>> | undefined
+    const seed = this.init.executeSeed ?? deriveSeed
+    for (const [id, deployed] of this.contracts) {
+      if (deployed >= block.height) continue
+      const idBytes = fromHex(id, 'contract', 32)
+      if (this.selected(block.hash, idBytes) !== me) continue
+      const e = await this.view(id)
+      if (!e || e.lastHeight >= block.height) continue
+      records ??= await blockRecords(this.c.db, block.txs)
+      try {
+        const { code, exports } = await this.loadCode(e.codeCid)
+        const req = blockRun(id, e, code, exports, block, records, seed)
+        if (req) await this.runAndSubmit(req, e, idBytes, block, ZERO_CALL)
+      } catch (err) {
+        this.c.logger.warn({ err, contract: id, height: block.height }, 'contract block run not submitted')
+      }
+    }
+    for (const tx of calls) {
+      const call = decodeContractCall(tx.payload)
+      const id = toHex(call.contract)
+      if (this.selected(block.hash, call.contract) !== me) continue
+      try {
+        const e = await this.view(id)
+        const pc = e?.calls.find((c) => equalBytes(c.hash, tx.hash))
+        if (!e || !pc) continue
+        const { code } = await this.loadCode(e.codeCid)
+        await this.runAndSubmit(callRun(id, e, code, pc, block, seed), e, call.contract, block, tx.hash)
+      } catch (err) {
+        this.c.logger.warn({ err, contract: id, call: toHex(tx.hash) }, 'contract call run not submitted')
+      }
+    }
+  }
+
+  private async runAndSubmit(
+    req: RunRequest,
+    e: ContractEntry,
+    id: Uint8Array,
+    block: ChainBlock,
+    call: Uint8Array,
+  ): Promise<void> {
+    const run = await runContract(req)
+    // A run the host stopped (wall clock, abort) says nothing about the inputs: nothing is published.
+    if (!run.deterministic) throw new SteleError('STELE_UNAVAILABLE', `host failure: ${run.message}`)
+    const payload = resultPayload(run, req.state, id, block, call)
+    const nonce = (await this.c.ledger.account(this.c.key.publicKey, { pending: true })).nonce
+    const tx = signTx(
+      {
+        type: TX_TYPES.CONTRACT_RESULT,
+        chainId: this.c.genesis.chainId,
+        signer: this.c.key.publicKey,
+        nonce,
+        payload: encodeContractResult(payload),
+      },
+      this.c.key.secretKey,
+    )
+    await this.c.submit(tx.bytes)
+    const key = toHex(id)
+    const prev = this.pending.get(key)
+    const consumed = new Set(prev?.consumed ?? [])
+    if (!equalBytes(call, ZERO_CALL)) consumed.add(toHex(call))
+    this.pending.set(key, {
+      results: e.results + 1,
+      lastHeight: equalBytes(call, ZERO_CALL) ? block.height : e.lastHeight,
+      stateRoot: payload.stateRootAfter,
+      state: payload.state,
+      consumed,
+    })
+  }
+
+  /**
+   * What admission adds to the ledger rules for contract transactions: a deploy's code is held and loads; a
+   * call's function is exported; a result is for a real block, signed by the selected executor, and its hashes
+   * are those of this node's re-execution (a mismatch is kept as evidence and refused: STELE_CONTRACT_MISMATCH).
+   */
+  async precheck(tx: SignedTx): Promise<void> {
+    if (tx.type === TX_TYPES.CONTRACT_DEPLOY) {
+      const p = decodeContractDeploy(tx.payload)
+      await this.loadCode(p.codeCid)
+      await this.c.pin(p.codeCid)
+    } else if (tx.type === TX_TYPES.CONTRACT_CALL) {
+      const p = decodeContractCall(tx.payload)
+      const e = await this.committed(toHex(p.contract))
+      if (!e) throw new SteleError('STELE_NOT_FOUND', `contract ${toHex(p.contract)} is not deployed`)
+      const { exports } = await this.loadCode(e.codeCid)
+      if (!exports.includes(p.fn))
+        throw new SteleError('STELE_TX_INVALID', `the contract exports no function ${p.fn}`, {
+          details: { exports },
+        })
+    } else if (tx.type === TX_TYPES.CONTRACT_RESULT) {
+      const p = decodeContractResult(tx.payload)
+      const block = await loadBlock(this.c.db, p.height)
+      if (!block || !equalBytes(block.hash, p.blockHash))
+        throw new SteleError('STELE_TX_INVALID', `block ${p.height} of this chain has another hash`)
+      const id = toHex(p.contract)
+      const deployed = this.contracts.get(id)
+      if (deployed === undefined || deployed >= p.height)
+        throw new SteleError('STELE_TX_INVALID', `contract ${id} was not deployed before block ${p.height}`)
+      const sel = this.selected(p.blockHash, p.contract)
+      if (sel !== toHex(tx.signer))
+        throw new SteleError(
+          'STELE_NOT_AUTHORIZED',
+          `the executor selected for block ${p.height} is ${sel}`,
+          {
+            details: { selected: sel },
+          },
+        )
+      await this.verify(tx, p, block, true)
+      this.verified.add(toHex(tx.hash))
+      this.remember(p.state)
+    }
+  }
+
+  /** Re-runs a result from chain and storage data; records evidence on a mismatch. Returns the recomputed result. */
+  async reexecute(
+    p: ContractResult,
+    block?: ChainBlock,
+  ): Promise<{ expected: ContractResult; deterministic: boolean }> {
+    const b = block ?? (await loadBlock(this.c.db, p.height))
+    if (!b) throw new SteleError('STELE_NOT_FOUND', `block ${p.height} is not on this node`)
+    const id = toHex(p.contract)
+    const e = await this.committed(id)
+    if (!e) throw new SteleError('STELE_NOT_FOUND', `contract ${id} is not deployed`)
+    const before = this.states.get(toHex(p.stateRootBefore))
+    if (before === undefined)
+      throw new SteleError('STELE_TX_INVALID', 'the state before the result is not one this node knows')
+    const at = { ...e, state: before }
+    const { code, exports } = await this.loadCode(e.codeCid)
+    let req: RunRequest | null
+    if (equalBytes(p.call, ZERO_CALL))
+      req = blockRun(id, at, code, exports, b, await blockRecords(this.c.db, b.txs))
+    else {
+      const tx = b.txs.find((t) => equalBytes(t.hash, p.call) && t.type === TX_TYPES.CONTRACT_CALL)
+      if (!tx) throw new SteleError('STELE_TX_INVALID', `block ${p.height} has no call ${toHex(p.call)}`)
+      const c = decodeContractCall(tx.payload)
+      req = callRun(id, at, code, { hash: tx.hash, caller: tx.signer, fn: c.fn, args: c.args, gas: c.gas }, b)
+    }
+    if (!req) throw new SteleError('STELE_TX_INVALID', `no reading of block ${p.height} matches the contract`)
+    const run = await runContract(req)
+    return {
+      expected: resultPayload(run, JSON.parse(before) as ContractState, p.contract, b, p.call),
+      deterministic: run.deterministic,
+    }
+  }
+
+  private async verify(tx: SignedTx, p: ContractResult, block?: ChainBlock, refuse = false): Promise<void> {
+    const { expected, deterministic } = await this.reexecute(p, block)
+    if (!deterministic) throw new SteleError('STELE_UNAVAILABLE', 'the re-execution was stopped by this host')
+    const claimed = hashesOf(p)
+    const recomputed = hashesOf(expected)
+    if (JSON.stringify(claimed) === JSON.stringify(recomputed)) return
+    const ev: Evidence = {
+      seq: ++this.evidenceSeq,
+      at: this.c.now(),
+      contract: toHex(p.contract),
+      height: p.height,
+      executor: toHex(tx.signer),
+      tx: toHex(tx.bytes),
+      claimed,
+      recomputed,
+    }
+    this.mismatches++
+    await this.c.db.put(XK.evidence(ev.seq), new TextEncoder().encode(JSON.stringify(ev)))
+    this.c.logger.warn(
+      { contract: ev.contract, height: ev.height, executor: ev.executor },
+      'contract result mismatch',
+    )
+    this.emit('mismatch', ev)
+    if (refuse)
+      throw new SteleError(
+        'STELE_CONTRACT_MISMATCH',
+        'the result does not match this node’s re-execution of its inputs; evidence kept',
+        { details: { claimed, recomputed } },
+      )
+  }
+
+  /** Deployed contracts (id → deploy height), in id order. */
+  list(): { id: string; height: number }[] {
+    return [...this.contracts].sort(([a], [b]) => (a < b ? -1 : 1)).map(([id, height]) => ({ id, height }))
+  }
+
+  async entry(id: string): Promise<(ContractEntry & { height: number }) | undefined> {
+    const height = this.contracts.get(id)
+    if (height === undefined) return undefined
+    const e = await this.committed(id)
+    return e ? { ...e, height } : undefined
+  }
+
+  /** A contract's results, newest first, from `before` (an index key from a previous page). */
+  async results(
+    id: string,
+    limit: number,
+    before?: string,
+  ): Promise<{ items: ResultView[]; next: string | null }> {
+    const items: ResultView[] = []
+    let last: string | null = null
+    for await (const [k, v] of this.c.db.iterator({
+      gte: XK.resultPrefix(id),
+      lt: before ?? end(XK.resultPrefix(id)),
+      reverse: true,
+      limit: limit + 1,
+    })) {
+      if (items.length === limit) return { items, next: last }
+      const stored = await this.c.db.get(K.tx(toHex(v)))
+      if (!stored) continue
+      const tx = decodeSignedTx(new Uint8Array(decodeStoredTx(stored).tx))
+      items.push(resultView(tx, decodeContractResult(tx.payload)))
+      last = k
+    }
+    return { items, next: null }
+  }
+
+  async evidence(contract?: string): Promise<Evidence[]> {
+    const out: Evidence[] = []
+    for await (const v of this.c.db.values({ gte: XK.evidencePrefix, lt: end(XK.evidencePrefix) })) {
+      const ev = JSON.parse(new TextDecoder().decode(v)) as Evidence
+      if (!contract || ev.contract === contract) out.push(ev)
+    }
+    return out
+  }
+}
+
+function sha256Root(state: string): Uint8Array {
+  return fromHex(stateRoot(JSON.parse(state) as ContractState), 'root', 32)
+}
+
+function hashesOf(p: ContractResult): Evidence['claimed'] {
+  return {
+    inputsHash: toHex(p.inputsHash),
+    stateRootAfter: toHex(p.stateRootAfter),
+    eventsHash: toHex(p.eventsHash),
+    gasUsed: p.gasUsed,
+    status: p.status,
+  }
+}
+
+export function resultView(tx: SignedTx, p: ContractResult): ResultView {
+  return {
+    hash: toHex(tx.hash),
+    contract: toHex(p.contract),
+    height: p.height,
+    blockHash: toHex(p.blockHash),
+    call: equalBytes(p.call, ZERO_CALL) ? null : toHex(p.call),
+    executor: toHex(tx.signer),
+    inputsHash: toHex(p.inputsHash),
+    stateRootBefore: toHex(p.stateRootBefore),
+    stateRootAfter: toHex(p.stateRootAfter),
+    eventsHash: toHex(p.eventsHash),
+    gasUsed: p.gasUsed,
+    status: p.status,
+    message: p.message,
+    events: JSON.parse(p.events) as ContractEvent[],
+  }
+}
