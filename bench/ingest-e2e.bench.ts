@@ -79,12 +79,13 @@ async function waitCount(
   count: () => number | Promise<number>,
   target: number,
   t0: number,
-  everyMs = 5,
+  everyMs: number,
+  capMs: number,
 ): Promise<Phase> {
   for (;;) {
     const n = await count()
     const now = performance.now()
-    if (n >= target || now - t0 > CAP_MS) return { readings: n, ms: now - t0, complete: n >= target }
+    if (n >= target || now - t0 > capMs) return { readings: n, ms: now - t0, complete: n >= target }
     await new Promise((r) => setTimeout(r, everyMs))
   }
 }
@@ -119,7 +120,9 @@ async function measure(
   try {
     const t0 = performance.now()
     const report = fleet.go()
-    const phase = await waitCount(count, DEVICES * load.messages * load.perMessage, t0, everyMs)
+    // A paced run lasts messages / rate by design: its cap leaves room for that.
+    const capMs = Math.max(CAP_MS, load.rateHz ? (2000 * load.messages) / load.rateHz : 0)
+    const phase = await waitCount(count, DEVICES * load.messages * load.perMessage, t0, everyMs, capMs)
     const t1 = performance.now()
     await settle()
     phase.ms += performance.now() - t1

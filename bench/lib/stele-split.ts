@@ -1,13 +1,67 @@
 // Stele deployed as users run it on two machines' worth of processes: a real `stele node` and a real `stele gateway`
 // (bin/stele.js, each its own process), the gateway key made and registered up front as an operator would.
-import { execFile } from 'node:child_process'
+import { type ChildProcess, execFile, spawn } from 'node:child_process'
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
+import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import { type SteleProcess, spawnStele } from '../../test/helpers/spawn-stele.ts'
 import { freePort } from './peers.ts'
 
 const BIN = fileURLToPath(new URL('../../bin/stele.js', import.meta.url))
+// Node flags for the two processes, e.g. STELE_BENCH_EXEC_ARGV="--cpu-prof --cpu-prof-dir=prof" to profile them
+// (NODE_OPTIONS refuses --cpu-prof).
+const EXEC_ARGV = (process.env['STELE_BENCH_EXEC_ARGV'] ?? '').split(' ').filter(Boolean)
+
+interface SteleProcess {
+  child: ChildProcess
+  stderr(): string
+  /** Resolves once a JSON log line has msg `msg`; fails if the process exits first. */
+  logged(msg: string, ms: number): Promise<void>
+  kill(): Promise<void>
+}
+
+function spawnStele(args: string[], env: NodeJS.ProcessEnv = {}): SteleProcess {
+  const child = spawn(process.execPath, [...EXEC_ARGV, BIN, ...args, '--json'], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let err = ''
+  child.stderr!.on('data', (d) => {
+    err += d
+  })
+  const seen = new Set<string>()
+  const waiters: (() => void)[] = []
+  createInterface({ input: child.stdout! }).on('line', (l) => {
+    try {
+      seen.add(String((JSON.parse(l) as { msg?: unknown }).msg))
+    } catch {}
+    for (const w of waiters.splice(0)) w()
+  })
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  return {
+    child,
+    stderr: () => err,
+    logged: (msg, ms) =>
+      new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`stele ${args[0]}: no '${msg}' within ${ms} ms`)), ms)
+        const check = () => {
+          if (seen.has(msg)) {
+            clearTimeout(timer)
+            resolve()
+          } else waiters.push(check)
+        }
+        void exited.then(() => {
+          clearTimeout(timer)
+          reject(new Error(`stele ${args[0]} exited: ${err.slice(-1000)}`))
+        })
+        check()
+      }),
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM')
+      await exited
+    },
+  }
+}
 
 function stele(args: string[]): Promise<string> {
   return new Promise((resolve, reject) =>
@@ -34,7 +88,7 @@ export async function startSteleSplit(dir: string, brokerUrl: string): Promise<S
   const nodeUrl = `http://127.0.0.1:${port}`
   const procs: SteleProcess[] = []
   const stop = async () => {
-    for (const p of procs.reverse()) await p.kill('SIGTERM')
+    for (const p of procs.reverse()) await p.kill()
   }
   try {
     const node = spawnStele(['node', '--data', dir, '--port', String(port), '--block-interval', '100'], {
@@ -71,7 +125,7 @@ export async function startSteleSplit(dir: string, brokerUrl: string): Promise<S
     }
     const gateway = spawnStele(['gateway', '--node', nodeUrl, '--mqtt', brokerUrl, '--data', dir])
     procs.push(gateway)
-    await gateway.waitFor((l) => l['msg'] === 'gateway running', 'gateway running', 60_000)
+    await gateway.logged('gateway running', 60_000)
   } catch (e) {
     await stop()
     throw e
