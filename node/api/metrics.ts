@@ -82,6 +82,15 @@ export const metricsRoutes: FastifyPluginAsync<MetricsOptions> = async (app, { n
         this.set(node.storage.stats[key])
       },
     })
+  new Counter({
+    name: 'stele_contract_mismatches_total',
+    help: "Contract results whose hashes differed from this node's re-execution (evidence kept)",
+    registers: [registry],
+    collect() {
+      this.reset()
+      this.inc(node.contracts?.mismatches ?? 0)
+    },
+  })
   extend?.(registry)
   app.get(
     '/metrics',
