@@ -70,7 +70,9 @@ export async function devicePage(ctx: PageContext): Promise<void> {
   const sensors = Object.keys(d.sensors).sort()
 
   let span = RAW_MAX_SPAN
-  let range = { from: Date.now() - span, to: Date.now(), live: true }
+  // One clock read: two would make the span a millisecond longer than 15 min now and then, and so not raw.
+  const now = Date.now()
+  let range = { from: now - span, to: now, live: true }
   let mode: 'raw' | string = 'raw'
 
   const modeText = h('p', { class: 'muted', id: 'chart-mode', 'aria-live': 'polite' })
@@ -183,7 +185,8 @@ export async function devicePage(ctx: PageContext): Promise<void> {
   }
   const setSpan = async (ms: number) => {
     span = ms
-    range = { from: Date.now() - ms, to: Date.now(), live: true }
+    const now = Date.now()
+    range = { from: now - ms, to: now, live: true }
     for (const [i, b] of spanButtons.entries()) b.setAttribute('aria-pressed', String(SPANS[i]![1] === ms))
     await load()
   }
