@@ -15,8 +15,59 @@
  * only changes what it sees itself; the host checks every byte that comes out anyway. A contract can still
  * tamper with its own run (e.g. by Object.prototype.toJSON): that stays deterministic and hurts no one else.
  */
+/**
+ * The Date shim (see the prelude): the engine's Date with `Date.now()` and `new Date()` at the block time, local
+ * time as UTC, and Date.parse on ISO 8601 only. Evaluated as a function of what it needs.
+ */
+const DATE_SHIM = String.raw`(function (OD, blockTime, apply, construct, keysOf, defineProperty, StringCtor) {
+  'use strict';
+  const proto = OD.prototype;
+  const odParse = OD.parse, odUTC = OD.UTC, odToISO = proto.toISOString, odGetTime = proto.getTime;
+  const utcString = proto.toUTCString;
+  const ISO = /^([+-]\d{6}|\d{4})(-\d{2}(-\d{2})?)?(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})?)?$/;
+  const method = (value) => ({ value, writable: true, configurable: true });
+  function parseIso(s) {
+    s = StringCtor(s);
+    const m = ISO.exec(s);
+    if (m === null) return NaN;
+    return odParse(m[4] !== undefined && m[7] === undefined ? s + 'Z' : s);
+  }
+  function SteleDate(...args) {
+    if (new.target === undefined) return apply(utcString, construct(OD, [blockTime]), []);
+    let v;
+    if (args.length === 0) v = [blockTime];
+    else if (args.length === 1) v = [typeof args[0] === 'string' ? parseIso(args[0]) : args[0]];
+    else v = [apply(odUTC, undefined, args)];
+    return construct(OD, v, new.target);
+  }
+  defineProperty(SteleDate, 'prototype', { value: proto });
+  defineProperty(SteleDate, 'now', method(function now() { return blockTime; }));
+  defineProperty(SteleDate, 'parse', method(function parse(s) { return parseIso(s); }));
+  defineProperty(SteleDate, 'UTC', method(odUTC));
+  defineProperty(proto, 'constructor', method(SteleDate));
+  function localString() {
+    return apply(odGetTime, this, []) === apply(odGetTime, this, []) ? apply(odToISO, this, []) : 'Invalid Date';
+  }
+  const local = keysOf({ FullYear: 1, Month: 1, Date: 1, Hours: 1, Minutes: 1, Seconds: 1, Milliseconds: 1 });
+  for (let i = 0; i < local.length; i++) {
+    defineProperty(proto, 'get' + local[i], method(proto['getUTC' + local[i]]));
+    defineProperty(proto, 'set' + local[i], method(proto['setUTC' + local[i]]));
+  }
+  defineProperty(proto, 'getDay', method(proto.getUTCDay));
+  defineProperty(proto, 'getTimezoneOffset', method(function getTimezoneOffset() {
+    const t = apply(odGetTime, this, []);
+    return t === t ? 0 : NaN;
+  }));
+  const strings = ['toString', 'toDateString', 'toTimeString', 'toLocaleString', 'toLocaleDateString', 'toLocaleTimeString'];
+  for (let i = 0; i < strings.length; i++) defineProperty(proto, strings[i], method(localString));
+  delete proto.getYear;
+  delete proto.setYear;
+  return SteleDate;
+})`
+
 export const PRELUDE = String.raw`(function (configText) {
   'use strict';
+  const DATE_SHIM = ${JSON.stringify(DATE_SHIM)};
   const G = globalThis;
   const JSONparse = JSON.parse, JSONstringify = JSON.stringify;
   const keysOf = Object.keys, freeze = Object.freeze, create = Object.create, defineProperty = Object.defineProperty;
@@ -47,51 +98,30 @@ export const PRELUDE = String.raw`(function (configText) {
   }
   defineProperty(Math, 'random', { value: random, writable: true, configurable: true });
 
+  // Date is replaced on its first use, when its shim is compiled (by the eval captured here): most runs never
+  // touch a date, and compiling the shim was a fifth of the prelude's cost. Until then the global is an accessor
+  // and the engine's Date is reachable only from this closure; the shim uses defineProperty and index loops, so
+  // what the contract changed before (setters on Function.prototype, iterators) cannot reach it.
   const blockTime = cfg.blockTime;
-  const OD = Date;
-  const proto = OD.prototype;
-  const odParse = OD.parse, odUTC = OD.UTC, odToISO = proto.toISOString, odGetTime = proto.getTime;
-  const ISO = /^([+-]\d{6}|\d{4})(-\d{2}(-\d{2})?)?(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})?)?$/;
-  function parseIso(s) {
-    s = StringCtor(s);
-    const m = ISO.exec(s);
-    if (m === null) return NaN;
-    return odParse(m[4] !== undefined && m[7] === undefined ? s + 'Z' : s);
+  const OD = Date, evalFn = eval;
+  let steleDate;
+  function installDate() {
+    if (steleDate === undefined)
+      steleDate = apply(evalFn, undefined, [DATE_SHIM])(OD, blockTime, apply, construct, keysOf, defineProperty, StringCtor);
+    return steleDate;
   }
-  function SteleDate(...args) {
-    if (new.target === undefined) return apply(utcString, construct(OD, [blockTime]), []);
-    let v;
-    if (args.length === 0) v = [blockTime];
-    else if (args.length === 1) v = [typeof args[0] === 'string' ? parseIso(args[0]) : args[0]];
-    else v = [apply(odUTC, undefined, args)];
-    return construct(OD, v, new.target);
-  }
-  SteleDate.prototype = proto;
-  SteleDate.now = function now() { return blockTime; };
-  SteleDate.parse = function parse(s) { return parseIso(s); };
-  SteleDate.UTC = odUTC;
-  defineProperty(proto, 'constructor', { value: SteleDate, writable: true, configurable: true });
-  const utcString = proto.toUTCString;
-  function localString() {
-    return apply(odGetTime, this, []) === apply(odGetTime, this, []) ? apply(odToISO, this, []) : 'Invalid Date';
-  }
-  const local = { FullYear: 1, Month: 1, Date: 1, Hours: 1, Minutes: 1, Seconds: 1, Milliseconds: 1 };
-  for (const f of keysOf(local)) {
-    defineProperty(proto, 'get' + f, { value: proto['getUTC' + f], writable: true, configurable: true });
-    defineProperty(proto, 'set' + f, { value: proto['setUTC' + f], writable: true, configurable: true });
-  }
-  defineProperty(proto, 'getDay', { value: proto.getUTCDay, writable: true, configurable: true });
-  defineProperty(proto, 'getTimezoneOffset', {
-    value: function getTimezoneOffset() { const t = apply(odGetTime, this, []); return t === t ? 0 : NaN; },
-    writable: true, configurable: true,
+  defineProperty(G, 'Date', {
+    get() {
+      const D = installDate();
+      defineProperty(G, 'Date', { value: D, writable: true, configurable: true });
+      return D;
+    },
+    set(v) {
+      installDate();
+      defineProperty(G, 'Date', { value: v, writable: true, configurable: true });
+    },
+    configurable: true,
   });
-  for (const f of ['toString', 'toDateString', 'toTimeString', 'toLocaleString', 'toLocaleDateString',
-    'toLocaleTimeString']) {
-    defineProperty(proto, f, { value: localString, writable: true, configurable: true });
-  }
-  delete proto.getYear;
-  delete proto.setYear;
-  defineProperty(G, 'Date', { value: SteleDate, writable: true, configurable: true });
 
   // UTF-8 bytes of a string. The regexp finds the first non-ASCII unit natively (a character loop in the
   // interpreter was most of a state.set); the captured exec and a private regexp keep the contract out of it.

@@ -207,6 +207,9 @@ export function executeContract(engine: Engine, req: RunRequest, opts: RunOption
     limits,
   })
 
+  // Found once per engine (before the wall clock starts); a build where the countdown cannot be found throws
+  // here, before any run.
+  counterOffset(engine)
   const now = opts.now ?? (() => performance.now())
   const deadline = now() + (opts.wallClockMs ?? DEFAULT_WALL_CLOCK_MS)
   let stop: 'gas' | 'wall' | 'abort' | 'memory' | undefined
@@ -227,8 +230,6 @@ export function executeContract(engine: Engine, req: RunRequest, opts: RunOption
   }
   const nextSlice = (): number => Math.min(MAX_SLICE, limits.gasLimit + 1 - ticks - regexpGas)
 
-  // Found once per engine; a build where the countdown cannot be found throws here, before any run.
-  counterOffset(engine)
   let rt: QuickJSRuntime | undefined
   let vm: QuickJSContext | undefined
   const handles: QuickJSHandle[] = []

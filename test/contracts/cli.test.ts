@@ -23,7 +23,7 @@ describe('stele contract test', () => {
     const r = JSON.parse(lines.join('\n'))
     expect(r.events.map((e: { name: string }) => e.name)).toEqual(['alert', 'clear'])
     // Exact ticks of the pinned engine build over the 15 runs (prelude, module load and onReading each).
-    expect(r.gasUsed).toBe(2825)
+    expect(r.gasUsed).toBe(2180)
     expect(r.state).toHaveProperty(['alarm:freezer-1/temperature'])
   })
 

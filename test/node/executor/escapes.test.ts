@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { run1 } from './helpers.ts'
+import { BLOCK_TIME, run1 } from './helpers.ts'
 
 // Everything a contract might use to reach the host. The sandbox is QuickJS in WebAssembly: there is no host
 // object to reach, and these tests hold that the global object shows only ECMAScript built-ins.
@@ -193,6 +193,29 @@ describe('sandbox: no way to the host', () => {
       stateAfter: { a: [1, 2] },
       events: [{ name: 'e', data: { ok: true } }],
     })
+  })
+
+  it('Date, installed on first use, is the block-time shim whatever the contract changed before', async () => {
+    const r = await run1(
+      `export function onReading() {
+        const before = typeof Object.getOwnPropertyDescriptor(globalThis, 'Date').get
+        Object.defineProperty(Function.prototype, 'now', { get() { return () => 1 }, set() {}, configurable: true })
+        Array.prototype[Symbol.iterator] = function* () {}
+        const D = Date
+        return [before, D === Date, Date.now(), new Date().getHours(), new Date(2026, 0, 1).getTime(),
+          Object.getPrototypeOf(new Date()).constructor === Date, typeof Object.getOwnPropertyDescriptor(globalThis, 'Date').value]
+      }`,
+    )
+    expect(r.message).toBeUndefined()
+    expect(r.output).toEqual([
+      'function',
+      true,
+      BLOCK_TIME,
+      new Date(BLOCK_TIME).getUTCHours(),
+      Date.UTC(2026, 0, 1),
+      true,
+      'function',
+    ])
   })
 
   it('values cross as copies: a state value read and mutated is not the state', async () => {
