@@ -1,10 +1,42 @@
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import type { Logger } from 'pino'
 import type { Registry } from 'prom-client'
+import { SteleError } from '../core/errors.ts'
 import { buildApp } from '../node/api/app.ts'
 import { SteleNode } from '../node/node.ts'
+import type { NetworkInit } from '../node/p2p/network.ts'
+import { type OptionSpec, type Parsed, strOption } from './args.ts'
 import { listen } from './listen.ts'
+
+export type NodeTls = { cert: Buffer; key: Buffer }
+
+/** --tls-cert/--tls-key of `stele node` and `stele start`. */
+export const TLS_OPTIONS: { [name: string]: OptionSpec } = {
+  'tls-cert': {
+    type: 'string',
+    description:
+      'PEM certificate (chain): the API, streams and explorer are then served over https:// and wss://',
+  },
+  'tls-key': { type: 'string', description: 'PEM private key of --tls-cert' },
+}
+
+/** Reads --tls-cert and --tls-key (both or neither). */
+export async function nodeTlsOption(p: Parsed): Promise<{ tls?: NodeTls }> {
+  const cert = strOption(p, 'tls-cert')
+  const key = strOption(p, 'tls-key')
+  if ((cert === undefined) !== (key === undefined))
+    throw new SteleError('STELE_CONFIG', '--tls-cert and --tls-key go together')
+  if (cert === undefined || key === undefined) return {}
+  const read = (file: string, flag: string) =>
+    readFile(file).catch((cause) => {
+      throw new SteleError('STELE_CONFIG', `cannot read ${flag} ${file}: ${(cause as Error).message}`, {
+        cause,
+      })
+    })
+  return { tls: { cert: await read(cert, '--tls-cert'), key: await read(key, '--tls-key') } }
+}
 
 export interface RunningNode {
   node: SteleNode
@@ -21,14 +53,24 @@ export async function runNode(opts: {
   blockIntervalMs: number
   logger: Logger
   metrics?: (registry: Registry) => void
+  /** Join a network of nodes (libp2p): listen addresses and peers. Absent: a node alone. */
+  p2p?: NetworkInit
+  /** A genesis file naming the producers (a testnet); default: the data folder's own, created on first run. */
+  genesisFile?: string
+  /** Test hook: sign two blocks at each height produced (STELE_TEST_EQUIVOCATE=1). */
+  equivocate?: boolean
   /** Extra routes (the in-process gateway's status), registered before listening. */
   plugins?: FastifyPluginAsync[]
+  /** Serve https:// with this certificate and key. */
+  tls?: NodeTls
 }): Promise<RunningNode> {
   const log = opts.logger.child({ area: 'node' })
   const node = await SteleNode.open({
     dataDir: join(opts.data, 'node'),
     logger: log,
     blockIntervalMs: opts.blockIntervalMs,
+    ...(opts.genesisFile ? { genesisFile: opts.genesisFile } : {}),
+    ...(opts.equivocate ? { equivocate: true } : {}),
   })
   try {
     const report = await node.verify((h) => log.info({ height: h }, 'verifying chain'))
@@ -42,11 +84,13 @@ export async function runNode(opts: {
       'chain verified from genesis',
     )
     node.start()
+    if (opts.p2p) await node.startNetwork(opts.p2p)
     const app = await buildApp({
       node,
       logger: opts.logger,
       ...(opts.metrics ? { metrics: opts.metrics } : {}),
       ...(opts.plugins ? { plugins: opts.plugins } : {}),
+      ...(opts.tls ? { tls: opts.tls } : {}),
     })
     const url = await listen(app, opts.host, opts.port, '--port')
     return {

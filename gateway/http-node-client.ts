@@ -7,6 +7,7 @@
 import { toHex } from '../core/bytes.ts'
 import { ERROR_CODES, type ErrorCode, SteleError } from '../core/errors.ts'
 import type { GatewayTip, NodeApi, NodeInfo, SubmitResult, SubmittedBatch } from '../core/node-api.ts'
+import { fetchWithCa } from './fetch-with-ca.ts'
 
 export interface HttpNodeClientInit {
   /** Base address, e.g. http://127.0.0.1:8080 (a trailing slash is fine). */
@@ -15,11 +16,13 @@ export interface HttpNodeClientInit {
   timeoutMs?: number
   /** The fetch to use; tests and proxies inject one. */
   fetch?: typeof fetch
+  /** A PEM certificate authority to trust for an https:// node, beside the system's (`stele node --tls-cert`). */
+  ca?: string | Uint8Array
 }
 
 export function createHttpNodeClient(init: HttpNodeClientInit): NodeApi {
   const base = init.url.replace(/\/+$/, '')
-  const doFetch = init.fetch ?? fetch
+  const doFetch = init.fetch ?? (init.ca ? fetchWithCa(init.ca) : fetch)
   const timeoutMs = init.timeoutMs ?? 30_000
 
   async function call<T>(

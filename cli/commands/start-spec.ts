@@ -1,10 +1,11 @@
 import type { CommandSpec } from '../args.ts'
+import { TLS_OPTIONS } from '../run-node.ts'
 
 export const startSpec: CommandSpec = {
   name: 'start',
   summary: 'Run everything on this machine: node, gateway, embedded MQTT broker and a simulated fleet.',
   usage:
-    'stele start [--data <dir>] [--port <n>] [--mqtt-port <n>] [--mqtt-devices <n>] [--boards <n>] [--mqtt-tls-cert <pem> --mqtt-tls-key <pem>]',
+    'stele start [--data <dir>] [--port <n>] [--mqtt-port <n>] [--mqtt-devices <n>] [--boards <n>] [--mqtt-tls-cert <pem> --mqtt-tls-key <pem>] [--tls-cert <pem> --tls-key <pem>]',
   options: {
     data: { type: 'string', default: '.stele', description: 'data folder for the node and gateway' },
     port: {
@@ -42,5 +43,6 @@ export const startSpec: CommandSpec = {
     seed: { type: 'string', default: '1', description: 'seed of the simulated sensors' },
     'block-interval': { type: 'string', default: '1000', description: 'milliseconds between blocks' },
     json: { type: 'boolean', description: 'log JSON lines even on a terminal' },
+    ...TLS_OPTIONS,
   },
 }

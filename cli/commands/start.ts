@@ -17,10 +17,11 @@ import { startMqttRepublish } from '../../node/stream/mqtt-republish.ts'
 import { intOption, parse, strOption } from '../args.ts'
 import { gatewayMetrics, gatewayStatusRoutes } from '../gateway-status.ts'
 import { createLogger } from '../log.ts'
-import { runNode } from '../run-node.ts'
+import { nodeTlsOption, runNode } from '../run-node.ts'
 import { untilSignal } from '../signals.ts'
 import { startSimFleet } from '../sim-fleet.ts'
 import { startSummary } from '../summary.ts'
+import { deploySampleContract } from './contract-sample.ts'
 import { brokerSecurityOptions, loopbackTls } from './start-mqtt.ts'
 import { startSpec } from './start-spec.ts'
 
@@ -39,6 +40,7 @@ export async function startCommand(argv: string[]): Promise<number> {
   const seed = intOption(p, 'seed', 0, 2 ** 31)
   const blockIntervalMs = intOption(p, 'block-interval', 10, 3_600_000)
   const security = await brokerSecurityOptions(p)
+  const httpTls = await nodeTlsOption(p)
 
   const stops: (() => Promise<unknown>)[] = []
   const stopAll = async () => {
@@ -87,6 +89,7 @@ export async function startCommand(argv: string[]): Promise<number> {
       logger: logger.child({ area: 'gateway' }),
     })
     const running = await runNode({
+      ...httpTls,
       data,
       host,
       port,
@@ -98,6 +101,7 @@ export async function startCommand(argv: string[]): Promise<number> {
     nodeRef = running.node
     stops.push(() => running.close())
     await registerEmbeddedGateway(running.node, gateway.publicKey, logger)
+    await deploySampleContract(running.node, logger.child({ area: 'contracts' }))
 
     // Zero set-up: the gateway, the republisher and the simulated devices get credentials on first run.
     const gatewayId = gatewayClientId(gateway.publicKey)

@@ -5,7 +5,7 @@ export const watchSpec: CommandSpec = {
   summary:
     "Print a node's live stream in the terminal, one line per reading; reconnects from its last cursor.",
   usage:
-    'stele watch [--node <url>] [--device <id,...>] [--sensor <name,...>] [--gateway <hex>] [--cursor <c>] [--channels <list>] [--ws] [--json]',
+    'stele watch [--node <url>] [--device <id,...>] [--sensor <name,...>] [--gateway <hex>] [--cursor <c>] [--channels <list>] [--ws] [--json] [--ca <pem>]',
   options: {
     node: { type: 'string', default: 'http://127.0.0.1:8080', description: 'node HTTP address' },
     device: { type: 'string', description: 'only these devices (comma-separated)' },
@@ -22,5 +22,10 @@ export const watchSpec: CommandSpec = {
     },
     ws: { type: 'boolean', description: 'use the WebSocket stream instead of Server-Sent Events' },
     json: { type: 'boolean', description: 'print each event as a JSON line' },
+    ca: {
+      type: 'string',
+      description:
+        'PEM certificate authority to trust for an https:// node (or set NODE_EXTRA_CA_CERTS for every command)',
+    },
   },
 }

@@ -1,5 +1,8 @@
+import { readFile } from 'node:fs/promises'
+import { rootCertificates } from 'node:tls'
 import WebSocket from 'ws'
 import { SteleError } from '../../core/errors.ts'
+import { fetchWithCa } from '../../gateway/fetch-with-ca.ts'
 import { SseParser } from '../../node/stream/sse-parser.ts'
 import { parse, strOption } from '../args.ts'
 import { watchSpec } from './watch-spec.ts'
@@ -25,6 +28,8 @@ export interface WatchOptions {
   signal: AbortSignal
   /** Reconnect delays: the first, doubling up to the last (default 250 ms to 10 s). */
   retryMs?: { min: number; max: number }
+  /** A PEM certificate authority to trust for an https:// node, beside the system's (--ca). */
+  ca?: string | Uint8Array
 }
 
 /**
@@ -90,12 +95,13 @@ async function refusal(status: number, body: string): Promise<never> {
 }
 
 async function followSse(o: WatchOptions, cursor: string | undefined, onEvent: (e: StreamEvent) => void) {
-  const res = await fetch(streamUrl(o, '/v1/stream/sse', cursor), {
+  const res = await (o.ca ? fetchWithCa(o.ca) : fetch)(streamUrl(o, '/v1/stream/sse', cursor), {
     headers: { accept: 'text/event-stream' },
     signal: o.signal,
   })
   if (res.status >= 400 && res.status < 500) await refusal(res.status, await res.text())
-  if (!res.ok || !res.body) throw new SteleError('STELE_UNAVAILABLE', `stream: the node answered HTTP ${res.status}; retrying`)
+  if (!res.ok || !res.body)
+    throw new SteleError('STELE_UNAVAILABLE', `stream: the node answered HTTP ${res.status}; retrying`)
   const parser = new SseParser()
   const decoder = new TextDecoder()
   try {
@@ -111,7 +117,10 @@ function followWs(o: WatchOptions, cursor: string | undefined, onEvent: (e: Stre
   url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:'
   if (![...url.searchParams.keys()].length) url.searchParams.set('channels', 'readings')
   return new Promise<void>((resolve, reject) => {
-    const ws = new WebSocket(url)
+    const ws = new WebSocket(
+      url,
+      o.ca ? { ca: [...rootCertificates, Buffer.from(o.ca).toString('utf8')] } : {},
+    )
     const abort = () => ws.terminate()
     o.signal.addEventListener('abort', abort, { once: true })
     ws.on('message', (data) => {
@@ -189,10 +198,19 @@ export async function watchCommand(argv: string[], out: (s: string) => void): Pr
       if (v) filter[k] = v
     }
     const cursor = strOption(p, 'cursor')
+    const caFile = strOption(p, 'ca')
+    const ca = caFile
+      ? await readFile(caFile).catch((cause) => {
+          throw new SteleError('STELE_CONFIG', `cannot read --ca ${caFile}: ${(cause as Error).message}`, {
+            cause,
+          })
+        })
+      : undefined
     await runWatch({
       node: strOption(p, 'node') ?? 'http://127.0.0.1:8080',
       filter,
       ...(cursor ? { cursor } : {}),
+      ...(ca ? { ca } : {}),
       transport: p.values['ws'] ? 'ws' : 'sse',
       json: p.values['json'] === true,
       out,

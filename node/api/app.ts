@@ -3,6 +3,7 @@ import swaggerUi from '@fastify/swagger-ui'
 import Fastify, { type FastifyInstance, type FastifyPluginAsync } from 'fastify'
 import type { Logger } from 'pino'
 import type { Registry } from 'prom-client'
+import type { Timers } from '../../core/timers.ts'
 import { explorerRoutes } from '../explorer/routes.ts'
 import { type SteleNode, VERSION } from '../node.ts'
 import { aggregateRoutes } from './aggregate.ts'
@@ -11,6 +12,12 @@ import { chainRoutes } from './chain.ts'
 import { errorSchema } from './error-schema.ts'
 import { answerClientError, frameworkErrors, installErrorHandling } from './errors.ts'
 import { healthRoutes } from './health.ts'
+import {
+  AddressFailureLimiter,
+  DEFAULT_FAILURE_LIMIT,
+  type FailureLimit,
+  installFailureLimit,
+} from './ip-limit.ts'
 import { ledgerRoutes } from './ledger.ts'
 import { DEFAULT_HTTP_LIMITS, type HttpLimits, installBodyGuards, installJsonParser } from './limits.ts'
 import { metricsRoutes } from './metrics.ts'
@@ -28,11 +35,24 @@ export interface AppOptions {
   plugins?: FastifyPluginAsync[]
   /** Body, nesting, time and connection limits; each defaults to DEFAULT_HTTP_LIMITS (limits.ts documents them). */
   limits?: Partial<HttpLimits>
+  /** Serve https (and wss) with this PEM certificate and key instead of plain http. */
+  tls?: { cert: string | Uint8Array; key: string | Uint8Array }
+  /**
+   * Refused authentications (401/403) allowed per client address; each field defaults to DEFAULT_FAILURE_LIMIT
+   * (ip-limit.ts documents them); false turns the limit off.
+   */
+  failureLimit?: Partial<FailureLimit> | false
+  /** The clock of the failure limit. Default the real one. */
+  timers?: Pick<Timers, 'now'>
 }
 
 /** Builds the HTTP app without listening, so tests use inject() and the CLI decides the port. */
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const limits: HttpLimits = { ...DEFAULT_HTTP_LIMITS, ...opts.limits }
+  const serverOptions = {
+    headersTimeout: limits.headersTimeoutMs,
+    connectionsCheckingInterval: limits.timeoutCheckIntervalMs,
+  }
   const app = Fastify({
     // Requests are not logged one by one (thousands per second under load); failures are, by the error handler.
     loggerInstance: opts.logger ? opts.logger.child({ area: 'http' }, { level: 'warn' }) : undefined,
@@ -40,10 +60,10 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     requestTimeout: limits.requestTimeoutMs,
     connectionTimeout: limits.connectionTimeoutMs,
     keepAliveTimeout: limits.keepAliveTimeoutMs,
-    http: {
-      headersTimeout: limits.headersTimeoutMs,
-      connectionsCheckingInterval: limits.timeoutCheckIntervalMs,
-    },
+    // fastify hands `http` to http.createServer only; with TLS the same server options go with the certificate.
+    ...(opts.tls
+      ? { https: { ...serverOptions, cert: opts.tls.cert, key: opts.tls.key } }
+      : { http: serverOptions }),
     clientErrorHandler: answerClientError,
     frameworkErrors,
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false, allErrors: false } },
@@ -53,6 +73,11 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   installStrictIntegers(app)
   installJsonParser(app, limits.maxJsonDepth)
   installBodyGuards(app, limits.lingerMs)
+  if (opts.failureLimit !== false)
+    installFailureLimit(
+      app,
+      new AddressFailureLimiter({ ...DEFAULT_FAILURE_LIMIT, ...opts.failureLimit }, opts.timers),
+    )
   app.addSchema(errorSchema)
   await app.register(swagger, {
     openapi: {

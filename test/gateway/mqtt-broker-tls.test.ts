@@ -1,13 +1,9 @@
 /**
  * MQTT over TLS: the embedded broker with --mqtt-tls-cert/--mqtt-tls-key, a device and the gateway's
- * connector on mqtts:// trusting it through `ca`. The certificate is made by the openssl command (node:crypto
- * cannot make certificates) in a temp folder for this run.
+ * connector on mqtts:// trusting it through `ca`. The certificate is made by the openssl command in a temp folder
+ * for this run (test/helpers/tls-cert.ts).
  */
-import { execFile } from 'node:child_process'
-import { readFile } from 'node:fs/promises'
 import { connect as netConnect } from 'node:net'
-import { join } from 'node:path'
-import { promisify } from 'node:util'
 import mqtt from 'mqtt'
 import mqttPacket from 'mqtt-packet'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -16,11 +12,10 @@ import { MqttConnector } from '../../gateway/connectors/mqtt/mqtt-connector.ts'
 import { type EmbeddedBroker, startEmbeddedBroker } from '../../gateway/embedded-broker.ts'
 import { gatewayClientId } from '../../gateway/mqtt-acl.ts'
 import { addCredential, credentialsPath, fileCredentialChecker } from '../../gateway/mqtt-credentials.ts'
+import { makeTestCert } from '../helpers/tls-cert.ts'
 import { tempDir } from '../helpers/tmp.ts'
 import { once, until } from '../helpers/wait.ts'
 
-const run = promisify(execFile)
-// npm run setup installs openssl; without it the set-up fails and says so rather than skipping.
 describe('embedded broker over TLS (certificate made by the openssl command)', () => {
   let dir: Awaited<ReturnType<typeof tempDir>>
   let broker: EmbeddedBroker
@@ -30,35 +25,15 @@ describe('embedded broker over TLS (certificate made by the openssl command)', (
 
   beforeAll(async () => {
     dir = await tempDir('stele-mqtt-tls-')
-    const [certFile, keyFile] = [join(dir.path, 'cert.pem'), join(dir.path, 'key.pem')]
-    // Self-signed, for 127.0.0.1 as the clients dial it, valid for a day: test-only.
-    await run('openssl', [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=127.0.0.1',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-      '-keyout',
-      keyFile,
-      '-out',
-      certFile,
-    ])
-    cert = await readFile(certFile)
+    const made = await makeTestCert(dir.path)
+    cert = made.cert
     const file = credentialsPath(dir.path)
     tokens['dev-a'] = await addCredential(file, 'dev-a', 'device')
     tokens[gwId] = await addCredential(file, gwId, 'gateway')
     broker = await startEmbeddedBroker({
       port: 0,
       credentials: fileCredentialChecker(file),
-      tls: { cert, key: await readFile(keyFile) },
+      tls: { cert, key: made.key },
     })
   })
   afterAll(async () => {
