@@ -74,6 +74,11 @@ export const ERROR_CODES = {
     meaning:
       'Contract code is refused at deploy: a syntax error (details.line, details.column), an import, a top-level throw or await, or no exported function.',
   },
+  STELE_CONTRACT_MISMATCH: {
+    status: 422,
+    meaning:
+      "A contract result's hashes differ from this node's re-execution of its inputs; the result is refused and evidence kept (details.claimed, details.recomputed).",
+  },
   STELE_TX_INVALID: {
     status: 422,
     meaning: 'A transaction is well formed but not valid in the current state.',

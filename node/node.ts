@@ -20,12 +20,13 @@ import { type ChainReport, verifyChain } from './chain/verify-chain.ts'
 import { decodeStoredBlock } from './db/codec.ts'
 import { type Db, openDb } from './db/db.ts'
 import { K } from './db/keys.ts'
+import { ContractService, type ContractServiceInit } from './executor/service.ts'
 import { Ledger } from './ledger/ledger.ts'
 import { isLedgerType } from './ledger/registry.ts'
 import type { EquivocationEvidence } from './consensus/equivocation.ts'
 import { encodeEvidencePayload } from './consensus/evidence-tx.ts'
 import { type NetworkInit, NodeNetwork } from './p2p/network.ts'
-import { Storage, type StorageInit } from './storage/storage.ts'
+import { cidParam, Storage, type StorageInit } from './storage/storage.ts'
 import { type HubInit, StreamHub } from './stream/hub.ts'
 
 export const VERSION = '0.1.0'
@@ -45,6 +46,8 @@ export interface NodeOptions {
   stream?: HubInit
   /** Content-addressed storage: upload expiry and size limit (node/storage/storage.ts). */
   storage?: StorageInit
+  /** The contract executor (node/executor/service.ts); fault injection for tests. */
+  contracts?: ContractServiceInit
   /** Test hook (STELE_TEST_EQUIVOCATE): the producer signs a second block at each height it produces. */
   equivocate?: boolean
 }
@@ -72,6 +75,8 @@ export class SteleNode implements NodeApi {
   /** The one stream hub: every WebSocket, SSE and MQTT listener shares its cursor and encodings. */
   readonly stream: StreamHub
   readonly storage: Storage
+  /** Contract execution and re-execution; absent without a ledger. */
+  readonly contracts: ContractService | undefined
   readonly startedAt: number
 
   private constructor(
@@ -125,6 +130,25 @@ export class SteleNode implements NodeApi {
     )
     this.query = new ChainQuery({}, { db, genesis, mempool, state })
     this.storage = new Storage(opts.storage ?? {}, { db, timers })
+    this.contracts = ledger
+      ? new ContractService(opts.contracts ?? {}, {
+          db,
+          genesis,
+          key,
+          ledger,
+          code: async (cid) => {
+            const parts: Uint8Array[] = []
+            for await (const p of await this.storage.cat(cidParam(cid))) parts.push(p)
+            return new TextDecoder().decode(Buffer.concat(parts))
+          },
+          pin: (cid) => this.storage.pin(cidParam(cid)),
+          producer: this.producer,
+          tipHeight: () => this.state.tip.height,
+          submit: (bytes) => this.submitTx(bytes),
+          logger,
+          now: () => timers.now(),
+        })
+      : undefined
     const { ingest, producer, query } = this
     this.stream = new StreamHub(opts.stream ?? {}, {
       db,
@@ -208,6 +232,7 @@ export class SteleNode implements NodeApi {
   start(): void {
     this.producer.start()
     this.stream.start()
+    this.contracts?.start().catch((err) => this.logger.error({ err }, 'contract executor did not start'))
   }
 
   /** Joins the network: libp2p host, gossip of transactions, batches and blocks, and chain sync (node/p2p). */
@@ -228,6 +253,7 @@ export class SteleNode implements NodeApi {
     this.network = undefined
     await this.stream.stop()
     await this.producer.stop()
+    await this.contracts?.stop()
   }
 
   /** Stops, lets every accepted write land, and closes the database. */
@@ -283,6 +309,7 @@ export class SteleNode implements NodeApi {
           'STELE_UNAVAILABLE',
           'this chain has no ledger: its genesis is version 1, made before accounts existed',
         )
+      await this.contracts?.precheck(tx)
       return this.ledger.submit(tx)
     }
     if (tx.type === TX_TYPES.RECORD_BATCH)

@@ -13,6 +13,7 @@ import {
 import { STATE_NS, stateKey } from '../../core/state-map.ts'
 import { type SignedTx, TX_TYPE_NAMES, TX_TYPES, verifyTxSignature } from '../../core/transaction.ts'
 import { validateRegistration } from '../chain/registration.ts'
+import { CONTRACT_RULES } from '../executor/contract-rules.ts'
 import { validateBatch } from '../chain/validate-batch.ts'
 import type { LedgerState } from './ledger-state.ts'
 
@@ -22,17 +23,19 @@ import type { LedgerState } from './ledger-state.ts'
  * whose entries call the existing validation with the context it needs.
  */
 
-interface LedgerRule<P extends { fee: bigint }> {
+export interface LedgerRule<P extends { fee: bigint }> {
   kind: 'ledger'
   type: number
   name: string
   decode(payload: Uint8Array): P
   /** Accounts (public keys) the transaction reads or writes besides its signer and the producer. */
   accounts(p: P): Uint8Array[]
+  /** Other state keys it reads or writes (a contract's leaf). */
+  stateKeys?(tx: SignedTx, p: P): Uint8Array[]
   /** Type-specific rules, after the shared ones (chain, signature, nonce, fee). */
   check(tx: SignedTx, p: P, state: LedgerState, genesis: Genesis): void
   /** What the transaction moves besides fee and nonce, which applyTx handles for every ledger type. */
-  apply(tx: SignedTx, p: P, state: LedgerState): void
+  apply(tx: SignedTx, p: P, state: LedgerState, genesis: Genesis): void
 }
 
 interface FastPathRule<A extends unknown[], R> {
@@ -155,6 +158,7 @@ export const TX_RULES: ReadonlyMap<number, AnyLedgerRule | typeof recordBatch | 
     [transfer.type, transfer],
     [faucetGrant.type, faucetGrant],
     [nodeRegister.type, nodeRegister],
+    ...CONTRACT_RULES.map((r) => [r.type, r] as const),
   ])
 export { gatewayRegister, recordBatch }
 
@@ -248,12 +252,13 @@ export function applyTx(tx: SignedTx, state: LedgerState, ctx: ApplyContext): st
   const p = checkState(rule, tx, state, ctx.genesis)
   const signer = state.account(tx.signer)
   state.setAccount(tx.signer, { ...signer, nonce: signer.nonce + 1, balance: signer.balance - p.fee })
-  rule.apply(tx, p, state)
+  rule.apply(tx, p, state, ctx.genesis)
   if (p.fee > 0n) credit(state, ctx.producer, p.fee)
   const keys = [
     stateKey(STATE_NS.ACCOUNT, tx.signer),
     stateKey(STATE_NS.ACCOUNT, ctx.producer),
     ...rule.accounts(p).flatMap((k) => [stateKey(STATE_NS.ACCOUNT, k), stateKey(STATE_NS.NODE, k)]),
+    ...(rule.stateKeys?.(tx, p) ?? []),
   ].map(toHex)
   const touched = new Set(state.touched())
   return [...new Set(keys)].filter((k) => touched.has(k))
@@ -267,6 +272,7 @@ export function txStateKeys(tx: SignedTx, producer: Uint8Array): Uint8Array[] {
   return [
     ...accounts.map((a) => stateKey(STATE_NS.ACCOUNT, a)),
     ...(tx.type === TX_TYPES.NODE_REGISTER ? rule.accounts(p).map((a) => stateKey(STATE_NS.NODE, a)) : []),
+    ...(rule.stateKeys?.(tx, p) ?? []),
   ]
 }
 
