@@ -126,6 +126,29 @@ export const ERROR_CODES = {
     meaning:
       'A CAR import was refused whole and nothing was stored: a block does not hash to its CID, does not decode, or the DAG of a root is incomplete.',
   },
+  STELE_DRIVE_UNKNOWN: {
+    status: 404,
+    meaning: 'No drive has this id (the hash of its drive-create transaction).',
+  },
+  STELE_DRIVE_CLOSED: {
+    status: 409,
+    meaning: 'The drive was closed by its owner or expired; it takes no more changes or proofs.',
+  },
+  STELE_CAPACITY_EXCEEDED: {
+    status: 422,
+    meaning:
+      'A drive-put would take the drive past its capacity in bytes or its 256 files; details give capacity and used.',
+  },
+  STELE_CID_UNKNOWN: {
+    status: 422,
+    meaning:
+      'A drive-put names a CID whose root block this node does not hold, or whose size or DAG size differs; upload it first.',
+  },
+  STELE_CHALLENGE_INVALID: {
+    status: 422,
+    meaning:
+      'A storage proof answers no open challenge of the drive (another height, none open, or already answered).',
+  },
   STELE_RANGE_NOT_SATISFIABLE: {
     status: 416,
     meaning: "A byte range or offset lies past the end of the file; details.size gives the file's size.",

@@ -33,6 +33,10 @@ export const TX_TYPE_NAMES: { [k: number]: string } = Object.fromEntries(
 )
 
 export const MAX_TX_PAYLOAD = 64 * 1024
+/** A storage proof carries a whole 256 KiB raw leaf, its DAG path and the drive's directory (docs/protocol.md §10). */
+export const MAX_STORAGE_PROOF_PAYLOAD = 512 * 1024
+export const maxTxPayload = (type: number): number =>
+  type === TX_TYPES.STORAGE_PROOF ? MAX_STORAGE_PROOF_PAYLOAD : MAX_TX_PAYLOAD
 
 export interface TxBody {
   type: number
@@ -55,7 +59,7 @@ export interface SignedTx extends TxBody {
 export function encodeTxBody(tx: TxBody): Uint8Array {
   if (tx.signer.length !== 32)
     throw new SteleError('STELE_BAD_ENCODING', 'transaction: signer must be 32 bytes')
-  if (tx.payload.length > MAX_TX_PAYLOAD)
+  if (tx.payload.length > maxTxPayload(tx.type))
     throw new SteleError('STELE_BAD_ENCODING', 'transaction: payload too large')
   return new ByteWriter(64 + tx.payload.length)
     .u8(TX_VERSION)
@@ -88,7 +92,7 @@ export function decodeTx(bytes: Uint8Array): SignedTx {
   const chainId = rd.str8('chainId', 64)
   const signer = new Uint8Array(rd.bytes(32, 'signer'))
   const nonce = rd.u64('nonce')
-  const payload = new Uint8Array(rd.var32('payload', MAX_TX_PAYLOAD))
+  const payload = new Uint8Array(rd.var32('payload', maxTxPayload(type)))
   const bodyLen = rd.offset
   const signature = new Uint8Array(rd.bytes(64, 'signature'))
   rd.end()

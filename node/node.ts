@@ -8,24 +8,25 @@ import type { GatewayTip, NodeApi, NodeInfo, SubmitResult, SubmittedBatch } from
 import { encodeGatewayRegistration } from '../core/payloads.ts'
 import { backgroundTimers, type Timers } from '../core/timers.ts'
 import { decodeTx, signTx, TX_TYPES } from '../core/transaction.ts'
+import { ChainIndex } from './chain/chain-index.ts'
 import { type DeviceSummary, loadDevices } from './chain/devices.ts'
 import { loadOrCreateIdentity, type NodeIdentity } from './chain/genesis-store.ts'
 import { Ingest } from './chain/ingest.ts'
 import { Mempool } from './chain/mempool.ts'
-import { ChainIndex } from './chain/chain-index.ts'
 import { BlockProducer } from './chain/producer.ts'
 import { ChainQuery } from './chain/query.ts'
 import { ChainState } from './chain/state.ts'
 import { type ChainReport, verifyChain } from './chain/verify-chain.ts'
+import type { EquivocationEvidence } from './consensus/equivocation.ts'
+import { encodeEvidencePayload } from './consensus/evidence-tx.ts'
 import { decodeStoredBlock } from './db/codec.ts'
 import { type Db, openDb } from './db/db.ts'
 import { K } from './db/keys.ts'
 import { ContractService, type ContractServiceInit } from './executor/service.ts'
 import { Ledger } from './ledger/ledger.ts'
 import { isLedgerType } from './ledger/registry.ts'
-import type { EquivocationEvidence } from './consensus/equivocation.ts'
-import { encodeEvidencePayload } from './consensus/evidence-tx.ts'
 import { type NetworkInit, NodeNetwork } from './p2p/network.ts'
+import { DriveService, drivePutCheck } from './storage/drive-service.ts'
 import { cidParam, Storage, type StorageInit } from './storage/storage.ts'
 import { type HubInit, StreamHub } from './stream/hub.ts'
 
@@ -75,6 +76,8 @@ export class SteleNode implements NodeApi {
   /** The one stream hub: every WebSocket, SSE and MQTT listener shares its cursor and encodings. */
   readonly stream: StreamHub
   readonly storage: Storage
+  /** Drives: pins what they reference and answers their challenges as a replicator; absent without a ledger. */
+  readonly drives: DriveService | undefined
   /** Contract execution and re-execution; absent without a ledger. */
   readonly contracts: ContractService | undefined
   readonly startedAt: number
@@ -130,6 +133,10 @@ export class SteleNode implements NodeApi {
     )
     this.query = new ChainQuery({}, { db, genesis, mempool, state })
     this.storage = new Storage(opts.storage ?? {}, { db, timers })
+    this.drives = ledger
+      ? new DriveService({ blocks: this.producer, ledger, storage: this.storage, genesis, key, logger })
+      : undefined
+    ledger?.admissionChecks.push(drivePutCheck(this.storage))
     this.contracts = ledger
       ? new ContractService(opts.contracts ?? {}, {
           db,
@@ -230,6 +237,7 @@ export class SteleNode implements NodeApi {
 
   /** Starts block production and the live stream. */
   start(): void {
+    this.drives?.start()
     this.producer.start()
     this.stream.start()
     this.contracts?.start().catch((err) => this.logger.error({ err }, 'contract executor did not start'))
@@ -249,6 +257,7 @@ export class SteleNode implements NodeApi {
 
   /** Ends every stream subscription and stops producing blocks; the node still answers calls. */
   async stop(): Promise<void> {
+    await this.drives?.stop()
     await this.network?.stop()
     this.network = undefined
     await this.stream.stop()

@@ -82,7 +82,12 @@ export async function verifyChain(
       }
     }
     if (replay) {
-      const r = await blockState(txs, (k) => replay.get(k), { genesis, producer: header.producer })
+      const r = await blockState(txs, (k) => replay.get(k), {
+        genesis,
+        producer: header.producer,
+        height: h,
+        prevHash: header.prevHash,
+      })
       const bad = r.applied.indexOf(false)
       if (bad >= 0) fail(h, `transaction ${bad} is not valid in the state before it`)
       await replay.apply(r.changes)

@@ -3,6 +3,7 @@ import type { Genesis } from '../../core/genesis.ts'
 import { decodeGatewayRegistration } from '../../core/payloads.ts'
 import { STATE_NS, stateKey } from '../../core/state-map.ts'
 import { type SignedTx, TX_TYPES } from '../../core/transaction.ts'
+import { applyDriveBlock, prefetchDriveBlock } from '../storage/drive-block.ts'
 import { LedgerState, mapReader } from './ledger-state.ts'
 import { applyTx, isLedgerType, txStateKeys } from './registry.ts'
 import type { StateChange } from './state-map.ts'
@@ -27,7 +28,8 @@ export interface BlockStateResult {
 export async function blockState(
   txs: readonly SignedTx[],
   read: AsyncStateReader,
-  ctx: { genesis: Genesis; producer: Uint8Array },
+  /** height and prevHash: the block's, when one is built or replayed (drives need them); absent at admission. */
+  ctx: { genesis: Genesis; producer: Uint8Array; height?: number; prevHash?: Uint8Array },
 ): Promise<BlockStateResult> {
   const keys = new Map<string, Uint8Array>()
   for (const tx of txs) {
@@ -45,6 +47,11 @@ export async function blockState(
       if (v) prefetched.set(hex, v)
     }),
   )
+  const block =
+    ctx.height !== undefined && ctx.prevHash
+      ? { ...ctx, height: ctx.height, prevHash: ctx.prevHash }
+      : undefined
+  if (block) for (const [hex, v] of await prefetchDriveBlock(read)) prefetched.set(hex, v)
   const state = new LedgerState(mapReader(prefetched))
   const applied: boolean[] = []
   const errors = new Map<number, unknown>()
@@ -66,5 +73,6 @@ export async function blockState(
     }
     applied.push(true)
   })
+  if (block) applyDriveBlock(txs, applied, state, block)
   return { applied, errors, changes: [...state.changes(), ...gateways] }
 }

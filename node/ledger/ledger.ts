@@ -107,8 +107,12 @@ export class Ledger extends EventEmitter<{ tx: [SignedTx] }> {
     return this.exclusive(() => this.admit(tx))
   }
 
+  /** Node-local checks a transaction must pass before admission (a drive-put's CID held here), not block rules. */
+  readonly admissionChecks: ((tx: SignedTx) => Promise<void>)[] = []
+
   private async admit(tx: SignedTx): Promise<{ hash: string; status: 'accepted' }> {
     const { genesis, mempool, db, producer } = this.c
+    for (const check of this.admissionChecks) await check(tx)
     if (tx.chainId !== genesis.chainId)
       throw new SteleError(
         'STELE_CHAIN_MISMATCH',

@@ -12,9 +12,12 @@ import {
 } from '../../core/ledger-payloads.ts'
 import { STATE_NS, stateKey } from '../../core/state-map.ts'
 import { type SignedTx, TX_TYPE_NAMES, TX_TYPES, verifyTxSignature } from '../../core/transaction.ts'
+import { decodeBlockHeader } from '../../core/block.ts'
 import { validateRegistration } from '../chain/registration.ts'
+import { checkEvidence, decodeEvidencePayload, type EvidencePayload, offenceKey } from '../consensus/evidence-tx.ts'
 import { CONTRACT_RULES } from '../executor/contract-rules.ts'
 import { validateBatch } from '../chain/validate-batch.ts'
+import { DRIVE_RULES } from '../storage/drive-rules.ts'
 import type { LedgerState } from './ledger-state.ts'
 
 /**
@@ -127,6 +130,25 @@ const nodeRegister: LedgerRule<NodeRegistration> = {
   },
 }
 
+const equivocationEvidence: LedgerRule<EvidencePayload> = {
+  kind: 'ledger',
+  type: TX_TYPES.EQUIVOCATION_EVIDENCE,
+  name: 'equivocation-evidence',
+  decode: decodeEvidencePayload,
+  accounts: () => [],
+  stateKeys: (_tx, p) => {
+    const h = decodeBlockHeader(p.evidence.a.header)
+    return [offenceKey(h.producer, h.height)]
+  },
+  check(_tx, p, state, genesis) {
+    checkEvidence(p, genesis.producers.map(toHex), (k) => state.raw(k) !== undefined)
+  },
+  apply(_tx, p, state) {
+    const e = checkEvidence(p, [toHex(decodeBlockHeader(p.evidence.a.header).producer)], () => false)
+    state.setRaw(e.key, e.value)
+  },
+}
+
 /** Record batches: DESIGN §3.7, `validateBatch` with the record list and the gateway's batch chain. */
 const recordBatch: FastPathRule<
   Parameters<typeof validateBatch> extends [SignedTx, ...infer A] ? A : never,
@@ -158,7 +180,9 @@ export const TX_RULES: ReadonlyMap<number, AnyLedgerRule | typeof recordBatch | 
     [transfer.type, transfer],
     [faucetGrant.type, faucetGrant],
     [nodeRegister.type, nodeRegister],
+    [equivocationEvidence.type, equivocationEvidence],
     ...CONTRACT_RULES.map((r) => [r.type, r] as const),
+    ...DRIVE_RULES.map((r) => [r.type, r] as const),
   ])
 export { gatewayRegister, recordBatch }
 

@@ -1,0 +1,158 @@
+import { decode as decodePb } from '@ipld/dag-pb'
+import { CID } from 'multiformats/cid'
+import { equalBytes, toHex } from '../../core/bytes.ts'
+import { decodeDrivePut, encodeStorageProofTx } from '../../core/drive-payloads.ts'
+import { directoryBlock, driveChallenge } from '../../core/drive-proof.ts'
+import { type DriveState, decodeDriveState, decodeKeyList } from '../../core/drive-state.ts'
+import type { KeyPair } from '../../core/ed25519.ts'
+import { isSteleError, SteleError } from '../../core/errors.ts'
+import type { Genesis } from '../../core/genesis.ts'
+import { minFee } from '../../core/genesis-ledger.ts'
+import type { Logger } from '../../core/logger.ts'
+import { decodeTx, type SignedTx, signTx, TX_TYPES } from '../../core/transaction.ts'
+import type { ProducedBlock } from '../chain/producer.ts'
+import type { Ledger } from '../ledger/ledger.ts'
+import { driveKey, OPEN_DRIVES_KEY } from './drive-rules.ts'
+import type { Storage } from './storage.ts'
+
+/** The producer's 'block' event: every block committed on this node. */
+export interface BlockSource {
+  on(event: 'block', fn: (b: ProducedBlock) => void): unknown
+  off(event: 'block', fn: (b: ProducedBlock) => void): unknown
+}
+
+export interface DriveServiceComponents {
+  blocks: BlockSource
+  ledger: Ledger
+  storage: Storage
+  genesis: Genesis
+  /** The node key: the replicator's identity, which signs its storage proofs. */
+  key: KeyPair
+  logger: Logger
+}
+
+/** The size and DAG size (the directory link's Tsize) of a stored file; STELE_CID_UNKNOWN when absent. */
+export async function fileEntry(storage: Storage, cid: CID): Promise<{ size: number; tsize: number }> {
+  let root: Uint8Array
+  try {
+    root = await storage.blocks.getBytes(cid)
+  } catch (e) {
+    if (isSteleError(e) && e.code === 'STELE_NOT_FOUND')
+      throw new SteleError('STELE_CID_UNKNOWN', `${cid} is not stored on this node; upload it first`, {
+        details: { cid: cid.toString() },
+      })
+    throw e
+  }
+  const { size } = await storage.stat(cid)
+  if (cid.code !== 0x70) return { size, tsize: root.length }
+  return { size, tsize: decodePb(root).Links.reduce((n, l) => n + (l.Tsize ?? 0), root.length) }
+}
+
+/**
+ * The node's side of drives: after each block, keeps what drives reference (files pinned, each drive's directory
+ * block stored, so `GET /v1/storage/files/<root>/car` exports the drive) and, where this node is a replicator of a
+ * drive whose challenge opened in that block, builds the answer from its own blockstore and submits it. A node that
+ * cannot build one (a block lost) submits nothing: the period counts as missed.
+ */
+export class DriveService {
+  private chain: Promise<void> = Promise.resolve()
+  private readonly onBlock = (b: ProducedBlock) => {
+    this.chain = this.chain.then(() =>
+      this.afterBlock(b.header.height, b.txs).catch((err) =>
+        this.c.logger.error({ err, height: b.header.height }, 'drive service: block handling failed'),
+      ),
+    )
+  }
+
+  constructor(private readonly c: DriveServiceComponents) {}
+
+  start(): void {
+    this.c.blocks.on('block', this.onBlock)
+  }
+
+  /** Stops listening and waits for the block being handled. */
+  async stop(): Promise<void> {
+    this.c.blocks.off('block', this.onBlock)
+    await this.chain
+  }
+
+  /** Resolves once every block seen so far is handled (tests wait on it). */
+  idle(): Promise<void> {
+    return this.chain
+  }
+
+  private async drive(id: Uint8Array): Promise<DriveState | undefined> {
+    const v = await this.c.ledger.map.get(driveKey(id))
+    return v ? decodeDriveState(v) : undefined
+  }
+
+  private async afterBlock(height: number, txs: SignedTx[]): Promise<void> {
+    const { ledger } = this.c
+    const touched = new Set<string>()
+    for (const tx of txs)
+      if (tx.type >= TX_TYPES.DRIVE_CREATE && tx.type <= TX_TYPES.DRIVE_CLOSE)
+        touched.add(toHex(tx.type === TX_TYPES.DRIVE_CREATE ? tx.hash : tx.payload.subarray(8, 40)))
+    for (const hex of touched) {
+      const d = await this.drive(Buffer.from(hex, 'hex'))
+      if (d) await this.keep(d)
+    }
+    const index = await ledger.map.get(OPEN_DRIVES_KEY)
+    for (const id of index ? decodeKeyList(index) : []) {
+      const d = await this.drive(id)
+      if (!d || d.challenge.height !== height) continue
+      if (!d.replicators.some((r) => equalBytes(r.key, this.c.key.publicKey))) continue
+      await this.answer(id, d).catch((err) =>
+        this.c.logger.warn({ err, drive: toHex(id), height }, 'drive service: no answer to the challenge'),
+      )
+    }
+  }
+
+  /** Pins the drive's files (best effort: a file not held here is the replicator's loss) and stores its directory. */
+  private async keep(d: DriveState): Promise<void> {
+    const dir = directoryBlock(d.files)
+    await this.c.storage.blocks.put(dir.cid, dir.bytes)
+    for (const f of d.files) {
+      const cid = CID.decode(f.cid)
+      if (await this.c.storage.blocks.has(cid)) await this.c.storage.pin(cid)
+    }
+  }
+
+  /** Builds and submits this node's answer to the drive's open challenge. */
+  async answer(id: Uint8Array, d: DriveState): Promise<string> {
+    const { key, genesis, ledger, storage } = this.c
+    const ch = driveChallenge(d.challenge.seed, id, key.publicKey, d.files)
+    if (!ch) throw new SteleError('STELE_CHALLENGE_INVALID', 'the drive has no bytes to prove')
+    const proof = await storage.proof(ch.cid, ch.offset)
+    const payload = encodeStorageProofTx({
+      fee: minFee(genesis.ledger, TX_TYPES.STORAGE_PROOF),
+      drive: id,
+      height: d.challenge.height,
+      directory: directoryBlock(d.files).bytes,
+      nodes: proof.nodes,
+      leaf: proof.leaf,
+    })
+    const nonce = (await ledger.account(key.publicKey, { pending: true })).nonce
+    const tx = signTx(
+      { type: TX_TYPES.STORAGE_PROOF, chainId: genesis.chainId, signer: key.publicKey, nonce, payload },
+      key.secretKey,
+    )
+    const r = await ledger.submit(decodeTx(tx.bytes))
+    return r.hash
+  }
+}
+
+/** Admission check: a drive-put's CID must be held by this node, with the size and DAG size the payload states. */
+export function drivePutCheck(storage: Storage): (tx: SignedTx) => Promise<void> {
+  return async (tx) => {
+    if (tx.type !== TX_TYPES.DRIVE_PUT) return
+    const p = decodeDrivePut(tx.payload)
+    const cid = CID.decode(p.cid)
+    const e = await fileEntry(storage, cid)
+    if (e.size !== p.size || e.tsize !== p.tsize)
+      throw new SteleError(
+        'STELE_CID_UNKNOWN',
+        `${cid} holds ${e.size} bytes in a DAG of ${e.tsize}, not ${p.size} and ${p.tsize}`,
+        { details: { size: e.size, tsize: e.tsize } },
+      )
+  }
+}
