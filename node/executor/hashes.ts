@@ -9,8 +9,13 @@ const utf8 = new TextEncoder()
  * list and an input set that happen to share a JSON text from sharing a hash (docs/contracts.md §6).
  */
 export function taggedJsonHash(tag: string, value: unknown): string {
+  return taggedTextHash(tag, canonicalJson(value, tag))
+}
+
+/** taggedJsonHash of a value whose canonical JSON text is already at hand. */
+export function taggedTextHash(tag: string, canonicalText: string): string {
   const t = utf8.encode(tag)
-  const body = utf8.encode(canonicalJson(value, tag))
+  const body = utf8.encode(canonicalText)
   const buf = new Uint8Array(t.length + 1 + body.length)
   buf.set(t, 0)
   buf.set(body, t.length + 1)

@@ -16,8 +16,10 @@ import {
   EVENTS_TAG,
   eventsHash,
   INPUTS_TAG,
+  STATE_TAG,
   stateRoot,
   taggedJsonHash,
+  taggedTextHash,
 } from './hashes.ts'
 import {
   type ContractLimits,
@@ -149,7 +151,11 @@ export function stateBytes(state: ContractState): number {
 }
 
 /** The inputs hash of a request: what a result commits to, so any node can re-run it (docs/contracts.md §6). */
-export function inputsHash(req: RunRequest, limits = resolveLimits(req)): string {
+export function inputsHash(
+  req: RunRequest,
+  limits = resolveLimits(req),
+  rootBefore = stateRoot(req.state),
+): string {
   return taggedJsonHash(INPUTS_TAG, {
     codeHash: toHex(sha256(new TextEncoder().encode(req.code))),
     contractId: req.contractId,
@@ -157,7 +163,7 @@ export function inputsHash(req: RunRequest, limits = resolveLimits(req)): string
     seed: toHex(req.seed),
     limits: { ...limits },
     calls: req.calls.map((c) => ({ handler: c.handler, input: c.input })),
-    stateRoot: stateRoot(req.state),
+    stateRoot: rootBefore,
   })
 }
 
@@ -176,9 +182,9 @@ export async function runContract(req: RunRequest, opts: RunOptions = {}): Promi
 export function executeContract(engine: Engine, req: RunRequest, opts: RunOptions = {}): RunResult {
   const limits = resolveLimits(req)
   checkRequest(req, limits)
-  const before = canonicalState(req.state)
-  const hashIn = inputsHash(req, limits)
-  const rootBefore = stateRoot(before)
+  // Each state is encoded once: its canonical text gives both the copy and the root.
+  const [before, rootBefore] = canonicalState(req.state)
+  const hashIn = inputsHash(req, limits, rootBefore)
   const base = {
     gasLimit: limits.gasLimit,
     inputsHash: hashIn,
@@ -351,13 +357,11 @@ function finish(
       state: ContractState
     }
     if (raw.events.length > limits.maxEvents) return failed('error', 'event limit exceeded', gas)
-    for (const e of raw.events) {
-      canonicalJson(e.data, 'event data')
+    for (const e of raw.events)
       if (Buffer.byteLength(JSON.stringify(e)) > limits.eventBytes)
         return failed('error', 'event limit exceeded', gas)
-    }
-    for (const o of raw.outputs) canonicalJson(o, 'output')
-    const state = canonicalState(raw.state)
+    canonicalJson(raw.outputs, 'output')
+    const [state, rootAfter] = canonicalState(raw.state)
     if (stateBytes(state) > limits.stateBytes)
       return failed('error', `state over ${limits.stateBytes} bytes`, gas)
     for (const k of Object.keys(state))
@@ -373,7 +377,8 @@ function finish(
       events,
       stateAfter: state,
       gasUsed: gas,
-      stateRootAfter: stateRoot(state),
+      stateRootAfter: rootAfter,
+      // Also the check that every event's data is canonical JSON (it throws otherwise: status error).
       eventsHash: eventsHash(events),
       deterministic: true,
     }
@@ -382,9 +387,10 @@ function finish(
   }
 }
 
-/** A state as a fresh object with sorted keys, every value checked canonical (throws STELE_BAD_ENCODING). */
-function canonicalState(state: ContractState): ContractState {
+/** A state as a fresh object with sorted keys and its root, every value checked canonical (throws STELE_BAD_ENCODING). */
+function canonicalState(state: ContractState): [ContractState, string] {
   if (state === null || typeof state !== 'object' || Array.isArray(state))
     throw new SteleError('STELE_BAD_REQUEST', 'state: expected an object of JSON values')
-  return JSON.parse(canonicalJson(state, 'state')) as ContractState
+  const text = canonicalJson(state, 'state')
+  return [JSON.parse(text) as ContractState, taggedTextHash(STATE_TAG, text)]
 }
