@@ -2,6 +2,7 @@ import './style.css'
 import { getJson, type Health } from './api.ts'
 import { h } from './dom.ts'
 import { blockPage, blocksPage } from './pages/block.ts'
+import { contractPage, contractsPage } from './pages/contracts.ts'
 import { dashboardPage } from './pages/dashboard.ts'
 import { devicePage, devicesPage } from './pages/device.ts'
 import { layerPage } from './pages/not-yet.ts'
@@ -64,10 +65,8 @@ async function boot(): Promise<void> {
     '/drives',
     layerPage('Drives', '/v1/storage/drives', 'this node has no drives API (storage phase 2).'),
   )
-  router.add(
-    '/contracts',
-    layerPage('Contracts', '/v1/contracts', 'this node has no contracts API (the executor).'),
-  )
+  router.add('/contracts', contractsPage)
+  router.add('/contracts/:id', contractPage)
   router.add('/search', searchPage)
 
   // Re-rendering after a pin re-runs the page's checks against the newly trusted genesis.

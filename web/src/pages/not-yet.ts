@@ -14,11 +14,11 @@ export function layerPage(title: string, route: string, what: string): Page {
       const items = r.items ?? []
       main.append(
         items.length
-          ? h('pre', { class: 'mono' }, JSON.stringify(items, null, 2))
-          : h('p', { class: 'muted' }, `No ${title.toLowerCase()} yet.`),
+          ? h('pre', { class: 'mono', id: 'layer-items' }, JSON.stringify(items, null, 2))
+          : h('p', { class: 'muted', id: 'layer-items' }, `No ${title.toLowerCase()} yet.`),
       )
     } catch (e) {
-      if (e instanceof ApiError && e.missingRoute) {
+      if (e instanceof ApiError && (e.missingRoute || e.code === 'STELE_UNAVAILABLE')) {
         main.append(notice('info', h('strong', { class: 'not-yet' }, 'Not on this node yet: '), what))
         return
       }
