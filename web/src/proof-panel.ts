@@ -12,6 +12,8 @@ export function proofPanel<B>(opts: {
   check: (bundle: B) => Check[]
   expected: number
   filename: string
+  /** Says what reads the download; `stele verify` by default. */
+  downloadLabel?: string
   signal: AbortSignal
   /** A note above the checks (e.g. that no genesis is pinned). */
   note?: () => HTMLElement | null
@@ -25,7 +27,7 @@ export function proofPanel<B>(opts: {
   const download = h(
     'a',
     { href: URL.createObjectURL(new Blob([json], { type: 'application/json' })), download: opts.filename },
-    'Download the proof (for stele verify)',
+    opts.downloadLabel ?? 'Download the proof (for stele verify)',
   )
   opts.signal.addEventListener('abort', () => URL.revokeObjectURL(download.href))
   return h(

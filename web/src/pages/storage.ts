@@ -152,6 +152,7 @@ export async function storageFilePage(ctx: PageContext): Promise<void> {
             .checks,
         expected: STORAGE_CHECKS,
         filename: `storage-proof-${at}.json`,
+        downloadLabel: 'Download the proof (JSON, as the node sent it)',
         signal,
       }),
     )
