@@ -15,8 +15,10 @@ import { type KeyPair, keyPairFromSeed } from '../../../core/ed25519.ts'
 import { sha256 } from '../../../core/hash.ts'
 import { encodeTransfer } from '../../../core/ledger-payloads.ts'
 import { silentLogger } from '../../../core/logger.ts'
+import { decodeStateProof, verifyStateProof } from '../../../core/state-map.ts'
 import { RAW, SHA2_256 } from '../../../core/storage-proof.ts'
 import { decodeTx, signTx, TX_TYPES } from '../../../core/transaction.ts'
+import { buildApp } from '../../../node/api/app.ts'
 import { SteleNode } from '../../../node/node.ts'
 import { LevelBlockstore } from '../../../node/storage/blockstore.ts'
 import { driveKey } from '../../../node/storage/drive-rules.ts'
@@ -268,6 +270,36 @@ describe('a drive over its life', () => {
     expect(after.failed).toBe(before.failed + 1)
     expect(after.paid).toBe(before.paid)
     await node.db.put(LevelBlockstore.key(leaf), good)
+  })
+
+  it('is served over HTTP: the open list, the drive with its challenge record, and its state proof', async () => {
+    const app = await buildApp({ node, logger: false })
+    try {
+      const list = (await app.inject({ url: '/v1/drives?limit=5' })).json()
+      expect(list.drives.map((d: { id: string }) => d.id)).toEqual([toHex(id)])
+      const one = await app.inject({ url: `/v1/drives/${toHex(id)}` })
+      expect(one.statusCode).toBe(200)
+      const d = await drive(id)
+      expect(one.json()).toMatchObject({
+        status: 'active',
+        root: CID.decode(d.root).toString(),
+        replicators: [{ key: toHex(me()), passed: d.replicators[0]!.passed }],
+      })
+      const missing = await app.inject({ url: `/v1/drives/${'00'.repeat(32)}` })
+      expect(missing.json().error.code).toBe('STELE_DRIVE_UNKNOWN')
+      const p = (await app.inject({ url: `/v1/drives/${toHex(id)}/proof` })).json()
+      const leaf = decodeStateProof(fromHex(p.stateProof, 'proof'))
+      expect(
+        verifyStateProof(
+          fromHex(p.stateRoot, 'root', 32),
+          fromHex(p.key, 'key', 32),
+          fromHex(p.value, 'value'),
+          leaf,
+        ),
+      ).toBe(true)
+    } finally {
+      await app.close()
+    }
   })
 
   it('closes: the owner gets back what is left of the escrow; the drive takes no more changes', async () => {
