@@ -156,7 +156,7 @@ export const ERROR_CODES = {
   STELE_RATE_LIMITED: {
     status: 429,
     meaning:
-      "A writer is over its limit (a gateway past its write rate, a faucet request within its address's or client's cooldown); details.retryAfterMs says when to retry.",
+      "A writer is over its limit (a gateway past its write rate, a faucet request within its address's or client's cooldown, a client address past its allowance of refused authentications); details.retryAfterMs says when to retry.",
   },
   STELE_UNAVAILABLE: {
     status: 503,
