@@ -415,8 +415,25 @@ describe('wallet, faucet, accounts and storage in Chromium', () => {
     await page.press('#q', 'Enter')
     await page.waitForURL((u) => u.pathname === `/tx/${transferHash}`)
     await expect(page.locator('#tx-amount').textContent()).resolves.toBe('12.5 STL')
-    await page.locator('section.checks[data-verdict="ok"]').waitFor()
+    const inclusion = page.locator('section.checks[aria-labelledby="h-inclusion"]')
+    await inclusion.waitFor()
+    expect(await inclusion.getAttribute('data-verdict')).toBe('ok')
+    expect(await inclusion.locator('li.pass').count()).toBe(4)
+    expect(
+      await page.locator('section.checks[aria-labelledby="h-checks"]').getAttribute('data-verdict'),
+    ).toBe('ok')
     await shot('tx-transfer')
+    // Another leaf index for the same path: the inclusion check fails where the path is followed.
+    await page.route(`**/v1/transactions/${transferHash}`, async (route) => {
+      const res = await route.fetch()
+      const t = await res.json()
+      t.proof.txIndex += 1
+      await route.fulfill({ response: res, json: t })
+    })
+    await page.reload()
+    await inclusion.waitFor()
+    expect(await inclusion.getAttribute('data-failed')).toBe('tx.inclusion')
+    await page.unroute(`**/v1/transactions/${transferHash}`)
 
     await page.fill('#q', alice)
     await page.press('#q', 'Enter')

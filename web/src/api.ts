@@ -193,6 +193,8 @@ export interface TxView {
   /** The block time, once confirmed. */
   time?: number
   timeIso?: string
+  /** Once confirmed (GET /v1/transactions/:hash only): the Merkle path to the signed header's txRoot. */
+  proof?: { txIndex: number; txPath: string[]; blockHeader: string; blockSignature: string } | null
 }
 
 /** GET /v1/accounts/:key (docs/protocol.md §9.7.2): balances are decimal strings of base units. */

@@ -1,8 +1,8 @@
-import { encodeBlockHeader, verifyBlockSignature } from '../../core/block.ts'
+import { decodeBlockHeader, encodeBlockHeader, verifyBlockSignature } from '../../core/block.ts'
 import { fromHex, toHex } from '../../core/bytes.ts'
 import { genesisFromJson, genesisHash } from '../../core/genesis.ts'
 import { sha256 } from '../../core/hash.ts'
-import { leafHash, merkleRoot } from '../../core/merkle.ts'
+import { leafHash, merkleRoot, verifyInclusion } from '../../core/merkle.ts'
 import { decodeTx, verifyTxSignature } from '../../core/transaction.ts'
 import type { BlockView, GenesisJson, TxView } from './api.ts'
 
@@ -127,6 +127,67 @@ export function checkTx(t: TxView): Check[] {
       () => {
         must(verifyTxSignature(tx), 'the signer signature does not verify')
         return 'Ed25519 signature by the signer verifies'
+      },
+    ],
+  ])
+}
+
+/**
+ * A confirmed transaction's inclusion proof, in the page: the signed header it carries decodes for this chain at the
+ * stated height, its producer is in the trusted genesis and signed it, and the transaction hash's Merkle path leads
+ * to the header's txRoot.
+ */
+export function checkTxInclusion(t: TxView, genesis: GenesisJson): Check[] {
+  const p = t.proof
+  let header: Uint8Array
+  let block: ReturnType<typeof decodeBlockHeader>
+  return runChecks([
+    [
+      'block.decode',
+      () => {
+        must(!!p, 'no inclusion proof: the transaction is not in a block yet')
+        header = fromHex(p!.blockHeader, 'blockHeader')
+        block = decodeBlockHeader(header)
+        must(block.chainId === genesis.chainId, `the header is for chain ${block.chainId}`)
+        must(block.height === t.blockHeight, `the header is block ${block.height}, not ${t.blockHeight}`)
+        return `block ${block.height}`
+      },
+    ],
+    [
+      'block.producer',
+      () => {
+        must(
+          genesis.producers.includes(toHex(block.producer)),
+          'the producer is not named in the trusted genesis',
+        )
+        return `producer ${toHex(block.producer).slice(0, 16)}… is in genesis`
+      },
+    ],
+    [
+      'block.signature',
+      () => {
+        must(
+          verifyBlockSignature(header, fromHex(p!.blockSignature, 'blockSignature', 64), block.producer),
+          'the producer signature over the header does not verify',
+        )
+        return 'Ed25519 signature by the producer verifies'
+      },
+    ],
+    [
+      'tx.inclusion',
+      () => {
+        const path = p!.txPath.map((x, i) => fromHex(x, `txPath[${i}]`, 32))
+        must(
+          verifyInclusion(
+            leafHash(fromHex(t.hash, 'hash', 32)),
+            p!.txIndex,
+            block.txCount,
+            path,
+            block.txRoot,
+          ),
+          'the Merkle path does not lead from the transaction hash to the header txRoot',
+        )
+        return `leaf ${p!.txIndex} of ${block.txCount} leads to the txRoot`
       },
     ],
   ])

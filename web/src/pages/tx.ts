@@ -1,8 +1,9 @@
 import { getOrNull, type TxView } from '../api.ts'
 import { checklist } from '../checklist.ts'
-import { checkTx } from '../checks.ts'
+import { checkTx, checkTxInclusion } from '../checks.ts'
 import { fields, h, link, mono, notice } from '../dom.ts'
 import type { PageContext } from '../router.ts'
+import { pinnedGenesis } from '../trust.ts'
 import { coins, ledgerOf } from '../wallet/ledger.ts'
 
 export async function txPage({ main, signal, params, nodeGenesis }: PageContext): Promise<void> {
@@ -36,6 +37,9 @@ export async function txPage({ main, signal, params, nodeGenesis }: PageContext)
       payloadView(t.type, t.payload, ledgerOf(nodeGenesis)),
     ),
     checklist('Signature check', checkTx(t), 3),
+    t.blockHeight === null
+      ? ''
+      : checklist('Inclusion check', checkTxInclusion(t, pinnedGenesis() ?? nodeGenesis), 4, 'inclusion'),
   )
 }
 
