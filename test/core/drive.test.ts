@@ -34,7 +34,7 @@ describe('drive directory', () => {
     const root = out.at(-1)!
     const files = out
       .filter((e) => e.path !== '')
-      .map((e) => ({ name: e.path, cid: e.cid.bytes, size: Number(e.size), tsize: Number(e.size) }))
+      .map((e) => ({ name: e.path ?? '', cid: e.cid.bytes, size: Number(e.size), tsize: Number(e.size) }))
     // The importer's `size` is the DAG size (Tsize); the file sizes are not part of the directory.
     expect(directoryBlock(files).cid.toString()).toBe(root.cid.toString())
   })
