@@ -13,7 +13,39 @@ export const MAX_JSON_DEPTH = 64
  * NaN and infinities, and anything but plain objects and arrays.
  */
 export function canonicalJson(value: unknown, field = 'value'): string {
-  return encode(value, field, 0)
+  // The fast encoder builds no paths; a refused value is encoded again by `encode`, which says where.
+  return fast(value, 0) ?? encode(value, field, 0)
+}
+
+/** The canonical text, or undefined when `encode` would refuse the value. */
+function fast(v: unknown, depth: number): string | undefined {
+  if (typeof v === 'string') return JSON.stringify(v)
+  // A finite number's JSON is its ToString (-0 included).
+  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : undefined
+  if (v === null) return 'null'
+  if (typeof v === 'boolean') return v ? 'true' : 'false'
+  if (typeof v !== 'object' || depth >= MAX_JSON_DEPTH) return undefined
+  if (Array.isArray(v)) {
+    let out = '['
+    for (let i = 0; i < v.length; i++) {
+      const t = fast(v[i], depth + 1)
+      if (t === undefined) return undefined
+      out += i === 0 ? t : `,${t}`
+    }
+    return `${out}]`
+  }
+  const proto = Object.getPrototypeOf(v)
+  if (proto !== Object.prototype && proto !== null) return undefined
+  const o = v as Record<string, unknown>
+  const keys = Object.keys(o).sort()
+  let out = '{'
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i] as string
+    const t = fast(o[k], depth + 1)
+    if (t === undefined) return undefined
+    out += `${i === 0 ? '' : ','}${JSON.stringify(k)}:${t}`
+  }
+  return `${out}}`
 }
 
 function encode(v: unknown, path: string, depth: number): string {
