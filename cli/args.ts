@@ -6,6 +6,8 @@ export interface OptionSpec {
   short?: string
   default?: string | boolean
   description: string
+  /** A string flag that may be given several times (read with listOption). */
+  multiple?: boolean
 }
 
 export interface CommandSpec {
@@ -40,18 +42,28 @@ export function helpText(spec: CommandSpec): string {
   return lines.join('\n')
 }
 
-export type Parsed = { values: { [k: string]: string | boolean | undefined }; positionals: string[] }
+export type Parsed = {
+  values: { [k: string]: string | boolean | string[] | undefined }
+  positionals: string[]
+}
 
 /** Parses a command's flags; unknown flags are a clear error naming the command's --help. */
 export function parse(spec: CommandSpec, argv: string[]): Parsed | 'help' {
-  const options: { [k: string]: { type: 'string' | 'boolean'; short?: string; default?: string | boolean } } =
-    {
-      help: { type: 'boolean', short: 'h' },
+  const options: {
+    [k: string]: {
+      type: 'string' | 'boolean'
+      short?: string
+      default?: string | boolean
+      multiple?: boolean
     }
+  } = {
+    help: { type: 'boolean', short: 'h' },
+  }
   for (const [name, o] of Object.entries(allOptions(spec))) {
     options[name] = {
       type: o.type,
       ...(o.short ? { short: o.short } : {}),
+      ...(o.multiple ? { multiple: true } : {}),
       ...(o.default !== undefined ? { default: o.default } : {}),
     }
   }
@@ -78,4 +90,10 @@ export function intOption(p: Parsed, name: string, min = 0, max = Number.MAX_SAF
 export function strOption(p: Parsed, name: string): string | undefined {
   const v = p.values[name]
   return typeof v === 'string' ? v : undefined
+}
+
+/** Every value of a flag given several times (OptionSpec.multiple), in order. */
+export function listOption(p: Parsed, name: string): string[] {
+  const v = p.values[name]
+  return Array.isArray(v) ? v : typeof v === 'string' ? [v] : []
 }

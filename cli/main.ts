@@ -21,6 +21,10 @@ const commands: { [name: string]: { spec: CommandSpec; run: () => Promise<Run> }
     spec: (await import('./commands/sim-spec.ts')).simSpec,
     run: async () => (await import('./commands/sim.ts')).simCommand,
   },
+  testnet: {
+    spec: (await import('./commands/testnet.ts')).testnetSpec,
+    run: async () => (await import('./commands/testnet.ts')).testnetCommand,
+  },
   verify: { spec: verifySpec, run: async () => verifyCommand },
   watch: {
     spec: (await import('./commands/watch-spec.ts')).watchSpec,

@@ -3,6 +3,7 @@ import { decodeBlockHeader } from '../core/block.ts'
 import { equalBytes, fromHex, toHex } from '../core/bytes.ts'
 import { SteleError } from '../core/errors.ts'
 import { genesisHash, genesisToJson } from '../core/genesis.ts'
+import { decodeNodeRegistration } from '../core/ledger-payloads.ts'
 import type { Logger } from '../core/logger.ts'
 import type { GatewayTip, NodeApi, NodeInfo, SubmitResult, SubmittedBatch } from '../core/node-api.ts'
 import { encodeGatewayRegistration } from '../core/payloads.ts'
@@ -19,6 +20,7 @@ import { ChainState } from './chain/state.ts'
 import { type ChainReport, verifyChain } from './chain/verify-chain.ts'
 import type { EquivocationEvidence } from './consensus/equivocation.ts'
 import { encodeEvidencePayload } from './consensus/evidence-tx.ts'
+import { finalHeight } from './consensus/finality.ts'
 import { decodeStoredBlock } from './db/codec.ts'
 import { type Db, openDb } from './db/db.ts'
 import { K } from './db/keys.ts'
@@ -70,6 +72,8 @@ export class SteleNode implements NodeApi {
   readonly index: ChainIndex
   /** Present once startNetwork ran: libp2p host, gossip and sync. */
   network: NodeNetwork | undefined
+  /** Keys named by node-register transactions in blocks applied since start (GET /v1/nodes reads their state). */
+  readonly knownNodes = new Set<string>()
   readonly query: ChainQuery
   /** Accounts and the state map; absent on a chain whose genesis predates the ledger (version 1). */
   readonly ledger: Ledger | undefined
@@ -189,6 +193,11 @@ export class SteleNode implements NodeApi {
   private async load(): Promise<void> {
     await this.state.load(this.db)
     await this.index.load(this.db)
+    this.producer.on('block', (b) => {
+      for (const tx of b.txs)
+        if (tx.type === TX_TYPES.NODE_REGISTER)
+          this.knownNodes.add(toHex(decodeNodeRegistration(tx.payload).node))
+    })
     await this.mempool.load(this.db)
     await loadDevices(this.db, this.devices)
     await this.storage.load()
@@ -253,6 +262,16 @@ export class SteleNode implements NodeApi {
       })
     }
     return this.network
+  }
+
+  /**
+   * The highest final block: blocks signed by more than half the producers are built on it (consensus/finality.ts).
+   * Looks at the last 256 blocks; a chain that found no majority in them reports the block before them.
+   */
+  finalHeight(): number {
+    const tip = this.state.tip.height
+    const from = Math.max(1, tip - 255)
+    return finalHeight(from, this.index.producersOf(from, tip), this.index.producers.length)
   }
 
   /** Ends every stream subscription and stops producing blocks; the node still answers calls. */

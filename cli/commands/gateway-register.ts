@@ -3,7 +3,7 @@ import { SteleError } from '../../core/errors.ts'
 import { readKeyFile } from '../../core/key-file.ts'
 import { encodeGatewayRegistration } from '../../core/payloads.ts'
 import { signTx, TX_TYPES } from '../../core/transaction.ts'
-import { type Parsed, strOption } from '../args.ts'
+import { listOption, type Parsed, strOption } from '../args.ts'
 
 /**
  * `stele gateway register`: signs a GATEWAY_REGISTER transaction with the authority key and submits it to a node.
@@ -14,7 +14,7 @@ export async function registerGateway(
   out: (s: string) => void,
   now: () => number = Date.now,
 ): Promise<number> {
-  const node = (strOption(p, 'node') ?? 'http://127.0.0.1:8080').replace(/\/$/, '')
+  const node = (listOption(p, 'node')[0] ?? 'http://127.0.0.1:8080').replace(/\/$/, '')
   const keyHex = strOption(p, 'key')
   const authorityFile = strOption(p, 'authority')
   if (!keyHex || !authorityFile)

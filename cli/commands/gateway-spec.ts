@@ -6,7 +6,12 @@ export const gatewaySpec: CommandSpec = {
   usage:
     'stele gateway --node <url> [--mqtt <url>] [--serial <path|usb:VID:PID|sn:SERIAL>[,...]] [--firmata <boards.json>] [--data <dir>]\n       stele gateway register --node <url> --key <hex> --authority <node.key> [--name <name>]',
   options: {
-    node: { type: 'string', default: 'http://127.0.0.1:8080', description: 'node HTTP address' },
+    node: {
+      type: 'string',
+      multiple: true,
+      description:
+        'node HTTP address (default http://127.0.0.1:8080); repeat for several nodes: calls fail over',
+    },
     mqtt: {
       type: 'string',
       description: 'MQTT broker URL to subscribe to (mqtt://127.0.0.1:1883, or mqtts:// for TLS)',

@@ -8,10 +8,11 @@ import {
 } from '../../gateway/connectors/firmata/firmata-connector.ts'
 import { createMqttConnector } from '../../gateway/connectors/mqtt/mqtt-connector.ts'
 import { createSerialConnector } from '../../gateway/connectors/serial/serial-connector.ts'
+import { createFailoverNodeClient } from '../../gateway/failover-node-client.ts'
 import { createGateway } from '../../gateway/gateway.ts'
 import { createHttpNodeClient } from '../../gateway/http-node-client.ts'
 import { gatewayClientId } from '../../gateway/mqtt-acl.ts'
-import { intOption, type Parsed, parse, strOption } from '../args.ts'
+import { intOption, listOption, type Parsed, parse, strOption } from '../args.ts'
 import { createLogger } from '../log.ts'
 import { untilSignal } from '../signals.ts'
 import { registerGateway } from './gateway-register.ts'
@@ -72,10 +73,15 @@ export async function gatewayCommand(argv: string[], out: (s: string) => void): 
   if (p === 'help') return -1
   if (p.positionals[0] === 'register') return registerGateway(p, out)
   const logger = createLogger({ json: p.values['json'] === true })
-  const nodeUrl = strOption(p, 'node') ?? 'http://127.0.0.1:8080'
+  const nodeUrls = listOption(p, 'node')
+  if (nodeUrls.length === 0) nodeUrls.push('http://127.0.0.1:8080')
+  const nodeUrl = nodeUrls.join(' ')
   const gateway = await createGateway({
     dataDir: join(strOption(p, 'data') ?? '.stele', 'gateway'),
-    node: createHttpNodeClient({ url: nodeUrl }),
+    node:
+      nodeUrls.length === 1
+        ? createHttpNodeClient({ url: nodeUrls[0]! })
+        : createFailoverNodeClient(nodeUrls.map((url) => createHttpNodeClient({ url }))),
     outbox: { maxBatches: intOption(p, 'outbox-max-batches', 1, 10_000_000) },
     logger: logger.child({ area: 'gateway' }),
   })

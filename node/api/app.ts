@@ -21,6 +21,7 @@ import {
 import { ledgerRoutes } from './ledger.ts'
 import { DEFAULT_HTTP_LIMITS, type HttpLimits, installBodyGuards, installJsonParser } from './limits.ts'
 import { metricsRoutes } from './metrics.ts'
+import { nodesRoutes } from './nodes.ts'
 import { installStrictIntegers } from './params.ts'
 import { readingRoutes } from './readings.ts'
 import { streamRoutes } from './stream.ts'
@@ -98,6 +99,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: '/docs' })
   const { node } = opts
   await app.register(healthRoutes, { node })
+  await app.register(nodesRoutes, { node })
   await app.register(readingRoutes, { node })
   await app.register(aggregateRoutes, { node })
   await app.register(verifyRoutes, { node })

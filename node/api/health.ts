@@ -20,6 +20,31 @@ export const healthRoutes: FastifyPluginAsync<{ node: SteleNode }> = async (app,
               pending: { type: 'integer' },
               uptimeMs: { type: 'integer' },
               genesis: genesisSchema,
+              network: {
+                type: 'object',
+                description:
+                  'Present when the node runs on a network: peers, the head each has shown, sync state',
+                properties: {
+                  peerId: { type: 'string' },
+                  addresses: { type: 'array', items: { type: 'string' } },
+                  syncing: { type: 'boolean' },
+                  reorgs: { type: 'integer' },
+                  blocksFromPeers: { type: 'integer' },
+                  finalHeight: { type: 'integer' },
+                  peers: {
+                    type: 'array',
+                    items: {
+                      type: 'object',
+                      properties: {
+                        id: { type: 'string' },
+                        connected: { type: 'boolean' },
+                        head: { type: 'integer' },
+                        headHash: { type: 'string' },
+                      },
+                    },
+                  },
+                },
+              },
             },
           },
           ...errorResponses(),
@@ -34,6 +59,7 @@ export const healthRoutes: FastifyPluginAsync<{ node: SteleNode }> = async (app,
       pending: node.mempool.size,
       uptimeMs: node.timers.now() - node.startedAt,
       genesis: (await node.info()).genesis,
+      ...(node.network ? { network: { ...node.network.status(), finalHeight: node.finalHeight() } } : {}),
     }),
   )
 }

@@ -1,0 +1,163 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
+import { toHex } from '../../core/bytes.ts'
+import { encodeGatewayRegistration } from '../../core/payloads.ts'
+import { signTx, TX_TYPES } from '../../core/transaction.ts'
+import { createMqttConnector } from '../../gateway/connectors/mqtt/mqtt-connector.ts'
+import { startEmbeddedBroker } from '../../gateway/embedded-broker.ts'
+import { createFailoverNodeClient } from '../../gateway/failover-node-client.ts'
+import { createGateway } from '../../gateway/gateway.ts'
+import { createHttpNodeClient } from '../../gateway/http-node-client.ts'
+import { type CommandSpec, intOption, parse, strOption } from '../args.ts'
+import { createLogger } from '../log.ts'
+import { untilSignal } from '../signals.ts'
+import { startSimFleet } from '../sim-fleet.ts'
+import { nodeArgs, prepareTestnet } from './testnet-setup.ts'
+
+const BIN = fileURLToPath(new URL('../../bin/stele.js', import.meta.url))
+
+export const testnetSpec: CommandSpec = {
+  name: 'testnet',
+  summary:
+    'Run a local network: N node processes (own folders and ports, one genesis naming them all), a gateway submitting to all of them and a simulated fleet.',
+  usage: 'stele testnet [--nodes 3] [--data .stele-testnet] [--port 8181] [--p2p-port 9181]',
+  options: {
+    nodes: { type: 'string', default: '3', description: 'node processes (each a producer)' },
+    data: {
+      type: 'string',
+      default: '.stele-testnet',
+      description: 'folder of the node-<i> folders and the gateway',
+    },
+    port: { type: 'string', default: '8181', description: 'HTTP port of node 0; node i listens on port + i' },
+    'p2p-port': {
+      type: 'string',
+      default: '9181',
+      description: 'libp2p port of node 0; node i uses p2p-port + i',
+    },
+    'mqtt-port': { type: 'string', default: '1884', description: "the gateway's embedded MQTT broker" },
+    devices: { type: 'string', default: '4', description: 'simulated MQTT devices (0: none)' },
+    rate: { type: 'string', default: '2', description: 'readings per second per device' },
+    'block-interval': { type: 'string', default: '1000', description: 'milliseconds between blocks' },
+  },
+}
+
+export async function testnetCommand(argv: string[], out: (s: string) => void): Promise<number> {
+  const p = parse(testnetSpec, argv)
+  if (p === 'help') return -1
+  const logger = createLogger({ json: p.values['json'] === true })
+  const data = strOption(p, 'data') ?? '.stele-testnet'
+  const blockIntervalMs = intOption(p, 'block-interval', 10, 3_600_000)
+  const layout = await prepareTestnet({
+    data,
+    nodes: intOption(p, 'nodes', 1, 32),
+    basePort: intOption(p, 'port', 1, 65_000),
+    p2pBasePort: intOption(p, 'p2p-port', 1, 65_000),
+  })
+  const children: ChildProcess[] = []
+  const stops: (() => Promise<void>)[] = []
+  for (const n of layout.nodes) {
+    const child = spawn(process.execPath, [BIN, ...nodeArgs(layout, n.index, blockIntervalMs), '--json'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    })
+    children.push(child)
+    createInterface({ input: child.stdout! }).on('line', (l) => out(`[node-${n.index}] ${l}`))
+  }
+  const urls = layout.nodes.map((n) => `http://127.0.0.1:${n.httpPort}`)
+  try {
+    await Promise.all(urls.map((u) => waitHealthy(u)))
+    for (const n of layout.nodes)
+      out(`node-${n.index}: http://127.0.0.1:${n.httpPort}  p2p ${n.p2pAddr}  key ${toHex(n.key.publicKey)}`)
+
+    const client = createFailoverNodeClient(urls.map((url) => createHttpNodeClient({ url })))
+    const gateway = await createGateway({
+      dataDir: join(data, 'gateway'),
+      node: client,
+      logger: logger.child({ area: 'gateway' }),
+    })
+    await registerGateway(urls[0]!, layout, gateway.publicKey)
+    const broker = await startEmbeddedBroker({
+      port: intOption(p, 'mqtt-port', 0, 65_535),
+      host: '127.0.0.1',
+      logger: logger.child({ area: 'broker' }),
+      allowAnonymous: true,
+    })
+    stops.push(() => broker.close())
+    await gateway.start()
+    stops.push(() => gateway.stop())
+    await gateway.addConnector(
+      createMqttConnector({
+        url: broker.url,
+        sink: gateway.sink,
+        logger,
+        name: 'mqtt',
+        clientId: 'stele-testnet-gw',
+      }),
+    )
+    const devices = intOption(p, 'devices', 0, 10_000)
+    if (devices > 0) {
+      const fleet = await startSimFleet({
+        url: broker.url,
+        count: devices,
+        rate: intOption(p, 'rate', 1, 10_000),
+        seed: 1,
+        logger,
+      })
+      stops.push(() => fleet.stop())
+    }
+    out(`testnet running: ${urls.join(' ')} (gateway ${toHex(gateway.publicKey)} submits to all, fails over)`)
+    await untilSignal(logger)
+  } finally {
+    for (const s of stops.reverse()) await s().catch(() => undefined)
+    await Promise.all(
+      children.map(
+        (c) =>
+          new Promise<void>((resolve) => {
+            if (c.exitCode !== null || c.signalCode !== null) return resolve()
+            c.once('exit', () => resolve())
+            c.kill('SIGTERM')
+          }),
+      ),
+    )
+  }
+  return 0
+}
+
+async function waitHealthy(url: string, ms = 60_000): Promise<void> {
+  const deadline = Date.now() + ms
+  for (;;) {
+    try {
+      const r = await fetch(`${url}/v1/health`, { signal: AbortSignal.timeout(2000) })
+      if (r.ok) return
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`node at ${url} did not come up within ${ms} ms`)
+    await new Promise((r) => setTimeout(r, 200))
+  }
+}
+
+/** Registers the gateway with node 0's key, the genesis authority (gossip brings it to the others). */
+async function registerGateway(
+  url: string,
+  layout: Awaited<ReturnType<typeof prepareTestnet>>,
+  gateway: Uint8Array,
+): Promise<void> {
+  const tx = signTx(
+    {
+      type: TX_TYPES.GATEWAY_REGISTER,
+      chainId: layout.genesis.chainId,
+      signer: layout.authority.publicKey,
+      nonce: Date.now(),
+      payload: encodeGatewayRegistration({ gateway, name: 'testnet gateway', devices: [] }),
+    },
+    layout.authority.secretKey,
+  )
+  const r = await fetch(`${url}/v1/transactions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ tx: Buffer.from(tx.bytes).toString('base64') }),
+  })
+  if (!r.ok && r.status !== 409) throw new Error(`gateway registration: HTTP ${r.status} ${await r.text()}`)
+}

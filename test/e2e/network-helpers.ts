@@ -1,0 +1,98 @@
+import { createServer } from 'node:net'
+import { join } from 'node:path'
+import { nodeArgs, prepareTestnet, type TestnetLayout } from '../../cli/commands/testnet-setup.ts'
+import { toHex } from '../../core/bytes.ts'
+import { leafHash } from '../../core/merkle.ts'
+import { encodeGatewayRegistration } from '../../core/payloads.ts'
+import { encodeRecord, type StampedRecord } from '../../core/record.ts'
+import { signTx, TX_TYPES } from '../../core/transaction.ts'
+import { type SteleProcess, spawnStele } from '../helpers/spawn-stele.ts'
+import { until } from '../helpers/wait.ts'
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer()
+    s.once('error', reject)
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port
+      s.close(() => resolve(port))
+    })
+  })
+}
+
+/** A testnet laid out in `dir` on ports found free: consecutive pairs are not guaranteed, so nodes get their own. */
+export async function layoutTestnet(dir: string, n: number): Promise<TestnetLayout> {
+  const layout = await prepareTestnet({
+    data: dir,
+    nodes: n,
+    basePort: 1,
+    p2pBasePort: 1,
+    chainId: 'e2e-net',
+  })
+  for (const node of layout.nodes) {
+    node.httpPort = await freePort()
+    node.p2pPort = await freePort()
+    node.p2pAddr = node.p2pAddr.replace(/\/tcp\/\d+\//, `/tcp/${node.p2pPort}/`)
+  }
+  return layout
+}
+
+export function startNode(
+  layout: TestnetLayout,
+  i: number,
+  env: NodeJS.ProcessEnv = {},
+  intervalMs = 200,
+): SteleProcess {
+  return spawnStele(nodeArgs(layout, i, intervalMs), env)
+}
+
+export const urlOf = (layout: TestnetLayout, i: number): string =>
+  `http://127.0.0.1:${layout.nodes[i]!.httpPort}`
+
+// biome-ignore lint/suspicious/noExplicitAny: the tests read loosely typed JSON
+export async function getJson(url: string): Promise<{ status: number; body: any }> {
+  try {
+    const r = await fetch(url, { signal: AbortSignal.timeout(3000) })
+    return { status: r.status, body: await r.json().catch(() => undefined) }
+  } catch {
+    return { status: 0, body: undefined }
+  }
+}
+
+export async function registerGateway(layout: TestnetLayout, gateway: Uint8Array): Promise<void> {
+  const tx = signTx(
+    {
+      type: TX_TYPES.GATEWAY_REGISTER,
+      chainId: layout.genesis.chainId,
+      signer: layout.authority.publicKey,
+      nonce: Date.now(),
+      payload: encodeGatewayRegistration({ gateway, name: 'e2e', devices: [] }),
+    },
+    layout.authority.secretKey,
+  )
+  const r = await fetch(`${urlOf(layout, 0)}/v1/transactions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ tx: Buffer.from(tx.bytes).toString('base64') }),
+  })
+  if (!r.ok) throw new Error(`registration: ${r.status} ${await r.text()}`)
+}
+
+export const readingId = (r: StampedRecord): string => toHex(leafHash(encodeRecord(r)))
+
+/** Waits until every listed node reports the same tip hash at a height of at least `min`, with nothing pending. */
+export async function converged(layout: TestnetLayout, nodes: number[], min: number, timeoutMs = 30_000) {
+  return until(
+    async () => {
+      const tips = await Promise.all(nodes.map((i) => getJson(`${urlOf(layout, i)}/v1/chain`)))
+      const health = await Promise.all(nodes.map((i) => getJson(`${urlOf(layout, i)}/v1/health`)))
+      if (tips.some((t) => t.status !== 200) || health.some((h) => h.body?.pending !== 0)) return undefined
+      const hashes = new Set(tips.map((t) => t.body.tipHash))
+      const height = tips[0]!.body.height as number
+      return hashes.size === 1 && height >= min ? { height, hash: [...hashes][0] as string } : undefined
+    },
+    { what: `nodes ${nodes.join(',')} on one head ≥ ${min}`, timeoutMs, everyMs: 200 },
+  )
+}
+
+export const dataOf = (layout: TestnetLayout, i: number): string => join(layout.nodes[i]!.dataDir, 'node')
