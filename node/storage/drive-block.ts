@@ -98,7 +98,7 @@ export function applyDriveBlock(
   const candidates = replicators.length > 0 ? replicators : ctx.genesis.producers
   for (const id of created) {
     const d = readDrive(state, id)
-    if (!d || d.status !== 'pending') continue
+    if (d?.status !== 'pending') continue
     const chosen = selectReplicators(sha256(concatBytes(prevHash, id)), candidates, d.replicas)
     writeDrive(state, id, {
       ...d,
@@ -110,7 +110,7 @@ export function applyDriveBlock(
   }
   for (const id of readKeyList(state, OPEN_DRIVES_KEY)) {
     const d = readDrive(state, id)
-    if (!d || d.status !== 'active' || d.start === height) continue
+    if (d?.status !== 'active' || d.start === height) continue
     if (height >= d.end) {
       endDrive(state, id, settle(d), 'expired')
       continue
