@@ -32,6 +32,8 @@ const TX_ERRORS = [
   'STELE_MEMO_TOO_LONG',
   'STELE_TX_INVALID',
   'STELE_UNAVAILABLE',
+  'STELE_CONTRACT_MISMATCH',
+  'STELE_CONTRACT_INVALID',
 ] as const
 
 const keyParams = { type: 'object', properties: { key: { type: 'string', pattern: HEX32 } } } as const
