@@ -106,8 +106,13 @@ export interface RunResult {
 export const SANDBOX_INTRINSICS = { ...DefaultIntrinsics, TypedArrays: false } as const
 /** How far past the memory limit the engine's heap may grow in one run before the guard stops it. */
 const HEAP_GROWTH_FACTOR = 4
-/** The longest slice between polls: below TICKS_PER_INTERRUPT (see the interrupt handler). */
-const MAX_SLICE = TICKS_PER_INTERRUPT - 1
+/**
+ * Ticks between polls: below TICKS_PER_INTERRUPT (see the interrupt handler); short enough that the heap guard
+ * sees a bomb of large strings after tens of MB rather than hundreds, and shorter still once the heap has grown
+ * during the run. Gas does not depend on them: they only decide when the host looks.
+ */
+const SLICE = 1024
+const SLICE_GROWING = 64
 const HANDLER_RE = /^[A-Za-z_$][A-Za-z0-9_$]{0,63}$/
 const MESSAGE_CHARS = 512
 export const CONTRACT_FILE = 'contract.js'
@@ -234,7 +239,9 @@ export function executeContract(engine: Engine, req: RunRequest, opts: RunOption
     const used = ticks + (counter === undefined || slice === 0 ? 0 : slice - counter.read()) + regexpGas
     return Math.min(used, limits.gasLimit)
   }
-  const nextSlice = (): number => Math.min(MAX_SLICE, limits.gasLimit + 1 - ticks - regexpGas)
+  const heapStart = heapBytes(engine)
+  const nextSlice = (): number =>
+    Math.min(heapBytes(engine) > heapStart ? SLICE_GROWING : SLICE, limits.gasLimit + 1 - ticks - regexpGas)
 
   let rt: QuickJSRuntime | undefined
   let vm: QuickJSContext | undefined

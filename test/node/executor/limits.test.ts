@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { isSteleError } from '../../../core/errors.ts'
 import { checkContract } from '../../../node/executor/check-contract.ts'
+import { heapBytes, newEngine } from '../../../node/executor/engine.ts'
 import { DEFAULT_LIMITS, TICKS_PER_INTERRUPT } from '../../../node/executor/limits.ts'
 import { runContract, stateBytes } from '../../../node/executor/run-contract.ts'
 import { BLOCK_TIME, run1, SEED } from './helpers.ts'
@@ -95,6 +96,21 @@ describe('bad contracts', () => {
       'export function onReading() { const a = []; for (let i = 0; i < 20000; i++) a.push({ i }); return a.length }',
     )
     expect(r2).toMatchObject({ status: 'ok', output: 20000 })
+  })
+
+  it('a bomb of large strings is stopped within tens of MB of heap growth', async () => {
+    const engine = await newEngine()
+    await run1('export function onReading() {}', null, {}, { engine })
+    const before = heapBytes(engine)
+    const r = await run1(
+      'export function onReading() { const a = []; for (;;) a.push("x".repeat(100000) + a.length) }',
+      null,
+      {},
+      { engine },
+    )
+    expect(r).toMatchObject({ status: 'error', message: expect.stringMatching(/memory limit|out of memory/) })
+    // The guard allows 4 times the 8 MiB limit; polls every 1,024 ticks (64 once growing) overshoot it a little.
+    expect(heapBytes(engine) - before).toBeLessThan(64 * 1024 * 1024)
   })
 
   it('unbounded recursion ends error (stack limit)', async () => {
