@@ -1,15 +1,7 @@
 import { equalBytes, toHex } from '../../core/bytes.ts'
 import { SteleError } from '../../core/errors.ts'
 import { sha256 } from '../../core/hash.ts'
-import {
-  bitAt,
-  computeStateRoot,
-  EMPTY_HASH,
-  leafHash,
-  nodeHash,
-  type StateLeaf,
-  type StateProof,
-} from '../../core/state-map.ts'
+import { bitAt, computeStateRoot, EMPTY_HASH, type StateLeaf, type StateProof } from '../../core/state-map.ts'
 import type { Db, DbOp } from '../db/db.ts'
 
 /**
@@ -48,9 +40,15 @@ export interface StateChange {
   value: Uint8Array | null
 }
 
-type TreeNode =
+/**
+ * `bytes` is the node's stored form, kept once made: it is also exactly the preimage of its hash (core's leafHash is
+ * H(0x00 ‖ key ‖ valueHash), nodeHash H(0x01 ‖ left ‖ right)), so a node is encoded once for both. Nodes are never
+ * changed after they are made.
+ */
+type TreeNode = (
   | { leaf: true; key: Uint8Array; valueHash: Uint8Array }
   | { leaf: false; left: Uint8Array; right: Uint8Array }
+) & { bytes?: Uint8Array }
 
 /** A computed update: the new root and the writes that make it so, to go in the caller's atomic batch. */
 export interface StagedUpdate {
@@ -62,6 +60,7 @@ export interface StagedUpdate {
 }
 
 function encodeNode(n: TreeNode): Uint8Array {
+  if (n.bytes) return n.bytes
   const b = new Uint8Array(65)
   if (n.leaf) {
     b[0] = 0
@@ -72,6 +71,7 @@ function encodeNode(n: TreeNode): Uint8Array {
     b.set(n.left, 1)
     b.set(n.right, 33)
   }
+  n.bytes = b
   return b
 }
 
@@ -82,7 +82,9 @@ function decodeNode(b: Uint8Array): TreeNode {
   const c = new Uint8Array(b)
   const x = c.subarray(1, 33)
   const y = c.subarray(33, 65)
-  return c[0] === 0 ? { leaf: true, key: x, valueHash: y } : { leaf: false, left: x, right: y }
+  return c[0] === 0
+    ? { leaf: true, key: x, valueHash: y, bytes: c }
+    : { leaf: false, left: x, right: y, bytes: c }
 }
 
 /**
@@ -133,7 +135,7 @@ class Overlay {
   hash(n: TreeNode | null): Uint8Array {
     if (n === null) return EMPTY_HASH
     this.hashes++
-    return n.leaf ? leafHash(n.key, n.valueHash) : nodeHash(n.left, n.right)
+    return sha256(encodeNode(n)) // = leafHash / nodeHash of core/state-map.ts, from the stored bytes
   }
 }
 
