@@ -19,7 +19,13 @@ import {
   installFailureLimit,
 } from './ip-limit.ts'
 import { ledgerRoutes } from './ledger.ts'
-import { DEFAULT_HTTP_LIMITS, type HttpLimits, installBodyGuards, installJsonParser } from './limits.ts'
+import {
+  DEFAULT_HTTP_LIMITS,
+  type HttpLimits,
+  installBodyGuards,
+  installJsonParser,
+  installRequestDeadlines,
+} from './limits.ts'
 import { metricsRoutes } from './metrics.ts'
 import { nodesRoutes } from './nodes.ts'
 import { installStrictIntegers } from './params.ts'
@@ -58,7 +64,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     // Requests are not logged one by one (thousands per second under load); failures are, by the error handler.
     loggerInstance: opts.logger ? opts.logger.child({ area: 'http' }, { level: 'warn' }) : undefined,
     bodyLimit: limits.bodyLimit,
-    requestTimeout: limits.requestTimeoutMs,
+    // Whole-request deadlines are per route (installRequestDeadlines): Node's would cut long uploads.
+    requestTimeout: 0,
     connectionTimeout: limits.connectionTimeoutMs,
     keepAliveTimeout: limits.keepAliveTimeoutMs,
     // fastify hands `http` to http.createServer only; with TLS the same server options go with the certificate.
@@ -74,6 +81,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   installStrictIntegers(app)
   installJsonParser(app, limits.maxJsonDepth)
   installBodyGuards(app, limits.lingerMs)
+  installRequestDeadlines(app, limits)
   if (opts.failureLimit !== false)
     installFailureLimit(
       app,

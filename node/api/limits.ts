@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net'
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { SteleError } from '../../core/errors.ts'
 import { backgroundTimers, type Timers } from '../../core/timers.ts'
 
@@ -11,8 +11,13 @@ export interface HttpLimits {
   batchBodyLimit: number
   /** Deepest nesting of arrays and objects in a JSON body; deeper is a 400 before parsing. Default 32. */
   maxJsonDepth: number
-  /** The whole request, headers and body, must arrive within this, ms; else 408 and close. Default 30 s. */
+  /**
+   * The whole request, headers and body, must arrive within this, ms; else 408 and close. Default 30 s. Not on the
+   * streaming upload routes (route config `streamingBody`), which have `bodyIdleTimeoutMs` instead.
+   */
   requestTimeoutMs: number
+  /** On a streaming upload, the longest pause between body bytes, ms; else 408 and close. Default 30 s. */
+  bodyIdleTimeoutMs: number
   /** The headers must arrive within this, ms; else 408 and close. Default 10 s. */
   headersTimeoutMs: number
   /** A socket with no traffic either way is closed after this, ms (streams send a heartbeat every 15 s). Default 120 s. */
@@ -32,6 +37,7 @@ export const DEFAULT_HTTP_LIMITS: HttpLimits = {
   batchBodyLimit: 16 * 1024 * 1024,
   maxJsonDepth: 32,
   requestTimeoutMs: 30_000,
+  bodyIdleTimeoutMs: 30_000,
   headersTimeoutMs: 10_000,
   connectionTimeoutMs: 120_000,
   keepAliveTimeoutMs: 10_000,
@@ -91,6 +97,13 @@ export function lingerOnClose(socket: Socket, ms: number, timers: Timers = backg
   }
 }
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The body is a stream read by the handler (uploads): no whole-request deadline, an idle timeout instead. */
+    streamingBody?: boolean
+  }
+}
+
 /** Whether the request still has body bytes on the wire (declared and not all received). */
 function bodyPending(req: FastifyRequest): boolean {
   const h = req.headers
@@ -117,5 +130,54 @@ export function installBodyGuards(app: FastifyInstance, lingerMs: number, timers
     if (!bodyPending(req)) return
     reply.header('connection', 'close')
     lingerOnClose(req.raw.socket, lingerMs, timers)
+  })
+}
+
+/** 408 in the documented shape, then the connection closes (the lingering close of installBodyGuards). */
+function answerTimeout(reply: FastifyReply, message: string): void {
+  if (reply.sent) return
+  const e = new SteleError('STELE_REQUEST_TIMEOUT', message)
+  reply.code(e.status).header('connection', 'close').send({ error: e.toJSON() })
+}
+
+/**
+ * Request deadlines in place of Node's server-wide `requestTimeout` (which the app sets to 0, since it would cut a
+ * long upload however steadily it arrives): every route's body must be in within `requestTimeoutMs` of its
+ * headers; a streaming upload (route config `streamingBody`) instead may take as long as it keeps sending, and is
+ * cut when no byte arrives for `bodyIdleTimeoutMs` (the socket's idle timer, which the parser refreshes on every
+ * byte it reads). Both answer 408 STELE_REQUEST_TIMEOUT and close.
+ */
+export function installRequestDeadlines(
+  app: FastifyInstance,
+  limits: Pick<HttpLimits, 'requestTimeoutMs' | 'bodyIdleTimeoutMs' | 'connectionTimeoutMs'>,
+  timers: Timers = backgroundTimers,
+): void {
+  app.addHook('onRequest', async (req, reply) => {
+    if (!bodyPending(req)) return
+    const raw = req.raw
+    if (req.routeOptions.config.streamingBody) {
+      const socket = raw.socket
+      // Emitted on the request by Node's socket timeout only while the body is incomplete; a listener keeps
+      // Node from destroying the socket, so the answer can be written first.
+      const onIdle = (): void =>
+        answerTimeout(reply, `no body bytes for ${limits.bodyIdleTimeoutMs} ms; connection closed`)
+      raw.setTimeout(limits.bodyIdleTimeoutMs, onIdle)
+      const restore = (): void => {
+        raw.off('timeout', onIdle)
+        if (!socket.destroyed) socket.setTimeout(limits.connectionTimeoutMs)
+      }
+      raw.once('end', restore)
+      reply.raw.once('close', restore)
+      return
+    }
+    const t = timers.set(() => {
+      if (!raw.complete)
+        answerTimeout(
+          reply,
+          `the request did not arrive within ${limits.requestTimeoutMs} ms; connection closed`,
+        )
+    }, limits.requestTimeoutMs)
+    reply.raw.once('close', () => timers.clear(t))
+    raw.once('end', () => timers.clear(t))
   })
 }

@@ -87,6 +87,8 @@ export const storageRoutes: FastifyPluginAsync<{ node: SteleNode }> = async (app
   app.addContentTypeParser('application/vnd.ipld.car', (_req, payload, done) => done(null, payload))
   const streamBody = {
     bodyLimit: storage.maxUploadBytes,
+    // No whole-request deadline, an idle one (limits.ts installRequestDeadlines): a large upload takes its time.
+    config: { streamingBody: true },
     // The body is a stream: the schema documents it, nothing validates it.
     validatorCompiler: () => () => true,
   }

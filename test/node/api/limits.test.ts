@@ -11,6 +11,7 @@ let port: number
 
 const LIMITS = {
   requestTimeoutMs: 600,
+  bodyIdleTimeoutMs: 400,
   headersTimeoutMs: 400,
   timeoutCheckIntervalMs: 100,
   batchBodyLimit: 16 * 1024 * 1024,
@@ -75,6 +76,52 @@ describe('HTTP limits on a real port', () => {
     const r = await closed
     expect(r.timedOut).toBe(false)
     expect(r.ms).toBeLessThan(LIMITS.requestTimeoutMs + 5 * LIMITS.timeoutCheckIntervalMs + 1_000)
+    expect(r.text).toMatch(/^HTTP\/1\.1 408 /)
+    expect(bodyOf(r.text).error.code).toBe('STELE_REQUEST_TIMEOUT')
+  })
+
+  /** Sends `chunks` pieces of `body` with `gapMs` between them: a client that is slow but never idle. */
+  async function dribble(socket: Socket, body: Buffer, chunks: number, gapMs: number): Promise<void> {
+    const size = Math.ceil(body.length / chunks)
+    for (let i = 0; i < body.length; i += size) {
+      if (socket.destroyed) return
+      socket.write(body.subarray(i, i + size))
+      await new Promise((r) => setTimeout(r, gapMs))
+    }
+  }
+
+  it('lets a slow but steady upload run past the request deadline', async () => {
+    const body = Buffer.from('x'.repeat(4000))
+    const head = `POST /v1/storage/files HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`
+    const { socket, closed } = raw(head)
+    const t0 = performance.now()
+    // 10 pieces 150 ms apart: 1.5 s in all, well past the 600 ms deadline, never idle for 400 ms.
+    await dribble(socket, body, 10, 150)
+    const r = await closed
+    expect(performance.now() - t0).toBeGreaterThan(LIMITS.requestTimeoutMs)
+    expect(r.text).toMatch(/^HTTP\/1\.1 200 /)
+    expect(bodyOf(r.text)).toMatchObject({ size: body.length })
+  })
+
+  it('cuts a stalled upload with 408 STELE_REQUEST_TIMEOUT after the idle timeout', async () => {
+    const { socket, closed } = raw(
+      'POST /v1/storage/files HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\nContent-Length: 1000\r\n\r\n',
+    )
+    socket.write('0123456789')
+    const r = await closed
+    expect(r.timedOut).toBe(false)
+    expect(r.ms).toBeGreaterThanOrEqual(LIMITS.bodyIdleTimeoutMs - 50)
+    expect(r.text).toMatch(/^HTTP\/1\.1 408 /)
+    expect(bodyOf(r.text).error.code).toBe('STELE_REQUEST_TIMEOUT')
+  })
+
+  it('still gives other routes the whole-request deadline, however steady the client', async () => {
+    const body = Buffer.from(JSON.stringify({ pad: 'x'.repeat(2000) }))
+    const head = `POST /v1/transactions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`
+    const { socket, closed } = raw(head)
+    void dribble(socket, body, 10, 150)
+    const r = await closed
+    expect(r.ms).toBeLessThan(LIMITS.requestTimeoutMs + 1_000)
     expect(r.text).toMatch(/^HTTP\/1\.1 408 /)
     expect(bodyOf(r.text).error.code).toBe('STELE_REQUEST_TIMEOUT')
   })
