@@ -1,8 +1,13 @@
 /**
  * The batcher: the gateway's ReadingSink. It stamps each reading into a Record at once (so the clock reads
- * arrival time), seals records into signed batches at `maxRecords` or `maxDelayMs`, whichever comes first,
- * writes each batch with the sequence state that follows from it to the outbox in one write, and only then
- * resolves the `push()` promises of the readings in it.
+ * arrival time), seals records into signed batches, writes each batch with the sequence state that follows from
+ * it to the outbox in one write, and only then resolves the `push()` promises of the readings in it.
+ *
+ * When to seal (group commit): at `maxRecords`; at once when a write finishes and readings are waiting (they
+ * arrived during the write, and their sources wait for the acknowledgement); on the next turn of the event loop
+ * when the last write was busy (`eagerRecords` or more): under load a source sends again only once acknowledged,
+ * so waiting out a timer would leave the write pipeline idle while the sources wait. Otherwise (a trickle) at
+ * `maxDelayMs` after the first reading, which keeps batches from shrinking to one reading each.
  *
  * Readings pushed with `frames` (a serial board's frames) are never split across batches, and each batch carries
  * the mark of the last frame it completes per source, in the same write: after a crash, the marks on disk say
@@ -32,12 +37,18 @@ export interface BatchOptions {
   maxRecords?: number
   /** Seal at most this long after the first record of a batch arrived; default 50 ms. */
   maxDelayMs?: number
-  /** Stamped records allowed to wait for sealing before push() waits; default 4 x maxRecords. */
+  /**
+   * Stamped records allowed to wait for sealing before push() waits; default 32 x maxRecords (about 10 MB): what
+   * sources send during one write under load must fit, or they wait a write for room (the old 4 x held 10
+   * readings/message at 400 messages per write).
+   */
   maxPendingRecords?: number
   /** Recent readings remembered for duplicate detection; default 100,000. */
   dedupeCapacity?: number
   /** Batches sealed into one outbox write (one fsync) at most; default 64, 1 for a write per batch. */
   maxGroup?: number
+  /** A write of at least this many records means load: the next readings are sealed without the delay; default 16. */
+  eagerRecords?: number
 }
 
 export interface BatcherInit extends BatchOptions {
@@ -87,6 +98,10 @@ export class Batcher implements ReadingSink {
   private readonly maxDelayMs: number
   private readonly maxPending: number
   private readonly maxGroup: number
+  private readonly eagerRecords: number
+  /** The last write was busy (see eagerRecords): seal the next arrivals on the next turn, not after the delay. */
+  private hot = false
+  private immediate: ReturnType<typeof setImmediate> | null = null
   private readonly timers: Timers
   private readonly logger: Logger
   readonly dedupe: RecentReadings
@@ -111,7 +126,8 @@ export class Batcher implements ReadingSink {
     this.maxRecords = init.maxRecords ?? 1000
     this.maxDelayMs = init.maxDelayMs ?? 50
     this.maxGroup = Math.max(1, init.maxGroup ?? 64)
-    this.maxPending = Math.max(init.maxPendingRecords ?? 4 * this.maxRecords, this.maxRecords)
+    this.eagerRecords = Math.max(1, init.eagerRecords ?? 16)
+    this.maxPending = Math.max(init.maxPendingRecords ?? 32 * this.maxRecords, this.maxRecords)
     this.timers = init.timers ?? realTimers
     this.logger = init.logger ?? silentLogger
     this.dedupe = init.dedupe ?? new RecentReadings(init.dedupeCapacity)
@@ -192,8 +208,20 @@ export class Batcher implements ReadingSink {
   private waitDurable(seq: number): Promise<void> {
     const done = new Promise<void>((resolve, reject) => this.waiters.push({ seq, resolve, reject }))
     if (this.pending.length >= this.maxRecords) this.kick()
+    else if (this.hot) this.sealSoon()
     else this.armTimer()
     return done
+  }
+
+  /** Seals on the next turn of the event loop: the readings of one burst of packets go in one batch. */
+  private sealSoon(): void {
+    // Not a clock (no time passes): setImmediate only lets the packets already read be stamped first.
+    if (this.immediate !== null || this.sealing) return
+    this.immediate = setImmediate(() => {
+      this.immediate = null
+      this.timerDue = true
+      this.kick()
+    })
   }
 
   /** Seals whatever waits now and resolves once it is in the outbox. */
@@ -210,6 +238,8 @@ export class Batcher implements ReadingSink {
     for (const wake of this.roomWaiters.splice(0)) wake()
     if (this.timer !== null) this.timers.clear(this.timer)
     this.timer = null
+    if (this.immediate !== null) clearImmediate(this.immediate)
+    this.immediate = null
     await this.flush()
     const err = new SteleError('STELE_UNAVAILABLE', 'the gateway stopped before these readings were written')
     for (const w of this.waiters.splice(0)) w.reject(err)
@@ -247,8 +277,8 @@ export class Batcher implements ReadingSink {
       .finally(() => {
         this.sealing = null
         if (this.stopping) return
-        // Records that arrived during the last write start their own delay.
         if (this.pending.length >= this.maxRecords) this.kick()
+        else if (this.hot) this.sealSoon()
         else this.armTimer()
       })
   }
@@ -271,10 +301,14 @@ export class Batcher implements ReadingSink {
       )
       await this.writeBatches(takes)
       this.pending.splice(0, taken)
+      this.hot = taken >= this.eagerRecords
       if (this.pending.length === 0) {
         this.timerDue = false
         if (this.timer !== null) this.timers.clear(this.timer)
         this.timer = null
+      } else {
+        // Readings arrived during the write and their sources wait for it: seal them now, the pipeline stays busy.
+        this.timerDue = true
       }
       if (this.pending.length < this.maxPending) for (const wake of this.roomWaiters.splice(0)) wake()
     }

@@ -9,7 +9,7 @@ import { Batcher, type BatchOptions } from '../../gateway/batcher.ts'
 import { createHlc } from '../../gateway/hlc.ts'
 import { Outbox, type SequenceState } from '../../gateway/outbox.ts'
 import { tempDir } from '../helpers/tmp.ts'
-import { settle, until } from '../helpers/wait.ts'
+import { settle } from '../helpers/wait.ts'
 import { FakeNode } from './helpers/fake-node.ts'
 import { ManualTimers } from './helpers/manual-timers.ts'
 
@@ -86,11 +86,7 @@ describe('batcher', () => {
     const pushed = b.push(readings.slice(0, 5))
     wall -= 60_000 // the wall clock is stepped back mid-stream
     const pushed2 = b.push(readings.slice(5))
-    // two full batches go at once; the last two records wait for the delay timer, armed after those writes
-    await until(() => outbox.depth().batches === 2 && timers.pending === 1, {
-      what: 'two full batches and a timer',
-    })
-    timers.advance(50)
+    // the first full batch goes at once; the rest arrived during its write, so they are sealed as soon as it ends
     await Promise.all([pushed, pushed2])
     const entries = await outbox.peek(100)
     expect(entries.map((e) => e.seq)).toEqual([1, 2, 3])
@@ -106,6 +102,33 @@ describe('batcher', () => {
       const [t1, l1] = times[i]!
       expect(t1 > t0 || (t1 === t0 && l1 > l0)).toBe(true)
     }
+  })
+
+  it('seals readings that arrived during a write as soon as it ends, without waiting out the delay', async () => {
+    const b = await make({ maxRecords: 2, eagerRecords: 1000 })
+    const first = b.push([reading(1), reading(2)]) // a full batch: its write is now on its way
+    const during = b.push([reading(3)])
+    await Promise.all([first, during]) // no timer advanced: the second batch did not wait for the delay
+    expect(b.stats()).toMatchObject({ sealed: 2, pending: 0, lastRecordSeq: 3 })
+    // two small writes: no load, so the next reading waits for the delay again
+    let late = false
+    const next = b.push([reading(4)]).then(() => {
+      late = true
+    })
+    await settle()
+    expect(late).toBe(false)
+    timers.advance(50)
+    await next
+  })
+
+  it('after a busy write, seals the next readings on the next turn instead of after the delay', async () => {
+    const b = await make({ maxRecords: 1000, eagerRecords: 3 })
+    const busy = b.push([reading(1), reading(2), reading(3)])
+    timers.advance(50)
+    await busy // a write of 3 records (eagerRecords): load
+    await b.push([reading(4)]) // sealed without advancing the timers
+    expect(b.stats()).toMatchObject({ sealed: 2, lastRecordSeq: 4 })
+    expect(timers.pending).toBe(0)
   })
 
   it('drops a resent reading, counts it, and acknowledges it only once the original is durable', async () => {

@@ -39,7 +39,10 @@ export interface MqttConnectorInit {
   password?: string
   /** PEM CA certificate(s) to trust for an mqtts:// broker (default: the system's). */
   ca?: string | Uint8Array
-  /** Messages held unacknowledged before we stop reading the socket; default 2000. */
+  /**
+   * Messages held unacknowledged before we stop reading the socket; default 10,000: above what a busy outbox
+   * write and the readings waiting behind it hold, so the window never starves the broker, and still bounded.
+   */
   maxInflight?: number
   /** How long stop() waits for held messages to reach the outbox; default 5 s. */
   stopTimeoutMs?: number
@@ -83,7 +86,7 @@ export class MqttConnector implements Connector {
     this.topic = parseTopicPattern(init.topic ?? DEFAULT_TOPIC_PATTERN)
     this.logger = init.logger ?? silentLogger
     this.now = init.now ?? Date.now
-    this.maxInflight = init.maxInflight ?? 2000
+    this.maxInflight = init.maxInflight ?? 10_000
     this.letters =
       init.deadLetters instanceof DeadLetters
         ? init.deadLetters
