@@ -5,13 +5,14 @@
  *   identity    client id                 publish                                subscribe
  *   gateway     exactly its username      nothing                                anything
  *               (stele-gw-<16 hex>)
- *   device      anything not stele-gw-*   stele/{its id}/{sensor}                stele/{its id}/..., stele/verified/...
- *   republish   anything not stele-gw-*   stele/verified/...                     nothing
- *   anonymous   anything not stele-gw-*   anything but stele/verified/           anything
+ *   device      anything not stele-gw-*   stele/{its id}/{sensor}                stele/{its id}/..., stele/verified/...,
+ *                                                                                stele/contracts/...
+ *   republish   anything not stele-gw-*   stele/verified/..., stele/contracts/...  nothing
+ *   anonymous   anything not stele-gw-*   anything but those two prefixes        anything
  *   (only with allowAnonymous)
  *
  * stele/verified/ carries readings already accepted and served to anyone by the HTTP API, so every client may
- * read it; raw readings of other devices are the gateway's alone. Anonymous clients are the operator's explicit
+ * read it (stele/contracts/, contract events from results in blocks, likewise); raw readings of other devices are the gateway's alone. Anonymous clients are the operator's explicit
  * choice (--mqtt-allow-anonymous): no ACL for them, but never the gateway's id or the republisher's topics.
  * A topic with an empty level (`stele//t`) is refused for everyone: aedes 1.2 fails delivering it to a
  * persistent `+` subscriber and drops that subscriber's connection (the gateway's).
@@ -23,6 +24,8 @@ import type { MqttRole } from './mqtt-credentials.ts'
 
 export const GATEWAY_CLIENT_PREFIX = 'stele-gw-'
 export const VERIFIED_PREFIX = 'stele/verified/'
+export const CONTRACTS_PREFIX = 'stele/contracts/'
+const republished = (topic: string) => topic.startsWith(VERIFIED_PREFIX) || topic.startsWith(CONTRACTS_PREFIX)
 
 /**
  * The gateway's MQTT client id and embedded-broker username: unique per gateway key, so no other client can
@@ -50,10 +53,11 @@ export function publishRefusal(who: MqttIdentity, topic: string, readings: Topic
   if (topic.split('/').some((level) => level === '')) return 'topic has an empty level (no device or sensor)'
   if (who.role === 'gateway') return 'a gateway does not publish'
   if (who.role === 'republish')
-    return topic.startsWith(VERIFIED_PREFIX)
+    return republished(topic)
       ? undefined
-      : `the republisher publishes only under ${VERIFIED_PREFIX}`
-  if (topic.startsWith(VERIFIED_PREFIX)) return `only the republisher publishes under ${VERIFIED_PREFIX}`
+      : `the republisher publishes only under ${VERIFIED_PREFIX} and ${CONTRACTS_PREFIX}`
+  if (republished(topic))
+    return `only the republisher publishes under ${topic.startsWith(VERIFIED_PREFIX) ? VERIFIED_PREFIX : CONTRACTS_PREFIX}`
   // Anything else an anonymous client sends reaches the connector, which keeps what it cannot read as a dead letter.
   if (who.role === 'anonymous') return undefined
   const where = readings.match(topic)
@@ -70,5 +74,5 @@ export function subscribeAllowed(who: MqttIdentity, filter: string): boolean {
   if (who.role === 'gateway' || who.role === 'anonymous') return true
   if (who.role === 'republish') return false
   const [root, second] = filter.split('/')
-  return root === 'stele' && (second === 'verified' || second === who.username)
+  return root === 'stele' && (second === 'verified' || second === 'contracts' || second === who.username)
 }

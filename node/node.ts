@@ -19,7 +19,7 @@ import { ChainQuery } from './chain/query.ts'
 import { ChainState } from './chain/state.ts'
 import { type ChainReport, verifyChain } from './chain/verify-chain.ts'
 import type { EquivocationEvidence } from './consensus/equivocation.ts'
-import { encodeEvidencePayload } from './consensus/evidence-tx.ts'
+import { decodeEvidencePayload, encodeEvidencePayload } from './consensus/evidence-tx.ts'
 import { finalHeight } from './consensus/finality.ts'
 import { decodeStoredBlock } from './db/codec.ts'
 import { type Db, openDb } from './db/db.ts'
@@ -74,6 +74,8 @@ export class SteleNode implements NodeApi {
   network: NodeNetwork | undefined
   /** Keys named by node-register transactions in blocks applied since start (GET /v1/nodes reads their state). */
   readonly knownNodes = new Set<string>()
+  /** Equivocation evidence recorded in blocks applied since start (GET /v1/evidence). */
+  readonly evidence: { producer: string; height: number; tx: string; block: number }[] = []
   readonly query: ChainQuery
   /** Accounts and the state map; absent on a chain whose genesis predates the ledger (version 1). */
   readonly ledger: Ledger | undefined
@@ -170,6 +172,7 @@ export class SteleNode implements NodeApi {
       devices,
       mempool,
       timers,
+      contracts: this.contracts,
     })
   }
 
@@ -197,6 +200,16 @@ export class SteleNode implements NodeApi {
       for (const tx of b.txs)
         if (tx.type === TX_TYPES.NODE_REGISTER)
           this.knownNodes.add(toHex(decodeNodeRegistration(tx.payload).node))
+        else if (tx.type === TX_TYPES.EQUIVOCATION_EVIDENCE) {
+          const { a } = decodeEvidencePayload(tx.payload).evidence
+          const h = decodeBlockHeader(a.header)
+          this.evidence.push({
+            producer: toHex(h.producer),
+            height: h.height,
+            tx: toHex(tx.hash),
+            block: b.header.height,
+          })
+        }
     })
     await this.mempool.load(this.db)
     await loadDevices(this.db, this.devices)

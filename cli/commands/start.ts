@@ -171,6 +171,7 @@ export async function startCommand(argv: string[]): Promise<number> {
     const republish = startMqttRepublish({
       url: broker.url,
       hub: running.node.stream,
+      contracts: running.node.contracts,
       logger: logger.child({ area: 'mqtt-out' }),
       mqttOptions: { ...login(REPUBLISH_USER), ...tls },
     })

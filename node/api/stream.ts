@@ -22,6 +22,7 @@ const streamQuery = {
     sensor: { type: 'string', maxLength: 4096 },
     gateway: { type: 'string', maxLength: 17_000 },
     account: { type: 'string', maxLength: 17_000 },
+    contract: { type: 'string', maxLength: 17_000 },
     cursor: { type: 'string', maxLength: 60 },
   },
 } as const

@@ -1,7 +1,14 @@
 import { SteleError } from '../../core/errors.ts'
 import { idPattern, LIMITS } from '../../core/reading.ts'
 
-export const CHANNELS = ['readings', 'confirmations', 'blocks', 'status', 'transactions'] as const
+export const CHANNELS = [
+  'readings',
+  'confirmations',
+  'blocks',
+  'status',
+  'transactions',
+  'contracts',
+] as const
 export type Channel = (typeof CHANNELS)[number]
 
 const ID_RE = new RegExp(idPattern(LIMITS.deviceIdBytes))
@@ -16,6 +23,8 @@ export interface Subscription {
   gateways: ReadonlySet<string> | null
   /** The transactions channel's filter: accounts (hex keys) a transaction is signed by or names. */
   accounts: ReadonlySet<string> | null
+  /** The contracts channel's filter: contract ids (hex deploy transaction hashes). */
+  contracts: ReadonlySet<string> | null
   /** Canonical text of the above: subscribers with equal keys share one encoding of every event. */
   key: string
 }
@@ -27,6 +36,7 @@ export interface SubscriptionInput {
   sensor?: string | readonly string[] | undefined
   gateway?: string | readonly string[] | undefined
   account?: string | readonly string[] | undefined
+  contract?: string | readonly string[] | undefined
 }
 
 function values(raw: SubscriptionInput[keyof SubscriptionInput], field: string, re: RegExp): string[] | null {
@@ -54,6 +64,7 @@ export function parseSubscription(input: SubscriptionInput): Subscription {
   const sensors = values(input.sensor, 'sensor', ID_RE)
   const gateways = values(input.gateway?.toString().toLowerCase(), 'gateway', GATEWAY_RE)
   const accounts = values(input.account?.toString().toLowerCase(), 'account', GATEWAY_RE)
+  const contracts = values(input.contract?.toString().toLowerCase(), 'contract', GATEWAY_RE)
   const key = [
     channels.join(','),
     devices?.join(',') ?? '*',
@@ -61,6 +72,7 @@ export function parseSubscription(input: SubscriptionInput): Subscription {
     gateways?.join(',') ?? '*',
     // Only when given, so the keys of subscriptions without it stay as they were.
     ...(accounts ? [accounts.join(',')] : []),
+    ...(contracts ? [`c:${contracts.join(',')}`] : []),
   ].join('|')
   return {
     channels: new Set(channels as Channel[]),
@@ -68,6 +80,7 @@ export function parseSubscription(input: SubscriptionInput): Subscription {
     sensors: sensors && new Set(sensors),
     gateways: gateways && new Set(gateways),
     accounts: accounts && new Set(accounts),
+    contracts: contracts && new Set(contracts),
     key,
   }
 }
@@ -128,4 +141,9 @@ export function summarize(
 /** A ledger transaction concerns a subscriber filtering on none of its accounts, or on one of them. */
 export function matchAccounts(s: Subscription, accounts: readonly string[]): boolean {
   return s.accounts === null || accounts.some((a) => s.accounts!.has(a))
+}
+
+/** A contract's events, results and mismatches concern a subscriber filtering on no contract, or on that one. */
+export function matchContract(s: Subscription, contract: string): boolean {
+  return s.contracts === null || s.contracts.has(contract)
 }

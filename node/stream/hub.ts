@@ -10,6 +10,7 @@ import type { BlockProducer, ProducedBlock } from '../chain/producer.ts'
 import { blockView } from '../chain/query.ts'
 import type { ChainState } from '../chain/state.ts'
 import type { Db } from '../db/db.ts'
+import type { ContractEventView, ContractService, Evidence, ResultView } from '../executor/service.ts'
 import { txAccounts } from '../ledger/account-index.ts'
 import { isLedgerType } from '../ledger/registry.ts'
 import { type Cursor, checkNotAhead, encodeCursor, maxCursor } from './cursor.ts'
@@ -27,6 +28,7 @@ import {
   type BatchSummary,
   type Channel,
   matchAccounts,
+  matchContract,
   matchReading,
   type Subscription,
   summarize,
@@ -57,6 +59,8 @@ export interface HubComponents {
   mempool: Pick<Mempool, 'take'>
   /** Heartbeats and presence checks run on these; presence is judged by their clock. */
   timers: Timers
+  /** Contract events, results and mismatches ('event', 'result', 'mismatch'), for the contracts channel. */
+  contracts?: Pick<ContractService, 'on' | 'off'> | undefined
 }
 
 export interface HubInit extends Partial<Limits> {
@@ -131,6 +135,9 @@ export class StreamHub
     this.status.seed(c.devices.values())
     c.ingest.on('records', this.onRecords)
     c.producer.on('block', this.onBlock)
+    c.contracts?.on('event', this.onContractEvent)
+    c.contracts?.on('result', this.onContractResult)
+    c.contracts?.on('mismatch', this.onContractMismatch)
     this.repeat('heartbeat', opts.heartbeatMs ?? 15_000, () => this.heartbeat())
     this.repeat('status', opts.statusCheckMs ?? 1000, () => this.status.check())
     this.loaded = this.load()
@@ -313,6 +320,30 @@ export class StreamHub
     })
   }
 
+  /** Contract outputs are live only (no replay): GET /v1/contracts/:id/events and /results hold their history. */
+  private publishContract(type: string, contract: string, fields: { [k: string]: unknown }): void {
+    let ev: EncodedEvent | undefined
+    this.groups.publish(
+      wants('contracts'),
+      'none',
+      this.cursor,
+      this.cursor,
+      (sub) => {
+        if (!matchContract(sub, contract)) return []
+        ev ??= plainEvent(type, encodeCursor(this.cursor), fields)
+        return [ev]
+      },
+      true,
+    )
+  }
+
+  private readonly onContractEvent = (e: ContractEventView): void =>
+    this.publishContract('contract-event', e.contract, { event: e })
+  private readonly onContractResult = (r: ResultView): void =>
+    this.publishContract('contract-result', r.contract, { result: r })
+  private readonly onContractMismatch = (e: Evidence): void =>
+    this.publishContract('contract-mismatch', e.contract, { evidence: e })
+
   private publishStatus(c: StatusChange): void {
     const ev = statusEvent(encodeCursor(this.cursor), c)
     this.groups.publish(
@@ -352,6 +383,9 @@ export class StreamHub
     this.ticks.clear()
     this.c.ingest.off('records', this.onRecords)
     this.c.producer.off('block', this.onBlock)
+    this.c.contracts?.off('event', this.onContractEvent)
+    this.c.contracts?.off('result', this.onContractResult)
+    this.c.contracts?.off('mismatch', this.onContractMismatch)
     this.closeSubscribers('the node is shutting down')
     await this.loaded.catch(() => undefined)
     this.loaded = undefined

@@ -3,6 +3,7 @@ import { toHex } from '../../core/bytes.ts'
 import { SteleError } from '../../core/errors.ts'
 import { type Logger, silentLogger } from '../../core/logger.ts'
 import type { AcceptedRecord } from '../chain/ingest.ts'
+import type { ContractEventView } from '../executor/service.ts'
 import type { Cursor } from './cursor.ts'
 import { readingEvent } from './events.ts'
 
@@ -12,10 +13,18 @@ export interface RecordSource {
   off(event: 'records', fn: (recs: AcceptedRecord[], at: Cursor) => void): unknown
 }
 
+/** Contract events as the executor emits them once their result is in a block ('event'). */
+export interface ContractEventSource {
+  on(event: 'event', fn: (e: ContractEventView) => void): unknown
+  off(event: 'event', fn: (e: ContractEventView) => void): unknown
+}
+
 export interface MqttRepublishInit {
   /** Broker URL, e.g. mqtt://127.0.0.1:1883. */
   url: string
   hub: RecordSource
+  /** When given, each contract event is published under stele/contracts/{contract}/{event}. */
+  contracts?: ContractEventSource | undefined
   /** Topic pattern; {device}, {sensor} and {gateway} are replaced (default stele/verified/{device}/{sensor}). */
   prefix?: string
   /** 0 (default): at most once, nothing held for a slow broker. 1: at least once, acknowledged by the broker. */
@@ -39,12 +48,23 @@ export interface MqttRepublisher {
 }
 
 export const DEFAULT_PREFIX = 'stele/verified/{device}/{sensor}'
+export const CONTRACTS_PREFIX = 'stele/contracts/'
+
+/** An event name as one topic level: `/`, `+`, `#`, `%` and control characters percent-encoded (UTF-16 units below 0xA0), never empty. */
+export function contractTopic(contract: string, name: string): string {
+  const level = name.replace(
+    /[/+#%\p{Cc}]/gu,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`,
+  )
+  return `${CONTRACTS_PREFIX}${contract}/${level === '' ? '%00' : level}`
+}
 
 /**
  * Republishes every accepted reading to an MQTT broker, one message per reading, so MQTT tools and Node-RED can
  * consume Stele's stamped readings. The payload is the stream's reading event (docs/streaming.md): the reading
  * with its id and status `pending`, and its stream cursor. Readings are never queued for a broker that is away
- * or slow: they are dropped and counted (the stream and the HTTP API keep every one).
+ * or slow: they are dropped and counted (the stream and the HTTP API keep every one). Contract events go under
+ * stele/contracts/{contract}/{event} the same way.
  */
 export function startMqttRepublish(init: MqttRepublishInit): MqttRepublisher {
   const pattern = init.prefix ?? DEFAULT_PREFIX
@@ -91,12 +111,24 @@ export function startMqttRepublish(init: MqttRepublishInit): MqttRepublisher {
       client.publish(topic, ev.json, { qos, retain: init.retain ?? false }, done)
     }
   }
+  // Contract events are few (a result's, once it is in a block): published as they come while connected.
+  const onContractEvent = (e: ContractEventView) => {
+    if (!client.connected || counts.inflight >= maxInflight) {
+      counts.dropped++
+      return
+    }
+    counts.inflight++
+    const body = JSON.stringify({ type: 'contract-event', event: e })
+    client.publish(contractTopic(e.contract, e.name), body, { qos, retain: init.retain ?? false }, done)
+  }
   init.hub.on('records', onRecords)
+  init.contracts?.on('event', onContractEvent)
   return {
     ready,
     stats: () => ({ ...counts, connected: client.connected }),
     async stop() {
       init.hub.off('records', onRecords)
+      init.contracts?.off('event', onContractEvent)
       await client.endAsync()
     },
   }
