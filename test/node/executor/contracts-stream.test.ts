@@ -43,7 +43,9 @@ describe('the contracts stream channel', () => {
     const mine = await sseClient(url, `?channels=contracts&contract=${id}`)
     const all = await sseClient(url, '?channels=contracts')
     const readings = await sseClient(url, '?channels=readings')
-    cleanups.push(async () => [mine, all, readings].forEach((s) => s.close()))
+    cleanups.push(async () => {
+      for (const s of [mine, all, readings]) s.close()
+    })
     await fx.node.submitBatches([fx.gw.next(3)])
     await fx.block()
     await fx.block() // both results sealed
