@@ -28,6 +28,7 @@ export type StorageCheckName =
   | 'leaf.hash'
   | 'leaf.offset'
   | 'bundle.format'
+  | 'bundle.size'
 
 export interface StorageCheck {
   name: StorageCheckName
@@ -172,4 +173,65 @@ export function verifyStorageProof(
     leafCid: cur.toString(),
     leafOffset: rel,
   }
+}
+
+/** The `format` of the JSON bundle `GET /v1/storage/files/:cid/proof` serves and `stele verify` reads. */
+export const STORAGE_PROOF_FORMAT = 'stele-storage-proof/1'
+
+/** The JSON form of a byte-offset proof: binary fields in base64 (docs/storage.md). */
+export interface StorageProofJson {
+  format: typeof STORAGE_PROOF_FORMAT
+  root: string
+  offset: number
+  fileSize: number
+  nodes: string[]
+  leaf: string
+}
+
+export function isStorageProofJson(b: unknown): b is StorageProofJson {
+  return (b as { format?: unknown } | null)?.format === STORAGE_PROOF_FORMAT
+}
+
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
+
+/** Strict base64 (no whitespace, padded) to bytes; undefined when the text is not that. */
+function fromBase64(text: unknown): Uint8Array | undefined {
+  if (typeof text !== 'string' || !BASE64.test(text)) return undefined
+  const bin = atob(text)
+  const out = new Uint8Array(bin.length)
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i)
+  return out
+}
+
+/**
+ * Checks a JSON storage proof bundle offline: decodes it (check `bundle.format`), runs verifyStorageProof against
+ * the root it names, then checks the size it claims against the root node's (check `bundle.size`). What it proves:
+ * the file with that CID has these bytes at that offset; trusting the CID is the reader's part.
+ */
+export function verifyStorageProofJson(
+  json: unknown,
+): StorageProofResult & { root?: string; offset?: number } {
+  const j = json as Partial<StorageProofJson> | null
+  const nodes = Array.isArray(j?.nodes) ? j.nodes.map(fromBase64) : undefined
+  const leaf = fromBase64(j?.leaf)
+  if (
+    !isStorageProofJson(j) ||
+    typeof j.root !== 'string' ||
+    typeof j.offset !== 'number' ||
+    !nodes ||
+    !leaf ||
+    nodes.some((n) => n === undefined)
+  ) {
+    const message = `not a ${STORAGE_PROOF_FORMAT} bundle (root, offset, fileSize, nodes and leaf in base64)`
+    return { ok: false, checks: [{ name: 'bundle.format', ok: false, message }], error: message }
+  }
+  const r = verifyStorageProof(j.root, j.offset, { offset: j.offset, nodes: nodes as Uint8Array[], leaf })
+  if (!r.ok) return { ...r, root: j.root, offset: j.offset }
+  if (j.fileSize !== r.fileSize) {
+    const message = `the bundle claims ${String(j.fileSize)} bytes; the root says ${r.fileSize}`
+    r.checks.push({ name: 'bundle.size', ok: false, message })
+    return { ok: false, checks: r.checks, error: message, root: j.root, offset: j.offset }
+  }
+  r.checks.push({ name: 'bundle.size', ok: true, message: `a file of ${r.fileSize} bytes` })
+  return { ...r, root: j.root, offset: j.offset }
 }

@@ -4,12 +4,14 @@ import { formatCoins } from '../../core/amount.ts'
 import { SteleError } from '../../core/errors.ts'
 import { genesisFromJson } from '../../core/genesis.ts'
 import type { ProofBundle } from '../../core/proof.ts'
+import { isStorageProofJson, verifyStorageProofJson } from '../../core/storage-proof.ts'
 import { verifyProof } from '../../core/verify-proof.ts'
 import { type CommandSpec, parse, strOption } from '../args.ts'
 
 export const verifySpec: CommandSpec = {
   name: 'verify',
-  summary: 'Check a reading or account proof offline, trusting only a genesis file.',
+  summary:
+    'Check a reading, account or storage proof offline, trusting only a genesis file (or, for storage, the CID).',
   usage: 'stele verify <proof.json> [--genesis <genesis.json>]',
   options: {
     genesis: {
@@ -51,6 +53,7 @@ export async function verifyCommand(argv: string[], out: (s: string) => void): P
   const genesisPath = strOption(p, 'genesis')
   // Its content is read by the genesis.trusted check (docs/protocol.md §6.3): a broken file fails that check.
   const trusted = genesisPath ? await readText(genesisPath, 'genesis') : undefined
+  if (isStorageProofJson(bundle)) return verifyStorage(bundle, p.values['json'] === true, out)
   if (isAccountProofBundle(bundle)) return verifyAccount(bundle, trusted, p.values['json'] === true, out)
   const result = verifyProof(bundle, trusted)
   if (p.values['json']) {
@@ -87,5 +90,21 @@ function verifyAccount(
       : 'is absent (no balance, nonce 0)'
     out(`\nVALID: account ${result.account} ${what}, as of block ${result.block.height}`)
   } else out(`\nINVALID: ${result.error}`)
+  return result.ok ? 0 : 1
+}
+
+/** A storage proof (docs/storage.md, GET /v1/storage/files/:cid/proof): needs no genesis, only the CID it names. */
+function verifyStorage(bundle: unknown, json: boolean, out: (s: string) => void): number {
+  const result = verifyStorageProofJson(bundle)
+  if (json) {
+    out(JSON.stringify({ ok: result.ok, error: result.error ?? null, checks: result.checks }, null, 2))
+    return result.ok ? 0 : 1
+  }
+  for (const c of result.checks) out(`${c.ok ? 'ok  ' : 'FAIL'} ${c.name.padEnd(17)} ${c.message}`)
+  if (result.ok)
+    out(
+      `\nVALID: byte ${result.offset} of ${result.root} (${result.fileSize} bytes) is byte ${result.leafOffset} of leaf ${result.leafCid}`,
+    )
+  else out(`\nINVALID: ${result.error}`)
   return result.ok ? 0 : 1
 }

@@ -157,6 +157,8 @@ export function installRequestDeadlines(
     const raw = req.raw
     if (req.routeOptions.config.streamingBody) {
       const socket = raw.socket
+      // inject() has no socket to time: nothing arrives slowly there.
+      if (typeof raw.setTimeout !== 'function' || typeof socket?.setTimeout !== 'function') return
       // Emitted on the request by Node's socket timeout only while the body is incomplete; a listener keeps
       // Node from destroying the socket, so the answer can be written first.
       const onIdle = (): void =>

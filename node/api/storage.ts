@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream'
 import type { FastifyPluginAsync, FastifyReply } from 'fastify'
 import { SteleError } from '../../core/errors.ts'
+import { STORAGE_PROOF_FORMAT } from '../../core/storage-proof.ts'
 import type { SteleNode } from '../node.ts'
 import { parseRange } from '../storage/range.ts'
 import { cidParam, type FileStat } from '../storage/storage.ts'
@@ -51,6 +52,7 @@ const proofSchema = {
   type: 'object',
   description: 'A byte-offset proof (docs/storage.md): nodes from the root down, then the raw leaf, base64.',
   properties: {
+    format: { type: 'string', enum: [STORAGE_PROOF_FORMAT] },
     root: { type: 'string' },
     offset: { type: 'integer' },
     fileSize: { type: 'integer' },
@@ -277,6 +279,7 @@ export const storageRoutes: FastifyPluginAsync<{ node: SteleNode }> = async (app
       const cid = cidParam(req.params.cid)
       const p = await storage.proof(cid, req.query.offset)
       return {
+        format: STORAGE_PROOF_FORMAT,
         root: cid.toString(),
         offset: p.offset,
         fileSize: p.fileSize,

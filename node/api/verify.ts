@@ -7,6 +7,7 @@ import {
 import { toHex } from '../../core/bytes.ts'
 import { SteleError } from '../../core/errors.ts'
 import type { ProofBundle } from '../../core/proof.ts'
+import { isStorageProofJson, verifyStorageProofJson } from '../../core/storage-proof.ts'
 import { verifyProof } from '../../core/verify-proof.ts'
 import type { SteleNode } from '../node.ts'
 import { errorResponses } from './error-schema.ts'
@@ -31,7 +32,7 @@ export const verifyRoutes: FastifyPluginAsync<{ node: SteleNode }> = async (app,
     {
       schema: {
         summary:
-          "Verifies a proof bundle (a reading's, stele-proof/1, or an account's, stele-account-proof/1) against this node's genesis",
+          "Verifies a proof bundle (a reading's, stele-proof/1, an account's, stele-account-proof/1, against this node's genesis; or a file's byte, stele-storage-proof/1, against the CID it names)",
         body: proofBundleSchema,
         response: {
           200: {
@@ -42,6 +43,7 @@ export const verifyRoutes: FastifyPluginAsync<{ node: SteleNode }> = async (app,
               block: { type: ['object', 'null'], additionalProperties: true },
               record: { type: ['object', 'null'], additionalProperties: true },
               account: { type: ['object', 'null'], additionalProperties: true },
+              storage: { type: ['object', 'null'], additionalProperties: true },
             },
           },
           ...errorResponses('STELE_PROOF_INVALID'),
@@ -49,6 +51,23 @@ export const verifyRoutes: FastifyPluginAsync<{ node: SteleNode }> = async (app,
       },
     },
     async (req) => {
+      if (isStorageProofJson(req.body)) {
+        const r = verifyStorageProofJson(req.body)
+        if (!r.ok) {
+          const failed = r.checks.find((c) => !c.ok)
+          throw new SteleError('STELE_PROOF_INVALID', r.error ?? 'the proof failed a check', {
+            details: { failedCheck: failed?.name ?? null, checks: r.checks },
+          })
+        }
+        return {
+          ok: true,
+          checks: r.checks,
+          block: null,
+          record: null,
+          account: null,
+          storage: { root: r.root, offset: r.offset, fileSize: r.fileSize, leaf: r.leafCid },
+        }
+      }
       if (isAccountProofBundle(req.body)) {
         const r = verifyAccountProof(req.body, node.genesis)
         if (!r.ok) {
@@ -70,6 +89,7 @@ export const verifyRoutes: FastifyPluginAsync<{ node: SteleNode }> = async (app,
             nonce: s?.nonce ?? 0,
             roles: s?.roles ?? 0,
           },
+          storage: null,
         }
       }
       const result = verifyProof(req.body as ProofBundle, node.genesis)
@@ -85,6 +105,7 @@ export const verifyRoutes: FastifyPluginAsync<{ node: SteleNode }> = async (app,
         block: result.block ?? null,
         record: result.record ? { ...result.record, gateway: toHex(result.record.gateway) } : null,
         account: null,
+        storage: null,
       }
     },
   )
