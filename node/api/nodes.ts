@@ -87,4 +87,34 @@ export const nodesRoutes: FastifyPluginAsync<{ node: SteleNode }> = async (app, 
       return { nodes }
     },
   )
+
+  app.get(
+    '/v1/evidence',
+    {
+      schema: {
+        summary: 'Equivocation evidence recorded on chain: a producer that signed two blocks at one height',
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              evidence: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: {
+                    producer: { type: 'string' },
+                    height: { type: 'integer', description: 'the height of the two blocks' },
+                    tx: { type: 'string', description: 'the evidence transaction' },
+                    block: { type: 'integer', description: 'the block that recorded it' },
+                  },
+                },
+              },
+            },
+          },
+          ...errorResponses(),
+        },
+      },
+    },
+    async () => ({ evidence: node.evidence }),
+  )
 }

@@ -24,7 +24,7 @@ import { decodeUndo, encodeUndo, undoKey } from './block-undo.ts'
 import type { ChainIndex } from './chain-index.ts'
 import type { Mempool, PendingTx } from './mempool.ts'
 import { type ChainState, type ChainTip, encodeJson } from './state.ts'
-import { encodeWireBlock, type WireBlock } from './wire-block.ts'
+import type { WireBlock } from './wire-block.ts'
 
 export interface ProducedBlock {
   header: SignedBlockHeader
@@ -96,8 +96,8 @@ export class BlockProducer extends EventEmitter<{
   block: [ProducedBlock]
   /** A block rolled back by a reorg; its transactions are pending again. */
   rollback: [ProducedBlock]
-  /** Test hook: the second block signed at one height (wire bytes), never stored. */
-  equivocation: [Uint8Array]
+  /** Test hook: the second header signed at one height, never stored. */
+  equivocation: [{ header: Uint8Array; signature: Uint8Array }]
 }> {
   private timer: unknown
   private running: Promise<unknown> | undefined
@@ -261,23 +261,16 @@ export class BlockProducer extends EventEmitter<{
       this.c.key.secretKey,
     )
     const produced = await this.commit(header, pending, staged, undoState, drops, dropped)
-    if (this.init.equivocate) this.equivocate(header, pending)
+    if (this.init.equivocate) this.equivocate(header)
     return produced
   }
 
-  /** Test hook: the same transactions under a second header at the same height, one millisecond later. */
-  private equivocate(first: SignedBlockHeader, txs: readonly PendingTx[]): void {
+  /** Test hook: a second header at the same height, one millisecond later (the network sends it with the same body). */
+  private equivocate(first: SignedBlockHeader): void {
     const { header: _h, signature: _s, hash: _x, ...fields } = first
     const twin = signBlockHeader({ ...fields, time: first.time + 1 }, this.c.key.secretKey)
     this.c.logger.warn({ height: first.height }, 'test hook: signed a second block at this height')
-    this.emit(
-      'equivocation',
-      encodeWireBlock({
-        header: twin.header,
-        signature: twin.signature,
-        txs: txs.map((p) => ({ tx: p.tx.bytes, records: new Uint8Array(0) })),
-      }),
-    )
+    this.emit('equivocation', { header: twin.header, signature: twin.signature })
   }
 
   private async oldValues(ledger: Ledger, changes: readonly StateChange[]): Promise<StateChange[]> {

@@ -4,7 +4,7 @@
  * and block checks (producer.applyBlock): a peer is trusted for nothing.
  */
 import { multiaddr } from '@multiformats/multiaddr'
-import { verifyBlockSignature } from '../../core/block.ts'
+import { decodeBlockHeader, verifyBlockSignature } from '../../core/block.ts'
 import { ByteReader, ByteWriter, equalBytes, toHex } from '../../core/bytes.ts'
 import { SteleError } from '../../core/errors.ts'
 import type { Logger } from '../../core/logger.ts'
@@ -208,16 +208,16 @@ export class NodeNetwork {
   }
 
   /** Test hook: publish the second block signed at a height, with the first one's transactions. */
-  private readonly onTwin = (twin: Uint8Array): void => {
-    const t = decodeWireBlock(twin)
-    loadWireBlock(this.node.db, t.header.height)
+  private readonly onTwin = (twin: { header: Uint8Array; signature: Uint8Array }): void => {
+    const height = decodeBlockHeader(twin.header).height
+    loadWireBlock(this.node.db, height)
       .then((bytes) => {
         if (!bytes) return 0
         const first = decodeWireBlock(bytes)
         return this.gossip.publishBlock(
           encodeWireBlock({
-            header: t.header.header,
-            signature: t.header.signature,
+            header: twin.header,
+            signature: twin.signature,
             txs: first.txs.map((x) => ({ tx: x.tx.bytes, records: x.records })),
           }),
         )

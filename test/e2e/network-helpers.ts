@@ -82,16 +82,32 @@ export const readingId = (r: StampedRecord): string => toHex(leafHash(encodeReco
 
 /** Waits until every listed node reports the same tip hash at a height of at least `min`, with nothing pending. */
 export async function converged(layout: TestnetLayout, nodes: number[], min: number, timeoutMs = 30_000) {
+  let last = ''
   return until(
     async () => {
       const tips = await Promise.all(nodes.map((i) => getJson(`${urlOf(layout, i)}/v1/chain`)))
       const health = await Promise.all(nodes.map((i) => getJson(`${urlOf(layout, i)}/v1/health`)))
+      last = JSON.stringify(
+        nodes.map((n, k) => ({
+          n,
+          height: tips[k]!.body?.height,
+          tip: tips[k]!.body?.tipHash?.slice(0, 8),
+          pending: health[k]!.body?.pending,
+          net: health[k]!.body?.network && {
+            syncing: health[k]!.body.network.syncing,
+            reorgs: health[k]!.body.network.reorgs,
+            peers: health[k]!.body.network.peers.map(
+              (p: { connected: boolean; head?: number }) => `${p.connected}:${p.head}`,
+            ),
+          },
+        })),
+      )
       if (tips.some((t) => t.status !== 200) || health.some((h) => h.body?.pending !== 0)) return undefined
       const hashes = new Set(tips.map((t) => t.body.tipHash))
       const height = tips[0]!.body.height as number
       return hashes.size === 1 && height >= min ? { height, hash: [...hashes][0] as string } : undefined
     },
-    { what: `nodes ${nodes.join(',')} on one head ≥ ${min}`, timeoutMs, everyMs: 200 },
+    { what: `nodes ${nodes.join(',')} on one head ≥ ${min}`, timeoutMs, everyMs: 200, detail: () => last },
   )
 }
 

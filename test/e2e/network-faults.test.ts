@@ -1,0 +1,126 @@
+import { afterAll, describe, expect, it } from 'vitest'
+import type { TestnetLayout } from '../../cli/commands/testnet-setup.ts'
+import { toHex } from '../../core/bytes.ts'
+import { createHttpNodeClient } from '../../gateway/http-node-client.ts'
+import { BatchMaker } from '../helpers/batches.ts'
+import type { SteleProcess } from '../helpers/spawn-stele.ts'
+import { tempDir } from '../helpers/tmp.ts'
+import { until } from '../helpers/wait.ts'
+import {
+  converged,
+  getJson,
+  layoutTestnet,
+  readingId,
+  registerGateway,
+  startNode,
+  urlOf,
+} from './network-helpers.ts'
+
+/** How long a node stays stopped; STELE_SOAK_STOP_MS lengthens it outside CI (npm run soak:network). */
+const STOP_MS = Number(process.env['STELE_SOAK_STOP_MS'] ?? 8000)
+
+async function cluster(env: (i: number) => NodeJS.ProcessEnv = () => ({})) {
+  const dir = await tempDir('stele-netf-')
+  const layout = await layoutTestnet(dir.path, 3)
+  const procs: SteleProcess[] = []
+  for (let i = 0; i < 3; i++) procs.push(startNode(layout, i, env(i)))
+  await Promise.all(procs.map((p) => p.waitFor((l) => l['msg'] === 'node on the network', 'p2p up', 30_000)))
+  const maker = new BatchMaker(layout.genesis.chainId, { startTime: Date.now() - 60_000 })
+  await registerGateway(layout, maker.key.publicKey)
+  const ids: string[] = []
+  const client = (i: number) => createHttpNodeClient({ url: urlOf(layout, i) })
+  async function submitAt(i: number, n = 4): Promise<void> {
+    await until(async () => (await client(i).gatewayTip(maker.key.publicKey)).nextSeq === maker.seq + 1, {
+      what: `node ${i} holds batch ${maker.seq}`,
+      timeoutMs: 20_000,
+      everyMs: 100,
+    })
+    const records = maker.records(n)
+    const s = maker.seal(records)
+    const r = await client(i).submitBatches([{ tx: s.tx.bytes, records: s.records }])
+    expect(['accepted', 'duplicate']).toContain(r[0]!.status)
+    ids.push(...records.map(readingId))
+  }
+  return {
+    layout,
+    procs,
+    ids,
+    submitAt,
+    async close() {
+      await Promise.all(procs.map((p) => p.kill('SIGKILL')))
+      await dir.cleanup()
+    },
+  }
+}
+
+type Cluster = Awaited<ReturnType<typeof cluster>>
+
+/** Every reading is served by node `i`, and the device's readings number exactly the ones submitted. */
+async function allReadingsOnce(layout: TestnetLayout, i: number, ids: string[]): Promise<void> {
+  for (const id of ids) expect((await getJson(`${urlOf(layout, i)}/v1/readings/${id}`)).status, id).toBe(200)
+  const page = await getJson(`${urlOf(layout, i)}/v1/devices/dev-1/readings?limit=1000`)
+  if (page.status === 200) {
+    const got = (page.body.readings ?? page.body.items ?? []) as { id: string }[]
+    expect(new Set(got.map((r) => r.id)).size).toBe(got.length)
+    expect(got.length).toBe(ids.length)
+  }
+}
+
+describe('network faults', () => {
+  let c: Cluster | undefined
+  afterAll(async () => {
+    await c?.close()
+  })
+
+  it(`a node stopped (SIGSTOP) ${STOP_MS} ms while the others continue: one chain after, no reading lost or doubled`, async () => {
+    c = await cluster()
+    const { layout, procs, submitAt } = c
+    for (let k = 0; k < 3; k++) await submitAt(k % 3)
+    await converged(layout, [0, 1, 2], 1)
+    // A batch pending at node 2 when it stops: on resume it may seal it on its stale tip (a fork the others outweigh).
+    await submitAt(2)
+    procs[2]!.child.kill('SIGSTOP')
+    const stoppedAt = Date.now()
+    let k = 0
+    while (Date.now() - stoppedAt < STOP_MS) await submitAt(k++ % 2)
+    procs[2]!.child.kill('SIGCONT')
+    await submitAt(2)
+    const head = await converged(layout, [0, 1, 2], 3, 40_000)
+    expect(head.height).toBeGreaterThan(3)
+    for (let i = 0; i < 3; i++) await allReadingsOnce(layout, i, c.ids)
+    const h2 = await getJson(`${urlOf(layout, 2)}/v1/health`)
+    expect(h2.body.network.reorgs).toBeGreaterThanOrEqual(0)
+    await c.close()
+    c = undefined
+  }, 90_000)
+
+  it('an equivocating producer (test hook) is detected and the evidence is on chain', async () => {
+    c = await cluster((i) => (i === 0 ? { STELE_TEST_EQUIVOCATE: '1' } : {}))
+    const { layout, submitAt } = c
+    const offender = toHex(layout.nodes[0]!.key.publicKey)
+    const found = await until(
+      async () => {
+        await submitAt(0, 2)
+        for (const i of [0, 1, 2]) {
+          const r = await getJson(`${urlOf(layout, i)}/v1/evidence`)
+          const e = r.body?.evidence?.find((x: { producer: string }) => x.producer === offender)
+          if (e) return e as { tx: string; block: number }
+        }
+        return undefined
+      },
+      {
+        what: 'evidence on chain',
+        timeoutMs: 40_000,
+        everyMs: 500,
+        detail: () =>
+          JSON.stringify(
+            c!.procs.map((p) =>
+              p.lines.filter((l) => /equivoc|evidence|test hook|fail|refus/i.test(String(l['msg']))).slice(-4),
+            ),
+          ),
+      },
+    )
+    const tx = await getJson(`${urlOf(layout, 1)}/v1/transactions/${found.tx}`)
+    expect(tx.body.status).toBe('confirmed')
+  }, 90_000)
+})
