@@ -55,6 +55,10 @@ const commands: { [name: string]: { spec: CommandSpec; run: () => Promise<Run> }
     spec: (await import('./commands/storage-spec.ts')).storageSpec,
     run: async () => (await import('./commands/storage.ts')).storageCommand,
   },
+  drive: {
+    spec: (await import('./commands/drive-spec.ts')).driveSpec,
+    run: async () => (await import('./commands/drive.ts')).driveCommand,
+  },
 }
 
 function usage(): string {

@@ -3,6 +3,7 @@ import type { FastifyPluginAsync, FastifyReply } from 'fastify'
 import { SteleError } from '../../core/errors.ts'
 import { STORAGE_PROOF_FORMAT } from '../../core/storage-proof.ts'
 import type { SteleNode } from '../node.ts'
+import { fileEntry } from '../storage/drive-service.ts'
 import { parseRange } from '../storage/range.ts'
 import { cidParam, type FileStat } from '../storage/storage.ts'
 import { errorResponses } from './error-schema.ts'
@@ -28,6 +29,10 @@ const statSchema = {
     size: { type: 'integer' },
     type: { type: 'string', enum: ['raw', 'file'] },
     pinned: { type: 'boolean' },
+    tsize: {
+      type: 'integer',
+      description: "bytes of the file's whole DAG (a directory link's Tsize; drive-put)",
+    },
     uploadedAt: { type: 'integer' },
     expiresAt: { type: 'integer' },
   },
@@ -201,12 +206,16 @@ export const storageRoutes: FastifyPluginAsync<{ node: SteleNode }> = async (app
     '/v1/storage/files/:cid/stat',
     {
       schema: {
-        summary: "A file's size, kind, pin and expiry",
+        summary: "A file's size, DAG size, kind, pin and expiry",
         params: cidParams,
         response: { 200: statSchema, ...errorResponses('STELE_NOT_FOUND') },
       },
     },
-    async (req) => storage.stat(cidParam(req.params.cid)),
+    async (req) => {
+      const cid = cidParam(req.params.cid)
+      const stat = await storage.stat(cid)
+      return { ...stat, tsize: (await fileEntry(storage, cid)).tsize }
+    },
   )
 
   app.get<{ Params: { cid: string } }>(
