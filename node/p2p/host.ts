@@ -9,7 +9,7 @@ import { bootstrap } from '@libp2p/bootstrap'
 import { type GossipSub, gossipsub } from '@libp2p/gossipsub'
 import { type Identify, identify } from '@libp2p/identify'
 import type { ConnectionGater, Libp2p } from '@libp2p/interface'
-import { type KadDHT, kadDHT, passthroughMapper } from '@libp2p/kad-dht'
+import { type KadDHT, kadDHT, passthroughMapper, type SelectFn, type ValidateFn } from '@libp2p/kad-dht'
 import { memory } from '@libp2p/memory'
 import { type Ping, ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
@@ -47,6 +47,8 @@ export interface P2pHostInit {
   connectionGater?: ConnectionGater
   /** Start listening before returning (default true). */
   start?: boolean
+  /** DHT record validators and selectors by namespace (presence records: node/p2p/presence-dht.ts). */
+  dhtRecords?: { validators: Record<string, ValidateFn>; selectors: Record<string, SelectFn> }
 }
 
 export async function createP2pHost(init: P2pHostInit): Promise<P2pHost> {
@@ -76,6 +78,7 @@ export async function createP2pHost(init: P2pHostInit): Promise<P2pHost> {
           clientMode: init.dhtMode === 'client',
           // Nodes of a private chain often sit on loopback or a LAN; Kademlia's default drops those addresses.
           peerInfoMapper: passthroughMapper,
+          ...init.dhtRecords,
         }),
       },
     })

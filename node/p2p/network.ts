@@ -23,6 +23,8 @@ import { ChainSync } from './chain-sync.ts'
 import { GossipService, type GossipVerdict } from './gossip.ts'
 import type { TxGossip } from './gossip-codec.ts'
 import { createP2pHost, type P2pHost } from './host.ts'
+import { presenceDhtRecords } from './presence-dht.ts'
+import { NodePresence, type NodePresenceInit } from './presence-node.ts'
 
 export interface NetworkInit {
   /** Multiaddrs to listen on (default /ip4/127.0.0.1/tcp/0). */
@@ -33,6 +35,8 @@ export interface NetworkInit {
   probeMs?: number
   /** Called with each proof of equivocation found (two blocks of one producer at one height). */
   onEvidence?: (e: EquivocationEvidence) => void
+  /** Options of the presence service every node on the network runs. */
+  presence?: NodePresenceInit
 }
 
 export interface NetworkStatus {
@@ -74,6 +78,8 @@ export class NodeNetwork {
   private readonly seen = new Map<string, SignedHeaderBytes>()
   private readonly reported = new Set<string>()
   private redial: unknown
+  /** Relay and presence service for client circuits (node/p2p/presence-node.ts). */
+  presence: NodePresence | undefined
 
   private constructor(
     readonly host: P2pHost,
@@ -117,8 +123,11 @@ export class NodeNetwork {
       chainId: node.genesis.chainId,
       listen: init.listen?.length ? init.listen : ['/ip4/127.0.0.1/tcp/0'],
       ...(init.peers?.length ? { bootstrap: init.peers } : {}),
+      dhtRecords: presenceDhtRecords(node.timers),
     })
     const net = new NodeNetwork(host, node, init)
+    net.presence = new NodePresence(node, host, init.presence)
+    await net.presence.start()
     await net.blocks.start()
     net.gossip.start()
     node.producer.on('block', net.onProduced)
@@ -137,6 +146,7 @@ export class NodeNetwork {
     if (this.redial !== undefined) this.node.timers.clear(this.redial)
     this.node.producer.off('block', this.onProduced)
     this.node.producer.off('equivocation', this.onTwin)
+    await this.presence?.stop()
     await this.sync.stop()
     this.gossip.stop()
     await this.blocks.stop()
