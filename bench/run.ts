@@ -41,6 +41,7 @@ const BENCHES: Bench[] = [
   { name: 'frame-decoder', file: 'frame-decoder.bench.ts', limit: quick ? 20 : 40 },
   { name: 'presence', file: 'presence.bench.ts', limit: quick ? 30 : 90 },
   { name: 'contracts', file: 'contracts.bench.ts', limit: quick ? 30 : 60 },
+  { name: 'contracts-accept', file: 'contracts-accept.bench.ts', limit: quick ? 120 : 300 },
   { name: 'storage', file: 'storage.bench.ts', limit: quick ? 90 : 300 },
   { name: 'outbox-sync', file: 'outbox-sync.bench.ts', limit: quick ? 30 : 60 },
 ]
