@@ -137,7 +137,17 @@ export class SteleNode implements NodeApi {
         paused: () => this.network?.sync.syncing ?? false,
       },
     )
-    this.query = new ChainQuery({}, { db, genesis, mempool, state })
+    this.query = new ChainQuery(
+      {},
+      {
+        db,
+        genesis,
+        mempool,
+        state,
+        ...(genesis.producers.length > 1 ? { finalHeight: () => this.finalHeight() } : {}),
+      },
+    )
+    this.producer.on('rollback', () => this.query.forgetConfirmed())
     this.storage = new Storage(opts.storage ?? {}, { db, timers })
     this.drives = ledger
       ? new DriveService({ blocks: this.producer, ledger, storage: this.storage, genesis, key, logger })

@@ -54,7 +54,7 @@ export const txSchema = {
     signer: { type: 'string' },
     nonce: { type: 'integer' },
     signature: { type: 'string' },
-    status: { type: 'string', enum: ['pending', 'confirmed'] },
+    status: { type: 'string', enum: ['pending', 'confirmed', 'final'] },
     blockHeight: { type: ['integer', 'null'] },
     index: { type: ['integer', 'null'] },
     time: { type: 'integer', description: 'the block time, once confirmed' },

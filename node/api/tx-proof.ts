@@ -14,7 +14,10 @@ export async function txWithProof(
   stored: StoredTx | null,
   opts: { proof?: boolean } = {},
 ) {
-  const view = txView(bytes, stored?.height ?? null, stored?.index ?? null)
+  const base = txView(bytes, stored?.height ?? null, stored?.index ?? null)
+  // Final once blocks of more than half the producers build on it (a chain of several producers).
+  const final = stored !== null && node.index.producers.length > 1 && stored.height <= node.finalHeight()
+  const view = final ? { ...base, status: 'final' as const } : base
   if (!stored) return { ...view, proof: null }
   const block = await node.query.storedBlock(stored.height)
   if (!block) return { ...view, proof: null }

@@ -57,6 +57,8 @@ export interface ChainQueryComponents {
   genesis: Genesis
   mempool: Mempool
   state: ChainState
+  /** The highest final block, on a chain of several producers (readings then report `final`). */
+  finalHeight?: () => number
 }
 
 /** Every query that can take long (a scan, several storage trips) stops with the signal's reason when it aborts. */
@@ -128,6 +130,17 @@ export class ChainQuery {
     this.mempool = c.mempool
   }
 
+  private final(): number {
+    return this.c.finalHeight?.() ?? -1
+  }
+
+  /** After a rollback: cached heights and confirmed readings may name blocks that are gone. */
+  forgetConfirmed(): void {
+    this.heights.clear()
+    this.chunks.clear()
+    this.chunkBytes = 0
+  }
+
   /** The block height holding a transaction, or null while it is pending. */
   async txHeight(txHash: string): Promise<number | null> {
     if (this.mempool.has(txHash)) return null
@@ -150,7 +163,7 @@ export class ChainQuery {
   async readings(q: ReadingQuery, opts: QueryOptions = {}): Promise<Page<ReadingView>> {
     const items: ReadingView[] = []
     const nextCursor = await this.scan(q, opts, (chunk, i, id, r, height) => {
-      items.push(readingView(id, r, chunk.txHash, height, chunk.leafIndexes[i]!))
+      items.push(readingView(id, r, chunk.txHash, height, chunk.leafIndexes[i]!, this.final()))
     })
     return { items, nextCursor }
   }
@@ -165,9 +178,11 @@ export class ChainQuery {
     const nextCursor = await this.scan(q, opts, (chunk, i, id, r, height) => {
       let json = chunk.json[i]
       if (json === undefined) {
-        json = JSON.stringify(readingView(id, r, chunk.txHash, height, chunk.leafIndexes[i]!))
-        // Pending readings change status when sealed: only confirmed ones are kept.
-        if (height !== null && this.chunks.get(chunk.key) === chunk) {
+        const view = readingView(id, r, chunk.txHash, height, chunk.leafIndexes[i]!, this.final())
+        json = JSON.stringify(view)
+        // Pending readings change status when sealed, confirmed ones when final: only settled ones are kept.
+        const settled = this.c.finalHeight ? view.status === 'final' : height !== null
+        if (settled && this.chunks.get(chunk.key) === chunk) {
           chunk.json[i] = json
           chunk.size += json.length
           this.chunkBytes += json.length
@@ -409,7 +424,7 @@ export class ChainQuery {
   async reading(id: string, opts: QueryOptions = {}): Promise<ReadingView> {
     const l = await this.locate(id, opts.signal)
     const bytes = l.records[l.leafIndex]!
-    return readingView(id, decodeRecord(bytes), l.txHash, l.stored?.height ?? null, l.leafIndex)
+    return readingView(id, decodeRecord(bytes), l.txHash, l.stored?.height ?? null, l.leafIndex, this.final())
   }
 
   async storedTx(hash: string): Promise<StoredTx | undefined> {
@@ -447,7 +462,7 @@ export class ChainQuery {
         blockSignature: block.signature,
         genesis: genesisToJson(this.c.genesis),
       },
-      readingView(id, decodeRecord(record), l.txHash, l.stored.height, l.leafIndex),
+      readingView(id, decodeRecord(record), l.txHash, l.stored.height, l.leafIndex, this.final()),
     )
   }
 

@@ -15,7 +15,8 @@ export interface ReadingView {
   deviceSeq: number | null
   deviceTime: number | null
   source: string
-  status: 'pending' | 'confirmed'
+  /** final: blocks signed by more than half the producers are built on its block (consensus/finality.ts). */
+  status: 'pending' | 'confirmed' | 'final'
   blockHeight: number | null
   txHash: string
   /** Position of the record in its batch: the leaf index of its proof. */
@@ -39,6 +40,8 @@ export function readingView(
   txHash: string,
   blockHeight: number | null,
   leafIndex: number,
+  /** Blocks up to this height are final; -1 (default) reports confirmed for every block. */
+  finalHeight = -1,
 ): ReadingView {
   return {
     id,
@@ -54,7 +57,7 @@ export function readingView(
     deviceSeq: r.deviceSeq ?? null,
     deviceTime: r.deviceTime ?? null,
     source: r.source,
-    status: blockHeight === null ? 'pending' : 'confirmed',
+    status: blockHeight === null ? 'pending' : blockHeight <= finalHeight ? 'final' : 'confirmed',
     blockHeight,
     txHash,
     leafIndex,
