@@ -5,9 +5,14 @@ export const watchSpec: CommandSpec = {
   summary:
     "Print a node's live stream in the terminal, one line per reading; reconnects from its last cursor.",
   usage:
-    'stele watch [--node <url>] [--device <id,...>] [--sensor <name,...>] [--gateway <hex>] [--cursor <c>] [--channels <list>] [--ws] [--json] [--ca <pem>]',
+    'stele watch [--node <url>]... [--device <id,...>] [--sensor <name,...>] [--gateway <hex>] [--cursor <c>] [--channels <list>] [--ws] [--json] [--ca <pem>]',
   options: {
-    node: { type: 'string', default: 'http://127.0.0.1:8080', description: 'node HTTP address' },
+    node: {
+      type: 'string',
+      multiple: true,
+      description:
+        'node HTTP address, repeatable: the bootstrap list, refreshed from the chain (GET /v1/nodes); the next one is used when one fails (default http://127.0.0.1:8080)',
+    },
     device: { type: 'string', description: 'only these devices (comma-separated)' },
     sensor: { type: 'string', description: 'only these sensors (comma-separated)' },
     gateway: { type: 'string', description: 'only readings stamped by this gateway key (hex)' },

@@ -2,9 +2,10 @@ import { readFile } from 'node:fs/promises'
 import { rootCertificates } from 'node:tls'
 import WebSocket from 'ws'
 import { SteleError } from '../../core/errors.ts'
+import { NodeList } from '../../core/node-list.ts'
 import { fetchWithCa } from '../../gateway/fetch-with-ca.ts'
 import { SseParser } from '../../node/stream/sse-parser.ts'
-import { parse, strOption } from '../args.ts'
+import { listOption, parse, strOption } from '../args.ts'
 import { watchSpec } from './watch-spec.ts'
 
 /** A stream event as it arrives (docs/streaming.md). */
@@ -30,6 +31,23 @@ export interface WatchOptions {
   retryMs?: { min: number; max: number }
   /** A PEM certificate authority to trust for an https:// node, beside the system's (--ca). */
   ca?: string | Uint8Array
+  /** Other nodes to switch to when `node` fails (refreshed from the chain); without it, `node` only. */
+  nodes?: NodeList
+}
+
+/**
+ * How many batches back a cursor is rewound on another node. Cursors number batches in each node's acceptance
+ * order; every node accepts every batch, in the same order per gateway and nearly the same across gateways, so the
+ * same number on another node is at most a few batches off. The rewound part is replayed and its readings already
+ * printed are skipped by (gateway, record seq), blocks by height.
+ */
+export const SWITCH_REWIND = 256
+
+/** The cursor to resume from on another node: `cursor` rewound (docs/streaming.md §Across nodes). */
+export function portableCursor(cursor: string): string {
+  const m = /^(\d+)\.(\d+)\.(\d+)$/.exec(cursor)
+  if (!m) return cursor
+  return `${Math.max(0, Number(m[1]) - SWITCH_REWIND)}.0.${Math.max(0, Number(m[3]) - 1)}`
 }
 
 /**
@@ -42,6 +60,11 @@ export async function runWatch(
   let cursor = o.cursor
   let connections = 0
   let delay = o.retryMs?.min ?? 250
+  // What was printed, by a position every node shares: a gateway's record seq, a block's height.
+  const lastSeq = new Map<string, number>()
+  let lastHeight = -1
+  let switched = false
+  await o.nodes?.refresh(o.signal).catch(() => undefined)
   while (!o.signal.aborted) {
     connections++
     let lagged = false
@@ -50,6 +73,15 @@ export async function runWatch(
       cursor = ev.cursor
       delivered = true
       if (ev.type === 'lagged') lagged = true
+      if (ev.type === 'reading') {
+        const r = ev['reading'] as { gateway: string; seq: number }
+        if (r.seq <= (lastSeq.get(r.gateway) ?? 0)) return
+        lastSeq.set(r.gateway, r.seq)
+      } else if (ev.type === 'block') {
+        const h = (ev['block'] as { height: number }).height
+        if (switched && h <= lastHeight) return
+        lastHeight = Math.max(lastHeight, h)
+      }
       const line = o.json ? JSON.stringify(ev) : format(ev)
       if (line === null) return
       if (o.json || ev.type === 'reading' || ev.type === 'confirmation' || ev.type === 'block') o.out(line)
@@ -60,10 +92,21 @@ export async function runWatch(
       else await followWs(o, cursor, onEvent)
       if (!o.signal.aborted) o.note('# the node closed the stream')
     } catch (e) {
-      if (e instanceof SteleError) throw e
+      // A cursor another node refuses (it is behind) is retried there later, or on the next node.
+      if (e instanceof SteleError && !(o.nodes && e.code === 'STELE_BAD_CURSOR')) throw e
       if (!o.signal.aborted) o.note(`# connection failed: ${(e as Error).message}`)
     }
     if (o.signal.aborted) break
+    if (o.nodes && !delivered) {
+      await o.nodes.refresh(o.signal).catch(() => undefined)
+      const next = o.nodes.fail()
+      if (next !== o.node) {
+        o.node = next
+        switched = true
+        if (cursor) cursor = portableCursor(cursor)
+        o.note(`# switching to ${next}`)
+      }
+    }
     if (delivered) delay = o.retryMs?.min ?? 250
     const wait = lagged ? 0 : delay
     o.note(`# reconnecting${cursor ? ` from ${cursor}` : ''}${wait ? ` in ${wait} ms` : ''}`)
@@ -206,8 +249,11 @@ export async function watchCommand(argv: string[], out: (s: string) => void): Pr
           })
         })
       : undefined
+    const urls = listOption(p, 'node')
+    const nodes = new NodeList({ bootstrap: urls.length > 0 ? urls : ['http://127.0.0.1:8080'] })
     await runWatch({
-      node: strOption(p, 'node') ?? 'http://127.0.0.1:8080',
+      node: nodes.current(),
+      nodes,
       filter,
       ...(cursor ? { cursor } : {}),
       ...(ca ? { ca } : {}),

@@ -86,7 +86,8 @@ export class Libp2pCellTransport implements CellTransport {
     }
     if (l.queue.length >= MAX_QUEUE) {
       this.log.warn({ peer }, 'presence: cell link stuck; closing it')
-      return this.close(l, true)
+      this.close(l, true)
+      return
     }
     l.queue.push(cell.slice())
     this.pump(l)
