@@ -1,10 +1,12 @@
+import { CID } from 'multiformats/cid'
 import { toHex } from '../../core/bytes.ts'
+import { encodeDrivePut } from '../../core/drive-payloads.ts'
 import type { KeyPair } from '../../core/ed25519.ts'
 import { SteleError } from '../../core/errors.ts'
 import type { Genesis } from '../../core/genesis.ts'
 import { minFee } from '../../core/genesis-ledger.ts'
 import { backgroundTimers } from '../../core/timers.ts'
-import { signTx } from '../../core/transaction.ts'
+import { signTx, TX_TYPES } from '../../core/transaction.ts'
 import type { LedgerClient } from '../ledger-client.ts'
 
 export interface Announced {
@@ -44,4 +46,25 @@ export async function announceAndWait(
   const done = await client.waitConfirmed(sent.hash, backgroundTimers, timeoutMs)
   const block = await client.call(`/v1/blocks/${done.blockHeight}`)
   return { hash: sent.hash, height: done.blockHeight, blockHash: String(block.hash) }
+}
+
+/** Puts a file the node holds into a drive under `name` (its size and DAG size from the node's stat). */
+export async function putInDrive(
+  client: LedgerClient,
+  genesis: Genesis,
+  key: KeyPair,
+  p: { drive: Uint8Array; name: string; cid: string; fee?: bigint | undefined },
+  timeoutMs: number,
+): Promise<Announced> {
+  const cid = CID.parse(p.cid)
+  const st = await client.call(`/v1/storage/files/${cid}/stat`)
+  const payload = encodeDrivePut({
+    fee: p.fee ?? feeOf(genesis, TX_TYPES.DRIVE_PUT),
+    drive: p.drive,
+    name: p.name,
+    cid: cid.bytes,
+    size: st.size,
+    tsize: st.tsize,
+  })
+  return announceAndWait(client, genesis, key, TX_TYPES.DRIVE_PUT, payload, timeoutMs)
 }

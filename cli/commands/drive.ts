@@ -4,12 +4,7 @@ import { basename } from 'node:path'
 import { CID } from 'multiformats/cid'
 import { formatCoins, parseCoins } from '../../core/amount.ts'
 import { fromHex, toHex } from '../../core/bytes.ts'
-import {
-  encodeDriveClose,
-  encodeDriveCreate,
-  encodeDrivePut,
-  encodeDriveRemove,
-} from '../../core/drive-payloads.ts'
+import { encodeDriveClose, encodeDriveCreate, encodeDriveRemove } from '../../core/drive-payloads.ts'
 import { SteleError } from '../../core/errors.ts'
 import { TX_TYPES } from '../../core/transaction.ts'
 import { intOption, parse, strOption } from '../args.ts'
@@ -17,7 +12,7 @@ import { LedgerClient } from '../ledger-client.ts'
 import { readWalletKey } from '../wallet-key.ts'
 import { DEFAULT_NODE, DEFAULT_WALLET, passphraseFrom } from './account.ts'
 import { driveSpec } from './drive-spec.ts'
-import { type Announced, announceAndWait, feeOf, ledgerOf } from './drive-tx.ts'
+import { type Announced, announceAndWait, feeOf, ledgerOf, putInDrive } from './drive-tx.ts'
 import { requestBody, withProgress } from './storage-transfer.ts'
 
 // biome-ignore lint/suspicious/noExplicitAny: JSON of GET /v1/drives/:id (node/api/drives.ts documents it)
@@ -160,17 +155,14 @@ export async function driveCommand(argv: string[], out: (s: string) => void): Pr
       let cid = asCid(a2)
       if (!cid) cid = CID.parse(await uploadFile(node, a2, p.values['quiet'] !== true))
       const name = strOption(p, 'name') ?? (asCid(a2) ? cid.toString() : basename(a2))
-      const st = await client.call(`/v1/storage/files/${cid}/stat`)
-      const r = await send(
-        TX_TYPES.DRIVE_PUT,
-        encodeDrivePut({
-          fee: fee(TX_TYPES.DRIVE_PUT),
-          drive,
-          name,
-          cid: cid.bytes,
-          size: st.size,
-          tsize: st.tsize,
-        }),
+      const key = await readWalletKey(strOption(p, 'key') ?? DEFAULT_WALLET, passphraseFrom(p))
+      const feeArg = strOption(p, 'fee')
+      const r = await putInDrive(
+        client,
+        genesis,
+        key,
+        { drive, name, cid: cid.toString(), fee: feeArg ? fee(TX_TYPES.DRIVE_PUT) : undefined },
+        timeout,
       )
       report(`${name} → ${cid} put`, r, { name, cid: cid.toString() })
       return 0

@@ -2,9 +2,14 @@ import { createReadStream, createWriteStream } from 'node:fs'
 import { readFile, writeFile } from 'node:fs/promises'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
+import { fromHex } from '../../core/bytes.ts'
 import { SteleError } from '../../core/errors.ts'
 import { KEY_BYTES, openStream, sealStream } from '../../core/sealed-stream.ts'
-import { parse, strOption } from '../args.ts'
+import { type Parsed, parse, strOption } from '../args.ts'
+import { LedgerClient } from '../ledger-client.ts'
+import { readWalletKey } from '../wallet-key.ts'
+import { DEFAULT_WALLET, passphraseFrom } from './account.ts'
+import { putInDrive } from './drive-tx.ts'
 import { storageSpec } from './storage-spec.ts'
 import { requestBody, withProgress } from './storage-transfer.ts'
 
@@ -159,6 +164,8 @@ export async function storageCommand(argv: string[], out: (s: string) => void): 
       out(`${cid} ${action === 'pin' ? 'pinned' : 'unpinned'}`)
       return 0
     }
+    case 'archive':
+      return archive(node, p, progress, out)
     case 'gc': {
       const r = (await (await call(node, 'POST', '/v1/storage/gc')).json()) as Record<string, number>
       out(
@@ -169,4 +176,50 @@ export async function storageCommand(argv: string[], out: (s: string) => void): 
     default:
       throw new SteleError('STELE_CONFIG', `usage: ${storageSpec.usage}`)
   }
+}
+
+const DAY = /^(\d{4})-(\d{2})-(\d{2})$/
+
+/** A UTC day as the inclusive range of its epoch milliseconds. */
+export function dayRange(day: string): { from: number; to: number } {
+  const from = DAY.test(day) ? Date.parse(`${day}T00:00:00.000Z`) : Number.NaN
+  if (!Number.isFinite(from) || new Date(from).toISOString().slice(0, 10) !== day)
+    throw new SteleError('STELE_CONFIG', `--day must be a date YYYY-MM-DD, got ${JSON.stringify(day)}`)
+  return { from, to: from + 86_400_000 - 1 }
+}
+
+/**
+ * `stele storage archive --device D --day YYYY-MM-DD [--drive ID]`: the device's NDJSON export of that UTC day
+ * (readings with their proofs) streamed from the node straight back into it as a file; its CID is printed, and with
+ * --drive the file is put in the drive as `<device>-<day>.ndjson`, signed with the wallet key (--key).
+ */
+async function archive(
+  node: string,
+  p: Parsed,
+  progress: NodeJS.WritableStream | undefined,
+  out: (s: string) => void,
+): Promise<number> {
+  const device = strOption(p, 'device')
+  const day = strOption(p, 'day')
+  if (!device || !day) throw new SteleError('STELE_CONFIG', 'stele storage archive needs --device and --day')
+  const { from, to } = dayRange(day)
+  const q = `from=${from}&to=${to}&format=ndjson`
+  const res = await call(node, 'GET', `/v1/devices/${encodeURIComponent(device)}/export?${q}`)
+  const added = (await (
+    await call(node, 'POST', '/v1/storage/files', {
+      headers: { 'content-type': 'application/octet-stream' },
+      body: requestBody(withProgress(download(res, undefined), 'archive', progress as never)),
+      duplex: 'half',
+    } as RequestInit)
+  ).json()) as { cid: string; size: number }
+  out(`${added.cid}  ${added.size} bytes, ${device} on ${day}`)
+  const driveArg = strOption(p, 'drive')
+  if (!driveArg) return 0
+  const drive = fromHex(driveArg, '--drive', 32)
+  const client = new LedgerClient(node)
+  const key = await readWalletKey(strOption(p, 'key') ?? DEFAULT_WALLET, passphraseFrom(p))
+  const name = `${device}-${day}.ndjson`
+  const r = await putInDrive(client, await client.genesis(), key, { drive, name, cid: added.cid }, 60_000)
+  out(`put in drive ${driveArg} as ${name} in block ${r.height} (${r.blockHash})`)
+  return 0
 }

@@ -117,6 +117,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(streamRoutes, { node })
   await app.register((await import('./storage.ts')).storageRoutes, { node })
   await app.register((await import('./drives.ts')).driveRoutes, { node })
+  await app.register((await import('./export.ts')).exportRoutes, { node })
   await app.register((await import('./contracts.ts')).contractRoutes, { node })
   await app.register(metricsRoutes, opts.metrics ? { node, extend: opts.metrics } : { node })
   for (const plugin of opts.plugins ?? []) await app.register(plugin)
