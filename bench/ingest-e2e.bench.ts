@@ -33,6 +33,7 @@ import { tempDir } from '../test/helpers/tmp.ts'
 import { type FleetReport, startFleetProcess } from './lib/fleet.ts'
 import { ensureNodeRed, freePort, PeerUnavailable, startMosquitto } from './lib/peers.ts'
 import { startSteleSplit } from './lib/stele-split.ts'
+import { threadTicks } from './lib/thread-ticks.ts'
 import { printTable, type Row } from './table.ts'
 
 const { values: args } = parseArgs({
@@ -67,6 +68,8 @@ interface Phase {
   complete: boolean
   /** The fleet's own report (PUBACK latency, messages in flight); absent when the phase was capped. */
   fleet?: FleetReport
+  /** CPU µs per reading of this process's main thread and its other threads (all-in-one only). */
+  cpu?: { main: number; other: number }
 }
 
 /**
@@ -163,6 +166,8 @@ async function allInOnePhase(load: Load, id: string): Promise<Phase> {
     node,
     chainId: node.genesis.chainId,
     logger: silentLogger,
+    // STELE_BENCH_SEAL_WORKER=0 seals on the main thread, for an A/B of the seal worker
+    batch: { sealWorker: process.env.STELE_BENCH_SEAL_WORKER !== '0' },
   })
   try {
     await node.registerGateway(toHex(gw.publicKey), 'bench')
@@ -170,13 +175,18 @@ async function allInOnePhase(load: Load, id: string): Promise<Phase> {
     await gw.addConnector(
       new MqttConnector({ url: load.url, sink: gw.sink, clientId: `bench-gateway-${id}` }),
     )
-    return await measure(
+    const before = threadTicks()
+    const phase = await measure(
       load,
       () => node.ingest.counters.records,
       async () => {
         await node.producer.produce() // the rest of the readings confirmed in a block
       },
     )
+    const after = threadTicks()
+    const perReading = (ticks: number) => (ticks * 10_000) / Math.max(1, phase.readings)
+    phase.cpu = { main: perReading(after.main - before.main), other: perReading(after.other - before.other) }
+    return phase
   } finally {
     await gw.stop()
     await node.close()
@@ -340,7 +350,7 @@ function pubackRow(what: string, stele: Phase, raw: Phase): Row {
 }
 
 const e2eRow = (perMessage: number, what: string, stele: Phase, raw: Phase, broker: string): Row => ({
-  benchmark: `e2e ${perMessage}/msg, ${(DEVICES * LOADS.find((l) => l[0] === perMessage)![1] * perMessage).toLocaleString('en-US')} readings, ${what}, until confirmed${capped(stele)}`,
+  benchmark: `e2e ${perMessage}/msg, ${(DEVICES * LOADS.find((l) => l[0] === perMessage)![1] * perMessage).toLocaleString('en-US')} readings, ${what}, until confirmed${capped(stele)}${stele.cpu ? ` (CPU us/reading: main thread ${stele.cpu.main.toFixed(1)}, other threads ${stele.cpu.other.toFixed(1)})` : ''}`,
   unit: 'readings/s',
   stele: rate(stele),
   ceiling: rate(raw),

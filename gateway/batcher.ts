@@ -17,19 +17,18 @@
  * Memory is bounded: at most `maxPendingRecords` stamped records wait for sealing. Past that, `push()` waits
  * before stamping; with the outbox full (see outbox.ts) that wait is the backpressure sources feel.
  */
-import { batchHeaderHash } from '../core/batch.ts'
 import { fromHex, toHex } from '../core/bytes.ts'
 import type { KeyPair } from '../core/ed25519.ts'
 import { SteleError } from '../core/errors.ts'
 import { type Logger, silentLogger } from '../core/logger.ts'
 import { type Reading, validateReading } from '../core/reading.ts'
-import { encodeRecord } from '../core/record.ts'
-import { sealBatch } from '../core/seal.ts'
+import { encodeRecord, encodeRecordList } from '../core/record.ts'
 import { realTimers, sleep, type Timers } from '../core/timers.ts'
 import type { DeliveryMark, FrameSpan, ReadingSink } from './connectors/connector.ts'
 import { RecentReadings } from './dedupe.ts'
 import type { Hlc } from './hlc.ts'
 import type { Outbox, OutboxEntry, SequenceState } from './outbox.ts'
+import { inlineSealer, type Sealer, type SealJob, workerSealer } from './sealer.ts'
 import { stamp } from './stamper.ts'
 
 export interface BatchOptions {
@@ -47,6 +46,11 @@ export interface BatchOptions {
   dedupeCapacity?: number
   /** Batches sealed into one outbox write (one fsync) at most; default 64, 1 for a write per batch. */
   maxGroup?: number
+  /**
+   * Seal (hash and sign) in a worker thread, leaving this thread to MQTT and stamping; default true. Falls back to
+   * this thread if the worker cannot run.
+   */
+  sealWorker?: boolean
   /** A write of at least this many records means load: the next readings are sealed without the delay; default 16. */
   eagerRecords?: number
 }
@@ -104,6 +108,7 @@ export class Batcher implements ReadingSink {
   private immediate: ReturnType<typeof setImmediate> | null = null
   private readonly timers: Timers
   private readonly logger: Logger
+  private readonly sealer: Sealer
   readonly dedupe: RecentReadings
   private readonly marks = new Map<string, DeliveryMark>()
   private state: SequenceState
@@ -130,6 +135,7 @@ export class Batcher implements ReadingSink {
     this.maxPending = Math.max(init.maxPendingRecords ?? 32 * this.maxRecords, this.maxRecords)
     this.timers = init.timers ?? realTimers
     this.logger = init.logger ?? silentLogger
+    this.sealer = (init.sealWorker ?? true) ? workerSealer(init.key, this.logger) : inlineSealer(init.key)
     this.dedupe = init.dedupe ?? new RecentReadings(init.dedupeCapacity)
     this.state = init.state
     this.assignedSeq = init.state.recordSeq
@@ -241,6 +247,7 @@ export class Batcher implements ReadingSink {
     if (this.immediate !== null) clearImmediate(this.immediate)
     this.immediate = null
     await this.flush()
+    await this.sealer.close()
     const err = new SteleError('STELE_UNAVAILABLE', 'the gateway stopped before these readings were written')
     for (const w of this.waiters.splice(0)) w.reject(err)
   }
@@ -329,41 +336,47 @@ export class Batcher implements ReadingSink {
    * full) because skipping would leave a seq gap.
    */
   private async writeBatches(takes: Pending[][]): Promise<void> {
-    let state = this.state
-    const items: { entry: OutboxEntry; recent?: Uint8Array }[] = []
-    const marks = new Map<string, DeliveryMark>()
+    const jobs: SealJob[] = []
+    let seq = this.state.batchSeq
     for (const take of takes) {
       const first = take[0]!
       const last = take[take.length - 1]!
-      const seq = state.batchSeq + 1
-      const sealed = sealBatch({
-        chainId: state.chainId,
-        gateway: this.init.key,
-        seq,
-        prevHash: fromHex(state.prevHash, 'prevHash', 32),
-        records: take.map((p) => p.bytes),
+      jobs.push({
+        seq: ++seq,
         firstRecordSeq: first.seq,
         minTime: first.time,
         maxTime: last.time,
+        list: encodeRecordList(take.map((p) => p.bytes)),
       })
+    }
+    const sealed = await this.sealer.seal(
+      this.state.chainId,
+      fromHex(this.state.prevHash, 'prevHash', 32),
+      jobs,
+    )
+    let state = this.state
+    const items: { entry: OutboxEntry; recent?: Uint8Array }[] = []
+    const marks = new Map<string, DeliveryMark>()
+    takes.forEach((take, k) => {
+      const last = take[take.length - 1]!
+      const job = jobs[k]!
       state = {
         chainId: state.chainId,
-        batchSeq: seq,
+        batchSeq: job.seq,
         recordSeq: last.seq,
-        prevHash: toHex(batchHeaderHash(sealed.headerBytes)),
+        prevHash: toHex(sealed[k]!.headerHash),
         hlc: { time: last.time, logical: last.logical },
       }
       const recent = this.dedupe.encode(
         take.filter((p) => p.mark === undefined && !p.joined).map((p) => p.reading),
       )
       items.push({
-        entry: { seq, tx: sealed.tx.bytes, records: sealed.records },
+        entry: { seq: job.seq, tx: sealed[k]!.tx, records: job.list },
         ...(recent ? { recent } : {}),
       })
       for (const p of take) if (p.mark) marks.set(p.mark.source, p.mark)
-    }
+    })
     const next = state
-    const seq = next.batchSeq
     for (let attempt = 0; ; attempt++) {
       try {
         if (!this.stopping && !this.init.outbox.hasRoom()) {
@@ -388,12 +401,12 @@ export class Batcher implements ReadingSink {
           e instanceof SteleError ? e : new SteleError('STELE_STORAGE', String(e), { cause: e })
         if (this.stopping && attempt >= 2) {
           this.logger.error(
-            { err: e, batch: seq },
+            { err: e, batch: next.batchSeq },
             'cannot write batch while stopping; readings stay unacknowledged',
           )
           throw this.lastError
         }
-        this.logger.error({ err: e, batch: seq, attempt }, 'outbox write failed; retrying')
+        this.logger.error({ err: e, batch: next.batchSeq, attempt }, 'outbox write failed; retrying')
         await sleep(Math.min(5000, 100 * 2 ** attempt), this.timers).catch(() => undefined)
       }
     }

@@ -40,7 +40,17 @@ describe('batcher', () => {
   async function make(opts: BatchOptions & { maxBatches?: number } = {}) {
     outbox = await Outbox.open({ path: join(dir.path, 'outbox'), maxBatches: opts.maxBatches ?? 1000 })
     const hlc = createHlc({ now: () => wall })
-    return new Batcher({ key, outbox, state: fresh, hlc, timers, maxRecords: 3, maxDelayMs: 50, ...opts })
+    return new Batcher({
+      key,
+      outbox,
+      state: fresh,
+      hlc,
+      timers,
+      maxRecords: 3,
+      maxDelayMs: 50,
+      sealWorker: false, // sealing in step with the test's settle(); test/gateway/sealer.test.ts covers the worker
+      ...opts,
+    })
   }
 
   beforeEach(async () => {
