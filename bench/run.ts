@@ -44,6 +44,7 @@ const BENCHES: Bench[] = [
   { name: 'contracts-accept', file: 'contracts-accept.bench.ts', limit: quick ? 120 : 300 },
   { name: 'storage', file: 'storage.bench.ts', limit: quick ? 90 : 300 },
   { name: 'outbox-sync', file: 'outbox-sync.bench.ts', limit: quick ? 30 : 60 },
+  { name: 'network', file: 'network.bench.ts', limit: quick ? 180 : 600 },
 ]
 
 const only = args.only?.split(',')
