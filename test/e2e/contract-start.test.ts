@@ -30,7 +30,7 @@ describe('stele start deploys the sample contract', () => {
       '300',
     ])
     const listening = await stele.waitFor(
-      (l) => typeof l['url'] === 'string' && String(l['msg']).includes('listening'),
+      (l) => typeof l['url'] === 'string' && String(l['msg']).includes('node listening'),
       'HTTP address',
     )
     const base = String(listening['url'])

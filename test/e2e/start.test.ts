@@ -49,7 +49,7 @@ describe('stele start, end to end', () => {
   it('brings up simulated devices whose readings become confirmed, with proofs that stele verify accepts', async () => {
     stele = spawnStele(startArgs())
     const listening = await stele.waitFor(
-      (l) => typeof l['url'] === 'string' && String(l['msg']).includes('listening'),
+      (l) => typeof l['url'] === 'string' && String(l['msg']).includes('node listening'),
       'HTTP address',
     )
     base = String(listening['url'])
@@ -129,7 +129,7 @@ describe('stele start, end to end', () => {
     )
     expect(Number(verified['height'])).toBeGreaterThanOrEqual(before.body.height)
     const listening = await stele.waitFor(
-      (l) => typeof l['url'] === 'string' && String(l['msg']).includes('listening'),
+      (l) => typeof l['url'] === 'string' && String(l['msg']).includes('node listening'),
       'HTTP address',
     )
     base = String(listening['url'])
