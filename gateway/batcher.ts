@@ -22,14 +22,14 @@ import type { KeyPair } from '../core/ed25519.ts'
 import { SteleError } from '../core/errors.ts'
 import { type Logger, silentLogger } from '../core/logger.ts'
 import { type Reading, validateReading } from '../core/reading.ts'
-import { encodeRecord, encodeRecordList } from '../core/record.ts'
+import { encodeRecordList } from '../core/record.ts'
 import { realTimers, sleep, type Timers } from '../core/timers.ts'
 import type { DeliveryMark, FrameSpan, ReadingSink } from './connectors/connector.ts'
 import { RecentReadings } from './dedupe.ts'
 import type { Hlc } from './hlc.ts'
 import type { Outbox, OutboxEntry, SequenceState } from './outbox.ts'
 import { inlineSealer, type Sealer, type SealJob, workerSealer } from './sealer.ts'
-import { stamp } from './stamper.ts'
+import { RecordStamper } from './stamper.ts'
 
 export interface BatchOptions {
   /** Seal when this many records wait; default 1000. */
@@ -109,6 +109,7 @@ export class Batcher implements ReadingSink {
   private readonly timers: Timers
   private readonly logger: Logger
   private readonly sealer: Sealer
+  private readonly stamper: RecordStamper
   readonly dedupe: RecentReadings
   private readonly marks = new Map<string, DeliveryMark>()
   private state: SequenceState
@@ -135,6 +136,7 @@ export class Batcher implements ReadingSink {
     this.maxPending = Math.max(init.maxPendingRecords ?? 32 * this.maxRecords, this.maxRecords)
     this.timers = init.timers ?? realTimers
     this.logger = init.logger ?? silentLogger
+    this.stamper = new RecordStamper(init.key.publicKey)
     this.sealer = (init.sealWorker ?? true) ? workerSealer(init.key, this.logger) : inlineSealer(init.key)
     this.dedupe = init.dedupe ?? new RecentReadings(init.dedupeCapacity)
     this.state = init.state
@@ -164,7 +166,7 @@ export class Batcher implements ReadingSink {
       }
       const seq = ++this.assignedSeq
       const ts = this.init.hlc.next()
-      const bytes = encodeRecord(stamp(r, this.init.key.publicKey, seq, ts))
+      const bytes = this.stamper.encode(r, seq, ts.time, ts.logical)
       this.pending.push({ reading: r, bytes, seq, time: ts.time, logical: ts.logical, joined: false })
       this.dedupe.remember(r, seq)
       this.counts.stamped++
@@ -193,7 +195,7 @@ export class Batcher implements ReadingSink {
         const r = readings[i]!
         const seq = ++this.assignedSeq
         const ts = this.init.hlc.next()
-        const bytes = encodeRecord(stamp(r, this.init.key.publicKey, seq, ts))
+        const bytes = this.stamper.encode(r, seq, ts.time, ts.logical)
         const last = i === f.end - 1
         this.pending.push({
           reading: r,

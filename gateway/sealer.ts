@@ -124,12 +124,19 @@ export function workerSealer(
     return w
   }
 
+  // Started now, not at the first seal: loading the thread's modules takes a while, longer on a busy machine.
+  try {
+    worker = start()
+  } catch (err) {
+    fail(err)
+  }
+
   return {
     async seal(chainId, prevHash, list) {
       if (failed) return inline.seal(chainId, prevHash, list)
       try {
-        worker ??= start()
-        const w = worker
+        const w = worker ?? start()
+        worker = w
         const id = nextId++
         const done = new Promise<Sealed[]>((resolve, reject) => jobs.set(id, { resolve, reject }))
         w.ref()

@@ -53,6 +53,7 @@ describe('batcher with source frames', () => {
       timers: new ManualTimers(),
       maxRecords,
       maxDelayMs: 50,
+      sealWorker: false, // in step with the test's flush(); test/gateway/sealer.test.ts covers the worker
     })
 
   it('never splits a frame across batches and writes the last complete frame’s mark with each batch', async () => {
