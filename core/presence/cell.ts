@@ -42,7 +42,11 @@ export const RELAY = {
   SUBSCRIBE: 8,
   EVENT: 9,
   UNSUBSCRIBE: 10,
+  /** A piece of an event too large for one EVENT; the EVENT that follows carries the last piece. */
+  EVENT_PART: 11,
 } as const
+/** The largest event a presence node forwards, in EVENT_PART pieces and a last EVENT; larger ones are dropped. */
+export const EVENT_MAX = 64 * 1024
 export type RelayCommand = (typeof RELAY)[keyof typeof RELAY]
 
 /** Why a circuit was torn down: the one payload byte of DESTROY and DESTROY_BACK. */
@@ -108,7 +112,7 @@ export function decodeRelay(plain: Uint8Array): { command: number; data: Uint8Ar
     throw bad(`relay plaintext of ${plain.length} bytes, expected ${RELAY_SIZE}`)
   const command = plain[0]!
   const length = (plain[1]! << 8) | plain[2]!
-  if (command < RELAY.EXTEND || command > RELAY.UNSUBSCRIBE) throw bad(`unknown relay command ${command}`)
+  if (command < RELAY.EXTEND || command > RELAY.EVENT_PART) throw bad(`unknown relay command ${command}`)
   if (length > RELAY_DATA_MAX) throw bad(`relay length ${length} exceeds ${RELAY_DATA_MAX}`)
   for (let i = RELAY_HEADER + length; i < RELAY_SIZE; i++)
     if (plain[i] !== 0) throw bad('non-zero relay padding')

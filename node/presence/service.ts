@@ -8,7 +8,7 @@
  */
 import { equalBytes, toHex } from '../../core/bytes.ts'
 import { type Logger, silentLogger } from '../../core/logger.ts'
-import { RELAY, RELAY_DATA_MAX, STATUS } from '../../core/presence/cell.ts'
+import { EVENT_MAX, RELAY, RELAY_DATA_MAX, STATUS } from '../../core/presence/cell.ts'
 import { decodeEnvelope, type Envelope, verifyEnvelope } from '../../core/presence/envelope.ts'
 import {
   decodeRegistration,
@@ -55,7 +55,7 @@ export class PresenceService implements CircuitEndpoint {
   private readonly subs = new Map<CircuitEnd, Map<number, () => void>>()
   private readonly maxTtlMs: number
   private readonly log: Logger
-  /** Events too large for a cell, dropped rather than split (phase 1). */
+  /** Events larger than EVENT_MAX, dropped. */
   droppedEvents = 0
 
   constructor(private readonly init: PresenceServiceInit) {
@@ -219,11 +219,16 @@ export class PresenceService implements CircuitEndpoint {
     subs.get(subId)?.()
     const off = source.subscribe(new TextDecoder().decode(filter), (data) => {
       if (!circuit.isOpen) return
-      if (data.length > RELAY_DATA_MAX - 4) {
+      if (data.length > EVENT_MAX) {
         this.droppedEvents++
         return
       }
-      circuit.send(RELAY.EVENT, withU32(subId, data))
+      // Pieces in order on one circuit: the client joins EVENT_PARTs up to the EVENT that ends them.
+      const piece = RELAY_DATA_MAX - 4
+      let at = 0
+      for (; data.length - at > piece; at += piece)
+        circuit.send(RELAY.EVENT_PART, withU32(subId, data.subarray(at, at + piece)))
+      circuit.send(RELAY.EVENT, withU32(subId, data.subarray(at)))
     })
     subs.set(subId, off)
   }

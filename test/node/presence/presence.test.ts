@@ -241,11 +241,17 @@ describe('presence', () => {
     await until(() => listeners.has('device=boiler-1'), { what: 'the subscription at the presence node' })
     listeners.get('device=boiler-1')!(text('{"v":1}'))
     listeners.get('device=boiler-1')!(text('{"v":2}'))
-    listeners.get('device=boiler-1')!(new Uint8Array(1000)) // too large for a cell: dropped, counted
-    await until(() => got.length === 2, { what: 'two events' })
+    const big = text('x'.repeat(2000)) // five cells: four EVENT_PARTs and the EVENT
+    listeners.get('device=boiler-1')!(big)
+    listeners.get('device=boiler-1')!(new Uint8Array(70_000)) // above EVENT_MAX: dropped, counted
+    await until(() => got.length === 3, {
+      what: 'three events',
+      detail: () => JSON.stringify(got.map(([i, s]) => [i, s.length])),
+    })
     expect(got).toEqual([
       [sub, '{"v":1}'],
       [sub, '{"v":2}'],
+      [sub, 'x'.repeat(2000)],
     ])
     expect(p.byId(client.path[2]!.id).service.droppedEvents).toBe(1)
     client.unsubscribe(sub)
