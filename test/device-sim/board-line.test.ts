@@ -69,7 +69,11 @@ describe.each(['pty', 'memory'] as const)('line-protocol board on a %s wire', (k
     expect(hello).toMatchObject({ boardId: 'sim-1', boot: s.board.bootId })
     expect(hello.sensors.map((x) => x.name)).toEqual(['temp', 'humidity', 'door'])
     // Without acks the ring fills, then the board resends what it holds.
-    await until(() => s.board.stats.resent >= 8, { what: 'resends', on: [[s.link.stream, 'data']] })
+    // The board counts a resend when it writes it; wait for the frames to cross the wire as well.
+    await until(() => s.board.stats.resent >= 8 && s.data().length >= 5, {
+      what: 'resends',
+      on: [[s.link.stream, 'data']],
+    })
     const seqs = s.data().map((f) => f.seq)
     // Frames sent before the gateway end was open are lost on the line, as on a real one; the rest arrive in order.
     const first = seqs[0]!
