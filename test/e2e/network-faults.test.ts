@@ -24,7 +24,7 @@ async function cluster(env: (i: number) => NodeJS.ProcessEnv = () => ({})) {
   const layout = await layoutTestnet(dir.path, 3)
   const procs: SteleProcess[] = []
   for (let i = 0; i < 3; i++) procs.push(startNode(layout, i, env(i)))
-  await Promise.all(procs.map((p) => p.waitFor((l) => l['msg'] === 'node on the network', 'p2p up', 30_000)))
+  await Promise.all(procs.map((p) => p.waitFor((l) => l['msg'] === 'node on the network', 'p2p up', 60_000)))
   const maker = new BatchMaker(layout.genesis.chainId, { startTime: Date.now() - 60_000 })
   await registerGateway(layout, maker.key.publicKey)
   const ids: string[] = []
@@ -92,7 +92,7 @@ describe('network faults', () => {
     expect(h2.body.network.reorgs).toBeGreaterThanOrEqual(0)
     await c.close()
     c = undefined
-  }, 90_000)
+  }, 150_000)
 
   it('an equivocating producer (test hook) is detected and the evidence is on chain', async () => {
     c = await cluster((i) => (i === 0 ? { STELE_TEST_EQUIVOCATE: '1' } : {}))
@@ -115,12 +115,21 @@ describe('network faults', () => {
         detail: () =>
           JSON.stringify(
             c!.procs.map((p) =>
-              p.lines.filter((l) => /equivoc|evidence|test hook|fail|refus/i.test(String(l['msg']))).slice(-4),
+              p.lines
+                .filter((l) => /equivoc|evidence|test hook|fail|refus/i.test(String(l['msg'])))
+                .slice(-4),
             ),
           ),
       },
     )
-    const tx = await getJson(`${urlOf(layout, 1)}/v1/transactions/${found.tx}`)
-    expect(tx.body.status).toBe('confirmed')
-  }, 90_000)
+    // Every node holds it in a block once the block reached it.
+    for (const i of [0, 1, 2])
+      await until(
+        async () =>
+          ['confirmed', 'final'].includes(
+            (await getJson(`${urlOf(layout, i)}/v1/transactions/${found.tx}`)).body?.status,
+          ),
+        { what: `evidence confirmed at node ${i}`, timeoutMs: 20_000, everyMs: 200 },
+      )
+  }, 150_000)
 })

@@ -29,11 +29,11 @@ describe('a network of three nodes', () => {
     layout = await layoutTestnet(dir.path, 3)
     for (let i = 0; i < 3; i++) procs[i] = startNode(layout, i)
     await Promise.all(
-      procs.map((p) => p!.waitFor((l) => l['msg'] === 'node on the network', 'p2p up', 30_000)),
+      procs.map((p) => p!.waitFor((l) => l['msg'] === 'node on the network', 'p2p up', 60_000)),
     )
     maker = new BatchMaker(layout.genesis.chainId, { startTime: Date.now() - 60_000 })
     await registerGateway(layout, maker.key.publicKey)
-  }, 60_000)
+  }, 90_000)
 
   afterAll(async () => {
     await Promise.all(procs.map((p) => p?.kill('SIGKILL')))
