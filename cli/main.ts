@@ -31,6 +31,10 @@ const commands: { [name: string]: { spec: CommandSpec; run: () => Promise<Run> }
     run: async () => (await import('./commands/watch.ts')).watchCommand,
   },
   keys: { spec: keysSpec, run: async () => keysCommand },
+  presence: {
+    spec: (await import('./commands/presence.ts')).presenceSpec,
+    run: async () => (await import('./commands/presence.ts')).presenceCommand,
+  },
   account: {
     spec: (await import('./commands/account.ts')).accountSpec,
     run: async () => (await import('./commands/account.ts')).accountCommand,
