@@ -12,7 +12,14 @@ export interface Chart {
   el: HTMLElement
   /** x in epoch ms, one y array per series. */
   setData(x: number[], ys: (number | null)[][]): void
+  /** Vertical marks at times (contract events): drawn over the plot, counted in the figure's `data-marks`. */
+  setMarks(marks: Mark[]): void
   destroy(): void
+}
+
+export interface Mark {
+  x: number
+  label: string
 }
 
 let firstDrawn = false
@@ -29,6 +36,7 @@ export function timeChart(
 ): Chart {
   const box = h('div', { class: 'chart-box' })
   const figure = h('figure', { class: 'chart', 'data-points': '0', role: 'group', 'aria-label': title }, box)
+  let marks: Mark[] = []
   const width = () => Math.max(280, box.clientWidth || figure.clientWidth || 600)
   const plot = new uPlot(
     {
@@ -61,6 +69,7 @@ export function timeChart(
         ],
         draw: [
           (u) => {
+            drawMarks(u, marks, figure)
             const n = u.data[0]?.length ?? 0
             figure.dataset['points'] = String(n)
             if (n > 0 && !firstDrawn) {
@@ -81,9 +90,39 @@ export function timeChart(
     setData(x, ys) {
       plot.setData([x, ...ys] as uPlot.AlignedData, true)
     },
+    setMarks(m) {
+      marks = m
+      plot.redraw(false)
+    },
     destroy() {
       resize.disconnect()
       plot.destroy()
     },
   }
+}
+
+/** Marks inside the x range drawn as dashed lines with their label; the count drawn goes to `data-marks`. */
+function drawMarks(u: uPlot, marks: Mark[], figure: HTMLElement): void {
+  const { left, top, width, height } = u.bbox
+  const min = u.scales['x']?.min
+  const max = u.scales['x']?.max
+  let drawn = 0
+  const ctx = u.ctx
+  ctx.save()
+  ctx.strokeStyle = '#dc2626'
+  ctx.fillStyle = '#dc2626'
+  ctx.setLineDash([4, 3])
+  ctx.font = `${Math.round(11 * devicePixelRatio)}px sans-serif`
+  for (const m of marks) {
+    if (min === undefined || max === undefined || m.x < min || m.x > max) continue
+    const x = Math.round(u.valToPos(m.x, 'x', true))
+    ctx.beginPath()
+    ctx.moveTo(x, top)
+    ctx.lineTo(x, top + height)
+    ctx.stroke()
+    if (x < left + width - 40) ctx.fillText(m.label, x + 3, top + 12 * devicePixelRatio)
+    drawn++
+  }
+  ctx.restore()
+  figure.dataset['marks'] = String(drawn)
 }

@@ -22,6 +22,8 @@ export interface StreamHandlers {
   status?: (s: StatusEvent) => void
   /** A block sealed a ledger transaction of a subscribed account (`transactions` channel; live only). */
   transaction?: (t: TxView) => void
+  /** A block sealed a result of a subscribed contract; one call per event it emitted (`contracts` channel). */
+  contractEvent?: (e: ContractEvent) => void
   /** The node accepted the subscription: events that happen from here on reach this handler set. */
   subscribed?: () => void
   /** Replay done (or, without a cursor, the stream is up): events from here on are live. */
@@ -30,11 +32,23 @@ export interface StreamHandlers {
   connected?: (up: boolean) => void
 }
 
+/** One item of GET /v1/contracts/:id/events, as the `contract-event` stream event carries it. */
+export interface ContractEvent {
+  contract: string
+  height: number
+  result: string
+  index: number
+  name: string
+  data: unknown
+}
+
 export interface Subscription {
   channels: string[]
   device?: string[]
   /** `transactions` channel: account public keys (hex). */
   account?: string[]
+  /** `contracts` channel: contract ids (hex). */
+  contract?: string[]
 }
 
 const EVENT_TYPES = [
@@ -47,6 +61,7 @@ const EVENT_TYPES = [
   'live',
   'lagged',
   'closed',
+  'contract-event',
 ] as const
 
 /**
@@ -63,6 +78,7 @@ export function subscribe(sub: Subscription, on: StreamHandlers, signal: AbortSi
     const q = new URLSearchParams({ channels: sub.channels.join(',') })
     if (sub.device?.length) q.set('device', sub.device.join(','))
     if (sub.account?.length) q.set('account', sub.account.join(','))
+    if (sub.contract?.length) q.set('contract', sub.contract.join(','))
     if (cursor) q.set('cursor', cursor)
     es = new EventSource(`/v1/stream/sse?${q}`)
     es.onopen = () => on.connected?.(true)
@@ -82,6 +98,7 @@ export function subscribe(sub: Subscription, on: StreamHandlers, signal: AbortSi
         else if (type === 'transaction') on.transaction?.(ev.transaction)
         else if (type === 'subscribed') on.subscribed?.()
         else if (type === 'live') on.live?.()
+        else if (type === 'contract-event') on.contractEvent?.(ev.event)
       })
   }
   open()

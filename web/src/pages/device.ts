@@ -3,6 +3,7 @@ import { type Chart, timeChart } from '../chart.ts'
 import { fields, h, link, mono, notice, short, table, timeText } from '../dom.ts'
 import type { PageContext } from '../router.ts'
 import { subscribe } from '../stream.ts'
+import { contractEvents } from './device-events.ts'
 
 const MIN = 60_000
 const SPANS: [string, number][] = [
@@ -209,10 +210,17 @@ export async function devicePage(ctx: PageContext): Promise<void> {
   const latest = await getJson<{ items: Reading[] }>(`${base}/readings?order=desc&limit=20`, signal)
   readingRows.replaceChildren(...latest.items.map(row))
   await load()
+  const events = await contractEvents(id, views, signal)
+  main.querySelector('section[aria-labelledby="h-charts"]')?.append(events.el)
 
   subscribe(
-    { channels: ['readings', 'confirmations'], device: [id] },
     {
+      channels: ['readings', 'confirmations', ...(events.contracts.length ? ['contracts'] : [])],
+      device: [id],
+      contract: events.contracts,
+    },
+    {
+      contractEvent: events.add,
       reading: (r) => {
         readingRows.prepend(row(r))
         while (readingRows.rows.length > 20) {

@@ -34,7 +34,9 @@ export async function txPage({ main, signal, params, nodeGenesis }: PageContext)
       'section',
       { 'aria-labelledby': 'h-payload' },
       h('h2', { id: 'h-payload' }, 'Payload'),
-      payloadView(t.type, t.payload, ledgerOf(nodeGenesis)),
+      typeof t.payload === 'string'
+        ? await decodedView(t.bytes, t.payload, ledgerOf(nodeGenesis))
+        : payloadView(t.type, t.payload, ledgerOf(nodeGenesis)),
     ),
     checklist('Signature check', checkTx(t), 3),
     t.blockHeight === null
@@ -65,6 +67,41 @@ function payloadView(type: string, p: unknown, l: Ledger): HTMLElement {
       ['Fee', coins(String(o['fee']), l)],
     ])
   return plainPayload(p)
+}
+
+const REF_PATH: { [k: string]: string } = {
+  account: '/accounts/',
+  tx: '/tx/',
+  contract: '/contracts/',
+  drive: '/drives/',
+  cid: '/storage/',
+  block: '/blocks/',
+}
+
+/**
+ * Types the node sends as hex (drives, storage proofs, contracts, evidence) decoded in the page from the signed
+ * bytes; the decoders (and multiformats) load with the first such transaction.
+ */
+async function decodedView(bytes: string, hex: string, l: Ledger): Promise<HTMLElement> {
+  const { decodePayload } = await import('../tx-decode.ts')
+  let rows: ReturnType<typeof decodePayload>
+  try {
+    rows = decodePayload(bytes)
+  } catch (e) {
+    return notice('error', `The payload does not decode: ${(e as Error).message}`)
+  }
+  if (!rows) return plainPayload(hex)
+  const dl = fields(
+    rows.map(([k, f]) => {
+      if ('text' in f) return [k, f.text]
+      if ('json' in f) return [k, h('pre', { class: 'mono' }, f.json)]
+      if ('coins' in f) return [k, coins(f.coins, l)]
+      const path = REF_PATH[f.kind]
+      return [k, path ? link(`${path}${f.value}`, mono(f.value)) : mono(f.value)]
+    }),
+  )
+  dl.id = 'tx-decoded'
+  return dl
 }
 
 /** Other decoded payloads are objects of simple fields; unknown types arrive as hex. */
