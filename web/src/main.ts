@@ -5,7 +5,7 @@ import { blockPage, blocksPage } from './pages/block.ts'
 import { contractPage, contractsPage } from './pages/contracts.ts'
 import { dashboardPage } from './pages/dashboard.ts'
 import { devicePage, devicesPage } from './pages/device.ts'
-import { layerPage } from './pages/not-yet.ts'
+import { drivePage, drivesPage } from './pages/drives.ts'
 import { readingPage } from './pages/reading.ts'
 import { searchPage } from './pages/search.ts'
 import { txPage } from './pages/tx.ts'
@@ -61,10 +61,8 @@ async function boot(): Promise<void> {
     '/storage/:cid',
     lazy(() => import('./pages/storage.ts'), 'storageFilePage'),
   )
-  router.add(
-    '/drives',
-    layerPage('Drives', '/v1/storage/drives', 'this node has no drives API (storage phase 2).'),
-  )
+  router.add('/drives', drivesPage)
+  router.add('/drives/:id', drivePage)
   router.add('/contracts', contractsPage)
   router.add('/contracts/:id', contractPage)
   router.add('/search', searchPage)

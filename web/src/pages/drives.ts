@@ -1,0 +1,159 @@
+import { ApiError, getJson } from '../api.ts'
+import { fields, h, link, mono, notice, short, table } from '../dom.ts'
+import type { PageContext } from '../router.ts'
+
+/** GET /v1/drives and /v1/drives/:id (docs/storage.md "Drives"; node/api/drives.ts). */
+interface Drive {
+  id: string
+  status: 'pending' | 'active' | 'closed' | 'expired'
+  owner: string
+  capacity: number
+  used: number
+  replicas: number
+  period: number
+  duration: number
+  start: number
+  end: number
+  price: string
+  escrow: string
+  root: string
+  files: { name: string; cid: string; size: number; tsize: number }[]
+  replicators: {
+    key: string
+    passed: number
+    failed: number
+    missed: number
+    answered: number
+    paid: string
+  }[]
+  challenge: { height: number; seed: string }
+}
+
+/** A node without the drives API, or a chain without a ledger: say so instead of failing. */
+function unavailable(main: HTMLElement, e: unknown): boolean {
+  if (e instanceof ApiError && e.missingRoute) {
+    main.append(
+      notice(
+        'info',
+        h('strong', { class: 'not-yet' }, 'Not on this node yet: '),
+        'this node has no drives API.',
+      ),
+    )
+    return true
+  }
+  if (e instanceof ApiError && e.code === 'STELE_UNAVAILABLE') {
+    main.append(notice('info', h('strong', { class: 'not-yet' }, 'Not on this chain: '), e.message))
+    return true
+  }
+  return false
+}
+
+const bytes = (n: number) =>
+  n < 1024 ? `${n} B` : n < 2 ** 20 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / 2 ** 20).toFixed(1)} MiB`
+const blockLink = (n: number) => (n ? link(`/blocks/${n}`, String(n)) : '—')
+
+export async function drivesPage({ main, signal }: PageContext): Promise<void> {
+  main.append(h('h1', null, 'Drives'))
+  const drives: Drive[] = []
+  try {
+    let cursor: string | undefined
+    // Open drives only (the API lists pending and active); a page of 100 at a time, a few pages at most.
+    for (let i = 0; i < 10; i++) {
+      const r = await getJson<{ drives: Drive[]; nextCursor?: string }>(
+        `/v1/drives?limit=100${cursor ? `&cursor=${cursor}` : ''}`,
+        signal,
+      )
+      drives.push(...r.drives)
+      cursor = r.nextCursor
+      if (!cursor) break
+    }
+  } catch (e) {
+    if (unavailable(main, e)) return
+    throw e
+  }
+  if (drives.length === 0) {
+    main.append(
+      h(
+        'p',
+        { class: 'muted', id: 'drives-empty' },
+        'No open drives on this chain (',
+        h('code', null, 'stele drive create'),
+        ').',
+      ),
+    )
+    return
+  }
+  main.append(
+    table(
+      'Open drives',
+      ['Drive', 'Status', 'Owner', 'Used', 'Files', 'Replicators', 'Blocks'],
+      drives.map((d) => [
+        link(`/drives/${d.id}`, short(d.id)),
+        d.status,
+        link(`/accounts/${d.owner}`, short(d.owner)),
+        `${bytes(d.used)} of ${bytes(d.capacity)}`,
+        d.files.length,
+        d.replicators.length,
+        `${d.start || '—'}…${d.end || '—'}`,
+      ]),
+      'drives',
+    ),
+  )
+}
+
+/** One drive: terms, files (each a link to the file page) and each replicator's challenge results. */
+export async function drivePage({ main, signal, params }: PageContext): Promise<void> {
+  const id = params['id']!
+  main.append(h('h1', null, 'Drive'))
+  let d: Drive
+  try {
+    d = await getJson<Drive>(`/v1/drives/${encodeURIComponent(id)}`, signal)
+  } catch (e) {
+    if (unavailable(main, e)) return
+    if (e instanceof ApiError && (e.status === 404 || e.status === 400)) {
+      main.append(notice('warn', `No drive ${id} on this chain.`))
+      return
+    }
+    throw e
+  }
+  main.append(
+    fields([
+      ['Id (create transaction)', link(`/tx/${d.id}`, mono(d.id))],
+      ['Status', h('span', { id: 'drive-status', class: d.status === 'active' ? 'ok' : '' }, d.status)],
+      ['Owner', link(`/accounts/${d.owner}`, mono(d.owner))],
+      ['Root (UnixFS directory)', link(`/storage/${d.root}`, mono(d.root))],
+      ['Used', `${bytes(d.used)} of ${bytes(d.capacity)}`],
+      ['Replicas', String(d.replicas)],
+      ['Blocks', h('span', null, blockLink(d.start), ' … ', blockLink(d.end), ` (${d.duration} blocks)`)],
+      ['Challenge every', `${d.period} blocks`],
+      ['Open challenge', d.challenge.height ? blockLink(d.challenge.height) : 'none'],
+      ['Price', `${d.price} base units per block per replica`],
+      ['Escrow left', `${d.escrow} base units`],
+    ]),
+    h('h2', null, 'Files'),
+    d.files.length
+      ? table(
+          'Files',
+          ['Name', 'CID', 'Size'],
+          d.files.map((f) => [f.name, link(`/storage/${f.cid}`, short(f.cid)), bytes(f.size)]),
+          'drive-files',
+        )
+      : h('p', { class: 'muted' }, 'No files yet.'),
+    h('h2', null, 'Challenges per replicator'),
+    d.replicators.length
+      ? table(
+          'Replicators',
+          ['Replicator', 'Passed', 'Failed', 'Missed', 'Last answered', 'Paid (base units)'],
+          d.replicators.map((r) => [
+            link(`/accounts/${r.key}`, short(r.key)),
+            h('span', { class: 'ok' }, String(r.passed)),
+            h('span', { class: r.failed ? 'error' : '' }, String(r.failed)),
+            h('span', { class: r.missed ? 'warn' : '' }, String(r.missed)),
+            blockLink(r.answered),
+            r.paid,
+          ]),
+          'drive-replicators',
+        )
+      : h('p', { class: 'muted' }, 'Replicators are drawn by the block that includes the drive.'),
+  )
+}
