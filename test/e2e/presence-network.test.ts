@@ -12,7 +12,7 @@ import type { NodeInfo } from '../../core/presence/transport.ts'
 import { createHttpNodeClient } from '../../gateway/http-node-client.ts'
 import { circuitNodes, PresenceHost, p2pAddressesOf } from '../../node/p2p/presence-client.ts'
 import { BatchMaker } from '../helpers/batches.ts'
-import type { SteleProcess } from '../helpers/spawn-stele.ts'
+import { type SteleProcess, spawnStele } from '../helpers/spawn-stele.ts'
 import { tempDir } from '../helpers/tmp.ts'
 import { until } from '../helpers/wait.ts'
 import { getJson, layoutTestnet, readingId, registerGateway, startNode, urlOf } from './network-helpers.ts'
@@ -155,8 +155,9 @@ describe('streaming and presence across five nodes', () => {
   const nodeIndexOf = (key: Uint8Array): number =>
     layout.nodes.findIndex((n) => equalBytes(n.key.publicKey, key))
 
+  const inbox: Envelope[] = []
+
   it('registers through three real nodes, is found from another node, gets a message and a stream of readings', async () => {
-    const inbox: Envelope[] = []
     const a = await presenceClient(faucet, { onMessage: (e) => inbox.push(e) })
     const reg = await registered(a.client)
     expect(a.client.path.map((n) => toHex(n.id))).toHaveLength(3)
@@ -174,6 +175,11 @@ describe('streaming and presence across five nodes', () => {
     })
     expect(toHex(found.presenceNode)).toBe(toHex(reg.presenceNode))
     expect(found.expiry).toBe(reg.expiry)
+    const cli = spawnStele(['presence', 'lookup', toHex(faucet.publicKey), '--node', urlOf(layout, 2)])
+    expect(await cli.exited).toBe(0)
+    expect(cli.lines.find((l) => l['records'])?.['records']).toEqual([
+      { presenceNode: toHex(reg.presenceNode), expiry: reg.expiry },
+    ])
 
     const b = await presenceClient(layout.authority)
     await registered(b.client)
@@ -236,5 +242,20 @@ describe('streaming and presence across five nodes', () => {
       { what: 'the new record is the freshest', timeoutMs: 15_000, everyMs: 200 },
     )
     expect(found.expiry).toBe(after.expiry)
+    const sender = spawnStele([
+      'presence',
+      'send',
+      toHex(faucet.publicKey),
+      'after the rebuild',
+      '--key',
+      join(layout.nodes[0]!.dataDir, 'node', 'node.key'),
+      ...alive().flatMap((i) => ['--node', urlOf(layout, i)]),
+    ])
+    expect(await sender.exited, sender.stderr()).toBe(0)
+    await until(() => inbox.some((e) => new TextDecoder().decode(e.data) === 'after the rebuild'), {
+      what: 'the message through the new presence node',
+      timeoutMs: 10_000,
+      everyMs: 50,
+    })
   }, 90_000)
 })
