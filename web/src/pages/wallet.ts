@@ -25,6 +25,7 @@ import {
   transferFee,
   watchAccount,
 } from '../wallet/ledger.ts'
+import { actionSections } from './wallet-actions.ts'
 
 /** Lets the page paint a "working" line before scrypt holds the main thread for a second. */
 const paint = () => new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)))
@@ -140,6 +141,7 @@ async function accountSection(ctx: PageContext, me: string, l: GenesisLedger): P
       h('p', null, link(`/faucet?address=${me}`, `Get testnet ${l.symbol} from the faucet`)),
       lockSection(ctx, me),
       sendSection(ctx, me, l, watch, refresh),
+      actionSections(ctx, me, l, watch, refresh),
       h('h3', null, 'History'),
       history,
       keyFileSection(ctx, me),

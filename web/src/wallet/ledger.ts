@@ -40,6 +40,14 @@ export function signTransfer(
   )
 }
 
+/** Any ledger transaction signed in the page (drives, contracts): the payload already carries its fee. */
+export function signLedgerTx(
+  key: KeyPair,
+  t: { chainId: string; type: number; nonce: number; payload: Uint8Array },
+): SignedTx {
+  return signTx({ ...t, signer: key.publicKey }, key.secretKey)
+}
+
 export const announce = (tx: SignedTx, signal?: AbortSignal) =>
   postJson<{ hash: string; status: 'accepted' | 'duplicate' }>(
     '/v1/transactions',
