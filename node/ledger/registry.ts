@@ -1,3 +1,4 @@
+import { decodeBlockHeader } from '../../core/block.ts'
 import { equalBytes, toHex } from '../../core/bytes.ts'
 import { SteleError } from '../../core/errors.ts'
 import type { Genesis } from '../../core/genesis.ts'
@@ -12,11 +13,15 @@ import {
 } from '../../core/ledger-payloads.ts'
 import { STATE_NS, stateKey } from '../../core/state-map.ts'
 import { type SignedTx, TX_TYPE_NAMES, TX_TYPES, verifyTxSignature } from '../../core/transaction.ts'
-import { decodeBlockHeader } from '../../core/block.ts'
 import { validateRegistration } from '../chain/registration.ts'
-import { checkEvidence, decodeEvidencePayload, type EvidencePayload, offenceKey } from '../consensus/evidence-tx.ts'
-import { CONTRACT_RULES } from '../executor/contract-rules.ts'
 import { validateBatch } from '../chain/validate-batch.ts'
+import {
+  checkEvidence,
+  decodeEvidencePayload,
+  type EvidencePayload,
+  offenceKey,
+} from '../consensus/evidence-tx.ts'
+import { CONTRACT_RULES } from '../executor/contract-rules.ts'
 import { DRIVE_RULES } from '../storage/drive-rules.ts'
 import type { LedgerState } from './ledger-state.ts'
 

@@ -4,7 +4,11 @@
  * test/core/presence-vectors.test.ts fails while either is stale.
  */
 import { readFile, writeFile } from 'node:fs/promises'
-import { buildPresenceVectors, extractPresenceSection, renderPresenceSection } from './presence-vectors-lib.ts'
+import {
+  buildPresenceVectors,
+  extractPresenceSection,
+  renderPresenceSection,
+} from './presence-vectors-lib.ts'
 
 const jsonUrl = new URL('../../core/vectors/presence.json', import.meta.url)
 const docUrl = new URL('../../docs/presence.md', import.meta.url)
