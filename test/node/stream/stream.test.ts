@@ -163,6 +163,14 @@ describe('live stream', () => {
     ws.close()
   })
 
+  it('closes a socket whose subscribe message is over 64 KiB with 1009, as docs/streaming.md says', async () => {
+    const { ws, c } = await wsClient(fx.base)
+    await c.waitFor((e) => e[0]?.type === 'hello', 'hello')
+    const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)))
+    ws.send(JSON.stringify({ type: 'subscribe', device: ['x'.repeat(64 * 1024)] }))
+    expect(await closed).toBe(1009)
+  })
+
   it('refuses bad subscriptions and cursors with 400 before streaming', async () => {
     for (const [q, code] of [
       ['?cursor=abc', 'STELE_BAD_CURSOR'],
