@@ -92,10 +92,16 @@ interface Pending {
 }
 
 interface Waiter {
+  /** Resolved once the records up to seq are durable. */
   seq: number
+  /** Still taking pushes: no seal has started since it was made. */
+  open: boolean
+  done: Promise<void>
   resolve: () => void
   reject: (e: unknown) => void
 }
+
+const DONE = Promise.resolve()
 
 export class Batcher implements ReadingSink {
   private readonly maxRecords: number
@@ -149,13 +155,26 @@ export class Batcher implements ReadingSink {
     return this.marks.get(source)
   }
 
-  async push(readings: Reading[], frames?: readonly FrameSpan[]): Promise<void> {
-    if (readings.length === 0) return
-    for (const r of readings) validateReading(r) // all or none: refused before any is stamped
+  push(readings: Reading[], frames?: readonly FrameSpan[]): Promise<void> {
+    // Not async: on the hot path (room to stamp) the promise returned is the write's, shared by every push it holds.
+    try {
+      if (readings.length === 0) return DONE
+      for (const r of readings) validateReading(r) // all or none: refused before any is stamped
+      if (this.pending.length >= this.maxPending || this.stopping) return this.pushWhenRoom(readings, frames)
+      return this.stampAll(readings, frames)
+    } catch (e) {
+      return Promise.reject(e)
+    }
+  }
+
+  private async pushWhenRoom(readings: Reading[], frames?: readonly FrameSpan[]): Promise<void> {
     while (this.pending.length >= this.maxPending && !this.stopping)
       await new Promise<void>((resolve) => this.roomWaiters.push(resolve))
     if (this.stopping) throw new SteleError('STELE_UNAVAILABLE', 'the gateway is stopping')
+    return this.stampAll(readings, frames)
+  }
 
+  private stampAll(readings: Reading[], frames?: readonly FrameSpan[]): Promise<void> {
     if (frames) return this.pushFrames(readings, frames)
     let waitFor = 0
     for (const r of readings) {
@@ -172,7 +191,7 @@ export class Batcher implements ReadingSink {
       this.counts.stamped++
       waitFor = seq
     }
-    if (waitFor <= this.state.recordSeq) return // only repeats of readings already on disk
+    if (waitFor <= this.state.recordSeq) return DONE // only repeats of readings already on disk
     return this.waitDurable(waitFor)
   }
 
@@ -214,7 +233,21 @@ export class Batcher implements ReadingSink {
   }
 
   private waitDurable(seq: number): Promise<void> {
-    const done = new Promise<void>((resolve, reject) => this.waiters.push({ seq, resolve, reject }))
+    // Pushes stamped before the next seal share one waiter: its seq is the highest of theirs.
+    const last = this.waiters[this.waiters.length - 1]
+    let done: Promise<void>
+    if (last?.open) {
+      if (seq > last.seq) last.seq = seq
+      done = last.done
+    } else {
+      const w = { seq, open: true } as Waiter
+      w.done = new Promise<void>((resolve, reject) => {
+        w.resolve = resolve
+        w.reject = reject
+      })
+      this.waiters.push(w)
+      done = w.done
+    }
     if (this.pending.length >= this.maxRecords) this.kick()
     else if (this.hot) this.sealSoon()
     else this.armTimer()
@@ -308,8 +341,11 @@ export class Batcher implements ReadingSink {
         takes.length < limit &&
         (this.pending.length - taken >= this.maxRecords || (this.timerDue && this.pending.length > taken))
       )
+      const lastWaiter = this.waiters[this.waiters.length - 1]
+      if (lastWaiter) lastWaiter.open = false // later pushes wait for a later write
       await this.writeBatches(takes)
       this.pending.splice(0, taken)
+      this.release()
       this.hot = taken >= this.eagerRecords
       if (this.pending.length === 0) {
         this.timerDue = false
@@ -415,7 +451,12 @@ export class Batcher implements ReadingSink {
     this.state = next
     for (const [source, m] of marks) this.marks.set(source, m)
     this.counts.sealed += takes.length
-    const durable = next.recordSeq
+  }
+
+  /** Resolves the pushes whose records are all durable now. */
+  private release(): void {
+    const durable = this.state.recordSeq
+    // Not always in seq order (a repeat waits for its original's seq), but few: one per seal at most, plus repeats.
     const still: Waiter[] = []
     for (const w of this.waiters) {
       if (w.seq <= durable) w.resolve()

@@ -205,14 +205,14 @@ export class MqttConnector implements Connector {
       return
     }
     if (packet.qos === 0) {
-      void this.process(packet) // nothing to acknowledge
+      this.process(packet, () => undefined) // nothing to acknowledge
       callback()
       return
     }
     const stream = client.stream
     const messageId = packet.messageId!
     this.inflight++
-    void this.process(packet).then((ack) => {
+    this.process(packet, (ack) => {
       if (ack) this.ack(client, stream, messageId)
       else this.counts.unacked++
       this.inflight--
@@ -227,28 +227,35 @@ export class MqttConnector implements Connector {
     else this.parked = () => callback(DEFERRED)
   }
 
-  /** True when the message may be acknowledged: its readings are durable, or it is malformed. */
-  private process(packet: IPublishPacket): Promise<boolean> {
+  /**
+   * Calls `done(true)` when the message may be acknowledged (its readings are durable, or it is malformed), or
+   * `done(false)` when it must not be. A callback, not a promise per message: the push's promise is shared by every
+   * message in the same outbox write.
+   */
+  private process(packet: IPublishPacket, done: (ack: boolean) => void): void {
     this.counts.received++
     this.counts.lastMessageAt = this.now()
     const payload = toBytes(packet.payload)
     const where = this.topic.match(packet.topic)
     if (!where) {
       this.letters.add(packet.topic, null, `topic does not match ${this.topic.pattern}`, payload)
-      return Promise.resolve(true)
+      return done(true)
     }
     const parsed = parsePayload(payload, where.device, where.sensor)
     if (!parsed.ok) {
       this.letters.add(packet.topic, where.device, parsed.reason, payload)
-      return Promise.resolve(true)
+      return done(true)
     }
+    const readings = parsed.readings
     // push() is called synchronously here, so readings are stamped in the order messages arrived.
-    return this.deliver(
-      parsed.readings,
-      packet.topic,
-      where.device,
-      payload,
-      this.init.sink.push(parsed.readings),
+    this.init.sink.push(readings).then(
+      () => {
+        this.counts.readings += readings.length
+        done(true)
+      },
+      (err: unknown) => {
+        void this.deliver(readings, packet.topic, where.device, payload, Promise.reject(err)).then(done)
+      },
     )
   }
 
