@@ -34,6 +34,22 @@ interface ContractResult {
   events: { name: string; data: unknown }[]
 }
 
+interface ContractEvent {
+  height: number
+  result: string
+  index: number
+  name: string
+  data: unknown
+}
+
+interface Evidence {
+  height: number
+  executor: string
+  tx: string
+  claimed: unknown
+  recomputed: unknown
+}
+
 const any = (xs: string[]) => (xs.length ? xs.join(', ') : 'any')
 const filterText = (f: ContractSummary['filter']) =>
   `devices ${any(f.devices)}; sensors ${any(f.sensors)}; gateways ${any(f.gateways.map(short))}`
@@ -111,7 +127,12 @@ export async function contractPage({ main, signal, params }: PageContext): Promi
     }
     throw e
   }
-  const results = await getJson<{ items: ContractResult[] }>(`/v1/contracts/${id}/results?limit=50`, signal)
+  const [results, events, evidence, code] = await Promise.all([
+    getJson<{ items: ContractResult[] }>(`/v1/contracts/${id}/results?limit=50`, signal),
+    getJson<{ items: ContractEvent[] }>(`/v1/contracts/${id}/events?limit=50`, signal),
+    getJson<{ items: Evidence[] }>(`/v1/contracts/${id}/evidence`, signal).catch(() => ({ items: [] })),
+    codeText(c.codeCid, signal),
+  ])
   main.append(
     fields([
       ['Name', c.name || '(none)'],
@@ -134,6 +155,13 @@ export async function contractPage({ main, signal, params }: PageContext): Promi
             ),
       ],
     ]),
+    h('h2', null, 'Code'),
+    h(
+      'details',
+      { id: 'contract-code' },
+      h('summary', null, `${code.length} characters, from storage by its CID`),
+      h('pre', { class: 'mono code' }, code),
+    ),
     h('h2', null, 'State'),
     h('pre', { class: 'mono', id: 'contract-state' }, JSON.stringify(c.state, null, 2)),
     h('h2', null, 'Calls waiting'),
@@ -164,5 +192,48 @@ export async function contractPage({ main, signal, params }: PageContext): Promi
           ]),
         )
       : h('p', { class: 'muted' }, 'No results yet.'),
+    h('h2', null, 'Events'),
+    events.items.length
+      ? table(
+          'Events, newest result first',
+          ['Block', 'Event', 'Data', 'Result'],
+          events.items.map((e) => [
+            link(`/blocks/${e.height}`, String(e.height)),
+            h('strong', null, e.name),
+            h('code', { class: 'mono small' }, JSON.stringify(e.data)),
+            link(`/tx/${e.result}`, short(e.result)),
+          ]),
+          'contract-events',
+        )
+      : h('p', { class: 'muted' }, 'No events yet.'),
+    h('h2', null, 'Re-execution'),
+    evidence.items.length
+      ? table(
+          'Results that differed from this node’s re-run',
+          ['Block', 'Executor', 'Claimed', 'Recomputed'],
+          evidence.items.map((x) => [
+            link(`/blocks/${x.height}`, String(x.height)),
+            link(`/accounts/${x.executor}`, short(x.executor)),
+            h('code', { class: 'mono small' }, JSON.stringify(x.claimed)),
+            h('code', { class: 'mono small' }, JSON.stringify(x.recomputed)),
+          ]),
+          'contract-evidence',
+        )
+      : h(
+          'p',
+          { class: 'ok', id: 'reexec-none' },
+          'No mismatch: every result this node re-ran gave the same state, events and gas.',
+        ),
   )
+}
+
+/** The contract's source from storage (GET /v1/storage/files/:cid), as text; a missing file says so. */
+async function codeText(cid: string, signal: AbortSignal): Promise<string> {
+  try {
+    const r = await fetch(`/v1/storage/files/${encodeURIComponent(cid)}`, { signal })
+    return r.ok ? await r.text() : `(the code is not on this node: HTTP ${r.status})`
+  } catch (e) {
+    if ((e as Error).name === 'AbortError') throw e
+    return `(the code could not be read: ${(e as Error).message})`
+  }
 }

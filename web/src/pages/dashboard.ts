@@ -118,6 +118,16 @@ export async function dashboardPage(ctx: PageContext): Promise<void> {
     blockRows.replaceChildren(...recent.slice(-10).reverse().map(blockRow))
   }
   drawBlocks()
+  // The network (GET /v1/nodes, /v1/health) after the first chart: it does not hold the page back.
+  const nodesBox = h(
+    'section',
+    { 'aria-labelledby': 'h-nodes', id: 'nodes' },
+    h('h2', { id: 'h-nodes' }, 'Nodes'),
+  )
+  main.append(nodesBox)
+  void nodesSection(nodesBox, signal).catch(() =>
+    nodesBox.append(h('p', { class: 'muted' }, 'Not reported.')),
+  )
 
   // Online state comes from the stream's status snapshot (sent right after `live`), then changes.
   const online = { device: new Map<string, boolean>(), gateway: new Map<string, boolean>() }
@@ -175,5 +185,50 @@ function deviceTable(devices: Device[]): HTMLElement {
       d.readings,
       h('span', { 'data-online': d.device, class: 'muted' }, '…'),
     ]),
+  )
+}
+
+interface NodeView {
+  key: string
+  genesisProducer: boolean
+  roles: string[]
+  endpoints: string[]
+  self: boolean
+  connected: boolean
+  head?: number
+}
+
+/** Producers and the other nodes the chain knows, each with its roles, the head it has shown, and the link state. */
+async function nodesSection(box: HTMLElement, signal: AbortSignal): Promise<void> {
+  const [nodes, health] = await Promise.all([
+    getJson<{ nodes: NodeView[] }>('/v1/nodes', signal),
+    getJson<{
+      network?: { peers: { id: string; connected: boolean }[]; syncing: boolean; finalHeight: number }
+    }>('/v1/health', signal),
+  ])
+  const net = health.network
+  box.append(
+    h(
+      'p',
+      { class: 'muted', id: 'network-line' },
+      net
+        ? `${net.peers.filter((p) => p.connected).length} peer(s) connected; final height ${net.finalHeight}${net.syncing ? '; syncing' : ''}`
+        : 'This node runs alone (no network).',
+    ),
+    table(
+      'Nodes',
+      ['Node', 'Roles', 'Head', 'Link'],
+      nodes.nodes.map((n) => [
+        link(`/accounts/${n.key}`, short(n.key)),
+        `${n.roles.join(', ') || 'none'}${n.genesisProducer ? ' (genesis)' : ''}`,
+        n.head === undefined ? '—' : link(`/blocks/${n.head}`, String(n.head)),
+        n.self
+          ? 'this node'
+          : n.connected
+            ? h('span', { class: 'ok' }, 'connected')
+            : h('span', { class: 'muted' }, 'not connected'),
+      ]),
+      'nodes',
+    ),
   )
 }
