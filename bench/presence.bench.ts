@@ -1,15 +1,18 @@
 // Presence circuits in memory (issue 17 phase 1): the time to build a three-hop circuit (three handshakes, the
 // second and third through the hops before), relay cells per second through it (three XChaCha20-Poly1305 layers
 // sealed by the client, one opened at each hop) beside the same 512-byte cells sent directly with no crypto, and
-// signed messages per second from one client to another through both presence nodes. Phase 2 puts a direct libp2p
-// stream beside these.
+// signed messages per second from one client to another through both presence nodes; then the same circuit over
+// libp2p (three relay hosts and a client host on TCP loopback, one process) beside cells on a direct libp2p stream.
 //   node --import tsx bench/presence.bench.ts [--quick]
+import '../core/polyfills.ts' // first: libp2p needs Promise.withResolvers on Node 20
 import { randomBytes } from 'node:crypto'
 import { keyPairFromSeed } from '../core/ed25519.ts'
 import { CELL_SIZE, RELAY, RELAY_DATA_MAX } from '../core/presence/cell.ts'
 import { ClientCircuits } from '../core/presence/circuit.ts'
 import { PresenceClient } from '../core/presence/client.ts'
 import { backgroundTimers } from '../core/timers.ts'
+import { Libp2pCellTransport } from '../node/p2p/cell-transport.ts'
+import { createP2pHost } from '../node/p2p/host.ts'
 import { MemoryDht } from '../node/presence/memory-dht.ts'
 import { MemoryNetwork } from '../node/presence/memory-network.ts'
 import { Relay } from '../node/presence/relay.ts'
@@ -120,6 +123,85 @@ const messageRate = MESSAGES / ((performance.now() - t0) / 1000)
 a.stop()
 b.stop()
 
+// 4. Over libp2p on TCP loopback, in-process hosts: three relays and a client host, cells on the cells protocol.
+const CHAIN = 'bench-presence'
+const p2pNodes = await Promise.all(
+  Array.from({ length: 3 }, async () => {
+    const keys = keyPairFromSeed(randomBytes(32))
+    const host = await createP2pHost({
+      key: keys.secretKey,
+      chainId: CHAIN,
+      listen: ['/ip4/127.0.0.1/tcp/0'],
+    })
+    const transport = new Libp2pCellTransport({ chainId: CHAIN }, host)
+    await transport.start()
+    return { keys, host, transport, info: { id: keys.publicKey, peer: host.peerId.toString() } }
+  }),
+)
+let p2pRelayed = 0
+const peerByKey = new Map(p2pNodes.map((n) => [Buffer.from(n.keys.publicKey).toString('hex'), n.info.peer]))
+for (const n of p2pNodes)
+  new Relay({
+    node: { seed: n.keys.secretKey, publicKey: n.keys.publicKey },
+    transport: n.transport,
+    peerOf: (id) => peerByKey.get(Buffer.from(id).toString('hex')),
+    random: randomBytes,
+    endpoint: {
+      onRelay: (_c, cmd, d) => {
+        if (cmd === RELAY.SEND && d.length === RELAY_DATA_MAX) p2pRelayed++
+      },
+      onClose: () => {},
+    },
+  })
+for (const a of p2pNodes) for (const b of p2pNodes) if (a !== b) await a.host.dial(b.host.getMultiaddrs()[0]!)
+const clientHost = await createP2pHost({
+  key: new Uint8Array(randomBytes(32)),
+  chainId: CHAIN,
+  listen: ['/ip4/127.0.0.1/tcp/0'],
+})
+const clientTransport = new Libp2pCellTransport({ chainId: CHAIN }, clientHost)
+await clientTransport.start()
+await clientHost.dial(p2pNodes[0]!.host.getMultiaddrs()[0]!)
+const p2pCircuits = new ClientCircuits(clientTransport, { timers, random: randomBytes })
+const p2pPath = p2pNodes.map((n) => n.info)
+const p2pSetup: number[] = []
+for (let i = 0; i < BUILDS; i++) {
+  const t = performance.now()
+  const pc = await p2pCircuits.build(p2pPath)
+  p2pSetup.push(performance.now() - t)
+  pc.destroy(0)
+}
+const pc = await p2pCircuits.build(p2pPath)
+t0 = performance.now()
+for (let i = 0; i < CELLS; i++) {
+  pc.send(RELAY.SEND, data)
+  if (i % 1000 === 999) await until(() => p2pRelayed > i - 1000)
+}
+await until(() => p2pRelayed === CELLS)
+const p2pCircuitRate = CELLS / ((performance.now() - t0) / 1000)
+
+// The same cells on a direct stream from the client host to the entry, no crypto.
+let p2pDirect = 0
+p2pNodes[0]!.transport.onMessage((_peer, cell) => {
+  if (cell[4] === 0xff) p2pDirect++ // command byte 0xff: no circuit command, the relay ignores it
+})
+const raw = new Uint8Array(CELL_SIZE)
+raw[3] = 1
+raw[4] = 0xff
+t0 = performance.now()
+for (let i = 0; i < CELLS; i++) {
+  clientTransport.send(p2pNodes[0]!.info.peer, raw)
+  if (i % 1000 === 999) await until(() => p2pDirect > i - 1000)
+}
+await until(() => p2pDirect === CELLS)
+const p2pDirectRate = CELLS / ((performance.now() - t0) / 1000)
+await clientTransport.stop()
+await clientHost.stop()
+for (const n of p2pNodes) {
+  await n.transport.stop()
+  await n.host.stop()
+}
+
 const rows: Row[] = [
   {
     benchmark: 'presence: 3-hop circuit set-up, in memory',
@@ -136,6 +218,22 @@ const rows: Row[] = [
     ceiling: directRate,
     peer: 'direct, no crypto',
     target: 'informational; phase 2: beside a direct libp2p stream',
+  },
+  {
+    benchmark: 'presence: 3-hop circuit set-up over libp2p (TCP loopback, in-process hosts)',
+    unit: 'ms, median',
+    stele: median(p2pSetup),
+    ceiling: null,
+    target: 'informational',
+    na: 'no same-run peer',
+  },
+  {
+    benchmark: 'presence: relay cells through a 3-hop circuit over libp2p (TCP loopback)',
+    unit: 'cells/s',
+    stele: p2pCircuitRate,
+    ceiling: p2pDirectRate,
+    peer: 'direct libp2p stream, one hop, no crypto',
+    target: 'informational',
   },
   {
     benchmark: 'presence: signed messages client → presence → presence → client, one at a time',
