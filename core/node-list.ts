@@ -2,7 +2,8 @@
  * The nodes a client may talk to (issue 17, discovery): it starts from a bootstrap list (built in or `--node`),
  * refreshes it from the chain (`GET /v1/nodes` of every node it can reach: their union, so no node can hide
  * another), adds the HTTP endpoints node-register transactions published, and keeps only addresses whose node
- * (the `self` entry of its own answer) is one the chain lists. `current()` is the one in use; `fail()` moves on.
+ * (the `self` entry of its own answer) the chain lists: a key some other node lists (a node listing only itself is
+ * not taken on its word, unless it is the only one answering). `current()` is the one in use; `fail()` moves on.
  */
 import { SteleError } from './errors.ts'
 
@@ -71,6 +72,9 @@ export class NodeList {
       }
     }
     const answered = new Map<string, ChainNode[]>()
+    /** Who lists each key: a key only its own node lists is not taken on that node's word. */
+    const listedBy = new Map<string, Set<string>>()
+    const seen = new Map<string, ChainNode>()
     let pending = [...this.urls]
     const asked = new Set<string>()
     while (pending.length > 0) {
@@ -85,12 +89,18 @@ export class NodeList {
         const self = list.find((n) => n.self)
         if (self) this.keyOf.set(u, self.key)
         for (const n of list) {
-          this.nodes.set(n.key, { ...this.nodes.get(n.key), ...n, self: false })
+          seen.set(n.key, { ...seen.get(n.key), ...n, self: false })
+          const by = listedBy.get(n.key) ?? new Set()
+          by.add(self?.key ?? u)
+          listedBy.set(n.key, by)
           for (const e of n.endpoints ?? []) if (HTTP.test(e) && !asked.has(trim(e))) pending.push(trim(e))
         }
       })
     }
     if (answered.size === 0) return [...this.nodes.values()]
+    const lone = answered.size === 1
+    this.nodes.clear()
+    for (const [k, n] of seen) if (lone || [...listedBy.get(k)!].some((by) => by !== k)) this.nodes.set(k, n)
     const keep = (u: string): boolean => {
       const k = this.keyOf.get(u)
       return k === undefined ? !answered.has(u) : this.nodes.has(k)
