@@ -92,8 +92,8 @@ export async function runWatch(
       else await followWs(o, cursor, onEvent)
       if (!o.signal.aborted) o.note('# the node closed the stream')
     } catch (e) {
-      // A cursor another node refuses (it is behind) is retried there later, or on the next node.
-      if (e instanceof SteleError && !(o.nodes && e.code === 'STELE_BAD_CURSOR')) throw e
+      // A rewound cursor another node refuses (it is behind) is retried there later, or on the next node.
+      if (e instanceof SteleError && !(switched && e.code === 'STELE_BAD_CURSOR')) throw e
       if (!o.signal.aborted) o.note(`# connection failed: ${(e as Error).message}`)
     }
     if (o.signal.aborted) break
