@@ -16,12 +16,13 @@ import type { KeyPair } from '../../core/ed25519.ts'
 import { SteleError } from '../../core/errors.ts'
 import type { Genesis } from '../../core/genesis.ts'
 import { sha256 } from '../../core/hash.ts'
-import { decodeNodeRegistration } from '../../core/ledger-payloads.ts'
+import { decodeNodeEntry, decodeNodeRegistration } from '../../core/ledger-payloads.ts'
 import type { Logger } from '../../core/logger.ts'
+import { STATE_NS, stateKey } from '../../core/state-map.ts'
 import { decodeTx as decodeSignedTx, type SignedTx, signTx, TX_TYPES } from '../../core/transaction.ts'
 import type { BlockProducer, ProducedBlock } from '../chain/producer.ts'
 import { decodeStoredTx } from '../db/codec.ts'
-import type { Db } from '../db/db.ts'
+import type { Db, DbOp } from '../db/db.ts'
 import { K } from '../db/keys.ts'
 import type { Ledger } from '../ledger/ledger.ts'
 import { blockRecords, type ChainBlock, loadBlock } from './chain-inputs.ts'
@@ -142,6 +143,13 @@ export class ContractService extends EventEmitter<{
   private readonly onBlock = (b: ProducedBlock) => {
     this.enqueue(b.header.height)
   }
+  private readonly onRollback = (b: ProducedBlock) => {
+    this.queue = this.queue
+      .then(() => this.undo(b))
+      .catch((err) =>
+        this.c.logger.error({ err, height: b.header.height }, 'contract executor: rollback not undone'),
+      )
+  }
 
   constructor(
     private readonly init: ContractServiceInit,
@@ -167,10 +175,12 @@ export class ContractService extends EventEmitter<{
     // Catch up on blocks sealed while the service was not running: index them, run nothing old.
     for (let h = from + 1; h <= this.c.tipHeight(); h++) this.enqueue(h, false)
     this.c.producer.on('block', this.onBlock)
+    this.c.producer.on('rollback', this.onRollback)
   }
 
   async stop(): Promise<void> {
     this.c.producer.off('block', this.onBlock)
+    this.c.producer.off('rollback', this.onRollback)
     this.started = false
     await this.queue
   }
@@ -237,6 +247,41 @@ export class ContractService extends EventEmitter<{
     ops.push({ type: 'put', key: XK.cursor, value: enc.encode(String(height)) })
     await this.c.db.batch(ops)
     if (execute) await this.execute(block, calls)
+  }
+
+  /**
+   * A reorg took block `b` off the tip: what indexing it added goes (deploys, result index entries, executor
+   * registrations re-read from the restored ledger), the cursor steps back, and this executor's own unsealed results
+   * are forgotten (they may build on the block that is gone). The next 'block' event indexes its replacement.
+   */
+  private async undo(b: ProducedBlock): Promise<void> {
+    const height = b.header.height
+    const ops: DbOp[] = []
+    for (const tx of b.txs) {
+      const hash = toHex(tx.hash)
+      if (tx.type === TX_TYPES.CONTRACT_DEPLOY) {
+        if (this.contracts.get(hash) === height) this.contracts.delete(hash)
+        ops.push({ type: 'del', key: XK.contract(hash) })
+      } else if (tx.type === TX_TYPES.CONTRACT_RESULT) {
+        const p = decodeContractResult(tx.payload)
+        ops.push({ type: 'del', key: XK.result(toHex(p.contract), p.height, hash) })
+        this.verified.delete(hash)
+      } else if (tx.type === TX_TYPES.NODE_REGISTER) {
+        const node = decodeNodeRegistration(tx.payload).node
+        const key = toHex(node)
+        const entry = await this.c.ledger.map.get(stateKey(STATE_NS.NODE, node))
+        if (entry && (decodeNodeEntry(entry).roles & ROLES.EXECUTOR) !== 0) {
+          this.executors.add(key)
+          ops.push({ type: 'put', key: XK.executor(key), value: new Uint8Array() })
+        } else {
+          this.executors.delete(key)
+          ops.push({ type: 'del', key: XK.executor(key) })
+        }
+      }
+    }
+    ops.push({ type: 'put', key: XK.cursor, value: new TextEncoder().encode(String(height - 1)) })
+    await this.c.db.batch(ops)
+    this.pending.clear()
   }
 
   private async loadCode(cid: string): Promise<{ code: string; exports: string[] }> {

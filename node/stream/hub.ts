@@ -103,6 +103,8 @@ export class StreamHub
   /** Batch txs the last two blocks sealed before their records were published (their writes raced). */
   private early = new Map<string, Sealed>()
   private earlier = new Map<string, Sealed>()
+  /** The batches each recent block confirmed (by block hash), put back as unconfirmed when it is rolled back. */
+  private readonly sealedBatches = new Map<string, BatchSummary[]>()
   private readonly ticks = new Map<string, unknown>()
   private loaded: Promise<void> | undefined
   private nextId = 1
@@ -135,6 +137,7 @@ export class StreamHub
     this.status.seed(c.devices.values())
     c.ingest.on('records', this.onRecords)
     c.producer.on('block', this.onBlock)
+    c.producer.on('rollback', this.onRollback)
     c.contracts?.on('event', this.onContractEvent)
     c.contracts?.on('result', this.onContractResult)
     c.contracts?.on('mismatch', this.onContractMismatch)
@@ -297,6 +300,9 @@ export class StreamHub
         this.unconfirmed.delete(tx)
       } else this.early.set(tx, { height, block, time })
     }
+    this.sealedBatches.set(block, batches)
+    if (this.sealedBatches.size > REORG_DEPTH)
+      this.sealedBatches.delete(this.sealedBatches.keys().next().value!)
     let ev: EncodedEvent | undefined
     const cursor = encodeCursor(this.cursor)
     const sealed = { height, block, time }
@@ -318,6 +324,32 @@ export class StreamHub
       )
       return [ev, ...out]
     })
+  }
+
+  /**
+   * A reorg took the tip block off: the cursor's height goes back to the new tip (cursors never name a block that
+   * is gone) and its batches, pending again, wait for the block that seals them next, which confirms them anew.
+   */
+  private readonly onRollback = (b: ProducedBlock): void => {
+    this.cursor = { ...this.cursor, height: b.header.height - 1 }
+    for (const tx of b.txHashes) {
+      this.early.delete(tx)
+      this.earlier.delete(tx)
+    }
+    const block = toHex(b.header.hash)
+    const kept = this.sealedBatches.get(block)
+    this.sealedBatches.delete(block)
+    if (kept) {
+      for (const s of kept) this.unconfirmed.set(s.txHash, s)
+      return
+    }
+    // Deeper than the blocks remembered here: the summaries are read back from storage.
+    const back = b.txs.map((tx, i) => ({ arrival: 0, tx, hash: b.txHashes[i]! }))
+    void pendingSummaries({ ...this.c, mempool: { take: () => back } })
+      .then((list) => {
+        for (const s of list) if (!this.unconfirmed.has(s.txHash)) this.unconfirmed.set(s.txHash, s)
+      })
+      .catch(() => undefined)
   }
 
   /** Contract outputs are live only (no replay): GET /v1/contracts/:id/events and /results hold their history. */
@@ -383,6 +415,7 @@ export class StreamHub
     this.ticks.clear()
     this.c.ingest.off('records', this.onRecords)
     this.c.producer.off('block', this.onBlock)
+    this.c.producer.off('rollback', this.onRollback)
     this.c.contracts?.off('event', this.onContractEvent)
     this.c.contracts?.off('result', this.onContractResult)
     this.c.contracts?.off('mismatch', this.onContractMismatch)
@@ -391,6 +424,9 @@ export class StreamHub
     this.loaded = undefined
   }
 }
+
+/** Blocks whose confirmed batches the hub remembers for a rollback (a deeper reorg reads them from storage). */
+const REORG_DEPTH = 64
 
 const wants =
   (channel: Channel) =>
