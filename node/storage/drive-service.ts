@@ -17,8 +17,8 @@ import type { Storage } from './storage.ts'
 
 /** The producer's 'block' event: every block committed on this node. */
 export interface BlockSource {
-  on(event: 'block', fn: (b: ProducedBlock) => void): unknown
-  off(event: 'block', fn: (b: ProducedBlock) => void): unknown
+  on(event: 'block' | 'rollback', fn: (b: ProducedBlock) => void): unknown
+  off(event: 'block' | 'rollback', fn: (b: ProducedBlock) => void): unknown
 }
 
 export interface DriveServiceComponents {
@@ -64,15 +64,25 @@ export class DriveService {
     )
   }
 
+  private readonly onRollback = (b: ProducedBlock) => {
+    this.chain = this.chain.then(() =>
+      this.afterRollback(b).catch((err) =>
+        this.c.logger.error({ err, height: b.header.height }, 'drive service: rollback handling failed'),
+      ),
+    )
+  }
+
   constructor(private readonly c: DriveServiceComponents) {}
 
   start(): void {
     this.c.blocks.on('block', this.onBlock)
+    this.c.blocks.on('rollback', this.onRollback)
   }
 
   /** Stops listening and waits for the block being handled. */
   async stop(): Promise<void> {
     this.c.blocks.off('block', this.onBlock)
+    this.c.blocks.off('rollback', this.onRollback)
     await this.chain
   }
 
@@ -86,7 +96,7 @@ export class DriveService {
     return v ? decodeDriveState(v) : undefined
   }
 
-  private async afterBlock(height: number, txs: SignedTx[]): Promise<void> {
+  private async afterBlock(height: number, txs: SignedTx[], answer = true): Promise<void> {
     const { ledger } = this.c
     const touched = new Set<string>()
     for (const tx of txs)
@@ -96,6 +106,7 @@ export class DriveService {
       const d = await this.drive(Buffer.from(hex, 'hex'))
       if (d) await this.keep(d)
     }
+    if (!answer) return
     const index = await ledger.map.get(OPEN_DRIVES_KEY)
     for (const id of index ? decodeKeyList(index) : []) {
       const d = await this.drive(id)
@@ -103,6 +114,28 @@ export class DriveService {
       if (!d.replicators.some((r) => equalBytes(r.key, this.c.key.publicKey))) continue
       await this.answer(id, d).catch((err) =>
         this.c.logger.warn({ err, drive: toHex(id), height }, 'drive service: no answer to the challenge'),
+      )
+    }
+  }
+
+  /**
+   * A reorg took block `b` off: drive states, open challenges and answered periods are ledger state, which the
+   * rollback restored, so nothing is kept here per height. What can go stale is this node's side: the directory of
+   * a drive the block changed is stored again for the restored file list, and an open challenge of a drive this node
+   * replicates that the restored state shows unanswered is answered again (its earlier answer may have been sealed
+   * in the block that is gone; when that answer is pending again, admission refuses the second one).
+   */
+  private async afterRollback(b: ProducedBlock): Promise<void> {
+    const tip = b.header.height - 1
+    await this.afterBlock(tip, b.txs, false)
+    const index = await this.c.ledger.map.get(OPEN_DRIVES_KEY)
+    for (const id of index ? decodeKeyList(index) : []) {
+      const d = await this.drive(id)
+      if (!d || d.challenge.height === 0 || d.challenge.height > tip) continue
+      const me = d.replicators.find((r) => equalBytes(r.key, this.c.key.publicKey))
+      if (!me || me.answered >= d.challenge.height) continue
+      await this.answer(id, d).catch((err) =>
+        this.c.logger.debug({ err, drive: toHex(id), tip }, 'drive service: no new answer after a rollback'),
       )
     }
   }
