@@ -92,7 +92,7 @@ export const explorerRoutes: FastifyPluginAsync<ExplorerOptions> = async (app, o
     {
       schema: {
         summary:
-          'The explorer for its client routes (/devices/:device, /blocks/:height, /accounts/:key, /wallet, /faucet, /storage/:cid, ...); unknown /v1 paths 404',
+          'The explorer for its client routes (/devices/:device, /blocks/:height, /tx/:hash, /accounts/:key, /wallet, /faucet, /storage/:cid, /drives/:id, /contracts/:id, ...); unknown /v1 paths 404',
         tags: ['explorer'],
         response: { 200: html },
       },

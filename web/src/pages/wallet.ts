@@ -114,6 +114,8 @@ async function accountSection(ctx: PageContext, me: string, l: GenesisLedger): P
         )
       : null
 
+  // The balance is read before the section shows, so the address never appears beside a blank balance.
+  await refresh()
   main.append(
     h(
       'section',
@@ -147,7 +149,6 @@ async function accountSection(ctx: PageContext, me: string, l: GenesisLedger): P
       keyFileSection(ctx, me),
     ),
   )
-  await refresh()
   await watch.ready
 }
 
