@@ -71,7 +71,10 @@ export function presenceDhtRecords(timers: Pick<Timers, 'now'>): {
 }
 
 export interface DhtAnnouncerInit {
-  /** How long a put or get may take (default 10 s). */
+  /**
+   * How long a put or get may take (default 4 s: under a client's 5 s wait for REGISTERED, which the presence node
+   * sends after the put; a put cut short has still stored the record here and at the peers it reached).
+   */
   timeoutMs?: number
   logger?: Logger
 }
@@ -92,16 +95,21 @@ export class DhtAnnouncer implements Announcer {
   }
 
   async announce(key: Uint8Array, record: Uint8Array): Promise<void> {
-    const signal = AbortSignal.timeout(this.init.timeoutMs ?? 10_000)
-    for await (const _ of this.dht.put(presenceRecordKey(key), record, { signal })) {
-      // the put runs as its events are taken
+    const signal = AbortSignal.timeout(this.init.timeoutMs ?? 4000)
+    try {
+      for await (const _ of this.dht.put(presenceRecordKey(key), record, { signal })) {
+        // the put runs as its events are taken
+      }
+    } catch (err) {
+      if (!signal.aborted) throw err
+      this.log.debug({ key: toHex(key) }, 'presence: DHT put cut short; stored here and at the peers reached')
     }
   }
 
   async withdraw(): Promise<void> {}
 
   async lookup(key: Uint8Array): Promise<Uint8Array[]> {
-    const signal = AbortSignal.timeout(this.init.timeoutMs ?? 10_000)
+    const signal = AbortSignal.timeout(this.init.timeoutMs ?? 4000)
     const found: Uint8Array[] = []
     try {
       for await (const e of this.dht.get(presenceRecordKey(key), { signal }))

@@ -72,26 +72,33 @@ describe('streaming and presence across five nodes', () => {
     ids.push(...records.map(readingId))
   }
 
-  it('a subscriber on node E gets every reading submitted to node A once, in order, across a switch to node D', async () => {
+  it('a subscriber on node E gets every reading submitted to node A and every block once, in order, across a switch to node D', async () => {
     const ids: string[] = []
     const got: string[] = []
     const notes: string[] = []
+    const heights: number[] = []
+    let switchedAt = 0
     const ac = new AbortController()
     let live = false
     const watching = runWatch({
       node: urlOf(layout, 4),
       nodes: new NodeList({ bootstrap: [urlOf(layout, 4), urlOf(layout, 3)] }),
-      filter: { channels: 'readings' },
+      filter: { channels: 'readings,blocks' },
       transport: 'sse',
       json: true,
       out: (line) => {
         const ev = JSON.parse(line) as StreamEvent
         if (ev.type === 'live') live = true
         if (ev.type === 'reading') got.push((ev['reading'] as { id: string }).id)
+        if (ev.type === 'block') heights.push((ev['block'] as { height: number }).height)
       },
-      note: (s) => notes.push(s),
+      note: (s) => {
+        notes.push(s)
+        if (s.startsWith('# switching')) switchedAt = Date.now()
+      },
       signal: ac.signal,
-      retryMs: { min: 100, max: 400 },
+      // Slow enough that the second half is all submitted before the switch: D must replay it from the cursor.
+      retryMs: { min: 1500, max: 1500 },
     })
     await until(() => live, { what: 'the watcher is live on E', timeoutMs: 15_000, everyMs: 50 })
     for (let k = 0; k < 6; k++) await submitToA(5, ids)
@@ -104,6 +111,7 @@ describe('streaming and presence across five nodes', () => {
     await procs[4]!.kill('SIGKILL')
     procs[4] = undefined
     for (let k = 0; k < 6; k++) await submitToA(5, ids)
+    const submittedAt = Date.now()
     await until(() => got.length >= ids.length, {
       what: 'D serves the rest after the switch',
       timeoutMs: 30_000,
@@ -113,7 +121,11 @@ describe('streaming and presence across five nodes', () => {
     ac.abort()
     await watching
     expect(got).toEqual(ids)
+    // Blocks too: every height once, in order, across the switch.
+    expect(heights.length).toBeGreaterThan(2)
+    expect(heights).toEqual(heights.map((_, i) => heights[0]! + i))
     expect(notes.some((n) => n.includes(`switching to ${urlOf(layout, 3)}`))).toBe(true)
+    expect(submittedAt).toBeLessThan(switchedAt) // the second half came from D's storage, by the rewound cursor
   }, 90_000)
 
   /** A presence client on a fresh client host dialling the live nodes. */
