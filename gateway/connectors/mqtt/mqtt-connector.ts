@@ -239,12 +239,14 @@ export class MqttConnector implements Connector {
     const where = this.topic.match(packet.topic)
     if (!where) {
       this.letters.add(packet.topic, null, `topic does not match ${this.topic.pattern}`, payload)
-      return done(true)
+      done(true)
+      return
     }
     const parsed = parsePayload(payload, where.device, where.sensor)
     if (!parsed.ok) {
       this.letters.add(packet.topic, where.device, parsed.reason, payload)
-      return done(true)
+      done(true)
+      return
     }
     const readings = parsed.readings
     // push() is called synchronously here, so readings are stamped in the order messages arrived.
