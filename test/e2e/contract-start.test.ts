@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type SteleProcess, spawnStele } from '../helpers/spawn-stele.ts'
+import { type SteleProcess, spawnStele, startArgs, waitForNode } from '../helpers/spawn-stele.ts'
 import { tempDir } from '../helpers/tmp.ts'
 import { until } from '../helpers/wait.ts'
 
@@ -16,23 +16,8 @@ afterAll(async () => {
 
 describe('stele start deploys the sample contract', () => {
   it('fires the threshold alert within the first minute and confirms a result that re-executed the same', async () => {
-    stele = spawnStele([
-      'start',
-      '--data',
-      dir.path,
-      '--port',
-      '0',
-      '--mqtt-port',
-      '0',
-      '--rate',
-      '5',
-      '--block-interval',
-      '300',
-    ])
-    const listening = await stele.waitFor(
-      (l) => typeof l['url'] === 'string' && String(l['msg']).includes('node listening'),
-      'HTTP address',
-    )
+    stele = spawnStele(startArgs(dir.path))
+    const listening = await waitForNode(stele)
     const base = String(listening['url'])
     // biome-ignore lint/suspicious/noExplicitAny: test reads loosely typed JSON
     const get = async (path: string): Promise<any> => (await fetch(base + path)).json()

@@ -6,7 +6,7 @@ import { promisify } from 'node:util'
 import mqtt from 'mqtt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { localClientsPath, readLocalTokens } from '../../gateway/mqtt-local-clients.ts'
-import { type SteleProcess, spawnStele } from '../helpers/spawn-stele.ts'
+import { type SteleProcess, spawnStele, startArgs, waitForNode } from '../helpers/spawn-stele.ts'
 import { tempDir } from '../helpers/tmp.ts'
 import { until } from '../helpers/wait.ts'
 
@@ -16,20 +16,6 @@ const BIN = fileURLToPath(new URL('../../bin/stele.js', import.meta.url))
 let dir: Awaited<ReturnType<typeof tempDir>>
 let stele: SteleProcess | undefined
 let base = ''
-
-const startArgs = () => [
-  'start',
-  '--data',
-  dir.path,
-  '--port',
-  '0',
-  '--mqtt-port',
-  '0',
-  '--rate',
-  '5',
-  '--block-interval',
-  '300',
-]
 
 async function api(path: string) {
   const r = await fetch(base + path)
@@ -47,11 +33,8 @@ afterAll(async () => {
 
 describe('stele start, end to end', () => {
   it('brings up simulated devices whose readings become confirmed, with proofs that stele verify accepts', async () => {
-    stele = spawnStele(startArgs())
-    const listening = await stele.waitFor(
-      (l) => typeof l['url'] === 'string' && String(l['msg']).includes('node listening'),
-      'HTTP address',
-    )
+    stele = spawnStele(startArgs(dir.path))
+    const listening = await waitForNode(stele)
     base = String(listening['url'])
     // Accepted readings come back onto the broker, stamped, for MQTT tools.
     const url = String(listening['mqtt'])
@@ -122,16 +105,13 @@ describe('stele start, end to end', () => {
     )
     expect(await stele!.kill('SIGTERM')).toBe(0)
 
-    stele = spawnStele(startArgs())
+    stele = spawnStele(startArgs(dir.path))
     const verified = await stele.waitFor(
       (l) => String(l['msg']).includes('chain verified'),
       'chain verification',
     )
     expect(Number(verified['height'])).toBeGreaterThanOrEqual(before.body.height)
-    const listening = await stele.waitFor(
-      (l) => typeof l['url'] === 'string' && String(l['msg']).includes('node listening'),
-      'HTTP address',
-    )
+    const listening = await waitForNode(stele)
     base = String(listening['url'])
     const after = await until(
       async () => {

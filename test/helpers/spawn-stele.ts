@@ -78,3 +78,26 @@ export function spawnStele(args: string[], env: NodeJS.ProcessEnv = {}): StelePr
     },
   }
 }
+
+/** `stele start` as the e2e and browser tests run it: ephemeral ports, 5 readings/s per device, 300 ms blocks. */
+export function startArgs(dataDir: string, ...extra: string[]): string[] {
+  return [
+    'start',
+    '--data',
+    dataDir,
+    '--port',
+    '0',
+    '--mqtt-port',
+    '0',
+    '--rate',
+    '5',
+    '--block-interval',
+    '300',
+    ...extra,
+  ]
+}
+
+/** The node's log line with its HTTP address (the embedded broker logs a `url` too, an mqtt:// one). */
+export function waitForNode(p: SteleProcess, ms?: number): Promise<{ [k: string]: unknown }> {
+  return p.waitFor((l) => String(l['url']).startsWith('http'), 'the node listening', ms)
+}

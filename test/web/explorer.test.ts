@@ -12,7 +12,7 @@ import { readWalletKey, writeWalletKey } from '../../cli/wallet-key.ts'
 import { toHex } from '../../core/bytes.ts'
 import { generateKeyPair } from '../../core/ed25519.ts'
 import { buildWeb, type WebBuild } from '../../web/build.ts'
-import { type SteleProcess, spawnStele } from '../helpers/spawn-stele.ts'
+import { type SteleProcess, spawnStele, startArgs, waitForNode } from '../helpers/spawn-stele.ts'
 import { tempDir } from '../helpers/tmp.ts'
 
 // The explorer in a real browser: Debian's chromium driven by playwright-core (never a downloaded browser), against a
@@ -77,21 +77,9 @@ beforeAll(async () => {
   profile = await mkdtemp(join(tmpdir(), 'stele-chromium-'))
   shots = await mkdtemp(join(tmpdir(), 'stele-web-shots-'))
   console.log(`explorer screenshots: ${shots}`)
-  stele = spawnStele([
-    'start',
-    '--data',
-    dir.path,
-    '--port',
-    '0',
-    '--mqtt-port',
-    '0',
-    '--rate',
-    '5',
-    '--block-interval',
-    '300',
-  ])
+  stele = spawnStele(startArgs(dir.path))
   const [listening, ctx] = await Promise.all([
-    stele.waitFor((l) => String(l['url']).startsWith('http'), 'HTTP address'),
+    waitForNode(stele),
     chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
       args: ARGS,

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url'
 import { type BrowserContext, chromium, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildWeb } from '../../web/build.ts'
-import { type SteleProcess, spawnStele } from '../helpers/spawn-stele.ts'
+import { type SteleProcess, spawnStele, startArgs, waitForNode } from '../helpers/spawn-stele.ts'
 import { tempDir } from '../helpers/tmp.ts'
 import { until } from '../helpers/wait.ts'
 
@@ -55,21 +55,9 @@ beforeAll(async () => {
   profile = await mkdtemp(join(tmpdir(), 'stele-chromium-'))
   shots = await mkdtemp(join(tmpdir(), 'stele-web-actions-shots-'))
   console.log(`wallet actions screenshots: ${shots}`)
-  stele = spawnStele([
-    'start',
-    '--data',
-    dir.path,
-    '--port',
-    '0',
-    '--mqtt-port',
-    '0',
-    '--rate',
-    '5',
-    '--block-interval',
-    '300',
-  ])
+  stele = spawnStele(startArgs(dir.path))
   const [listening, ctx] = await Promise.all([
-    stele.waitFor((l) => String(l['url']).startsWith('http'), 'HTTP address'),
+    waitForNode(stele),
     chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
       args: ARGS,
