@@ -11,6 +11,8 @@ export interface ChainProtocols {
   blockTopic: string
   /** Request/response stream protocol of block ranges. */
   blocks: string
+  /** Request/response stream protocol of storage blocks by CID. */
+  blocksByCid: string
   /** Kademlia protocol, so the DHT holds only this chain's nodes. */
   kad: string
 }
@@ -28,6 +30,7 @@ export function chainProtocols(chainId: string): ChainProtocols {
     txTopic: `/stele/${chainId}/tx/1`,
     blockTopic: `/stele/${chainId}/block/1`,
     blocks: `/stele/${chainId}/blocks/1.0.0`,
+    blocksByCid: `/stele/${chainId}/blocks-by-cid/1.0.0`,
     kad: `/stele/${chainId}/kad/1.0.0`,
   }
 }
