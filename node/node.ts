@@ -150,7 +150,21 @@ export class SteleNode implements NodeApi {
     this.producer.on('rollback', () => this.query.forgetConfirmed())
     this.storage = new Storage(opts.storage ?? {}, { db, timers })
     this.drives = ledger
-      ? new DriveService({ blocks: this.producer, ledger, storage: this.storage, genesis, key, logger })
+      ? new DriveService({
+          blocks: this.producer,
+          ledger,
+          storage: this.storage,
+          genesis,
+          key,
+          logger,
+          // A replica is fetched from peers while the node is on the network (docs/network.md §Storage across nodes).
+          fetchDag: async (root) => {
+            if (!this.network)
+              throw new SteleError('STELE_UNAVAILABLE', `${root} is not here and no peer is joined`)
+            return this.network.fetchDag(root, { signal: AbortSignal.timeout(120_000) })
+          },
+          submit: (bytes) => this.submitTx(bytes),
+        })
       : undefined
     ledger?.admissionChecks.push(drivePutCheck(this.storage))
     this.contracts = ledger

@@ -4,6 +4,7 @@
  * and block checks (producer.applyBlock): a peer is trusted for nothing.
  */
 import { multiaddr } from '@multiformats/multiaddr'
+import type { CID } from 'multiformats/cid'
 import { decodeBlockHeader, verifyBlockSignature } from '../../core/block.ts'
 import { ByteReader, ByteWriter, equalBytes, toHex } from '../../core/bytes.ts'
 import { SteleError } from '../../core/errors.ts'
@@ -19,6 +20,7 @@ import {
 import { K } from '../db/keys.ts'
 import type { SteleNode } from '../node.ts'
 import { BlockSyncService } from './block-sync.ts'
+import { BlocksByCidService } from './blocks-by-cid.ts'
 import { ChainSync } from './chain-sync.ts'
 import { GossipService, type GossipVerdict } from './gossip.ts'
 import type { TxGossip } from './gossip-codec.ts'
@@ -73,6 +75,8 @@ export class NodeNetwork {
   readonly sync: ChainSync
   private readonly gossip: GossipService
   private readonly blocks: BlockSyncService
+  /** Storage blocks by CID, served from the node's blockstore and fetched by replicators (item 5). */
+  readonly blocksByCid: BlocksByCidService
   private readonly log: Logger
   /** First signed header seen of each (height, producer): a second, different one is equivocation. */
   private readonly seen = new Map<string, SignedHeaderBytes>()
@@ -90,6 +94,10 @@ export class NodeNetwork {
     this.log = node.logger
     this.blocks = new BlockSyncService(
       { chainId, logger: this.log, source: { getBlockBytes: (h) => loadWireBlock(node.db, h) } },
+      host,
+    )
+    this.blocksByCid = new BlocksByCidService(
+      { chainId, logger: this.log, source: node.storage.blocks },
       host,
     )
     this.gossip = new GossipService(
@@ -129,6 +137,7 @@ export class NodeNetwork {
     net.presence = new NodePresence(node, host, init.presence)
     await net.presence.start()
     await net.blocks.start()
+    await net.blocksByCid.start()
     net.gossip.start()
     node.producer.on('block', net.onProduced)
     node.producer.on('equivocation', net.onTwin)
@@ -150,6 +159,7 @@ export class NodeNetwork {
     await this.sync.stop()
     this.gossip.stop()
     await this.blocks.stop()
+    await this.blocksByCid.stop()
     await this.host.stop()
   }
 
@@ -164,6 +174,11 @@ export class NodeNetwork {
       })
     }
     this.redial = this.node.timers.set(() => this.dialPeers(), 3000)
+  }
+
+  /** Fetches from connected peers every block of the DAG under `root` this node lacks; resolves with the count. */
+  fetchDag(root: CID, opts: { signal?: AbortSignal } = {}): Promise<number> {
+    return this.blocksByCid.fetchDag(root, this.node.storage, () => this.host.getPeers(), opts)
   }
 
   status(): NetworkStatus {

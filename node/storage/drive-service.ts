@@ -29,6 +29,16 @@ export interface DriveServiceComponents {
   /** The node key: the replicator's identity, which signs its storage proofs. */
   key: KeyPair
   logger: Logger
+  /**
+   * Fetches from peers every block of the DAG under a root that this node lacks (node/p2p/blocks-by-cid.ts);
+   * absent on a node off the network, which answers from what it holds.
+   */
+  fetchDag?: (root: CID) => Promise<number>
+  /**
+   * Submits the answer through the node's admission, which gossips it: the producer of the next block may be
+   * another node. Absent: the ledger's own admission (this node's mempool only).
+   */
+  submit?: (bytes: Uint8Array) => Promise<{ hash: string }>
 }
 
 /** The size and DAG size (the directory link's Tsize) of a stored file; STELE_CID_UNKNOWN when absent. */
@@ -155,7 +165,17 @@ export class DriveService {
     const { key, genesis, ledger, storage } = this.c
     const ch = driveChallenge(d.challenge.seed, id, key.publicKey, d.files)
     if (!ch) throw new SteleError('STELE_CHALLENGE_INVALID', 'the drive has no bytes to prove')
-    const proof = await storage.proof(ch.cid, ch.offset)
+    const proof = await storage.proof(ch.cid, ch.offset).catch(async (err) => {
+      // A replica this node was assigned but never received (or lost): fetched from peers, checked, then proved.
+      if (!this.c.fetchDag || !isSteleError(err) || err.code !== 'STELE_NOT_FOUND') throw err
+      const fetched = await this.c.fetchDag(ch.cid)
+      await storage.pin(ch.cid)
+      this.c.logger.info(
+        { drive: toHex(id), cid: ch.cid.toString(), fetched },
+        'drive service: replica fetched',
+      )
+      return storage.proof(ch.cid, ch.offset)
+    })
     const payload = encodeStorageProofTx({
       fee: minFee(genesis.ledger, TX_TYPES.STORAGE_PROOF),
       drive: id,
@@ -169,7 +189,7 @@ export class DriveService {
       { type: TX_TYPES.STORAGE_PROOF, chainId: genesis.chainId, signer: key.publicKey, nonce, payload },
       key.secretKey,
     )
-    const r = await ledger.submit(decodeTx(tx.bytes))
+    const r = this.c.submit ? await this.c.submit(tx.bytes) : await ledger.submit(decodeTx(tx.bytes))
     return r.hash
   }
 }

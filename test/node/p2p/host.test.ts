@@ -33,6 +33,7 @@ describe('protocol names', () => {
       txTopic: '/stele/main/tx/1',
       blockTopic: '/stele/main/block/1',
       blocks: '/stele/main/blocks/1.0.0',
+      blocksByCid: '/stele/main/blocks-by-cid/1.0.0',
       kad: '/stele/main/kad/1.0.0',
     })
   })
