@@ -2,7 +2,7 @@
 // index, rollups, persist, block), beside the ceiling of a raw LevelDB batch write of the same record bytes (one
 // put per record, 1000 per batch) in the same run.
 //   node --import tsx bench/node-accept.bench.ts [--quick]
-import { readdirSync, readFileSync } from 'node:fs'
+
 import { toHex } from '../core/bytes.ts'
 import { silentLogger } from '../core/logger.ts'
 import type { SubmittedBatch } from '../core/node-api.ts'
@@ -11,6 +11,7 @@ import { openDb } from '../node/db/db.ts'
 import { SteleNode } from '../node/node.ts'
 import { BatchMaker } from '../test/helpers/batches.ts'
 import { tempDir } from '../test/helpers/tmp.ts'
+import { threadTicks } from './lib/thread-ticks.ts'
 import { printTable } from './table.ts'
 
 const quick = process.argv.includes('--quick')
@@ -18,22 +19,6 @@ const GATEWAYS = 4
 const BATCHES = quick ? 240 : 800
 const PER_BATCH = 1000
 const DEVICES = 25 // per gateway, two sensors each, every batch mixing all of them
-
-/** CPU ticks (10 ms) of this process's main thread and of all its other threads (LevelDB, GC helpers). */
-function threadTicks(): { main: number; other: number } {
-  let main = 0
-  let other = 0
-  try {
-    for (const t of readdirSync('/proc/self/task')) {
-      const stat = readFileSync(`/proc/self/task/${t}/stat`, 'utf8')
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-      const v = Number(f[11]) + Number(f[12])
-      if (Number(t) === process.pid) main += v
-      else other += v
-    }
-  } catch {}
-  return { main, other }
-}
 
 function makeBatches(chainId: string): { gws: BatchMaker[]; work: SubmittedBatch[][] } {
   const gws = Array.from({ length: GATEWAYS }, () => new BatchMaker(chainId))
