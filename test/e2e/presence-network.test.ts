@@ -122,7 +122,8 @@ describe('streaming and presence across five nodes', () => {
     await watching
     expect(got).toEqual(ids)
     // Blocks too: every height once, in order, across the switch.
-    expect(heights.length).toBeGreaterThan(2)
+    // How many blocks seal twelve quick batches depends on the producers' turns: at least two, contiguous.
+    expect(heights.length).toBeGreaterThanOrEqual(2)
     expect(heights).toEqual(heights.map((_, i) => heights[0]! + i))
     expect(notes.some((n) => n.includes(`switching to ${urlOf(layout, 3)}`))).toBe(true)
     expect(submittedAt).toBeLessThan(switchedAt) // the second half came from D's storage, by the rewound cursor

@@ -43,7 +43,7 @@ const shot = (name: string) => page.screenshot({ path: join(shots, `${name}.png`
 /** Waits for the pending line of a transaction sent from the wallet to turn confirmed; returns its hash. */
 async function confirmed(what: string): Promise<string> {
   const row = page.locator(`#actions-sent li[data-what="${what}"]`).last()
-  await row.locator('.status.confirmed').waitFor({ timeout: 20_000 })
+  await row.locator('.status.confirmed').waitFor({ timeout: 45_000 })
   return (await row.getAttribute('data-tx')) as string
 }
 
@@ -78,7 +78,8 @@ afterAll(async () => {
   await rm(profile, { recursive: true, force: true })
 })
 
-describe('wallet actions in Chromium', () => {
+// Each test waits on several blocks and a browser; on a loaded 2-core CI machine that can take over 30 s.
+describe('wallet actions in Chromium', { timeout: 90_000 }, () => {
   let me = ''
   let drive = ''
   let contract = ''
@@ -157,7 +158,7 @@ describe('wallet actions in Chromium', () => {
         (
           (await api(`/v1/contracts/${contract}/results`)).items as { call: string | null; hash: string }[]
         ).find((r) => r.call === call),
-      { what: 'the call’s result', timeoutMs: 20_000 },
+      { what: 'the call’s result', timeoutMs: 45_000 },
     )
     hashes['contract-result'] = result.hash
     await page.reload()
@@ -175,7 +176,7 @@ describe('wallet actions in Chromium', () => {
         (
           (await api(`/v1/contracts/${sample.id}/events?limit=20`)).items as { data: { device: string } }[]
         )[0],
-      { what: 'a sample contract event', timeoutMs: 20_000 },
+      { what: 'a sample contract event', timeoutMs: 45_000 },
     )
     await page.goto(`${base}/devices/${encodeURIComponent(event.data.device)}`)
     await page.locator('#contract-events li').first().waitFor()
