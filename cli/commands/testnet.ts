@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { toHex } from '../../core/bytes.ts'
+import { SteleError } from '../../core/errors.ts'
 import { encodeGatewayRegistration } from '../../core/payloads.ts'
 import { signTx, TX_TYPES } from '../../core/transaction.ts'
 import { createMqttConnector } from '../../gateway/connectors/mqtt/mqtt-connector.ts'
@@ -133,7 +134,11 @@ async function waitHealthy(url: string, ms = 60_000): Promise<void> {
     } catch {
       // not listening yet
     }
-    if (Date.now() > deadline) throw new Error(`node at ${url} did not come up within ${ms} ms`)
+    if (Date.now() > deadline)
+      throw new SteleError(
+        'STELE_UNAVAILABLE',
+        `node at ${url} did not come up within ${ms} ms; see its log in the testnet folder`,
+      )
     await new Promise((r) => setTimeout(r, 200))
   }
 }
@@ -159,5 +164,6 @@ async function registerGateway(
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ tx: Buffer.from(tx.bytes).toString('base64') }),
   })
-  if (!r.ok && r.status !== 409) throw new Error(`gateway registration: HTTP ${r.status} ${await r.text()}`)
+  if (!r.ok && r.status !== 409)
+    throw new SteleError('STELE_UNAVAILABLE', `gateway registration: HTTP ${r.status} ${await r.text()}`)
 }

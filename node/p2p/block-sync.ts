@@ -121,7 +121,7 @@ export class BlockSyncService {
 
   private readonly serve = async (stream: Stream): Promise<void> => {
     const source = this.init.source
-    if (!source) return stream.abort(new Error('no block source'))
+    if (!source) return stream.abort(new SteleError('STELE_UNAVAILABLE', 'this node serves no blocks'))
     const signal = AbortSignal.timeout(this.timeoutMs)
     const lp = lpStream(stream, LP_OPTS)
     try {

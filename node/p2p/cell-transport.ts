@@ -8,6 +8,7 @@
 import type { Libp2p, PeerId, Stream } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { type LengthPrefixedStream, lpStream } from '@libp2p/utils'
+import { SteleError } from '../../core/errors.ts'
 import { type Logger, silentLogger } from '../../core/logger.ts'
 import { CELL_SIZE } from '../../core/presence/cell.ts'
 import type { CellTransport } from '../../core/presence/transport.ts'
@@ -104,7 +105,7 @@ export class Libp2pCellTransport implements CellTransport {
       const stream = await this.host.dialProtocol(id, this.protocol, {
         signal: AbortSignal.timeout(this.init.dialTimeoutMs ?? 5000),
       })
-      if (l.closed) return stream.abort(new Error('link closed'))
+      if (l.closed) return stream.abort(new SteleError('STELE_UNAVAILABLE', 'cell link closed'))
       this.attach(l, stream)
     } catch (err) {
       this.log.debug({ err, peer: l.peer }, 'presence: cannot open a cell stream')
@@ -133,7 +134,8 @@ export class Libp2pCellTransport implements CellTransport {
     try {
       for (;;) {
         const frame = await lp.read()
-        if (frame.byteLength !== CELL_SIZE) throw new Error(`a frame of ${frame.byteLength} bytes is no cell`)
+        if (frame.byteLength !== CELL_SIZE)
+          throw new SteleError('STELE_BAD_ENCODING', `a frame of ${frame.byteLength} bytes is no cell`)
         const cell = new Uint8Array(frame.subarray())
         for (const h of this.messageHandlers) h(l.peer, cell)
         if (l.closed) return
@@ -170,7 +172,7 @@ export class Libp2pCellTransport implements CellTransport {
     l.closed = true
     if (this.links.get(l.peer) === l) this.links.delete(l.peer)
     l.queue.length = 0
-    l.stream?.abort(new Error('cell link closed'))
+    l.stream?.abort(new SteleError('STELE_UNAVAILABLE', 'cell link closed'))
     if (notify) for (const h of this.closedHandlers) h(l.peer)
   }
 }

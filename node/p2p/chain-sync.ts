@@ -8,6 +8,7 @@
  */
 import type { PeerId } from '@libp2p/interface'
 import { equalBytes, toHex } from '../../core/bytes.ts'
+import { SteleError } from '../../core/errors.ts'
 import type { Logger } from '../../core/logger.ts'
 import type { Timers } from '../../core/timers.ts'
 import type { ChainIndex } from '../chain/chain-index.ts'
@@ -74,7 +75,7 @@ export class ChainSync {
   async stop(): Promise<void> {
     this.stopped = true
     if (this.timer !== undefined) this.c.timers.clear(this.timer)
-    this.abort.abort(new Error('chain sync stopped'))
+    this.abort.abort(new SteleError('STELE_UNAVAILABLE', 'chain sync stopped'))
     await this.queue
   }
 
