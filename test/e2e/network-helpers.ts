@@ -1,4 +1,3 @@
-import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { nodeArgs, prepareTestnet, type TestnetLayout } from '../../cli/commands/testnet-setup.ts'
 import { toHex } from '../../core/bytes.ts'
@@ -6,19 +5,9 @@ import { leafHash } from '../../core/merkle.ts'
 import { encodeGatewayRegistration } from '../../core/payloads.ts'
 import { encodeRecord, type StampedRecord } from '../../core/record.ts'
 import { signTx, TX_TYPES } from '../../core/transaction.ts'
+import { freePort } from '../helpers/ports.ts'
 import { type SteleProcess, spawnStele } from '../helpers/spawn-stele.ts'
 import { until } from '../helpers/wait.ts'
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer()
-    s.once('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port
-      s.close(() => resolve(port))
-    })
-  })
-}
 
 /** A testnet laid out in `dir` on ports found free: consecutive pairs are not guaranteed, so nodes get their own. */
 export async function layoutTestnet(dir: string, n: number): Promise<TestnetLayout> {

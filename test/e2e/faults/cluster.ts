@@ -1,26 +1,20 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdir, writeFile } from 'node:fs/promises'
-import { connect, createServer } from 'node:net'
+import { connect } from 'node:net'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { type EmbeddedBroker, startEmbeddedBroker } from '../../../gateway/embedded-broker.ts'
 import { gatewayClientId } from '../../../gateway/mqtt-acl.ts'
 import { addCredential, credentialsPath, fileCredentialChecker } from '../../../gateway/mqtt-credentials.ts'
+import { freePort } from '../../helpers/ports.ts'
 import { type SteleProcess, spawnStele } from '../../helpers/spawn-stele.ts'
+
 import { until } from '../../helpers/wait.ts'
 
 const run = promisify(execFile)
 const BIN = fileURLToPath(new URL('../../../bin/stele.js', import.meta.url))
-
-export async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()))
-  const { port } = server.address() as { port: number }
-  await new Promise((r) => server.close(r))
-  return port
-}
 
 const isListening = (l: { [k: string]: unknown }) => String(l['msg']).includes('listening on')
 const isGatewayUp = (l: { [k: string]: unknown }) => l['msg'] === 'gateway running'
