@@ -18,10 +18,10 @@ import {
   type SignedHeaderBytes,
 } from '../consensus/equivocation.ts'
 import { K } from '../db/keys.ts'
-import type { SteleNode } from '../node.ts'
 import { BlockSyncService } from './block-sync.ts'
 import { BlocksByCidService } from './blocks-by-cid.ts'
 import { ChainSync } from './chain-sync.ts'
+import type { NetworkComponents } from './components.ts'
 import { GossipService, type GossipVerdict } from './gossip.ts'
 import type { TxGossip } from './gossip-codec.ts'
 import { createP2pHost, type P2pHost } from './host.ts'
@@ -87,7 +87,7 @@ export class NodeNetwork {
 
   private constructor(
     readonly host: P2pHost,
-    private readonly node: SteleNode,
+    private readonly node: NetworkComponents,
     private readonly init: NetworkInit,
   ) {
     const chainId = node.genesis.chainId
@@ -125,7 +125,7 @@ export class NodeNetwork {
     )
   }
 
-  static async start(node: SteleNode, init: NetworkInit): Promise<NodeNetwork> {
+  static async start(node: NetworkComponents, init: NetworkInit): Promise<NodeNetwork> {
     const host = await createP2pHost({
       key: node.identity.key.secretKey,
       chainId: node.genesis.chainId,

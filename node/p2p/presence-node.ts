@@ -8,10 +8,10 @@ import type { Stream } from '@libp2p/interface'
 import { lpStream } from '@libp2p/utils'
 import { toHex } from '../../core/bytes.ts'
 import { CELL_SIZE } from '../../core/presence/cell.ts'
-import type { SteleNode } from '../node.ts'
 import { Relay } from '../presence/relay.ts'
 import { PresenceService } from '../presence/service.ts'
 import { Libp2pCellTransport } from './cell-transport.ts'
+import type { PresenceComponents } from './components.ts'
 import type { P2pHost } from './host.ts'
 import { peerIdOfKey } from './peer-key.ts'
 import { DhtAnnouncer } from './presence-dht.ts'
@@ -34,7 +34,7 @@ export class NodePresence {
   private readonly protocol: string
 
   constructor(
-    private readonly node: SteleNode,
+    private readonly node: PresenceComponents,
     private readonly host: P2pHost,
     init: NodePresenceInit = {},
   ) {
@@ -105,7 +105,7 @@ export class NodePresence {
 }
 
 /** A genesis producer or a key a node-register transaction named: the only nodes a circuit may extend to. */
-function isChainNode(node: SteleNode, id: Uint8Array): boolean {
+function isChainNode(node: PresenceComponents, id: Uint8Array): boolean {
   const hex = toHex(id)
   return node.index.producers.includes(hex) || node.knownNodes.has(hex)
 }
@@ -114,7 +114,7 @@ function isChainNode(node: SteleNode, id: Uint8Array): boolean {
  * A key the chain knows: an account with a balance or a role in the ledger state, or a node of the chain. A key
  * that never held anything cannot register, so presence costs an account, not a fresh key per registration.
  */
-export async function isKnownAccount(node: SteleNode, key: Uint8Array): Promise<boolean> {
+export async function isKnownAccount(node: PresenceComponents, key: Uint8Array): Promise<boolean> {
   if (isChainNode(node, key)) return true
   if (!node.ledger) return false
   const a = await node.ledger.account(key)
