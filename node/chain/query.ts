@@ -1,8 +1,6 @@
-import { decodeBlockHeader } from '../../core/block.ts'
 import { toHex } from '../../core/bytes.ts'
 import { SteleError } from '../../core/errors.ts'
 import { type Genesis, genesisToJson } from '../../core/genesis.ts'
-import { sha256 } from '../../core/hash.ts'
 import { inclusionPath, leafHash } from '../../core/merkle.ts'
 import { type ProofBundle, toProofBundle } from '../../core/proof.ts'
 import { decodeRecord, decodeRecordList, type StampedRecord } from '../../core/record.ts'
@@ -15,10 +13,14 @@ import {
 } from '../db/codec.ts'
 import { type Db, getMany } from '../db/db.ts'
 import { K } from '../db/keys.ts'
+import { type BlockView, blockView } from './block-view.ts'
 import type { Mempool } from './mempool.ts'
+import { decodeCursor, encodeCursor, lowerBound, upperBound } from './reading-cursor.ts'
 import { type ReadingView, readingView } from './reading-view.ts'
 import { coveredAbove } from './recent-chunks.ts'
 import type { ChainState } from './state.ts'
+
+export { type BlockView, blockView }
 
 export interface ReadingQuery {
   device: string
@@ -43,8 +45,6 @@ interface Located {
   recordList: Uint8Array
   records: Uint8Array[]
 }
-
-const CURSOR_PREFIX = 'c1.'
 
 export interface ChainQueryInit {
   /** Bytes of series chunks kept decoded (records and ids roughly double it); default 4 MiB. */
@@ -85,30 +85,6 @@ type KeyRange = { gte: string; lt?: string; lte?: string }
 interface ChunkSource {
   next(want: number): Promise<DecodedChunk[]>
   close(): void
-}
-
-/** First index whose key is >= `k` (keys ascending). */
-function lowerBound(keys: readonly string[], k: string): number {
-  let lo = 0
-  let hi = keys.length
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1
-    if (keys[mid]! < k) lo = mid + 1
-    else hi = mid
-  }
-  return lo
-}
-
-/** First index whose key is > `k`. */
-function upperBound(keys: readonly string[], k: string): number {
-  let lo = 0
-  let hi = keys.length
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1
-    if (keys[mid]! <= k) lo = mid + 1
-    else hi = mid
-  }
-  return lo
 }
 
 /** Read side of the ledger: series chunks to reading views, and proofs built from blocks, transactions and objects. */
@@ -471,59 +447,4 @@ export class ChainQuery {
     if (!b) throw new SteleError('STELE_NOT_FOUND', `no block at height ${height}`)
     return blockView(b)
   }
-}
-
-export interface BlockView {
-  height: number
-  hash: string
-  prevHash: string
-  time: number
-  timeIso: string
-  txRoot: string
-  /** The state map's root after the block (version 2 headers); absent on a chain without a ledger. */
-  stateRoot?: string
-  txCount: number
-  producer: string
-  signature: string
-  transactions: string[]
-}
-
-export function blockView(b: StoredBlock): BlockView {
-  const h = decodeBlockHeader(b.header)
-  const view: BlockView = {
-    height: h.height,
-    hash: toHex(sha256(b.header)),
-    prevHash: toHex(h.prevHash),
-    time: h.time,
-    timeIso: new Date(h.time).toISOString(),
-    txRoot: toHex(h.txRoot),
-    txCount: h.txCount,
-    producer: toHex(h.producer),
-    signature: toHex(b.signature),
-    transactions: b.txHashes.map(toHex),
-  }
-  if (h.stateRoot) view.stateRoot = toHex(h.stateRoot)
-  return view
-}
-
-/** A cursor names its position and the order and sensor of its query, so it cannot resume another query. */
-function encodeCursor(key: string, index: number, q: ReadingQuery): string {
-  const json = JSON.stringify([key, index, q.order, q.sensor ?? null])
-  return CURSOR_PREFIX + Buffer.from(json, 'utf8').toString('base64url')
-}
-
-function decodeCursor(cursor: string, prefix: string, q: ReadingQuery): { key: string; index: number } {
-  const bad = (why: string) => new SteleError('STELE_BAD_CURSOR', `cursor ${why}; start again without it`)
-  if (!cursor.startsWith(CURSOR_PREFIX)) throw bad('was not issued by this node')
-  let parsed: unknown
-  try {
-    parsed = JSON.parse(Buffer.from(cursor.slice(CURSOR_PREFIX.length), 'base64url').toString('utf8'))
-  } catch {
-    throw bad('is damaged')
-  }
-  if (!Array.isArray(parsed) || typeof parsed[0] !== 'string' || !Number.isSafeInteger(parsed[1]))
-    throw bad('is damaged')
-  if (!parsed[0].startsWith(prefix) || parsed[2] !== q.order || parsed[3] !== (q.sensor ?? null))
-    throw bad('belongs to another device, sensor or order')
-  return { key: parsed[0], index: parsed[1] }
 }
