@@ -3,8 +3,7 @@
  * back in order (layout in block-sync-codec.ts). The server reads from a BlockSource and streams block by block, so
  * a response is never held whole in memory. Verifying and applying the blocks is the caller's (phase 2).
  */
-import type { Libp2p, PeerId, Stream } from '@libp2p/interface'
-import { lpStream } from '@libp2p/utils'
+import type { PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { SteleError } from '../../core/errors.ts'
 import { type Logger, silentLogger } from '../../core/logger.ts'
@@ -18,6 +17,7 @@ import {
   type SyncRequest,
 } from './block-sync-codec.ts'
 import { chainProtocols } from './protocols.ts'
+import { type Exchange, RequestResponse, type RequestResponseComponents } from './request-response.ts'
 
 /** Where the server reads blocks: the node's chain store. */
 export interface BlockSource {
@@ -36,38 +36,39 @@ export interface BlockSyncInit {
   logger?: Logger
 }
 
-export type BlockSyncComponents = Pick<Libp2p, 'handle' | 'unhandle' | 'dialProtocol'>
+export type BlockSyncComponents = RequestResponseComponents
 
 const END = new Uint8Array(0)
-const LP_OPTS = { maxDataLength: MAX_SYNC_FRAME, maxBufferSize: MAX_SYNC_BUFFER }
 
 export class BlockSyncService {
   readonly protocol: string
-  private readonly timeoutMs: number
-  private readonly log: Logger
-  private started = false
+  private readonly rr: RequestResponse
 
   constructor(
     private readonly init: BlockSyncInit,
-    private readonly components: BlockSyncComponents,
+    components: BlockSyncComponents,
   ) {
     this.protocol = chainProtocols(init.chainId).blocks
-    this.timeoutMs = init.timeoutMs ?? 30_000
-    this.log = init.logger ?? silentLogger
+    this.rr = new RequestResponse(
+      {
+        protocol: this.protocol,
+        timeoutMs: init.timeoutMs ?? 30_000,
+        maxInboundStreams: init.maxInboundStreams ?? 4,
+        maxDataLength: MAX_SYNC_FRAME,
+        maxBufferSize: MAX_SYNC_BUFFER,
+        logger: init.logger ?? silentLogger,
+        name: 'block sync',
+      },
+      components,
+    )
   }
 
   async start(): Promise<void> {
-    if (this.started || !this.init.source) return
-    await this.components.handle(this.protocol, this.serve, {
-      maxInboundStreams: this.init.maxInboundStreams ?? 4,
-    })
-    this.started = true
+    if (this.init.source) await this.rr.start(this.serve)
   }
 
-  async stop(): Promise<void> {
-    if (!this.started) return
-    await this.components.unhandle(this.protocol)
-    this.started = false
+  stop(): Promise<void> {
+    return this.rr.stop()
   }
 
   /**
@@ -81,70 +82,46 @@ export class BlockSyncService {
     opts: { signal?: AbortSignal } = {},
   ): Promise<Uint8Array[]> {
     const request = encodeSyncRequest(range)
-    const signal = opts.signal
-      ? AbortSignal.any([opts.signal, AbortSignal.timeout(this.timeoutMs)])
-      : AbortSignal.timeout(this.timeoutMs)
-    let stream: Stream | undefined
-    try {
-      stream = await this.components.dialProtocol(peer, this.protocol, { signal })
-      const lp = lpStream(stream, LP_OPTS)
-      await lp.write(request, { signal })
-      const status = decodeSyncStatus((await lp.read({ signal })).subarray())
-      if (!status.ok) throw new SteleError('STELE_BAD_REQUEST', `sync refused by peer: ${status.reason}`)
-      const blocks: Uint8Array[] = []
-      for (;;) {
-        const frame = await lp.read({ signal })
-        if (frame.byteLength === 0) break
-        if (blocks.length === range.count)
-          throw new SteleError(
-            'STELE_BAD_ENCODING',
-            `sync: peer sent more than the ${range.count} blocks asked`,
-          )
-        // A copy as a plain Uint8Array: over TCP the frame is a Buffer view into a larger socket chunk.
-        blocks.push(new Uint8Array(frame.subarray()))
-      }
-      await stream.close({ signal })
-      return blocks
-    } catch (err) {
-      stream?.abort(err as Error)
-      if (opts.signal?.aborted) throw opts.signal.reason
-      if (err instanceof SteleError) throw err
-      throw new SteleError(
-        'STELE_UNAVAILABLE',
-        `sync from ${peer.toString()} failed: ${(err as Error).message}`,
-        {
-          cause: err,
-        },
-      )
-    }
+    return await this.rr.request(
+      peer,
+      'sync',
+      async (lp, signal) => {
+        await lp.write(request, { signal })
+        const status = decodeSyncStatus((await lp.read({ signal })).subarray())
+        if (!status.ok) throw new SteleError('STELE_BAD_REQUEST', `sync refused by peer: ${status.reason}`)
+        const blocks: Uint8Array[] = []
+        for (;;) {
+          const frame = await lp.read({ signal })
+          if (frame.byteLength === 0) return blocks
+          if (blocks.length === range.count)
+            throw new SteleError(
+              'STELE_BAD_ENCODING',
+              `sync: peer sent more than the ${range.count} blocks asked`,
+            )
+          // A copy as a plain Uint8Array: over TCP the frame is a Buffer view into a larger socket chunk.
+          blocks.push(new Uint8Array(frame.subarray()))
+        }
+      },
+      opts,
+    )
   }
 
-  private readonly serve = async (stream: Stream): Promise<void> => {
-    const source = this.init.source
-    if (!source) return stream.abort(new SteleError('STELE_UNAVAILABLE', 'this node serves no blocks'))
-    const signal = AbortSignal.timeout(this.timeoutMs)
-    const lp = lpStream(stream, LP_OPTS)
+  private readonly serve: Exchange<void> = async (lp, signal) => {
+    const source = this.init.source!
+    let range: SyncRequest
     try {
-      let range: SyncRequest
-      try {
-        range = decodeSyncRequest((await lp.read({ signal })).subarray())
-      } catch (err) {
-        if (!(err instanceof SteleError)) throw err
-        await lp.write(encodeSyncStatus({ ok: false, reason: err.message }), { signal })
-        await stream.close({ signal })
-        return
-      }
-      await lp.write(encodeSyncStatus({ ok: true }), { signal })
-      for (let h = range.from; h < range.from + range.count; h++) {
-        const block = await source.getBlockBytes(h, { signal })
-        if (!block) break
-        await lp.write(block, { signal })
-      }
-      await lp.write(END, { signal })
-      await stream.close({ signal })
+      range = decodeSyncRequest((await lp.read({ signal })).subarray())
     } catch (err) {
-      this.log.debug({ err }, 'block sync: serving a request failed')
-      stream.abort(err as Error)
+      if (!(err instanceof SteleError)) throw err
+      await lp.write(encodeSyncStatus({ ok: false, reason: err.message }), { signal })
+      return
     }
+    await lp.write(encodeSyncStatus({ ok: true }), { signal })
+    for (let h = range.from; h < range.from + range.count; h++) {
+      const block = await source.getBlockBytes(h, { signal })
+      if (!block) break
+      await lp.write(block, { signal })
+    }
+    await lp.write(END, { signal })
   }
 }

@@ -3,8 +3,7 @@
  * (layout in blocks-by-cid-codec.ts), checks every block against its CID and stores it. The server answers from the
  * node's blockstore. A small protocol rather than Bitswap: docs/network.md §Storage across nodes says why.
  */
-import type { Libp2p, PeerId, Stream } from '@libp2p/interface'
-import { lpStream } from '@libp2p/utils'
+import type { PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { CID } from 'multiformats/cid'
 import { SteleError } from '../../core/errors.ts'
@@ -18,6 +17,7 @@ import {
   MAX_CID_FRAME,
 } from './blocks-by-cid-codec.ts'
 import { chainProtocols } from './protocols.ts'
+import { type Exchange, RequestResponse, type RequestResponseComponents } from './request-response.ts'
 
 /** Where the server reads blocks: the node's blockstore. */
 export interface CidBlockSource {
@@ -41,37 +41,39 @@ export interface BlocksByCidInit {
   logger?: Logger
 }
 
-export type BlocksByCidComponents = Pick<Libp2p, 'handle' | 'unhandle' | 'dialProtocol'>
-
-const LP_OPTS = { maxDataLength: MAX_CID_FRAME, maxBufferSize: 2 * MAX_CID_FRAME }
+export type BlocksByCidComponents = RequestResponseComponents
 
 export class BlocksByCidService {
   readonly protocol: string
-  private readonly timeoutMs: number
   private readonly log: Logger
-  private started = false
+  private readonly rr: RequestResponse
 
   constructor(
     private readonly init: BlocksByCidInit,
-    private readonly components: BlocksByCidComponents,
+    components: BlocksByCidComponents,
   ) {
     this.protocol = chainProtocols(init.chainId).blocksByCid
-    this.timeoutMs = init.timeoutMs ?? 10_000
     this.log = init.logger ?? silentLogger
+    this.rr = new RequestResponse(
+      {
+        protocol: this.protocol,
+        timeoutMs: init.timeoutMs ?? 10_000,
+        maxInboundStreams: init.maxInboundStreams ?? 8,
+        maxDataLength: MAX_CID_FRAME,
+        maxBufferSize: 2 * MAX_CID_FRAME,
+        logger: this.log,
+        name: 'blocks by cid',
+      },
+      components,
+    )
   }
 
-  async start(): Promise<void> {
-    if (this.started) return
-    await this.components.handle(this.protocol, this.serve, {
-      maxInboundStreams: this.init.maxInboundStreams ?? 8,
-    })
-    this.started = true
+  start(): Promise<void> {
+    return this.rr.start(this.serve)
   }
 
-  async stop(): Promise<void> {
-    if (!this.started) return
-    await this.components.unhandle(this.protocol)
-    this.started = false
+  stop(): Promise<void> {
+    return this.rr.stop()
   }
 
   /**
@@ -79,35 +81,27 @@ export class BlocksByCidService {
    * signal's reason on abort, STELE_UNAVAILABLE when the peer cannot be reached or breaks off, and
    * STELE_BAD_ENCODING when it answers out of protocol or with bytes that are not the block.
    */
-  async fetchBlock(
+  fetchBlock(
     peer: PeerId | Multiaddr,
     cid: CID,
     opts: { signal?: AbortSignal } = {},
   ): Promise<Uint8Array | undefined> {
-    const signal = opts.signal
-      ? AbortSignal.any([opts.signal, AbortSignal.timeout(this.timeoutMs)])
-      : AbortSignal.timeout(this.timeoutMs)
-    let stream: Stream | undefined
-    try {
-      stream = await this.components.dialProtocol(peer, this.protocol, { signal })
-      const lp = lpStream(stream, LP_OPTS)
-      await lp.write(encodeCidRequest(cid), { signal })
-      const r = decodeCidResponse((await lp.read({ signal })).subarray())
-      await stream.close({ signal })
-      if (!r.found) return undefined
-      if (!blockMatches(cid, r.bytes))
-        throw new SteleError('STELE_BAD_ENCODING', `${peer.toString()} sent bytes that are not block ${cid}`)
-      return r.bytes
-    } catch (err) {
-      stream?.abort(err as Error)
-      if (opts.signal?.aborted) throw opts.signal.reason
-      if (err instanceof SteleError) throw err
-      throw new SteleError(
-        'STELE_UNAVAILABLE',
-        `block ${cid} from ${peer.toString()} failed: ${(err as Error).message}`,
-        { cause: err },
-      )
-    }
+    return this.rr.request(
+      peer,
+      `block ${cid}`,
+      async (lp, signal) => {
+        await lp.write(encodeCidRequest(cid), { signal })
+        const r = decodeCidResponse((await lp.read({ signal })).subarray())
+        if (!r.found) return undefined
+        if (!blockMatches(cid, r.bytes))
+          throw new SteleError(
+            'STELE_BAD_ENCODING',
+            `${peer.toString()} sent bytes that are not block ${cid}`,
+          )
+        return r.bytes
+      },
+      opts,
+    )
   }
 
   /** The block from the first of `peers` that holds it and sends the right bytes; STELE_NOT_FOUND when none. */
@@ -150,20 +144,12 @@ export class BlocksByCidService {
     return fetched
   }
 
-  private readonly serve = async (stream: Stream): Promise<void> => {
-    const signal = AbortSignal.timeout(this.timeoutMs)
-    const lp = lpStream(stream, LP_OPTS)
-    try {
-      const cid = decodeCidRequest((await lp.read({ signal })).subarray())
-      const { source } = this.init
-      const bytes = (await source.has(cid)) ? await source.getBytes(cid) : undefined
-      // A block over the limit is not served rather than cut: the asker could not check a part against the CID.
-      const found = bytes !== undefined && bytes.length < MAX_CID_FRAME
-      await lp.write(encodeCidResponse(found ? { found, bytes } : { found: false }), { signal })
-      await stream.close({ signal })
-    } catch (err) {
-      this.log.debug({ err }, 'blocks by cid: serving a request failed')
-      stream.abort(err as Error)
-    }
+  private readonly serve: Exchange<void> = async (lp, signal) => {
+    const cid = decodeCidRequest((await lp.read({ signal })).subarray())
+    const { source } = this.init
+    const bytes = (await source.has(cid)) ? await source.getBytes(cid) : undefined
+    // A block over the limit is not served rather than cut: the asker could not check a part against the CID.
+    const found = bytes !== undefined && bytes.length < MAX_CID_FRAME
+    await lp.write(encodeCidResponse(found ? { found, bytes } : { found: false }), { signal })
   }
 }
