@@ -1,8 +1,8 @@
 import { toHex } from '../../core/bytes.ts'
 import { inclusionPath, leafHash } from '../../core/merkle.ts'
+import { txView } from '../chain/tx-view.ts'
 import type { StoredTx } from '../db/codec.ts'
 import type { SteleNode } from '../node.ts'
-import { txView } from './tx-view.ts'
 
 /**
  * A transaction's view and, once confirmed, its proof of inclusion: its Merkle path to the transaction root of

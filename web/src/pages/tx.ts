@@ -34,9 +34,7 @@ export async function txPage({ main, signal, params, nodeGenesis }: PageContext)
       'section',
       { 'aria-labelledby': 'h-payload' },
       h('h2', { id: 'h-payload' }, 'Payload'),
-      typeof t.payload === 'string'
-        ? await decodedView(t.bytes, t.payload, ledgerOf(nodeGenesis))
-        : payloadView(t.type, t.payload, ledgerOf(nodeGenesis)),
+      payloadView(t.payload, ledgerOf(nodeGenesis)),
     ),
     checklist('Signature check', checkTx(t), 3),
     t.blockHeight === null
@@ -46,76 +44,53 @@ export async function txPage({ main, signal, params, nodeGenesis }: PageContext)
 }
 
 type Ledger = ReturnType<typeof ledgerOf>
-type Payload = { [k: string]: string | string[] | number }
 
-/** The ledger types read as what they do: amounts in coins, accounts linked (docs/protocol.md §9.1). */
-function payloadView(type: string, p: unknown, l: Ledger): HTMLElement {
-  const o = (p && typeof p === 'object' ? p : {}) as Payload
-  const account = (k: unknown) => link(`/accounts/${String(k)}`, mono(String(k)))
-  if (type === 'transfer' || type === 'faucet-grant')
-    return fields([
-      ['Amount', h('strong', { id: 'tx-amount' }, coins(String(o['amount']), l))],
-      ['To', account(o['to'])],
-      ['Fee', coins(String(o['fee']), l)],
-      ...(type === 'transfer' ? ([['Memo', String(o['memo'] ?? '') || '(none)']] as [string, string][]) : []),
-    ])
-  if (type === 'node-register')
-    return fields([
-      ['Node', account(o['node'])],
-      ['Roles', (o['roles'] as string[]).join(', ') || 'none (registration removed)'],
-      ['Endpoints', (o['endpoints'] as string[]).join(', ') || '(none)'],
-      ['Fee', coins(String(o['fee']), l)],
-    ])
-  return plainPayload(p)
+const ref =
+  (path: string) =>
+  (v: unknown): Node =>
+    link(`${path}${String(v)}`, mono(String(v)))
+const coinsOf = (v: unknown, l: Ledger): Node => document.createTextNode(coins(String(v), l))
+const jsonOf = (v: unknown): Node => h('pre', { class: 'mono' }, JSON.stringify(v, null, 2))
+
+/** How a payload field the node decoded (node/chain/tx-view.ts) reads: accounts, drives, … linked, amounts in coins. */
+const FIELD: { [name: string]: (v: unknown, l: Ledger) => Node } = {
+  to: ref('/accounts/'),
+  node: ref('/accounts/'),
+  producer: ref('/accounts/'),
+  drive: ref('/drives/'),
+  contract: ref('/contracts/'),
+  call: ref('/tx/'),
+  height: ref('/blocks/'),
+  cid: ref('/storage/'),
+  codeCid: ref('/storage/'),
+  amount: (v, l) => h('strong', { id: 'tx-amount' }, coinsOf(v, l)),
+  fee: coinsOf,
+  price: coinsOf,
+  escrow: coinsOf,
+  args: jsonOf,
+  events: jsonOf,
+  state: jsonOf,
+  filter: jsonOf,
 }
 
-const REF_PATH: { [k: string]: string } = {
-  account: '/accounts/',
-  tx: '/tx/',
-  contract: '/contracts/',
-  drive: '/drives/',
-  cid: '/storage/',
-  block: '/blocks/',
+/** `gasLimit` → `Gas limit`. */
+const label = (k: string): string => {
+  const words = k.replace(/([A-Z])/g, ' $1').toLowerCase()
+  return words.charAt(0).toUpperCase() + words.slice(1)
 }
 
-/**
- * Types the node sends as hex (drives, storage proofs, contracts, evidence) decoded in the page from the signed
- * bytes; the decoders (and multiformats) load with the first such transaction.
- */
-async function decodedView(bytes: string, hex: string, l: Ledger): Promise<HTMLElement> {
-  const { decodePayload } = await import('../tx-decode.ts')
-  let rows: ReturnType<typeof decodePayload>
-  try {
-    rows = decodePayload(bytes)
-  } catch (e) {
-    return notice('error', `The payload does not decode: ${(e as Error).message}`)
-  }
-  if (!rows) return plainPayload(hex)
+/** The payload as the node decoded it; a type it does not know arrives as hex. */
+function payloadView(p: unknown, l: Ledger): HTMLElement {
+  if (!p || typeof p !== 'object' || Array.isArray(p)) return h('pre', { class: 'mono' }, String(p))
   const dl = fields(
-    rows.map(([k, f]) => {
-      if ('text' in f) return [k, f.text]
-      if ('json' in f) return [k, h('pre', { class: 'mono' }, f.json)]
-      if ('coins' in f) return [k, coins(f.coins, l)]
-      const path = REF_PATH[f.kind]
-      return [k, path ? link(`${path}${f.value}`, mono(f.value)) : mono(f.value)]
+    Object.entries(p).map(([k, v]) => {
+      const show = FIELD[k]
+      if (show) return [label(k), show(v, l)]
+      if (Array.isArray(v)) return [label(k), v.join(', ') || '(none)']
+      if (typeof v === 'string' && /^[0-9a-f]{64}$/.test(v)) return [label(k), mono(v)]
+      return [label(k), typeof v === 'object' && v !== null ? jsonOf(v) : String(v)]
     }),
   )
   dl.id = 'tx-decoded'
   return dl
-}
-
-/** Other decoded payloads are objects of simple fields; unknown types arrive as hex. */
-function plainPayload(p: unknown): HTMLElement {
-  if (p && typeof p === 'object' && !Array.isArray(p))
-    return fields(
-      Object.entries(p).map(([k, v]) => [
-        k,
-        typeof v === 'string' && /^[0-9a-f]{64}$/.test(v)
-          ? mono(v)
-          : Array.isArray(v)
-            ? v.join(', ') || '(none)'
-            : String(v),
-      ]),
-    )
-  return h('pre', { class: 'mono' }, String(p))
 }
