@@ -13,6 +13,7 @@ import {
 import { sha256 } from '../../core/hash.ts'
 import { canonicalJson } from '../../node/executor/canonical-json.ts'
 import { type ContractEvent, type ContractState, eventsHash, stateRoot } from '../../node/executor/hashes.ts'
+import { extractSection } from './vector-fields.ts'
 
 /**
  * The contract vectors (docs/protocol.md §11.4, core/vectors/contracts.json): each payload with its field table
@@ -214,8 +215,5 @@ export function renderContractSection(v: ContractVectors): string {
 }
 
 export function extractContractSection(doc: string): string | undefined {
-  const a = doc.indexOf(CONTRACT_DOC_BEGIN)
-  const b = doc.indexOf(CONTRACT_DOC_END)
-  if (a < 0 || b < a) return undefined
-  return doc.slice(a, b + CONTRACT_DOC_END.length)
+  return extractSection(doc, CONTRACT_DOC_BEGIN, CONTRACT_DOC_END)
 }

@@ -1,6 +1,6 @@
 import { CID } from 'multiformats/cid'
 import { create as createDigest } from 'multiformats/hashes/digest'
-import { toHex, utf8 } from '../../core/bytes.ts'
+import { utf8 } from '../../core/bytes.ts'
 import {
   encodeDriveClose,
   encodeDriveCreate,
@@ -13,8 +13,20 @@ import { type DriveFile, type DriveState, encodeDriveState } from '../../core/dr
 import { sha256 } from '../../core/hash.ts'
 import { leafHash, STATE_NS, stateKey } from '../../core/state-map.ts'
 import { RAW, SHA2_256 } from '../../core/storage-proof.ts'
-import { type SignedTx, signTx, TX_TYPES, txSigningMessage } from '../../core/transaction.ts'
+import { type SignedTx, signTx, TX_TYPES } from '../../core/transaction.ts'
 import { CHAIN_ID, keys, SEEDS } from './fixtures.ts'
+import {
+  extractSection,
+  type Field,
+  hx,
+  type LayoutVector,
+  layoutVector,
+  renderFieldVector,
+  str8,
+  txLayoutVector,
+  uint,
+  var32,
+} from './vector-fields.ts'
 
 /**
  * Builds core/vectors/drives.json and the generated drive vector section of docs/protocol.md (§10.5). As in
@@ -23,14 +35,7 @@ import { CHAIN_ID, keys, SEEDS } from './fixtures.ts'
  * (fixtures' producer).
  */
 
-export interface DriveVector {
-  id: string
-  title: string
-  value: { [k: string]: unknown }
-  fields: [string, string][]
-  hex: string
-  derived: { [k: string]: string }
-}
+export type DriveVector = LayoutVector
 
 export interface DriveVectors {
   $comment: string
@@ -38,63 +43,27 @@ export interface DriveVectors {
   encodings: DriveVector[]
 }
 
-const hx = toHex
-const uint = (v: number | bigint, bytes: number): string =>
-  BigInt(v)
-    .toString(16)
-    .padStart(bytes * 2, '0')
-const str8 = (name: string, s: string): [string, string][] => [
-  [`${name}.length`, uint(utf8(s).length, 1)],
-  [name, hx(utf8(s))],
-]
-const var32 = (name: string, b: Uint8Array): [string, string][] => [
-  [`${name}.length`, uint(b.length, 4)],
-  [name, hx(b)],
-]
 const cid8 = (name: string, b: Uint8Array): [string, string][] => [
   [`${name}.length`, uint(b.length, 1)],
   [name, hx(b)],
 ]
 
-function vector(
+const vector = (
   id: string,
   title: string,
   value: { [k: string]: unknown },
-  fields: [string, string][],
+  fields: Field[],
   encoded: Uint8Array,
   derived: { [k: string]: string } = {},
-): DriveVector {
-  const hex = hx(encoded)
-  if (fields.map(([, h]) => h).join('') !== hex)
-    throw new Error(`drive vector ${id}: the field-by-field layout differs from what core encodes`)
-  return { id, title, value, fields, hex, derived }
-}
+): DriveVector => layoutVector('drive vector', id, title, value, fields, encoded, derived)
 
-function txVector(
+const txVector = (
   id: string,
   title: string,
   payload: { [k: string]: unknown },
-  payloadFields: [string, string][],
+  payloadFields: Field[],
   tx: SignedTx,
-): DriveVector {
-  return vector(
-    id,
-    title,
-    { type: tx.type, chainId: tx.chainId, signer: hx(tx.signer), nonce: tx.nonce, payload },
-    [
-      ['version', '01'],
-      ['type', uint(tx.type, 1)],
-      ...str8('chainId', tx.chainId),
-      ['signer', hx(tx.signer)],
-      ['nonce', uint(tx.nonce, 8)],
-      ['payload.length', uint(tx.payload.length, 4)],
-      ...payloadFields.map(([n, h]): [string, string] => [`payload.${n}`, h]),
-      ['signature', hx(tx.signature)],
-    ],
-    tx.bytes,
-    { signingMessage: hx(txSigningMessage(tx.body)), hash: hx(tx.hash) },
-  )
-}
+): DriveVector => txLayoutVector('drive vector', id, title, tx, payloadFields, payload)
 
 /** The file of the vectors: one raw block (its CID is `ipfs add --cid-version 1 --raw-leaves` of these bytes). */
 export const FILE_BYTES = utf8('Stele drive vector: one raw leaf.\n')
@@ -318,8 +287,6 @@ export const DRIVE_DOC_BEGIN =
   '<!-- BEGIN GENERATED DRIVE VECTORS (test/core/gen-drive-vectors.ts from core/vectors/drives.json) -->'
 export const DRIVE_DOC_END = '<!-- END GENERATED DRIVE VECTORS -->'
 
-const hexBlock = (h: string): string => `\`\`\`text\n${(h.match(/.{1,64}/g) ?? ['']).join('\n')}\n\`\`\``
-
 export function renderDriveSection(v: DriveVectors): string {
   const out: string[] = [DRIVE_DOC_BEGIN, '']
   out.push(
@@ -329,21 +296,11 @@ export function renderDriveSection(v: DriveVectors): string {
     '',
   )
   let n = 1
-  for (const e of v.encodings) {
-    out.push(`#### 10.5.${n++} ${e.title} — \`${e.id}\``, '', '| field | hex |', '| --- | --- |')
-    for (const [f, h] of e.fields)
-      out.push(`| ${f} | ${h.length > 64 ? `${h.slice(0, 64)}…` : h === '' ? '(empty)' : `\`${h}\``} |`)
-    out.push('', 'Encoding:', '', hexBlock(e.hex), '')
-    for (const [d, h] of Object.entries(e.derived))
-      out.push(`${d}: \`${h.length > 128 ? `${h.slice(0, 64)}…` : h}\``, '')
-  }
+  for (const e of v.encodings) out.push(...renderFieldVector(`#### 10.5.${n++} ${e.title} — \`${e.id}\``, e))
   out.push(DRIVE_DOC_END)
   return out.join('\n')
 }
 
 export function extractDriveSection(doc: string): string | undefined {
-  const a = doc.indexOf(DRIVE_DOC_BEGIN)
-  const b = doc.indexOf(DRIVE_DOC_END)
-  if (a < 0 || b < a) return undefined
-  return doc.slice(a, b + DRIVE_DOC_END.length)
+  return extractSection(doc, DRIVE_DOC_BEGIN, DRIVE_DOC_END)
 }

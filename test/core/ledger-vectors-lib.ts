@@ -5,7 +5,6 @@ import {
   verifyAccountProof,
 } from '../../core/account-proof.ts'
 import { signBlockHeader } from '../../core/block.ts'
-import { toHex, utf8 } from '../../core/bytes.ts'
 import { encodeGenesis, type Genesis, genesisHash, genesisToJson } from '../../core/genesis.ts'
 import { sha256 } from '../../core/hash.ts'
 import {
@@ -29,8 +28,19 @@ import {
   stateKey,
   stateProofError,
 } from '../../core/state-map.ts'
-import { type SignedTx, signTx, TX_TYPES, txSigningMessage } from '../../core/transaction.ts'
+import { type SignedTx, signTx, TX_TYPES } from '../../core/transaction.ts'
 import { BLOCK_TIME, CHAIN_ID, GENESIS_TIME, keys, SEEDS } from './fixtures.ts'
+import {
+  extractSection,
+  type Field,
+  hx,
+  type LayoutVector,
+  layoutVector,
+  renderFieldVector,
+  str8,
+  txLayoutVector,
+  uint,
+} from './vector-fields.ts'
 
 /**
  * Builds core/vectors/ledger.json and the generated vector section of docs/protocol.md §9.8. As in vectors-lib.ts,
@@ -39,14 +49,7 @@ import { BLOCK_TIME, CHAIN_ID, GENESIS_TIME, keys, SEEDS } from './fixtures.ts'
  * authority TEST 3.
  */
 
-export interface LedgerVector {
-  id: string
-  title: string
-  value: { [k: string]: unknown }
-  fields: [string, string][]
-  hex: string
-  derived: { [k: string]: string }
-}
+export type LedgerVector = LayoutVector
 
 export interface LedgerVectors {
   $comment: string
@@ -61,49 +64,17 @@ export interface LedgerVectors {
   accountProofs: { what: string; bundle: AccountProofBundle }[]
 }
 
-const hx = toHex
-const uint = (v: number | bigint, bytes: number): string =>
-  BigInt(v)
-    .toString(16)
-    .padStart(bytes * 2, '0')
-const str8 = (name: string, s: string): [string, string][] => [
-  [`${name}.length`, uint(utf8(s).length, 1)],
-  [name, hx(utf8(s))],
-]
-
-function vector(
+const vector = (
   id: string,
   title: string,
   value: { [k: string]: unknown },
-  fields: [string, string][],
+  fields: Field[],
   encoded: Uint8Array,
   derived: { [k: string]: string } = {},
-): LedgerVector {
-  const hex = hx(encoded)
-  if (fields.map(([, h]) => h).join('') !== hex)
-    throw new Error(`ledger vector ${id}: the field-by-field layout differs from what core encodes`)
-  return { id, title, value, fields, hex, derived }
-}
+): LedgerVector => layoutVector('ledger vector', id, title, value, fields, encoded, derived)
 
-function txVector(id: string, title: string, tx: SignedTx, payloadFields: [string, string][]): LedgerVector {
-  return vector(
-    id,
-    title,
-    { type: tx.type, chainId: tx.chainId, signer: hx(tx.signer), nonce: tx.nonce, payload: hx(tx.payload) },
-    [
-      ['version', '01'],
-      ['type', uint(tx.type, 1)],
-      ...str8('chainId', tx.chainId),
-      ['signer', hx(tx.signer)],
-      ['nonce', uint(tx.nonce, 8)],
-      ['payload.length', uint(tx.payload.length, 4)],
-      ...payloadFields.map(([n, h]): [string, string] => [`payload.${n}`, h]),
-      ['signature', hx(tx.signature)],
-    ],
-    tx.bytes,
-    { signingMessage: hx(txSigningMessage(tx.body)), hash: hx(tx.hash) },
-  )
-}
+const txVector = (id: string, title: string, tx: SignedTx, payloadFields: Field[]): LedgerVector =>
+  txLayoutVector('ledger vector', id, title, tx, payloadFields)
 
 function proofFields(p: StateProof): [string, string][] {
   return [
@@ -402,8 +373,6 @@ export const LEDGER_DOC_BEGIN =
   '<!-- BEGIN GENERATED LEDGER VECTORS (test/core/gen-ledger-vectors.ts from core/vectors/ledger.json) -->'
 export const LEDGER_DOC_END = '<!-- END GENERATED LEDGER VECTORS -->'
 
-const hexBlock = (h: string): string => `\`\`\`text\n${(h.match(/.{1,64}/g) ?? ['']).join('\n')}\n\`\`\``
-
 export function renderLedgerSection(v: LedgerVectors): string {
   const out: string[] = [LEDGER_DOC_BEGIN, '']
   out.push(
@@ -413,14 +382,7 @@ export function renderLedgerSection(v: LedgerVectors): string {
     '',
   )
   let n = 1
-  for (const e of v.encodings) {
-    out.push(`#### 9.8.${n++} ${e.title} — \`${e.id}\``, '', '| field | hex |', '| --- | --- |')
-    for (const [f, h] of e.fields)
-      out.push(`| ${f} | ${h.length > 64 ? `${h.slice(0, 64)}…` : h === '' ? '(empty)' : `\`${h}\``} |`)
-    out.push('', 'Encoding:', '', hexBlock(e.hex), '')
-    for (const [d, h] of Object.entries(e.derived))
-      out.push(`${d}: \`${h.length > 128 ? `${h.slice(0, 64)}…` : h}\``, '')
-  }
+  for (const e of v.encodings) out.push(...renderFieldVector(`#### 9.8.${n++} ${e.title} — \`${e.id}\``, e))
   out.push(
     `#### 9.8.${n++} State after block 1`,
     '',
@@ -449,8 +411,5 @@ export function renderLedgerSection(v: LedgerVectors): string {
 }
 
 export function extractLedgerSection(doc: string): string | undefined {
-  const a = doc.indexOf(LEDGER_DOC_BEGIN)
-  const b = doc.indexOf(LEDGER_DOC_END)
-  if (a < 0 || b < a) return undefined
-  return doc.slice(a, b + LEDGER_DOC_END.length)
+  return extractSection(doc, LEDGER_DOC_BEGIN, LEDGER_DOC_END)
 }

@@ -15,6 +15,7 @@ import { encodeEvidencePayload, offenceKey } from '../../node/consensus/evidence
 import { encodeSyncRequest } from '../../node/p2p/block-sync-codec.ts'
 import { encodeTxGossip } from '../../node/p2p/gossip-codec.ts'
 import { encodeBatchGossip } from '../../node/p2p/network.ts'
+import { extractSection } from './vector-fields.ts'
 
 export interface NetworkVector {
   id: string
@@ -171,7 +172,5 @@ export function renderNetworkSection(vectors: readonly NetworkVector[]): string 
 }
 
 export function extractNetworkSection(doc: string): string | undefined {
-  const i = doc.indexOf(BEGIN)
-  const j = doc.indexOf(END)
-  return i < 0 || j < 0 ? undefined : doc.slice(i, j + END.length)
+  return extractSection(doc, BEGIN, END)
 }

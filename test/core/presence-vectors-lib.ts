@@ -18,6 +18,7 @@ import {
   signRegistration,
 } from '../../core/presence/registration.ts'
 import { SEEDS } from './fixtures.ts'
+import { checkedHex, extractSection } from './vector-fields.ts'
 
 /**
  * Builds core/vectors/presence.json and the generated section of docs/presence.md. Keys: the client account is
@@ -50,10 +51,7 @@ function vector(
   encoded: Uint8Array,
   derived: { [k: string]: string } = {},
 ): PresenceVector {
-  const hex = hx(encoded)
-  if (fields.map(([, h]) => h).join('') !== hex)
-    throw new Error(`presence vector ${id}: the field-by-field layout differs from what core encodes`)
-  return { id, title, fields, hex, derived }
+  return { id, title, fields, hex: checkedHex(`presence vector ${id}`, fields, encoded), derived }
 }
 
 export function buildPresenceVectors(): PresenceVectors {
@@ -231,8 +229,5 @@ export function renderPresenceSection(v: PresenceVectors): string {
 }
 
 export function extractPresenceSection(doc: string): string | undefined {
-  const a = doc.indexOf(PRESENCE_DOC_BEGIN)
-  const b = doc.indexOf(PRESENCE_DOC_END)
-  if (a < 0 || b < a) return undefined
-  return doc.slice(a, b + PRESENCE_DOC_END.length)
+  return extractSection(doc, PRESENCE_DOC_BEGIN, PRESENCE_DOC_END)
 }

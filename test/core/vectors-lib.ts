@@ -1,6 +1,5 @@
 import { batchHeaderHash } from '../../core/batch.ts'
 import { blockSigningMessage } from '../../core/block.ts'
-import { toHex, utf8 } from '../../core/bytes.ts'
 import { encodeGenesis, genesisHash, genesisToJson } from '../../core/genesis.ts'
 import { inclusionPath, leafHash, merkleRoot } from '../../core/merkle.ts'
 import type { ProofBundle } from '../../core/proof.ts'
@@ -8,6 +7,7 @@ import { encodeRecordList, type StampedRecord } from '../../core/record.ts'
 import { type SignedTx, TX_TYPE_NAMES, txSigningMessage } from '../../core/transaction.ts'
 import { verifyProof } from '../../core/verify-proof.ts'
 import { buildScenario, PROOF_RECORD, recordToJson, SEEDS } from './fixtures.ts'
+import { checkedHex, extractSection, hexBlock, hx, str8, txFields, uint } from './vector-fields.ts'
 import { buildFailureVectors, type FailureVector } from './vectors-failures.ts'
 
 /**
@@ -61,26 +61,10 @@ export interface ProtocolVectors {
 
 // ---- the specification, field by field -------------------------------------------------------------------------
 
-const hx = (b: Uint8Array): string => toHex(b)
-
-function uint(v: number, bytes: number): string {
-  return BigInt(v)
-    .toString(16)
-    .padStart(bytes * 2, '0')
-}
-
 function f64(v: number): string {
   const b = new Uint8Array(8)
   new DataView(b.buffer).setFloat64(0, v, false)
   return hx(b)
-}
-
-function str8(name: string, s: string): [string, string][] {
-  const b = utf8(s)
-  return [
-    [`${name}.length`, uint(b.length, 1)],
-    [name, hx(b)],
-  ]
 }
 
 const SOURCE_CODES: { [s: string]: number } = { mqtt: 0, serial: 1, firmata: 2, sim: 3, http: 4 }
@@ -105,19 +89,6 @@ function recordFields(r: StampedRecord): [string, string][] {
   return f
 }
 
-function txFields(tx: SignedTx): [string, string][] {
-  return [
-    ['version', '01'],
-    ['type', uint(tx.type, 1)],
-    ...str8('chainId', tx.chainId),
-    ['signer', hx(tx.signer)],
-    ['nonce', uint(tx.nonce, 8)],
-    ['payload.length', uint(tx.payload.length, 4)],
-    ['payload', hx(tx.payload)],
-    ['signature', hx(tx.signature)],
-  ]
-}
-
 function txValue(tx: SignedTx): { [k: string]: unknown } {
   return {
     type: tx.type,
@@ -138,11 +109,7 @@ function vector(
   encoded: Uint8Array,
   derived: { [k: string]: string } = {},
 ): EncodingVector {
-  const hex = hx(encoded)
-  const joined = fields.map(([, h]) => h).join('')
-  if (joined !== hex)
-    throw new Error(`vector ${id}: the field-by-field layout differs from what core encodes`)
-  return { id, title, kind, value, fields, hex, derived }
+  return { id, title, kind, value, fields, hex: checkedHex(`vector ${id}`, fields, encoded), derived }
 }
 
 function merkleVector(data: Uint8Array[]): MerkleVector {
@@ -341,12 +308,7 @@ export const DOC_BEGIN =
   '<!-- BEGIN GENERATED VECTORS (test/core/gen-vectors.ts from core/vectors/protocol.json) -->'
 export const DOC_END = '<!-- END GENERATED VECTORS -->'
 
-/** Hex broken into lines of 32 bytes; whitespace inside a hex block is not significant. */
-function hexBlock(hex: string): string {
-  const lines: string[] = []
-  for (let i = 0; i < hex.length; i += 64) lines.push(hex.slice(i, i + 64))
-  return ['```text', ...(lines.length > 0 ? lines : ['(empty)']), '```'].join('\n')
-}
+const EMPTY = '(empty)'
 
 const DERIVED_LABEL: { [k: string]: string } = {
   hash: 'hash = SHA-256(encoding)',
@@ -375,7 +337,7 @@ function renderEncoding(v: EncodingVector, n: number): string {
     out.push(`| ${off} | ${name} | ${h === '' ? '(none)' : `\`${h}\``} |`)
     off += h.length / 2
   }
-  out.push('', `Encoding, ${v.hex.length / 2} bytes:`, '', hexBlock(v.hex), '')
+  out.push('', `Encoding, ${v.hex.length / 2} bytes:`, '', hexBlock(v.hex, EMPTY), '')
   for (const [k, h] of Object.entries(v.derived)) {
     const label =
       (v.kind === 'block-header'
@@ -385,7 +347,7 @@ function renderEncoding(v: EncodingVector, n: number): string {
           : undefined) ??
       DERIVED_LABEL[k] ??
       k
-    out.push(`${label}:`, '', hexBlock(h), '')
+    out.push(`${label}:`, '', hexBlock(h, EMPTY), '')
   }
   return out.join('\n')
 }
@@ -462,8 +424,5 @@ function renderFailures(failures: FailureVector[], n: number): string {
 
 /** The generated section as it stands in the document, or undefined when the markers are missing. */
 export function extractVectorSection(doc: string): string | undefined {
-  const a = doc.indexOf(DOC_BEGIN)
-  const b = doc.indexOf(DOC_END)
-  if (a < 0 || b < a) return undefined
-  return doc.slice(a, b + DOC_END.length)
+  return extractSection(doc, DOC_BEGIN, DOC_END)
 }
