@@ -45,6 +45,7 @@ const nodes = Array.from({ length: 5 }, (_, i) => {
     transport: net.endpoint(peer),
     peerOf: (id) => `node-${byKey.get(Buffer.from(id).toString('hex'))}`,
     random: randomBytes,
+    timers,
     endpoint: {
       onRelay: (c, cmd, data) =>
         cmd === RELAY.SEND && data.length === RELAY_DATA_MAX ? relayed++ : service.onRelay(c, cmd, data),
@@ -146,6 +147,7 @@ for (const n of p2pNodes)
     transport: n.transport,
     peerOf: (id) => peerByKey.get(Buffer.from(id).toString('hex')),
     random: randomBytes,
+    timers,
     endpoint: {
       onRelay: (_c, cmd, d) => {
         if (cmd === RELAY.SEND && d.length === RELAY_DATA_MAX) p2pRelayed++

@@ -42,11 +42,9 @@ export const RELAY = {
   SUBSCRIBE: 8,
   EVENT: 9,
   UNSUBSCRIBE: 10,
-  /** A piece of an event too large for one EVENT; the EVENT that follows carries the last piece. */
-  EVENT_PART: 11,
+  /** A piece of relay data too large for one cell (core/presence/fragment.ts). */
+  FRAGMENT: 11,
 } as const
-/** The largest event a presence node forwards, in EVENT_PART pieces and a last EVENT; larger ones are dropped. */
-export const EVENT_MAX = 64 * 1024
 export type RelayCommand = (typeof RELAY)[keyof typeof RELAY]
 
 /** Why a circuit was torn down: the one payload byte of DESTROY and DESTROY_BACK. */
@@ -112,7 +110,7 @@ export function decodeRelay(plain: Uint8Array): { command: number; data: Uint8Ar
     throw bad(`relay plaintext of ${plain.length} bytes, expected ${RELAY_SIZE}`)
   const command = plain[0]!
   const length = (plain[1]! << 8) | plain[2]!
-  if (command < RELAY.EXTEND || command > RELAY.EVENT_PART) throw bad(`unknown relay command ${command}`)
+  if (command < RELAY.EXTEND || command > RELAY.FRAGMENT) throw bad(`unknown relay command ${command}`)
   if (length > RELAY_DATA_MAX) throw bad(`relay length ${length} exceeds ${RELAY_DATA_MAX}`)
   for (let i = RELAY_HEADER + length; i < RELAY_SIZE; i++)
     if (plain[i] !== 0) throw bad('non-zero relay padding')
@@ -133,3 +131,12 @@ export const STATUS = {
   /** The message did not decode or its signature did not verify. */
   BAD_MESSAGE: 5,
 } as const
+
+/** A random circuit id, not 0 and not one `taken` already names on that link. */
+export function freshCircId(random: (n: number) => Uint8Array, taken: (id: number) => boolean): number {
+  for (;;) {
+    const r = random(4)
+    const id = new DataView(r.buffer, r.byteOffset, 4).getUint32(0)
+    if (id !== 0 && !taken(id)) return id
+  }
+}

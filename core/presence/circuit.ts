@@ -14,8 +14,10 @@ import {
   decodeRelay,
   encodeCell,
   encodeRelay,
+  freshCircId,
   RELAY,
 } from './cell.ts'
+import { Reassembler, sendWhole } from './fragment.ts'
 import { type ClientHandshake, finishHandshake, startHandshake } from './handshake.ts'
 import { type LayerState, openLayer, sealLayer } from './onion.ts'
 import type { CellTransport, NodeInfo } from './transport.ts'
@@ -44,13 +46,17 @@ export class ClientCircuit {
   private readonly hops: { forward: LayerState; backward: LayerState }[] = []
   private pending: Pending | undefined
   private closed = false
+  private nextMsgId = 1
+  private readonly joiner: Reassembler
   handlers: CircuitHandlers = { onRelay() {}, onClose() {} }
 
   constructor(
     private readonly owner: ClientCircuits,
     readonly entry: string,
     readonly circId: number,
-  ) {}
+  ) {
+    this.joiner = new Reassembler({ timers: owner.timers })
+  }
 
   get isOpen(): boolean {
     return !this.closed
@@ -80,9 +86,19 @@ export class ClientCircuit {
     })
   }
 
-  /** Wraps one relay command for the last hop in a layer per hop, innermost first, and sends it to the entry. */
+  /** Sends one relay command to the last hop: in one cell, or in FRAGMENTs when `data` is larger. */
   send(command: number, data: Uint8Array): void {
     if (this.closed) throw this.owner.closedError(this.circId)
+    sendWhole(
+      (cmd, d) => this.sendCell(cmd, d),
+      command,
+      data,
+      () => this.nextMsgId++,
+    )
+  }
+
+  /** Wraps one relay cell for the last hop in a layer per hop, innermost first, and sends it to the entry. */
+  private sendCell(command: number, data: Uint8Array): void {
     let onion = encodeRelay(command, data)
     for (let i = this.hops.length - 1; i >= 0; i--) onion = sealLayer(this.hops[i]!.forward, onion)
     this.owner.transport.send(this.entry, encodeCell(this.circId, CMD.RELAY, onion))
@@ -92,6 +108,7 @@ export class ClientCircuit {
   destroy(reason: number, notifyHops = true): void {
     if (this.closed) return
     this.closed = true
+    this.joiner.clear()
     this.owner.forget(this)
     if (notifyHops)
       this.owner.transport.send(this.entry, encodeCell(this.circId, CMD.DESTROY, Uint8Array.of(reason)))
@@ -166,6 +183,17 @@ export class ClientCircuit {
       this.destroy(DESTROY_REASON.PROTOCOL)
       return
     }
+    if (relay.command === RELAY.FRAGMENT) {
+      let whole: ReturnType<Reassembler['push']>
+      try {
+        whole = this.joiner.push(relay.data)
+      } catch {
+        this.destroy(DESTROY_REASON.PROTOCOL)
+        return
+      }
+      if (whole) this.handlers.onRelay(whole.command, whole.data)
+      return
+    }
     this.handlers.onRelay(relay.command, relay.data)
   }
 }
@@ -203,11 +231,7 @@ export class ClientCircuits {
   async build(path: NodeInfo[]): Promise<ClientCircuit> {
     if (path.length === 0) throw new SteleError('STELE_BAD_REQUEST', 'a circuit needs at least one hop')
     const entry = path[0]!.peer
-    let circId = 0
-    while (circId === 0 || this.byLink.has(`${entry}/${circId}`)) {
-      const r = this.random(4)
-      circId = new DataView(r.buffer, r.byteOffset, 4).getUint32(0)
-    }
+    const circId = freshCircId(this.random, (id) => this.byLink.has(`${entry}/${id}`))
     const c = new ClientCircuit(this, entry, circId)
     this.byLink.set(`${entry}/${circId}`, c)
     try {

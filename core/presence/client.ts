@@ -5,11 +5,11 @@
  * go out as SEND over the circuit and come in as DELIVER; subscriptions come in as EVENT.
  */
 import { type BackoffOptions, backoffDelay } from '../backoff.ts'
-import { concatBytes, equalBytes, toHex } from '../bytes.ts'
+import { equalBytes, toHex } from '../bytes.ts'
 import { SteleError } from '../errors.ts'
 import { type Logger, silentLogger } from '../logger.ts'
 import type { Timers } from '../timers.ts'
-import { DESTROY_REASON, EVENT_MAX, MAX_HOPS, RELAY, STATUS } from './cell.ts'
+import { DESTROY_REASON, MAX_HOPS, RELAY, STATUS } from './cell.ts'
 import { type ClientCircuit, ClientCircuits } from './circuit.ts'
 import { decodeEnvelope, type Envelope, signEnvelope, verifyEnvelope } from './envelope.ts'
 import { signRegistration } from './registration.ts'
@@ -64,8 +64,6 @@ export class PresenceClient {
   private readonly sends = new Map<number, Waiter>()
   private nextReq = 1
   private nextSub = 1
-  /** Pieces of events too large for one cell, by subscription. */
-  private readonly parts = new Map<number, Uint8Array[]>()
   private readonly suspects = new Map<string, number>()
   private current: PresenceState = { state: 'stopped' }
   private readonly log: Logger
@@ -311,21 +309,9 @@ export class PresenceClient {
         if (verifyEnvelope(e) && equalBytes(e.to, this.init.account.publicKey)) this.init.onMessage?.(e)
         return
       }
-      case RELAY.EVENT_PART: {
-        if (data.length < 4) return
-        const parts = this.parts.get(u32(data)) ?? []
-        const size = parts.reduce((n, p) => n + p.length, 0) + data.length - 4
-        if (size > EVENT_MAX) this.parts.delete(u32(data))
-        else this.parts.set(u32(data), [...parts, data.slice(4)])
+      case RELAY.EVENT:
+        if (data.length >= 4) this.init.onEvent?.(u32(data), data.slice(4))
         return
-      }
-      case RELAY.EVENT: {
-        if (data.length < 4) return
-        const parts = this.parts.get(u32(data))
-        this.parts.delete(u32(data))
-        this.init.onEvent?.(u32(data), parts ? concatBytes(...parts, data.subarray(4)) : data.slice(4))
-        return
-      }
     }
   }
 }

@@ -8,13 +8,15 @@
 import { abytes, ByteReader, ByteWriter, concatBytes, utf8 } from '../bytes.ts'
 import { signMessage, verifySignature } from '../ed25519.ts'
 import { SteleError } from '../errors.ts'
-import { RELAY_DATA_MAX } from './cell.ts'
+import { MESSAGE_MAX } from './fragment.ts'
 
 export const MESSAGE_DOMAIN = 'stele:presence:message:v1'
 export const MESSAGE_VERSION = 1
 export const ENVELOPE_OVERHEAD = 1 + 32 + 32 + 8 + 2 + 64
-/** The largest message data: one SEND relay cell holds a 4-byte request id and the envelope. */
-export const MESSAGE_DATA_MAX = RELAY_DATA_MAX - 4 - ENVELOPE_OVERHEAD
+/** The largest message data: a SEND (in fragments past one cell) holds a 4-byte request id and the envelope. */
+export const MESSAGE_DATA_MAX = MESSAGE_MAX - 4 - ENVELOPE_OVERHEAD
+/** The largest envelope, for the streams between presence nodes. */
+export const ENVELOPE_MAX = MESSAGE_DATA_MAX + ENVELOPE_OVERHEAD
 
 export interface Envelope {
   from: Uint8Array

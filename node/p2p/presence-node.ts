@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto'
 import type { Stream } from '@libp2p/interface'
 import { lpStream } from '@libp2p/utils'
 import { toHex } from '../../core/bytes.ts'
-import { CELL_SIZE } from '../../core/presence/cell.ts'
+import { ENVELOPE_MAX } from '../../core/presence/envelope.ts'
 import { Relay } from '../presence/relay.ts'
 import { PresenceService } from '../presence/service.ts'
 import { Libp2pCellTransport } from './cell-transport.ts'
@@ -57,6 +57,7 @@ export class NodePresence {
       transport: this.transport,
       peerOf: (id) => (isChainNode(node, id) ? peerIdOfKey(id).toString() : undefined),
       random: (n) => new Uint8Array(randomBytes(n)),
+      timers: node.timers,
       endpoint: this.service,
       logger: log,
     })
@@ -80,7 +81,7 @@ export class NodePresence {
     const signal = AbortSignal.timeout(5000)
     const stream = await this.host.dialProtocol(peerIdOfKey(presenceNode), this.protocol, { signal })
     try {
-      const lp = lpStream(stream, { maxDataLength: CELL_SIZE })
+      const lp = lpStream(stream, { maxDataLength: ENVELOPE_MAX })
       await lp.write(envelope, { signal })
       const answer = (await lp.read({ signal })).subarray()
       await stream.close({ signal })
@@ -94,7 +95,7 @@ export class NodePresence {
   private async serve(stream: Stream): Promise<void> {
     const signal = AbortSignal.timeout(5000)
     try {
-      const lp = lpStream(stream, { maxDataLength: CELL_SIZE })
+      const lp = lpStream(stream, { maxDataLength: ENVELOPE_MAX })
       const envelope = new Uint8Array((await lp.read({ signal })).subarray())
       await lp.write(Uint8Array.of(this.service.deliver(envelope) ? OK : NO), { signal })
       await stream.close({ signal })

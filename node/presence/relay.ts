@@ -15,11 +15,14 @@ import {
   decodeRelay,
   encodeCell,
   encodeRelay,
+  freshCircId,
   RELAY,
 } from '../../core/presence/cell.ts'
+import { Reassembler, sendWhole } from '../../core/presence/fragment.ts'
 import { answerHandshake } from '../../core/presence/handshake.ts'
 import { type LayerState, openLayer, sealLayer } from '../../core/presence/onion.ts'
 import type { CellTransport } from '../../core/presence/transport.ts'
+import type { Timers } from '../../core/timers.ts'
 
 /** The end of a circuit as the endpoint sees it: no address, no key, only a way back. */
 export interface CircuitEnd {
@@ -35,6 +38,12 @@ export interface CircuitEndpoint {
   onClose(circuit: CircuitEnd): void
 }
 
+/** A circuit's link on one side of a hop: the neighbour and the circuit id on that link. */
+export interface Link {
+  peer: string
+  circId: number
+}
+
 /** What a hop saw, for the privacy tests: the link it came from, the raw cell and what it read inside. */
 export interface HopSight {
   from: string
@@ -43,6 +52,8 @@ export interface HopSight {
   cell: Uint8Array
   /** The layer this hop peeled, when it peeled one. */
   plain?: Uint8Array
+  /** The circuit's local number and its links, once the cell named a circuit this hop holds. */
+  circuit?: { id: number; prev: Link; next?: Link }
 }
 
 export interface RelayInit {
@@ -51,6 +62,8 @@ export interface RelayInit {
   /** The link address of a node key, for EXTEND (phase 2: the peer id of the key). */
   peerOf(nodeId: Uint8Array): string | undefined
   random: (n: number) => Uint8Array
+  /** Times out partial fragmented messages at circuit ends. */
+  timers: Timers
   endpoint: CircuitEndpoint
   logger?: Logger
   /** Test hook: called with every cell this node receives on a circuit. */
@@ -58,12 +71,21 @@ export interface RelayInit {
 }
 
 interface HopCircuit extends CircuitEnd {
-  prev: { peer: string; circId: number }
-  next?: { peer: string; circId: number }
+  prev: Link
+  next?: Link
   extending: boolean
   forward: LayerState
   backward: LayerState
+  /** Joins the FRAGMENTs a client sends to this circuit's end (made on the first one). */
+  joiner?: Reassembler
+  nextMsgId: number
 }
+
+const sightOf = (c: HopCircuit): NonNullable<HopSight['circuit']> => ({
+  id: c.id,
+  prev: c.prev,
+  ...(c.next ? { next: c.next } : {}),
+})
 
 const linkKey = (peer: string, circId: number): string => `${peer}/${circId}`
 
@@ -96,23 +118,22 @@ export class Relay {
     const forward = cell.command === CMD.CREATE || cell.command === CMD.RELAY || cell.command === CMD.DESTROY
     const c = (forward ? this.inbound : this.outbound).get(linkKey(peer, cell.circId))
     if (cell.command === CMD.CREATE) {
-      this.init.see?.({ from: peer, circId: cell.circId, command: cell.command, cell: bytes })
+      this.see(peer, cell, bytes, c)
       c ? this.teardown(c, DESTROY_REASON.PROTOCOL) : this.create(peer, cell)
       return
     }
     if (!c) return // unknown circuit: already torn down, or never ours
+    if (cell.command !== CMD.RELAY) this.see(peer, cell, bytes, c)
     switch (cell.command) {
       case CMD.RELAY:
         this.relayForward(c, peer, cell, bytes)
         return
       case CMD.RELAY_BACK: {
-        this.init.see?.({ from: peer, circId: cell.circId, command: cell.command, cell: bytes })
         const sealed = sealLayer(c.backward, cell.payload)
         this.init.transport.send(c.prev.peer, encodeCell(c.prev.circId, CMD.RELAY_BACK, sealed))
         return
       }
       case CMD.CREATED:
-        this.init.see?.({ from: peer, circId: cell.circId, command: cell.command, cell: bytes })
         if (!c.extending) {
           this.teardown(c, DESTROY_REASON.PROTOCOL)
           return
@@ -127,6 +148,17 @@ export class Relay {
         this.teardown(c, cell.payload[0] ?? DESTROY_REASON.PROTOCOL, 'next')
         return
     }
+  }
+
+  private see(peer: string, cell: Cell, bytes: Uint8Array, c?: HopCircuit, plain?: Uint8Array): void {
+    this.init.see?.({
+      from: peer,
+      circId: cell.circId,
+      command: cell.command,
+      cell: bytes,
+      ...(plain ? { plain } : {}),
+      ...(c ? { circuit: sightOf(c) } : {}),
+    })
   }
 
   private create(peer: string, cell: Cell): void {
@@ -146,12 +178,19 @@ export class Relay {
       id: this.nextLocal++,
       prev: { peer, circId: cell.circId },
       extending: false,
+      nextMsgId: 1,
       forward: { key: answer.keys.forward, counter: 0 },
       backward: { key: answer.keys.backward, counter: 0 },
       get isOpen() {
         return inbound.get(linkKey(peer, cell.circId)) === c
       },
-      send: (command, data) => this.sendBack(c, command, data),
+      send: (command, data) =>
+        sendWhole(
+          (cmd, d) => this.sendBack(c, cmd, d),
+          command,
+          data,
+          () => c.nextMsgId++,
+        ),
       close: () => this.teardown(c, DESTROY_REASON.REQUESTED),
     }
     this.inbound.set(linkKey(peer, cell.circId), c)
@@ -160,13 +199,7 @@ export class Relay {
 
   private relayForward(c: HopCircuit, peer: string, cell: Cell, bytes: Uint8Array): void {
     const plain = openLayer(c.forward, cell.payload)
-    this.init.see?.({
-      from: peer,
-      circId: cell.circId,
-      command: cell.command,
-      cell: bytes,
-      ...(plain ? { plain } : {}),
-    })
+    this.see(peer, cell, bytes, c, plain)
     if (!plain) {
       this.log.warn({ circuit: c.id }, 'presence: a relay cell failed its check; circuit torn down')
       this.teardown(c, DESTROY_REASON.PROTOCOL)
@@ -191,7 +224,28 @@ export class Relay {
       this.extend(c, relay.data)
       return
     }
+    if (relay.command === RELAY.FRAGMENT) {
+      this.joinFragment(c, relay.data)
+      return
+    }
     this.init.endpoint.onRelay(c, relay.command, relay.data)
+  }
+
+  /** A FRAGMENT at the circuit's end: joined, the whole goes to the endpoint; a refused one tears the circuit down. */
+  private joinFragment(c: HopCircuit, data: Uint8Array): void {
+    c.joiner ??= new Reassembler({ timers: this.init.timers })
+    let whole: ReturnType<Reassembler['push']>
+    try {
+      whole = c.joiner.push(data)
+    } catch (e) {
+      this.log.warn(
+        { circuit: c.id, err: (e as Error).message },
+        'presence: fragment refused; circuit torn down',
+      )
+      this.teardown(c, DESTROY_REASON.PROTOCOL)
+      return
+    }
+    if (whole) this.init.endpoint.onRelay(c, whole.command, whole.data)
   }
 
   private extend(c: HopCircuit, request: Uint8Array): void {
@@ -201,11 +255,7 @@ export class Relay {
       this.teardown(c, DESTROY_REASON.UNREACHABLE)
       return
     }
-    let circId = 0
-    while (circId === 0 || this.outbound.has(linkKey(peer, circId))) {
-      const r = this.init.random(4)
-      circId = new DataView(r.buffer, r.byteOffset, 4).getUint32(0)
-    }
+    const circId = freshCircId(this.init.random, (id) => this.outbound.has(linkKey(peer, id)))
     c.next = { peer, circId }
     c.extending = true
     this.outbound.set(linkKey(peer, circId), c)
@@ -223,6 +273,7 @@ export class Relay {
     const key = linkKey(c.prev.peer, c.prev.circId)
     if (this.inbound.get(key) !== c) return
     this.inbound.delete(key)
+    c.joiner?.clear()
     if (c.next) this.outbound.delete(linkKey(c.next.peer, c.next.circId))
     const why = Uint8Array.of(reason)
     if (from !== 'prev')

@@ -8,8 +8,9 @@
  */
 import { equalBytes, toHex } from '../../core/bytes.ts'
 import { type Logger, silentLogger } from '../../core/logger.ts'
-import { EVENT_MAX, RELAY, RELAY_DATA_MAX, STATUS } from '../../core/presence/cell.ts'
+import { RELAY, STATUS } from '../../core/presence/cell.ts'
 import { decodeEnvelope, type Envelope, verifyEnvelope } from '../../core/presence/envelope.ts'
+import { MESSAGE_MAX } from '../../core/presence/fragment.ts'
 import {
   decodeRegistration,
   presenceDhtKey,
@@ -34,6 +35,9 @@ export interface PresenceServiceInit {
   maxTtlMs?: number
   logger?: Logger
 }
+
+/** The largest event forwarded: with its subId, one fragmented EVENT (docs/presence.md §8); larger are dropped. */
+export const EVENT_MAX = MESSAGE_MAX - 4
 
 interface Held {
   reg: SignedRegistration
@@ -223,12 +227,7 @@ export class PresenceService implements CircuitEndpoint {
         this.droppedEvents++
         return
       }
-      // Pieces in order on one circuit: the client joins EVENT_PARTs up to the EVENT that ends them.
-      const piece = RELAY_DATA_MAX - 4
-      let at = 0
-      for (; data.length - at > piece; at += piece)
-        circuit.send(RELAY.EVENT_PART, withU32(subId, data.subarray(at, at + piece)))
-      circuit.send(RELAY.EVENT, withU32(subId, data.subarray(at)))
+      circuit.send(RELAY.EVENT, withU32(subId, data)) // in fragments when over one cell
     })
     subs.set(subId, off)
   }

@@ -35,6 +35,7 @@ describe('presence over libp2p (in-memory hosts)', () => {
         transport: transports[i]!,
         peerOf: (id) => info.find((n) => toHex(n.id) === toHex(id))?.peer,
         random: seededRandom(`relay-${i}`),
+        timers: realTimers,
         endpoint: {
           onRelay: (c, command, data) => {
             ends.push({ command, data: new TextDecoder().decode(data) })

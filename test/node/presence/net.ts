@@ -77,6 +77,7 @@ export function presenceNet(o: NetOptions) {
       transport,
       peerOf: (id) => byId.get(toHex(id))?.peer,
       random: seededRandom(`relay-${i}`),
+      timers: o.timers,
       endpoint: service,
       see: (s) => sights.push(s),
     })

@@ -147,6 +147,14 @@ describe('presence', () => {
     await b.send(atBob[0]!.from, text('pong'))
     await until(() => atAlice.length === 1, { what: "alice's answer" })
     expect(new TextDecoder().decode(atAlice[0]!.data)).toBe('pong')
+    // 10 KiB each way: fragments up the sender's circuit, between presence nodes whole, fragments down.
+    const big = new Uint8Array(10 * 1024).map((_, i) => i % 251)
+    await a.send(bob.publicKey, big)
+    await until(() => atBob.length === 2, { what: "bob's large message" })
+    expect(Buffer.from(atBob[1]!.data).equals(Buffer.from(big))).toBe(true)
+    await b.send(alice.publicKey, atBob[1]!.data)
+    await until(() => atAlice.length === 2, { what: "alice's large answer" })
+    expect(Buffer.from(atAlice[1]!.data).equals(Buffer.from(big))).toBe(true)
     // Neither address is in what the other side got.
     for (const e of [...atAlice, ...atBob]) {
       expect(Buffer.from(e.bytes).includes('client-alice')).toBe(false)
@@ -241,7 +249,7 @@ describe('presence', () => {
     await until(() => listeners.has('device=boiler-1'), { what: 'the subscription at the presence node' })
     listeners.get('device=boiler-1')!(text('{"v":1}'))
     listeners.get('device=boiler-1')!(text('{"v":2}'))
-    const big = text('x'.repeat(2000)) // five cells: four EVENT_PARTs and the EVENT
+    const big = text('x'.repeat(2000)) // five FRAGMENT cells
     listeners.get('device=boiler-1')!(big)
     listeners.get('device=boiler-1')!(new Uint8Array(70_000)) // above EVENT_MAX: dropped, counted
     await until(() => got.length === 3, {
