@@ -1,71 +1,21 @@
-import { writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { signBlockHeader } from '../../../core/block.ts'
 import { toHex } from '../../../core/bytes.ts'
-import { keyPairFromSeed } from '../../../core/ed25519.ts'
-import { type Genesis, genesisToJson } from '../../../core/genesis.ts'
-import { writeKeyFile } from '../../../core/key-file.ts'
-import { silentLogger } from '../../../core/logger.ts'
+import { type KeyPair, keyPairFromSeed } from '../../../core/ed25519.ts'
 import { BlockRefused } from '../../../node/chain/producer.ts'
-import { decodeWireBlock, loadWireBlock, type WireBlock } from '../../../node/chain/wire-block.ts'
-import { SteleNode } from '../../../node/node.ts'
+import { decodeWireBlock, loadWireBlock } from '../../../node/chain/wire-block.ts'
 import { BatchMaker } from '../../helpers/batches.ts'
-import { tempDir } from '../../helpers/tmp.ts'
+import { carry, inProcessNetwork, ledgerGenesis } from '../../helpers/in-process-network.ts'
 
 const keyA = keyPairFromSeed(new Uint8Array(32).fill(11))
 const keyB = keyPairFromSeed(new Uint8Array(32).fill(12))
 const outsider = keyPairFromSeed(new Uint8Array(32).fill(13))
 
-const genesis: Genesis = {
-  chainId: 'apply-test',
-  time: 1_700_000_000_000,
-  producers: [keyA.publicKey, keyB.publicKey],
-  authority: keyA.publicKey,
-  ledger: {
-    symbol: 'STL',
-    decimals: 6,
-    faucet: keyA.publicKey,
-    faucetGrant: 100n,
-    allocations: [{ account: keyA.publicKey, amount: 1_000_000n }],
-    minFees: [],
-  },
-}
+const genesis = ledgerGenesis({ chainId: 'apply-test', producers: [keyA, keyB] })
 
-const cleanups: (() => Promise<void>)[] = []
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c()
-})
-
-async function open(key: typeof keyA): Promise<SteleNode> {
-  const dir = await tempDir('stele-apply-')
-  await writeKeyFile(join(dir.path, 'node.key'), key)
-  const file = join(dir.path, 'genesis.json')
-  await writeFile(file, JSON.stringify(genesisToJson(genesis)))
-  const node = await SteleNode.open({
-    dataDir: dir.path,
-    logger: silentLogger,
-    blockIntervalMs: 60_000,
-    genesisFile: file,
-  })
-  cleanups.push(async () => {
-    await node.close()
-    await dir.cleanup()
-  })
-  return node
-}
-
-/** B takes A's block through the path a peer's block takes: admission of its batches, then applyBlock. */
-async function carry(from: SteleNode, to: SteleNode, height: number): Promise<WireBlock> {
-  const block = decodeWireBlock((await loadWireBlock(from.db, height))!)
-  for (const { tx, records } of block.txs) {
-    if (to.mempool.has(toHex(tx.hash))) continue
-    if (records.length > 0) await to.ingest.submitBatches([{ tx: tx.bytes, records }])
-    else await to.ingest.submitTx(tx.bytes)
-  }
-  await to.producer.applyBlock(block)
-  return block
-}
+const nodes = inProcessNetwork(genesis)
+afterEach(() => nodes.closeAll())
+const open = (key: KeyPair) => nodes.open(key, { blockIntervalMs: 60_000, start: false })
 
 describe('blocks from another producer', () => {
   it('apply with the same tip and state root; rollback restores the state and the mempool order', async () => {

@@ -1,79 +1,28 @@
-import { writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { ROLES } from '../../../core/account.ts'
 import { fromHex, toHex } from '../../../core/bytes.ts'
 import { encodeContractDeploy } from '../../../core/contract-payloads.ts'
 import { type KeyPair, keyPairFromSeed } from '../../../core/ed25519.ts'
-import { type Genesis, genesisToJson } from '../../../core/genesis.ts'
 import { sha256 } from '../../../core/hash.ts'
-import { writeKeyFile } from '../../../core/key-file.ts'
 import { encodeNodeRegistration } from '../../../core/ledger-payloads.ts'
-import { silentLogger } from '../../../core/logger.ts'
 import { signTx, TX_TYPES } from '../../../core/transaction.ts'
 import { decodeWireBlock, loadWireBlock } from '../../../node/chain/wire-block.ts'
 import { deriveSeed } from '../../../node/executor/seed.ts'
 import type { ContractServiceInit } from '../../../node/executor/service.ts'
-import { SteleNode } from '../../../node/node.ts'
+import type { SteleNode } from '../../../node/node.ts'
 import { BatchMaker } from '../../helpers/batches.ts'
-import { tempDir } from '../../helpers/tmp.ts'
+import { carry, inProcessNetwork, ledgerGenesis } from '../../helpers/in-process-network.ts'
 import { COUNTER } from './chain-fixture.ts'
 
 // A produces (the authority); B and C only apply A's blocks. The authority registers B as the one executor.
 const keyA = keyPairFromSeed(new Uint8Array(32).fill(31))
 const keyB = keyPairFromSeed(new Uint8Array(32).fill(32))
 const keyC = keyPairFromSeed(new Uint8Array(32).fill(33))
-const genesis: Genesis = {
-  chainId: 'contracts-executors-test',
-  time: 1_700_000_000_000,
-  producers: [keyA.publicKey],
-  authority: keyA.publicKey,
-  ledger: {
-    symbol: 'STL',
-    decimals: 6,
-    faucet: keyA.publicKey,
-    faucetGrant: 100n,
-    allocations: [{ account: keyA.publicKey, amount: 1_000_000n }],
-    minFees: [],
-  },
-}
+const genesis = ledgerGenesis({ chainId: 'contracts-executors-test', producers: [keyA] })
 
-const cleanups: (() => Promise<void>)[] = []
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c()
-})
-
-async function open(key: KeyPair, contracts: ContractServiceInit = {}): Promise<SteleNode> {
-  const dir = await tempDir('stele-contracts-exec-')
-  await writeKeyFile(join(dir.path, 'node.key'), key)
-  const file = join(dir.path, 'genesis.json')
-  await writeFile(file, JSON.stringify(genesisToJson(genesis)))
-  const node = await SteleNode.open({
-    dataDir: dir.path,
-    logger: silentLogger,
-    blockIntervalMs: 3_600_000,
-    genesisFile: file,
-    contracts,
-  })
-  node.start()
-  cleanups.push(async () => {
-    await node.close()
-    await dir.cleanup()
-  })
-  return node
-}
-
-/** `to` takes `from`'s block the way a peer's block arrives: its transactions admitted, then producer.applyBlock. */
-async function carry(from: SteleNode, to: SteleNode, height: number): Promise<void> {
-  const block = decodeWireBlock((await loadWireBlock(from.db, height))!)
-  for (const { tx, records } of block.txs) {
-    if (to.mempool.has(toHex(tx.hash))) continue
-    if (records.length > 0) await to.ingest.submitBatches([{ tx: tx.bytes, records }])
-    else if (tx.type === TX_TYPES.GATEWAY_REGISTER) await to.ingest.submitTx(tx.bytes)
-    else await to.submitTx(tx.bytes)
-  }
-  await to.producer.applyBlock(block)
-}
+const nodes = inProcessNetwork(genesis)
+afterEach(() => nodes.closeAll())
+const open = (key: KeyPair, contracts: ContractServiceInit = {}) => nodes.open(key, { contracts })
 
 /** What gossip does with a transaction: the peer's own admission (node.submitTx), which re-executes a result. */
 async function resultsFrom(from: SteleNode): Promise<Uint8Array[]> {

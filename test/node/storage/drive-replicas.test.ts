@@ -1,5 +1,3 @@
-import { writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
 import { CID } from 'multiformats/cid'
 import { afterEach, describe, expect, it } from 'vitest'
 import { ROLES } from '../../../core/account.ts'
@@ -7,15 +5,12 @@ import { fromHex, toHex } from '../../../core/bytes.ts'
 import { encodeDriveCreate, encodeDrivePut } from '../../../core/drive-payloads.ts'
 import { type DriveState, decodeDriveState } from '../../../core/drive-state.ts'
 import { type KeyPair, keyPairFromSeed } from '../../../core/ed25519.ts'
-import { type Genesis, genesisToJson } from '../../../core/genesis.ts'
-import { writeKeyFile } from '../../../core/key-file.ts'
 import { encodeNodeRegistration, encodeTransfer } from '../../../core/ledger-payloads.ts'
-import { silentLogger } from '../../../core/logger.ts'
 import { signTx, TX_TYPES } from '../../../core/transaction.ts'
-import { SteleNode } from '../../../node/node.ts'
+import type { SteleNode } from '../../../node/node.ts'
 import { driveKey } from '../../../node/storage/drive-rules.ts'
 import { fileEntry } from '../../../node/storage/drive-service.ts'
-import { tempDir } from '../../helpers/tmp.ts'
+import { inProcessNetwork, ledgerGenesis } from '../../helpers/in-process-network.ts'
 import { until } from '../../helpers/wait.ts'
 
 // A produces (the authority) and holds the file; B is the drive's one replicator and starts without it; C holds
@@ -25,48 +20,11 @@ const keyB = keyPairFromSeed(new Uint8Array(32).fill(42))
 const keyC = keyPairFromSeed(new Uint8Array(32).fill(43))
 const owner = keyPairFromSeed(new Uint8Array(32).fill(44))
 const PERIOD = 2
-const genesis: Genesis = {
-  chainId: 'drive-replicas-test',
-  time: 1_700_000_000_000,
-  producers: [keyA.publicKey],
-  authority: keyA.publicKey,
-  ledger: {
-    symbol: 'STL',
-    decimals: 6,
-    faucet: keyA.publicKey,
-    faucetGrant: 100n,
-    allocations: [
-      { account: keyA.publicKey, amount: 1_000_000n },
-      { account: owner.publicKey, amount: 1_000_000n },
-    ].sort((x, y) => Buffer.compare(x.account, y.account)),
-    minFees: [],
-  },
-}
+const genesis = ledgerGenesis({ chainId: 'drive-replicas-test', producers: [keyA], funded: [owner] })
 
-const cleanups: (() => Promise<void>)[] = []
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c()
-})
-
-async function open(key: KeyPair, peers: string[] = []): Promise<SteleNode> {
-  const dir = await tempDir('stele-drive-replicas-')
-  await writeKeyFile(join(dir.path, 'node.key'), key)
-  const file = join(dir.path, 'genesis.json')
-  await writeFile(file, JSON.stringify(genesisToJson(genesis)))
-  const node = await SteleNode.open({
-    dataDir: dir.path,
-    logger: silentLogger,
-    blockIntervalMs: 3_600_000,
-    genesisFile: file,
-  })
-  node.start()
-  await node.startNetwork({ peers, probeMs: 200 })
-  cleanups.push(async () => {
-    await node.close()
-    await dir.cleanup()
-  })
-  return node
-}
+const nodes = inProcessNetwork(genesis)
+afterEach(() => nodes.closeAll())
+const open = (key: KeyPair, peers: string[] = []) => nodes.open(key, { network: { peers, probeMs: 200 } })
 
 /** Deterministic bytes, each 256 KiB chunk different. */
 function bytes(n: number, seed: number): Uint8Array {
