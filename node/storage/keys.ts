@@ -18,3 +18,9 @@ export const SK = {
   /** Counters (bytes, blocks) so /metrics does not scan; gc rewrites them exactly. */
   stats: 'c:m:stats',
 } as const
+
+const enc = new TextEncoder()
+const dec = new TextDecoder()
+/** Upload, pin and counter records are stored as JSON. */
+export const json = (v: unknown): Uint8Array => enc.encode(JSON.stringify(v))
+export const unjson = <T>(b: Uint8Array): T => JSON.parse(dec.decode(b)) as T

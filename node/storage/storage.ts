@@ -1,11 +1,10 @@
-import { CarBlockIterator, CarWriter } from '@ipld/car'
+import { CarWriter } from '@ipld/car'
 import { decode as decodePb } from '@ipld/dag-pb'
 import { exporter } from 'ipfs-unixfs-exporter'
 import { importFile } from 'ipfs-unixfs-importer'
 import { CID } from 'multiformats/cid'
 import { SteleError } from '../../core/errors.ts'
 import {
-  blockMatches,
   DAG_PB,
   decodeFileNode,
   RAW,
@@ -13,10 +12,12 @@ import {
   selectChild,
 } from '../../core/storage-proof.ts'
 import type { Timers } from '../../core/timers.ts'
-import type { Db, DbOp } from '../db/db.ts'
+import type { Db } from '../db/db.ts'
 import { prefixEnd } from '../db/keys.ts'
 import { type BlockStats, LevelBlockstore } from './blockstore.ts'
-import { SK } from './keys.ts'
+import { importStaged } from './car-import.ts'
+import { collectGarbage } from './gc.ts'
+import { json, SK, unjson } from './keys.ts'
 import { RwLock } from './rw-lock.ts'
 import { kuboV1Options } from './unixfs-options.ts'
 
@@ -64,14 +65,7 @@ export interface GcResult {
 export const DEFAULT_EXPIRE_AFTER_MS = 24 * 3600_000
 export const DEFAULT_MAX_UPLOAD_BYTES = 16 * 2 ** 30
 /** Deepest DAG a walk follows: a balanced 174-ary tree of 256 KiB leaves is 6 levels deep at 2^60 bytes. */
-const MAX_DEPTH = 64
-/** Bytes of blocks per LevelDB batch when a CAR import moves its staged blocks, or gc deletes. */
-const BATCH_BYTES = 8 * 2 ** 20
-
-const enc = new TextEncoder()
-const dec = new TextDecoder()
-const json = (v: unknown): Uint8Array => enc.encode(JSON.stringify(v))
-const unjson = <T>(b: Uint8Array): T => JSON.parse(dec.decode(b)) as T
+export const MAX_DEPTH = 64
 
 /** A CID from a request: CIDv0 or v1 text; STELE_BAD_REQUEST otherwise. */
 export function cidParam(text: string): CID {
@@ -112,7 +106,8 @@ export class Storage {
   readonly blocks: LevelBlockstore
   readonly expireAfterMs: number
   readonly maxUploadBytes: number
-  private readonly db: Db
+  /** The node's LevelDB: the CAR import and gc (car-import.ts, gc.ts) work on it beside the blockstore. */
+  readonly db: Db
   private readonly timers: Timers
   private readonly lock = new RwLock()
   private readonly pinned = new Set<string>()
@@ -124,6 +119,11 @@ export class Storage {
     this.blocks = new LevelBlockstore(db)
     this.expireAfterMs = init.expireAfterMs ?? DEFAULT_EXPIRE_AFTER_MS
     this.maxUploadBytes = init.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES
+  }
+
+  /** The storage's clock, epoch ms. */
+  now(): number {
+    return this.timers.now()
   }
 
   get stats(): Readonly<BlockStats> & { pins: number } {
@@ -139,24 +139,24 @@ export class Storage {
     else Object.assign(this.blocks.stats, await this.countBlocks())
   }
 
-  private async countBlocks(keep?: Set<string>): Promise<BlockStats> {
+  /** Counts the stored blocks and bytes by reading them all. */
+  async countBlocks(): Promise<BlockStats> {
     const s = { blocks: 0, bytes: 0 }
-    for await (const [key, value] of this.db.iterator({
+    for await (const value of this.db.values({
       gte: SK.blockPrefix,
       lt: prefixEnd(SK.blockPrefix),
     })) {
-      if (keep && !keep.has(key)) continue
       s.blocks++
       s.bytes += value.length
     }
     return s
   }
 
-  private saveStats(): Promise<void> {
+  saveStats(): Promise<void> {
     return this.db.put(SK.stats, json(this.blocks.stats))
   }
 
-  private async recordUpload(u: UploadInfo): Promise<void> {
+  async recordUpload(u: UploadInfo): Promise<void> {
     await this.db.put(SK.upload(u.cid), json(u))
   }
 
@@ -267,92 +267,11 @@ export class Storage {
       const id = `${this.timers.now().toString(36)}-${(this.imports++).toString(36)}`
       const prefix = SK.stagedPrefix(id)
       try {
-        return await this.importStaged(source, id)
+        return await importStaged(this, source, id)
       } finally {
         await this.db.clear({ gte: prefix, lt: prefixEnd(prefix) })
       }
     })
-  }
-
-  private async importStaged(source: AsyncIterable<Uint8Array>, id: string) {
-    const invalid = (message: string, cause?: unknown) =>
-      new SteleError('STELE_CAR_INVALID', `CAR refused, nothing stored: ${message}`, cause ? { cause } : {})
-    let reader: CarBlockIterator
-    try {
-      reader = await CarBlockIterator.fromIterable(source)
-    } catch (e) {
-      throw invalid(`the header does not decode (${(e as Error).message})`, e)
-    }
-    const roots = (await reader.getRoots()).map((r) => r.toV1())
-    if (roots.length === 0) throw invalid('the header names no root')
-    let blocks = 0
-    let bytes = 0
-    const iter = reader[Symbol.asyncIterator]()
-    for (;;) {
-      let next: IteratorResult<{ cid: CID; bytes: Uint8Array }>
-      try {
-        next = await iter.next()
-      } catch (e) {
-        if (e instanceof SteleError) throw e
-        throw invalid(`block ${blocks + 1} does not decode (${(e as Error).message})`, e)
-      }
-      if (next.done) break
-      const { cid, bytes: data } = next.value
-      if (!blockMatches(cid, data))
-        throw invalid(`block ${blocks + 1} does not hash to its CID ${cid.toV1()} (SHA-256 only)`)
-      if (cid.code !== DAG_PB && cid.code !== RAW)
-        throw invalid(`block ${cid.toV1()} is neither dag-pb nor raw`)
-      await this.db.put(SK.staged(id, cid.toV1().toString()), data)
-      blocks++
-      bytes += data.length
-    }
-    const staged = async (cid: CID): Promise<Uint8Array> => {
-      const b = await this.db.get(SK.staged(id, cid.toString()))
-      if (b) return b
-      if (await this.blocks.has(cid)) return this.blocks.getBytes(cid)
-      throw invalid(`block ${cid} of the DAG is missing`)
-    }
-    for (const root of roots)
-      try {
-        for await (const _ of this.walk(root, staged));
-      } catch (e) {
-        if (e instanceof SteleError && e.code === 'STELE_CAR_INVALID') throw e
-        throw invalid(`the DAG of ${root} does not decode (${(e as Error).message})`, e)
-      }
-    await this.commitStaged(id)
-    const at = this.timers.now()
-    for (const root of roots) {
-      const size = await this.stat(root).then(
-        (s) => s.size,
-        () => 0,
-      )
-      await this.recordUpload({ cid: root.toString(), size, blocks, at })
-    }
-    await this.saveStats()
-    return { roots: roots.map(String), blocks, bytes }
-  }
-
-  private async commitStaged(id: string): Promise<void> {
-    const prefix = SK.stagedPrefix(id)
-    let ops: DbOp[] = []
-    let size = 0
-    const flush = async () => {
-      if (ops.length > 0) await this.db.batch(ops)
-      ops = []
-      size = 0
-    }
-    for await (const [key, value] of this.db.iterator({ gte: prefix, lt: prefixEnd(prefix) })) {
-      const blockKey = SK.block(key.slice(prefix.length))
-      if ((await this.db.get(blockKey)) === undefined) {
-        ops.push({ type: 'put', key: blockKey, value })
-        this.blocks.stats.blocks++
-        this.blocks.stats.bytes += value.length
-        size += value.length
-      }
-      ops.push({ type: 'del', key })
-      if (size >= BATCH_BYTES) await flush()
-    }
-    await flush()
   }
 
   /** The byte-offset proof of `offset` in the file `root` (verifyStorageProof in core checks it). */
@@ -419,56 +338,12 @@ export class Storage {
    * an interrupted import; rewrites the counters exactly. Uploads and imports wait while it runs.
    */
   async gc(): Promise<GcResult> {
-    return this.lock.write(async () => {
-      const now = this.timers.now()
-      const roots = new Set(this.pinned)
-      let expiredUploads = 0
-      for await (const [key, value] of this.db.iterator({
-        gte: SK.uploadPrefix,
-        lt: prefixEnd(SK.uploadPrefix),
-      })) {
-        const u = unjson<UploadInfo>(value)
-        if (this.pinned.has(u.cid) || u.at + this.expireAfterMs > now) roots.add(u.cid)
-        else {
-          await this.db.del(key)
-          expiredUploads++
-        }
-      }
-      const keep = new Set<string>()
-      for (const root of roots) {
-        const get = async (cid: CID) => {
-          const b = await this.db.get(LevelBlockstore.key(cid))
-          if (b === undefined) throw new SteleError('STELE_NOT_FOUND', `block ${cid} missing`)
-          return b
-        }
-        try {
-          for await (const { cid } of this.walk(CID.parse(root), get)) keep.add(LevelBlockstore.key(cid))
-        } catch (e) {
-          // A root whose DAG is incomplete keeps what it reaches; the rest is swept like any other garbage.
-          if (!(e instanceof SteleError)) throw e
-        }
-      }
-      let deletedBlocks = 0
-      let deletedBytes = 0
-      let ops: DbOp[] = []
-      for await (const [key, value] of this.db.iterator({
-        gte: SK.blockPrefix,
-        lt: prefixEnd(SK.blockPrefix),
-      })) {
-        if (keep.has(key)) continue
-        ops.push({ type: 'del', key })
-        deletedBlocks++
-        deletedBytes += value.length
-        if (ops.length >= 256) {
-          await this.db.batch(ops)
-          ops = []
-        }
-      }
-      if (ops.length > 0) await this.db.batch(ops)
-      await this.db.clear({ gte: SK.stagingPrefix, lt: prefixEnd(SK.stagingPrefix) })
-      Object.assign(this.blocks.stats, await this.countBlocks())
-      await this.saveStats()
-      return { expiredUploads, deletedBlocks, deletedBytes, keptBlocks: this.blocks.stats.blocks }
-    })
+    return this.lock.write(() =>
+      collectGarbage(this, {
+        pinned: this.pinned,
+        now: this.timers.now(),
+        expireAfterMs: this.expireAfterMs,
+      }),
+    )
   }
 }
