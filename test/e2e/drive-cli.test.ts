@@ -1,36 +1,18 @@
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import pino from 'pino'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { accountCommand } from '../../cli/commands/account.ts'
 import { driveCommand } from '../../cli/commands/drive.ts'
 import { faucetCommand } from '../../cli/commands/faucet.ts'
-import { type RunningNode, runNode } from '../../cli/run-node.ts'
 import { kuboRandom } from '../helpers/kubo-random.ts'
-import { tempDir } from '../helpers/tmp.ts'
+import { useRunningNode } from '../helpers/running-node.ts'
 
-let dir: Awaited<ReturnType<typeof tempDir>>
-let running: RunningNode
-
-beforeAll(async () => {
-  dir = await tempDir('stele-e2e-drive-cli-')
-  running = await runNode({
-    data: join(dir.path, 'data'),
-    host: '127.0.0.1',
-    port: 0,
-    blockIntervalMs: 50,
-    logger: pino({ level: 'silent' }),
-  })
-})
-afterAll(async () => {
-  await running.close()
-  await dir.cleanup()
-})
+const served = useRunningNode('stele-e2e-drive-cli-')
 
 async function drive(...argv: string[]): Promise<string> {
   const lines: string[] = []
   expect(
-    await driveCommand([...argv, '--node', running.url, '--key', join(dir.path, 'w.key'), '-q'], (s) =>
+    await driveCommand([...argv, '--node', served.url, '--key', join(served.dir, 'w.key'), '-q'], (s) =>
       lines.push(s),
     ),
   ).toBe(0)
@@ -39,7 +21,7 @@ async function drive(...argv: string[]): Promise<string> {
 
 describe('stele drive against a real node', () => {
   it('creates a drive, puts a local file and a CID, lists, shows, removes and closes it', async () => {
-    const key = join(dir.path, 'w.key')
+    const key = join(served.dir, 'w.key')
     const me = JSON.parse(
       await (async () => {
         const l: string[] = []
@@ -47,21 +29,21 @@ describe('stele drive against a real node', () => {
         return l.join('')
       })(),
     ).account
-    await faucetCommand(['--key', key, '--node', running.url], () => {})
+    await faucetCommand(['--key', key, '--node', served.url], () => {})
 
     const created = await drive('create', '--capacity', '2000000', '--duration', '500', '--price', '0.001')
     const m = /^drive ([0-9a-f]{64}) created in block (\d+) \(([0-9a-f]{64})\)\ntransaction \1$/.exec(created)
     expect(m, created).not.toBeNull()
     const id = m![1]!
-    const d0 = await (await fetch(`${running.url}/v1/drives/${id}`)).json()
+    const d0 = await (await fetch(`${served.url}/v1/drives/${id}`)).json()
     expect(d0).toMatchObject({ owner: me, period: 10, replicas: 1, capacity: 2_000_000, duration: 500 })
 
     const file = Buffer.concat([...kuboRandom(300_000, 'stele-drive-cli')])
-    await writeFile(join(dir.path, 'still.jpg'), file)
-    expect(await drive('put', id, join(dir.path, 'still.jpg'))).toMatch(
+    await writeFile(join(served.dir, 'still.jpg'), file)
+    expect(await drive('put', id, join(served.dir, 'still.jpg'))).toMatch(
       /^still\.jpg → (\S+) put in block \d+/,
     )
-    const small = await fetch(`${running.url}/v1/storage/files`, {
+    const small = await fetch(`${served.url}/v1/storage/files`, {
       method: 'POST',
       headers: { 'content-type': 'application/octet-stream' },
       body: 'hello drive',
@@ -89,6 +71,6 @@ describe('stele drive against a real node', () => {
       height: expect.any(Number),
       hash: expect.stringMatching(/^[0-9a-f]{64}$/),
     })
-    expect((await (await fetch(`${running.url}/v1/drives/${id}`)).json()).status).toBe('closed')
+    expect((await (await fetch(`${served.url}/v1/drives/${id}`)).json()).status).toBe('closed')
   })
 })

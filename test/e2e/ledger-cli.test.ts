@@ -1,32 +1,14 @@
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import pino from 'pino'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { accountCommand } from '../../cli/commands/account.ts'
 import { faucetCommand } from '../../cli/commands/faucet.ts'
 import { transferCommand } from '../../cli/commands/transfer.ts'
 import { verifyCommand } from '../../cli/commands/verify.ts'
-import { type RunningNode, runNode } from '../../cli/run-node.ts'
 import { isSteleError } from '../../core/errors.ts'
-import { tempDir } from '../helpers/tmp.ts'
+import { useRunningNode } from '../helpers/running-node.ts'
 
-let dir: Awaited<ReturnType<typeof tempDir>>
-let running: RunningNode
-
-beforeAll(async () => {
-  dir = await tempDir('stele-e2e-ledger-cli-')
-  running = await runNode({
-    data: join(dir.path, 'data'),
-    host: '127.0.0.1',
-    port: 0,
-    blockIntervalMs: 50,
-    logger: pino({ level: 'silent' }),
-  })
-})
-afterAll(async () => {
-  await running.close()
-  await dir.cleanup()
-})
+const served = useRunningNode('stele-e2e-ledger-cli-')
 
 /** Runs a command in-process; returns its exit code and what it printed. */
 async function cli(
@@ -40,9 +22,9 @@ async function cli(
 
 describe('the CLI wallet against a real node', () => {
   it('makes two accounts (one sealed), funds one, transfers, and shows balances and history', async () => {
-    const node = ['--node', running.url]
-    const aliceKey = join(dir.path, 'alice.key')
-    const bobKey = join(dir.path, 'bob.key')
+    const node = ['--node', served.url]
+    const aliceKey = join(served.dir, 'alice.key')
+    const bobKey = join(served.dir, 'bob.key')
     process.env['STELE_TEST_PASS'] = 'correct horse battery staple'
     const sealed = ['--key', aliceKey, '--passphrase-env', 'STELE_TEST_PASS']
     const alice = JSON.parse((await cli(accountCommand, 'new', ...sealed, '--json')).out).account
@@ -89,10 +71,10 @@ describe('the CLI wallet against a real node', () => {
     expect(history[1]).toMatch(/faucet-grant/)
 
     // The account's proof, saved to a file, verifies with stele verify against the node's genesis.
-    const proof = await (await fetch(`${running.url}/v1/accounts/${bob}/proof`)).json()
-    const proofPath = join(dir.path, 'bob-proof.json')
+    const proof = await (await fetch(`${served.url}/v1/accounts/${bob}/proof`)).json()
+    const proofPath = join(served.dir, 'bob-proof.json')
     await writeFile(proofPath, JSON.stringify(proof))
-    const genesis = join(dir.path, 'data', 'node', 'genesis.json')
+    const genesis = join(served.dir, 'data', 'node', 'genesis.json')
     const ok = await cli(verifyCommand, proofPath, '--genesis', genesis)
     expect(ok.code, ok.out).toBe(0)
     expect(ok.out).toMatch(/VALID: account [0-9a-f]{64} holds 12\.5 STL, next nonce 0/)
