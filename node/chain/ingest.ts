@@ -6,8 +6,9 @@ import type { SubmitResult, SubmittedBatch } from '../../core/node-api.ts'
 import type { StampedRecord } from '../../core/record.ts'
 import type { Timers } from '../../core/timers.ts'
 import { decodeTx, type SignedTx } from '../../core/transaction.ts'
+import { lastAcceptSeq } from '../db/accepted.ts'
 import type { Db, PutSink } from '../db/db.ts'
-import { K, prefixEnd } from '../db/keys.ts'
+import { K } from '../db/keys.ts'
 import { abortable } from './abortable.ts'
 import { type DeviceSummary, foldDevices, loadDevices } from './devices.ts'
 import type { Mempool, PendingTx } from './mempool.ts'
@@ -62,23 +63,14 @@ interface Prepared {
   batchKeys: string[]
   /** Series chunks written, (device, key): noted for readings pages once the write landed. */
   chunkKeys: [string, string][]
+  /** Whether the write holds a run of reading ids (they leave memory once it landed). */
+  idRun: boolean
   failure: unknown
   /** Resolves after the write landed and the call's state was committed in memory. */
   done: Promise<void>
 }
 
 const noop = (): void => undefined
-const EMPTY = new Uint8Array(0)
-const LEAF_HEX: string[] = []
-/** K.reading's leaf index part, from a table (a batch has at most 10,000 leaves). */
-function leafHex(i: number): string {
-  let h = LEAF_HEX[i]
-  if (h === undefined) {
-    h = i.toString(16).padStart(4, '0')
-    LEAF_HEX[i] = h
-  }
-  return h
-}
 
 /**
  * The write path: validates submitted batches and transactions and persists each accepted call in one atomic
@@ -186,12 +178,15 @@ export class Ingest extends EventEmitter<IngestEvents> {
     this.stagedBatches.clear()
     this.acceptSeq = undefined
     this.rollups.reset()
+    this.c.state.readingIds.reset()
     // Device summaries were folded ahead of the failed writes: read back what is on disk.
     await loadDevices(this.c.db, this.devices)
   }
 
   private async prepareBatches(batches: readonly SubmittedBatch[]): Promise<Prepared> {
     await this.ready()
+    const ids = this.c.state.readingIds
+    await ids.load(this.c.db)
     this.rollups.trim()
     const sink = this.c.db.batch()
     let puts = 0
@@ -208,12 +203,13 @@ export class Ingest extends EventEmitter<IngestEvents> {
       gateways: new Map(),
       batchKeys: [],
       chunkKeys: [],
+      idRun: false,
       failure: undefined,
       done: Promise.resolve(),
     }
     const touchedDevices = new Set<DeviceSummary>()
     const spanBefore = this.c.state.maxChunkSpan
-    let acceptSeq = this.acceptSeq ?? (await this.lastAcceptSeq())
+    let acceptSeq = this.acceptSeq ?? (await lastAcceptSeq(this.c.db))
     for (const b of batches) {
       try {
         const tx = decodeTx(b.tx)
@@ -260,13 +256,12 @@ export class Ingest extends EventEmitter<IngestEvents> {
         acceptSeq++
         put.put(K.accepted(acceptSeq), concatBytes(tx.hash, batch.header.recordsRoot))
         const n = batch.records.length
-        // K.reading(id, acceptSeq, i), built from parts computed once per batch.
-        const seqHex = K.accepted(acceptSeq).slice(K.acceptedPrefix.length)
+        // Reading ids are written a run of many batches at a time (reading-ids.ts), not a key per reading.
+        ids.add(acceptSeq, batch.leafHashes)
         const accepted: AcceptedRecord[] = new Array(n)
         for (let i = 0; i < n; i++) {
           const leaf = batch.leafHashes[i]!
           const id = leaf instanceof Buffer ? leaf.toString('hex') : toHex(leaf)
-          put.put(`i:${id.slice(0, 16)}${seqHex}${leafHex(i)}`, EMPTY)
           accepted[i] = { id, record: batch.records[i]!, txHash: hash, leafIndex: i, acceptSeq }
         }
         indexChunks(this.c.state, put, tx.hash, gwHex, batch.records, batch.recordBytes, p.chunkKeys)
@@ -295,6 +290,7 @@ export class Ingest extends EventEmitter<IngestEvents> {
       }
     }
     this.acceptSeq = acceptSeq
+    if (p.events.length > 0) p.idRun = ids.stage(put)
     for (const [key, g] of p.gateways) put.put(K.gateway(key), encodeJson(g))
     if (this.c.state.maxChunkSpan > spanBefore) put.put(K.maxChunkSpan, encodeJson(this.c.state.maxChunkSpan))
     for (const d of touchedDevices) put.put(K.device(d.device), encodeJson(d))
@@ -312,6 +308,7 @@ export class Ingest extends EventEmitter<IngestEvents> {
       if (this.stagedGateways.get(key) === g) this.stagedGateways.delete(key)
     }
     for (const k of p.batchKeys) this.stagedBatches.delete(k)
+    if (p.idRun) this.c.state.readingIds.written()
     for (const [device, key] of p.chunkKeys) this.c.state.recentChunks.note(device, key)
     for (const t of p.pending) this.c.mempool.add(t)
     for (const accepted of p.events) {
@@ -346,13 +343,6 @@ export class Ingest extends EventEmitter<IngestEvents> {
       )
     }
     return results
-  }
-
-  private async lastAcceptSeq(): Promise<number> {
-    const last = await this.c.db
-      .keys({ gt: K.acceptedPrefix, lt: prefixEnd(K.acceptedPrefix), reverse: true, limit: 1 })
-      .all()
-    return last[0] ? Number.parseInt(last[0].slice(K.acceptedPrefix.length), 16) : 0
   }
 
   private async acceptTx(bytes: Uint8Array): Promise<{ hash: string; status: 'accepted' | 'duplicate' }> {

@@ -3,7 +3,7 @@ import { SteleError } from '../../core/errors.ts'
 import { type Genesis, genesisToJson } from '../../core/genesis.ts'
 import { inclusionPath, leafHash } from '../../core/merkle.ts'
 import { type ProofBundle, toProofBundle } from '../../core/proof.ts'
-import { decodeRecord, decodeRecordList, type StampedRecord } from '../../core/record.ts'
+import { decodeRecord, type StampedRecord } from '../../core/record.ts'
 import {
   decodeChunk,
   decodeStoredBlock,
@@ -16,6 +16,7 @@ import { K } from '../db/keys.ts'
 import { type BlockView, blockView } from './block-view.ts'
 import type { Mempool } from './mempool.ts'
 import { decodeCursor, encodeCursor, lowerBound, upperBound } from './reading-cursor.ts'
+import { type Located, locateReading } from './reading-locate.ts'
 import { type ReadingView, readingView } from './reading-view.ts'
 import { coveredAbove } from './recent-chunks.ts'
 import type { ChainState } from './state.ts'
@@ -35,15 +36,6 @@ export interface ReadingQuery {
 export interface Page<T> {
   items: T[]
   nextCursor: string | null
-}
-
-interface Located {
-  txHash: string
-  leafIndex: number
-  txBytes: Uint8Array
-  stored: StoredTx | undefined
-  recordList: Uint8Array
-  records: Uint8Array[]
 }
 
 export interface ChainQueryInit {
@@ -338,10 +330,6 @@ export class ChainQuery {
   }
 
   /**
-   * Finds a reading by id: the `i:` keys sharing the id's first 16 hex digits name (acceptance number, leaf); the
-   * `a:` entry of that number gives the batch, and the candidate whose record hashes to the full id is the one.
-   */
-  /**
    * A series chunk with its records decoded and ids hashed as pages need them. Chunks never change once written
    * (one key per batch and device), so recent ones are kept: dashboards page through the same recent readings, and
    * decoding and hashing them is most of a page's cost.
@@ -371,30 +359,8 @@ export class ChainQuery {
     return d
   }
 
-  private async locate(id: string, signal: AbortSignal | undefined): Promise<Located> {
-    signal?.throwIfAborted()
-    const prefix = K.readingPrefix(id)
-    const keys = await this.db.keys({ gt: prefix, lt: `${prefix}\uffff` }).all()
-    for (const key of keys) {
-      signal?.throwIfAborted()
-      if (key.length !== prefix.length + 16) continue
-      const acceptSeq = Number.parseInt(key.slice(prefix.length, prefix.length + 12), 16)
-      const leafIndex = Number.parseInt(key.slice(prefix.length + 12), 16)
-      const accepted = await this.db.get(K.accepted(acceptSeq))
-      if (accepted?.length !== 64) continue
-      const recordList = await this.db.get(K.object(toHex(accepted.subarray(32, 64))))
-      if (!recordList) continue
-      const records = decodeRecordList(recordList)
-      const bytes = records[leafIndex]
-      if (!bytes || toHex(leafHash(bytes)) !== id) continue
-      const txHash = toHex(accepted.subarray(0, 32))
-      const pending = this.mempool.get(txHash)
-      const stored = pending ? undefined : await this.storedTx(txHash)
-      const txBytes = pending?.tx.bytes ?? stored?.tx
-      if (!txBytes) throw new SteleError('STELE_STORAGE', `transaction ${txHash} of reading ${id} is missing`)
-      return { txHash, leafIndex, txBytes, stored, recordList, records }
-    }
-    throw new SteleError('STELE_NOT_FOUND', `no reading with id ${id}`)
+  private locate(id: string, signal: AbortSignal | undefined): Promise<Located> {
+    return locateReading({ db: this.db, mempool: this.mempool, ids: this.c.state.readingIds }, id, signal)
   }
 
   async reading(id: string, opts: QueryOptions = {}): Promise<ReadingView> {

@@ -2,6 +2,7 @@ import { toHex } from '../../core/bytes.ts'
 import type { GatewayTip } from '../../core/node-api.ts'
 import type { Db } from '../db/db.ts'
 import { K, prefixEnd } from '../db/keys.ts'
+import { ReadingIds } from './reading-ids.ts'
 import { RecentChunkKeys } from './recent-chunks.ts'
 
 export interface GatewayState {
@@ -41,6 +42,8 @@ export class ChainState {
   maxChunkSpan = 0
   /** Each device's recent series chunk keys, noted after their write landed (readings pages skip the iterator). */
   readonly recentChunks = new RecentChunkKeys()
+  /** Reading ids not yet written as a run (ingest adds, lookups read). */
+  readonly readingIds = new ReadingIds()
 
   constructor(genesisHashHex: string, genesisTime: number) {
     this.tip = { height: 0, hash: genesisHashHex, time: genesisTime }

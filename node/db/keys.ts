@@ -24,6 +24,15 @@ export const K = {
   reading: (id: string, acceptSeq: number, leafIndex: number): string =>
     `i:${id.slice(0, 16)}${hex(acceptSeq, 12)}${hex(leafIndex, 4)}`,
   readingPrefix: (id: string): string => `i:${id.slice(0, 16)}`,
+  /**
+   * Reading ids since the `i:` keys above (which data folders written before keep and lookups still read): runs of
+   * many batches' ids, one key per bucket (the id's first 3 hex digits) per run, ending in the acceptance number the
+   * run covers through. The value is 16-byte entries: the id's first 8 bytes, acceptance number (6), leaf (2).
+   */
+  readingRun: (bucket: string, through: number): string => `n:${bucket}${hex(through, 12)}`,
+  readingRunPrefix: (id: string): string => `n:${id.slice(0, 3)}`,
+  /** Acceptance number through which every batch's ids are in `i:` keys or runs; later ones are rebuilt at open. */
+  readingRunsThrough: 'm:idruns',
   gateway: (key: string): string => `g:${key}`,
   gatewayPrefix: 'g:',
   gatewayBatch: (key: string, seq: number): string => `gb:${key}:${hex(seq, 12)}`,
