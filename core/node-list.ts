@@ -48,6 +48,11 @@ export class NodeList {
     return this.urls[this.at]!
   }
 
+  /** The address in use whose node has this key (as its own answer said), if any. */
+  addressOf(key: string): string | undefined {
+    return this.urls.find((u) => this.keyOf.get(u) === key)
+  }
+
   /** The current address failed: the next one (wrapping round). */
   fail(): string {
     this.at = (this.at + 1) % this.urls.length

@@ -9,6 +9,7 @@ import { type SteleNode, VERSION } from '../node.ts'
 import { aggregateRoutes } from './aggregate.ts'
 import { batchRoutes } from './batches.ts'
 import { chainRoutes } from './chain.ts'
+import { installCors } from './cors.ts'
 import { errorSchema } from './error-schema.ts'
 import { answerClientError, frameworkErrors, installErrorHandling } from './errors.ts'
 import { healthRoutes } from './health.ts'
@@ -105,6 +106,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     },
   })
   await app.register(swaggerUi, { routePrefix: '/docs' })
+  installCors(app)
   const { node } = opts
   await app.register(healthRoutes, { node })
   await app.register(nodesRoutes, { node })

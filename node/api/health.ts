@@ -31,6 +31,7 @@ export const healthRoutes: FastifyPluginAsync<{ node: SteleNode }> = async (app,
                   reorgs: { type: 'integer' },
                   blocksFromPeers: { type: 'integer' },
                   finalHeight: { type: 'integer' },
+                  connectedPeers: { type: 'integer', description: 'how many of the peers are connected now' },
                   peers: {
                     type: 'array',
                     items: {
@@ -59,7 +60,13 @@ export const healthRoutes: FastifyPluginAsync<{ node: SteleNode }> = async (app,
       pending: node.mempool.size,
       uptimeMs: node.timers.now() - node.startedAt,
       genesis: (await node.info()).genesis,
-      ...(node.network ? { network: { ...node.network.status(), finalHeight: node.finalHeight() } } : {}),
+      ...(node.network ? { network: networkHealth(node) } : {}),
     }),
   )
+}
+
+function networkHealth(node: SteleNode) {
+  const status = node.network!.status()
+  const connectedPeers = status.peers.filter((p) => p.connected).length
+  return { ...status, finalHeight: node.finalHeight(), connectedPeers }
 }

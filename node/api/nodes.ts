@@ -41,6 +41,7 @@ export const nodesRoutes: FastifyPluginAsync<{ node: SteleNode }> = async (app, 
                     self: { type: 'boolean' },
                     connected: { type: 'boolean' },
                     head: { type: 'integer' },
+                    headHash: { type: 'string', description: 'the hash at head, as this node knows it' },
                   },
                 },
               },
@@ -78,9 +79,9 @@ export const nodesRoutes: FastifyPluginAsync<{ node: SteleNode }> = async (app, 
           self: key === self,
           connected: peer?.connected ?? false,
           ...(key === self
-            ? { head: node.state.tip.height }
+            ? { head: node.state.tip.height, headHash: node.state.tip.hash }
             : peer?.head !== undefined
-              ? { head: peer.head }
+              ? { head: peer.head, ...(peer.headHash ? { headHash: peer.headHash } : {}) }
               : {}),
         })
       }

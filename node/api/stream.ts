@@ -70,6 +70,8 @@ export const streamRoutes: FastifyPluginAsync<{ node: SteleNode }> = async (app,
       const header = req.headers['last-event-id']
       const { sub, from } = await prepare(req.query, typeof header === 'string' ? header.trim() : undefined)
       reply.hijack()
+      // The headers set so far (CORS, for an explorer served by another node) go out with the hijacked reply.
+      for (const [k, v] of Object.entries(reply.getHeaders())) if (v !== undefined) reply.raw.setHeader(k, v)
       reply.raw.writeHead(200, {
         'content-type': 'text/event-stream; charset=utf-8',
         'cache-control': 'no-cache, no-transform',

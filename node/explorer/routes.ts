@@ -5,10 +5,11 @@ import { type Asset, loadAssets } from './assets.ts'
 
 const DEFAULT_DIST = fileURLToPath(new URL('../../web/dist', import.meta.url))
 
-// Same-origin only: the page talks to this node's /v1 and nothing else (no CDN, no outside fonts). uPlot sizes its
-// canvas through element.style, which CSP does not count as inline style.
+// Scripts, styles and images from this node only (no CDN, no outside fonts); the page's API calls may go to the other
+// nodes the chain lists, when it fails over (web/src/nodes.ts). uPlot sizes its canvas through element.style, which
+// CSP does not count as inline style.
 const CSP =
-  "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; " +
+  "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self' http: https:; " +
   "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
 const NOT_BUILT = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Stele explorer</title></head>

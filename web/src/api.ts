@@ -1,3 +1,5 @@
+import { currentNode, nodeFailed } from './nodes.ts'
+
 /** A refused or failed API call: the node's error code and message (DESIGN §5), or a network failure. */
 export class ApiError extends Error {
   override readonly name = 'ApiError'
@@ -35,11 +37,41 @@ export async function postJson<T>(path: string, body: unknown, signal?: AbortSig
   })
 }
 
+/** A GET that takes longer than this counts as a failed node (uploads and other POSTs have no such limit). */
+const GET_TIMEOUT_MS = 15_000
+
+/**
+ * One API call on the node in use (nodes.ts). A node that fails (unreachable, 5xx, a GET past GET_TIMEOUT_MS) is
+ * left for the next listed one; a GET is retried there, each node once. A POST is not resent: it may have been
+ * applied (a faucet grant), so the caller sees the failure and the next call goes to the next node.
+ */
 async function requestJson<T>(path: string, init: RequestInit): Promise<T> {
+  const get = (init.method ?? 'GET') === 'GET'
+  const tried = new Set<string>()
+  for (;;) {
+    const node = currentNode()
+    tried.add(node)
+    try {
+      return await requestOnce<T>(node + path, get ? withTimeout(init) : init)
+    } catch (e) {
+      if (!(e instanceof ApiError) || (e.status !== 0 && e.status < 500)) throw e
+      nodeFailed(node)
+      if (!get || tried.has(currentNode())) throw e
+    }
+  }
+}
+
+function withTimeout(init: RequestInit): RequestInit {
+  const t = AbortSignal.timeout(GET_TIMEOUT_MS)
+  return { ...init, signal: init.signal ? AbortSignal.any([init.signal, t]) : t }
+}
+
+async function requestOnce<T>(url: string, init: RequestInit): Promise<T> {
   let res: Response
   try {
-    res = await fetch(path, init)
+    res = await fetch(url, init)
   } catch (e) {
+    // The caller's abort passes through; a timeout or a refused connection is the node's failure.
     if ((e as Error).name === 'AbortError') throw e
     throw new ApiError(0, 'NETWORK', `node unreachable: ${(e as Error).message}`)
   }

@@ -1,11 +1,13 @@
 import './style.css'
 import { getJson, type Health } from './api.ts'
 import { h } from './dom.ts'
+import { currentNode, onNodeChange, startNodeRefresh } from './nodes.ts'
 import { blockPage, blocksPage } from './pages/block.ts'
 import { contractPage, contractsPage } from './pages/contracts.ts'
 import { dashboardPage } from './pages/dashboard.ts'
 import { devicePage, devicesPage } from './pages/device.ts'
 import { drivePage, drivesPage } from './pages/drives.ts'
+import { nodesPage } from './pages/nodes.ts'
 import { readingPage } from './pages/reading.ts'
 import { searchPage } from './pages/search.ts'
 import { txPage } from './pages/tx.ts'
@@ -21,6 +23,9 @@ const lazy =
 async function boot(): Promise<void> {
   const main = document.getElementById('main')!
   const trust = document.getElementById('trust')!
+  showNode()
+  onNodeChange(showNode)
+  startNodeRefresh()
   let health: Health
   try {
     health = await getJson<Health>('/v1/health')
@@ -66,6 +71,7 @@ async function boot(): Promise<void> {
   router.add('/contracts', contractsPage)
   router.add('/contracts/:id', contractPage)
   router.add('/search', searchPage)
+  router.add('/nodes', nodesPage)
 
   // Re-rendering after a pin re-runs the page's checks against the newly trusted genesis.
   const showTrust = () =>
@@ -82,6 +88,12 @@ async function boot(): Promise<void> {
     if (q) router.navigate(`/search?q=${encodeURIComponent(q)}`)
   })
   await router.render()
+}
+
+/** The header names the node the page talks to (it changes when that node fails). */
+function showNode(): void {
+  const el = document.getElementById('node-in-use')
+  if (el) el.replaceChildren('Node: ', h('a', { href: '/nodes', id: 'node-url' }, currentNode()))
 }
 
 void boot()

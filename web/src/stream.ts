@@ -1,4 +1,5 @@
 import type { BlockView, Reading, TxView } from './api.ts'
+import { currentNode, nodeFailed, onNodeChange } from './nodes.ts'
 
 export interface StatusEvent {
   type: 'status'
@@ -80,11 +81,17 @@ export function subscribe(sub: Subscription, on: StreamHandlers, signal: AbortSi
     if (sub.account?.length) q.set('account', sub.account.join(','))
     if (sub.contract?.length) q.set('contract', sub.contract.join(','))
     if (cursor) q.set('cursor', cursor)
-    es = new EventSource(`/v1/stream/sse?${q}`)
+    const node = currentNode()
+    es = new EventSource(`${node}/v1/stream/sse?${q}`)
     es.onopen = () => on.connected?.(true)
     es.onerror = () => {
       on.connected?.(false)
-      if (es?.readyState === EventSource.CLOSED && !signal.aborted) retry = setTimeout(open, 3000)
+      if (signal.aborted) return
+      // A node that is gone is left for the next listed one, where the stream resumes from the last cursor.
+      if (es?.readyState === EventSource.CLOSED || currentNode() !== node) {
+        if (currentNode() === node) nodeFailed(node)
+        reopen()
+      }
     }
     for (const type of EVENT_TYPES)
       es.addEventListener(type, (e) => {
@@ -101,8 +108,15 @@ export function subscribe(sub: Subscription, on: StreamHandlers, signal: AbortSi
         else if (type === 'contract-event') on.contractEvent?.(ev.event)
       })
   }
+  const reopen = () => {
+    es?.close()
+    clearTimeout(retry)
+    retry = setTimeout(open, 1000)
+  }
   open()
+  const off = onNodeChange(reopen)
   signal.addEventListener('abort', () => {
+    off()
     clearTimeout(retry)
     es?.close()
   })

@@ -1,5 +1,6 @@
 import { ApiError, getJson } from '../api.ts'
 import { fields, h, link, mono, notice, short, table } from '../dom.ts'
+import { apiUrl } from '../nodes.ts'
 import type { PageContext } from '../router.ts'
 
 /** GET /v1/contracts and /v1/contracts/:id (docs/contracts.md). */
@@ -151,7 +152,7 @@ export async function contractPage({ main, signal, params }: PageContext): Promi
               'span',
               { class: 'error', id: 'reexec' },
               `${c.mismatches} result(s) did not match this node's re-run: `,
-              h('a', { href: `/v1/contracts/${c.id}/evidence` }, 'evidence'),
+              h('a', { href: apiUrl(`/v1/contracts/${c.id}/evidence`) }, 'evidence'),
             ),
       ],
     ]),
@@ -230,7 +231,7 @@ export async function contractPage({ main, signal, params }: PageContext): Promi
 /** The contract's source from storage (GET /v1/storage/files/:cid), as text; a missing file says so. */
 async function codeText(cid: string, signal: AbortSignal): Promise<string> {
   try {
-    const r = await fetch(`/v1/storage/files/${encodeURIComponent(cid)}`, { signal })
+    const r = await fetch(apiUrl(`/v1/storage/files/${encodeURIComponent(cid)}`), { signal })
     return r.ok ? await r.text() : `(the code is not on this node: HTTP ${r.status})`
   } catch (e) {
     if ((e as Error).name === 'AbortError') throw e

@@ -1,6 +1,7 @@
 import { verifyStorageProof } from '../../../core/storage-proof.ts'
 import { ApiError, getJson, postJson, type StorageUpload } from '../api.ts'
 import { fields, h, link, mono, notice, table, timeText } from '../dom.ts'
+import { apiUrl } from '../nodes.ts'
 import { proofPanel } from '../proof-panel.ts'
 import type { PageContext } from '../router.ts'
 
@@ -124,11 +125,11 @@ export async function storageFilePage(ctx: PageContext): Promise<void> {
       null,
       h(
         'a',
-        { href: `/v1/storage/files/${stat.cid}`, download: stat.cid, id: 'download' },
+        { href: apiUrl(`/v1/storage/files/${stat.cid}`), download: stat.cid, id: 'download' },
         'Download the file',
       ),
       ' · ',
-      h('a', { href: `/v1/storage/files/${stat.cid}/car`, download: `${stat.cid}.car` }, 'as a CAR'),
+      h('a', { href: apiUrl(`/v1/storage/files/${stat.cid}/car`), download: `${stat.cid}.car` }, 'as a CAR'),
     ),
   )
   if (stat.size === 0) return
