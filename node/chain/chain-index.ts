@@ -1,17 +1,21 @@
 /**
- * What consensus needs of the node's own chain, per height, in memory: hash, producer, time and the total weight up
- * to it. The Clique snapshot after any stored block (recents, total weight) comes from here without reading disk, so
- * fork choice and header checks of a peer's blocks cost no LevelDB reads. Loaded once from the headers at start.
+ * What consensus needs of the node's own chain, per height, in memory: hash, producer, time, the total weight up
+ * to it and the producer set after it. The Clique snapshot after any stored block (producers, recents, total weight)
+ * comes from here without reading disk, so fork choice and header checks of a peer's blocks cost no LevelDB reads.
+ * Loaded once at start from the headers and the authority's node-register transactions.
  */
 import { decodeBlockHeader } from '../../core/block.ts'
 import { toHex } from '../../core/bytes.ts'
 import type { Genesis } from '../../core/genesis.ts'
 import { genesisHash } from '../../core/genesis.ts'
 import { sha256 } from '../../core/hash.ts'
+import { decodeTx, type SignedTx, TX_TYPES } from '../../core/transaction.ts'
+import { type ProducerRules, producersAfter } from '../consensus/producer-set.ts'
 import { blockWeight, genesisSnapshot, recentsLimit, type Snapshot } from '../consensus/snapshot.ts'
-import { decodeStoredBlock } from '../db/codec.ts'
+import { decodeStoredBlock, decodeStoredTx } from '../db/codec.ts'
 import type { Db } from '../db/db.ts'
 import { K, prefixEnd } from '../db/keys.ts'
+import { LA } from '../ledger/account-index.ts'
 
 export interface IndexedBlock {
   hash: Uint8Array
@@ -19,12 +23,15 @@ export interface IndexedBlock {
   time: number
   /** Sum of block weights from block 1 to this one. */
   totalWeight: number
+  /** The producer set of the next block (sorted hex): this one's, changed by its registrations. */
+  next: readonly string[]
 }
 
 export class ChainIndex {
   /** blocks[h - 1] is block h. */
   private readonly blocks: IndexedBlock[] = []
   readonly genesis: Snapshot
+  readonly rules: ProducerRules
 
   constructor(genesis: Genesis) {
     this.genesis = genesisSnapshot({
@@ -33,23 +40,66 @@ export class ChainIndex {
       hash: genesisHash(genesis),
       time: genesis.time,
     })
+    this.rules = { genesis: new Set(this.genesis.producers), authority: genesis.authority }
   }
 
   async load(db: Db): Promise<void> {
     this.blocks.length = 0
+    const registrations = await this.loadRegistrations(db)
     for await (const [, v] of db.iterator({ gt: K.blockPrefix, lt: prefixEnd(K.blockPrefix) })) {
       const stored = decodeStoredBlock(v)
       const h = decodeBlockHeader(stored.header)
-      this.push(h.height, sha256(stored.header), toHex(h.producer), h.time)
+      this.push(h.height, sha256(stored.header), toHex(h.producer), h.time, registrations.get(h.height))
     }
+  }
+
+  /**
+   * The authority's node-register transactions by height, from its account index (node/ledger/account-index.ts):
+   * only those change the producer set, so the blocks' other transactions need not be read.
+   */
+  private async loadRegistrations(db: Db): Promise<Map<number, SignedTx[]>> {
+    const out = new Map<number, SignedTx[]>()
+    const prefix = LA.prefix(toHex(this.rules.authority))
+    for await (const [key, hash] of db.iterator({ gt: prefix, lt: prefixEnd(prefix) })) {
+      const stored = await db.get(K.tx(toHex(hash)))
+      if (!stored) continue
+      const tx = decodeTx(decodeStoredTx(stored).tx)
+      if (tx.type !== TX_TYPES.NODE_REGISTER) continue
+      const height = Number.parseInt(key.slice(prefix.length, prefix.length + 12), 16)
+      out.set(height, [...(out.get(height) ?? []), tx])
+    }
+    return out
   }
 
   get height(): number {
     return this.blocks.length
   }
 
+  /** The producers of the next block (the tip's snapshot): finality counts a majority of these. */
   get producers(): readonly string[] {
-    return this.genesis.producers
+    return this.producersAt(this.height)
+  }
+
+  /** The producer set of the block after `height` (0: block 1, the genesis producers). */
+  producersAt(height: number): readonly string[] {
+    return height === 0 ? this.genesis.producers : (this.at(height)?.next ?? this.genesis.producers)
+  }
+
+  /** The producer set after a block with `txs` on a parent whose set is `before` (consensus/producer-set.ts). */
+  producersAfter(before: readonly string[], txs: readonly SignedTx[]): readonly string[] {
+    return producersAfter(before, txs, this.rules)
+  }
+
+  /** Every key that was a producer at some stored height, genesis included: a block of one may be a fork's. */
+  everProducer(key: string): boolean {
+    if (this.rules.genesis.has(key)) return true
+    let last: readonly string[] | undefined
+    for (const b of this.blocks)
+      if (b.next !== last) {
+        last = b.next
+        if (last.includes(key)) return true
+      }
+    return false
   }
 
   at(height: number): IndexedBlock | undefined {
@@ -64,12 +114,23 @@ export class ChainIndex {
     return height === 0 ? 0 : (this.at(height)?.totalWeight ?? 0)
   }
 
-  /** Records block `height` (the next one); its weight follows from the producer set. */
-  push(height: number, hash: Uint8Array, producer: string, time: number): void {
+  /**
+   * Records block `height` (the next one); its weight follows from its parent's producer set, and `txs` (its
+   * node-register transactions suffice) give the set after it.
+   */
+  push(
+    height: number,
+    hash: Uint8Array,
+    producer: string,
+    time: number,
+    txs: readonly SignedTx[] = [],
+  ): void {
     if (height !== this.blocks.length + 1)
       throw new RangeError(`chain index: block ${height} after ${this.blocks.length}`)
-    const weight = blockWeight(this.genesis, height, producer)
-    this.blocks.push({ hash, producer, time, totalWeight: this.totalWeight() + weight })
+    const producers = this.producersAt(height - 1)
+    const weight = blockWeight({ producers }, height, producer)
+    const next = this.producersAfter(producers, txs)
+    this.blocks.push({ hash, producer, time, totalWeight: this.totalWeight() + weight, next })
   }
 
   /** Forgets the tip (a rollback). */
@@ -83,9 +144,18 @@ export class ChainIndex {
     const b = this.at(height)
     if (!b) throw new RangeError(`chain index: no block ${height}`)
     const recents = new Map<number, string>()
-    const window = recentsLimit(this.genesis.producers.length) - 1
+    // The window of the set that signs the next block: a grown set widens it, a shrunk one narrows it.
+    const window = recentsLimit(b.next.length) - 1
     for (let h = Math.max(1, height - window + 1); h <= height; h++) recents.set(h, this.at(h)!.producer)
-    return { ...this.genesis, height, hash: b.hash, time: b.time, recents, totalWeight: b.totalWeight }
+    return {
+      ...this.genesis,
+      producers: b.next,
+      height,
+      hash: b.hash,
+      time: b.time,
+      recents,
+      totalWeight: b.totalWeight,
+    }
   }
 
   /** Producers of blocks from..to, in order (for finality). */

@@ -1,18 +1,16 @@
 import { EventEmitter } from 'node:events'
-import { decodeBlockHeader, type SignedBlockHeader, signBlockHeader } from '../../core/block.ts'
-import { equalBytes, fromHex, toHex } from '../../core/bytes.ts'
+import { type SignedBlockHeader, signBlockHeader } from '../../core/block.ts'
+import { fromHex, toHex } from '../../core/bytes.ts'
 import type { KeyPair } from '../../core/ed25519.ts'
-import { SteleError } from '../../core/errors.ts'
 import type { Genesis } from '../../core/genesis.ts'
-import { sha256 } from '../../core/hash.ts'
 import type { Logger } from '../../core/logger.ts'
 import { leafHash, merkleRoot } from '../../core/merkle.ts'
 import type { Timers } from '../../core/timers.ts'
-import { decodeTx, type SignedTx, verifyTxSignature } from '../../core/transaction.ts'
-import { applyHeader, type ConsensusParams, DEFAULT_CONSENSUS } from '../consensus/apply-header.ts'
+import type { SignedTx } from '../../core/transaction.ts'
+import { type ConsensusParams, DEFAULT_CONSENSUS } from '../consensus/apply-header.ts'
 import { maySign } from '../consensus/snapshot.ts'
 import { sealDelay, type TurnTiming } from '../consensus/turn-delay.ts'
-import { decodeStoredBlock, decodeStoredTx, encodeStoredBlock, encodeStoredTx } from '../db/codec.ts'
+import { encodeStoredBlock, encodeStoredTx } from '../db/codec.ts'
 import type { Db, DbOp } from '../db/db.ts'
 import { K } from '../db/keys.ts'
 import { LA, txAccounts } from '../ledger/account-index.ts'
@@ -20,11 +18,16 @@ import { blockState } from '../ledger/block-state.ts'
 import type { Ledger } from '../ledger/ledger.ts'
 import { isLedgerType } from '../ledger/registry.ts'
 import type { StagedUpdate, StateChange } from '../ledger/state-map.ts'
-import { decodeUndo, encodeUndo, undoKey } from './block-undo.ts'
+import { type BlockEntry, checkBlock, oldValues } from './apply-block.ts'
+import { fitBlock, MAX_BLOCK_BYTES } from './block-size.ts'
+import { encodeUndo, undoKey } from './block-undo.ts'
 import type { ChainIndex } from './chain-index.ts'
-import type { Mempool, PendingTx } from './mempool.ts'
+import type { Mempool } from './mempool.ts'
+import { rollbackTip } from './rollback-block.ts'
 import { type ChainState, type ChainTip, encodeJson } from './state.ts'
 import type { WireBlock } from './wire-block.ts'
+
+export { BlockRefused } from './apply-block.ts'
 
 export interface ProducedBlock {
   header: SignedBlockHeader
@@ -40,6 +43,11 @@ export interface ProducerInit {
   intervalMs?: number
   /** Transactions per block (default 10,000). */
   maxTxs?: number
+  /**
+   * Wire bytes per block (default and most: MAX_BLOCK_BYTES, the block-sync frame, so any block can be synced). A
+   * networked node lowers it to the gossip limit with limitBlockBytes.
+   */
+  maxBlockBytes?: number
   /** Out-of-turn producers wait one wiggle more plus a seeded share of floor(n/2)+1 wiggles (default intervalMs/2). */
   wiggleMs?: number
   /** Header time rules (consensus/apply-header.ts). */
@@ -67,23 +75,6 @@ export interface ProducerComponents {
   paused?: () => boolean
 }
 
-/** A block refused by applyBlock, with the consensus or state reason (a peer penalty, a log line). */
-export class BlockRefused extends SteleError {
-  constructor(
-    message: string,
-    readonly reason: string,
-  ) {
-    super('STELE_BLOCK_INVALID', message, { details: { reason } })
-  }
-}
-
-interface Entry {
-  tx: SignedTx
-  hash: string
-  /** Its mempool arrival number; 0 for a transaction the node never held pending. */
-  arrival: number
-}
-
 /**
  * Seals pending transactions into signed blocks, never an empty one, and applies blocks of other producers: the one
  * writer of the chain. A block, its transaction index, its undo data, the new tip and the removal of the mempool
@@ -104,6 +95,7 @@ export class BlockProducer extends EventEmitter<{
   private stopped = true
   private readonly intervalMs: number
   private readonly maxTxs: number
+  private maxBlockBytes: number
   private readonly timing: TurnTiming
   private readonly consensus: ConsensusParams
   /** Local time the tip last changed, or transactions were first seen pending on it: out-of-turn delays count from it. */
@@ -117,12 +109,20 @@ export class BlockProducer extends EventEmitter<{
     super()
     this.intervalMs = init.intervalMs ?? 1000
     this.maxTxs = init.maxTxs ?? 10_000
+    this.maxBlockBytes = Math.min(init.maxBlockBytes ?? MAX_BLOCK_BYTES, MAX_BLOCK_BYTES)
     this.timing = { intervalMs: this.intervalMs, wiggleMs: init.wiggleMs ?? Math.ceil(this.intervalMs / 2) }
     this.consensus = init.consensus ?? DEFAULT_CONSENSUS
   }
 
+  /** Whether this key is the one producer of the next block (it seals at every interval, no turns). */
   private get single(): boolean {
-    return this.c.index.producers.length === 1
+    const { producers } = this.c.index
+    return producers.length === 1 && producers[0] === toHex(this.c.key.publicKey)
+  }
+
+  /** Lowers the wire bytes a block may take (never above MAX_BLOCK_BYTES): the network's gossip limit. */
+  limitBlockBytes(max: number): void {
+    this.maxBlockBytes = Math.min(this.maxBlockBytes, max)
   }
 
   start(): void {
@@ -210,8 +210,15 @@ export class BlockProducer extends EventEmitter<{
 
   private async build(): Promise<ProducedBlock | null> {
     const { ledger, index } = this.c
-    if (!this.single && !maySign(index.snapshotAt(), toHex(this.c.key.publicKey))) return null
-    let pending = this.c.mempool.take(this.maxTxs)
+    // The producer set may change at any block (registrations): a key out of it seals nothing.
+    if (!maySign(index.snapshotAt(), toHex(this.c.key.publicKey))) return null
+    const sized = await fitBlock(this.c.db, this.c.mempool.take(this.maxTxs), this.maxBlockBytes)
+    for (const p of sized.tooLarge)
+      this.c.logger.warn(
+        { tx: p.hash, maxBlockBytes: this.maxBlockBytes },
+        'pending transaction larger than any block; left out',
+      )
+    let pending = sized.fit
     if (pending.length === 0) return null
     let staged: StagedUpdate | undefined
     let undoState: StateChange[] = []
@@ -242,7 +249,7 @@ export class BlockProducer extends EventEmitter<{
         this.c.mempool.remove(dropped)
         return null
       }
-      undoState = await this.oldValues(ledger, r.changes)
+      undoState = await oldValues(ledger, r.changes)
       staged = await ledger.map.stage(r.changes)
     }
     const tip = this.c.state.tip
@@ -273,79 +280,15 @@ export class BlockProducer extends EventEmitter<{
     this.emit('equivocation', { header: twin.header, signature: twin.signature })
   }
 
-  private async oldValues(ledger: Ledger, changes: readonly StateChange[]): Promise<StateChange[]> {
-    const seen = new Set<string>()
-    const keys = changes.filter((c) => {
-      const hex = toHex(c.key)
-      if (seen.has(hex)) return false
-      seen.add(hex)
-      return true
-    })
-    return Promise.all(keys.map(async (c) => ({ key: c.key, value: (await ledger.map.get(c.key)) ?? null })))
-  }
-
-  /**
-   * A block of another producer, following the tip: its header by the consensus rules on the snapshot of the tip,
-   * its transaction root, every transaction through the same rules as production (record batches and gateway
-   * registrations must already be admitted to the mempool, which checked them and stored their records; ledger
-   * transactions are checked here against the state), and the state root it reaches.
-   */
+  /** A block of another producer following the tip: checked (apply-block.ts), then written like one produced. */
   private async applyNow(block: WireBlock): Promise<ProducedBlock> {
-    const { header } = block
-    const { ledger, mempool } = this.c
-    const verdict = applyHeader(this.c.index.snapshotAt(), header, this.c.timers.now(), this.consensus)
-    if (!verdict.ok) throw new BlockRefused(verdict.message, verdict.reason)
-    const refuse = (why: string, reason = 'bad-body'): never => {
-      throw new BlockRefused(`block ${header.height}: ${why}`, reason)
-    }
-    if (!equalBytes(merkleRoot(block.txs.map((t) => leafHash(t.tx.hash))), header.txRoot))
-      refuse('the transaction root does not match its transactions')
-    const entries: Entry[] = []
-    const seen = new Set<string>()
-    for (const [i, { tx }] of block.txs.entries()) {
-      const hash = toHex(tx.hash)
-      if (seen.has(hash)) refuse(`transaction ${i} appears twice`)
-      seen.add(hash)
-      const pending = mempool.get(hash)
-      if (pending) {
-        entries.push(pending)
-        continue
-      }
-      if (!isLedgerType(tx.type)) refuse(`transaction ${i} (${hash}) was not admitted`, 'not-admitted')
-      if (await this.c.db.get(K.tx(hash))) refuse(`transaction ${i} is already in the chain`)
-      if (!verifyTxSignature(tx)) refuse(`transaction ${i} signature does not verify`)
-      entries.push({ tx, hash, arrival: 0 })
-    }
-    let staged: StagedUpdate | undefined
-    let undoState: StateChange[] = []
-    if ((header.stateRoot !== undefined) !== (ledger !== undefined))
-      refuse('state root present exactly on a chain with a ledger')
-    if (ledger) {
-      const r = await blockState(
-        entries.map((e) => e.tx),
-        (k) => ledger.map.get(k),
-        {
-          genesis: this.c.genesis,
-          producer: header.producer,
-          height: header.height,
-          prevHash: header.prevHash,
-        },
-      )
-      const bad = r.applied.indexOf(false)
-      if (bad >= 0) refuse(`transaction ${bad} is not valid: ${(r.errors.get(bad) as Error)?.message}`)
-      undoState = await this.oldValues(ledger, r.changes)
-      staged = await ledger.map.stage(r.changes)
-      if (!equalBytes(staged.root, header.stateRoot!))
-        refuse('the state root differs from the one reached', 'bad-state')
-    }
-    // A transaction the node never held pending gets an arrival number now, for the order of a rollback.
-    for (const e of entries) if (e.arrival === 0) e.arrival = mempool.reserve()
-    return this.commit(header, entries, staged, undoState, [], [])
+    const { entries, staged, undoState } = await checkBlock(block, this.c, this.consensus)
+    return this.commit(block.header, entries, staged, undoState, [], [])
   }
 
   private async commit(
     header: SignedBlockHeader,
-    entries: readonly Entry[],
+    entries: readonly BlockEntry[],
     staged: StagedUpdate | undefined,
     undoState: StateChange[],
     ops: DbOp[],
@@ -381,7 +324,13 @@ export class BlockProducer extends EventEmitter<{
     })
     await this.c.db.batch(ops)
     this.c.state.tip = nextTip
-    this.c.index.push(height, header.hash, toHex(header.producer), header.time)
+    this.c.index.push(
+      height,
+      header.hash,
+      toHex(header.producer),
+      header.time,
+      entries.map((e) => e.tx),
+    )
     if (ledger && staged) ledger.map.committed(staged)
     const hashes = entries.map((p) => p.hash)
     this.c.mempool.remove([...hashes, ...dropped])
@@ -396,55 +345,7 @@ export class BlockProducer extends EventEmitter<{
   }
 
   private async rollbackNow(): Promise<ProducedBlock> {
-    const { db, ledger, index } = this.c
-    const height = this.c.state.tip.height
-    if (height === 0) throw new SteleError('STELE_INTERNAL', 'rollback: the chain has no block')
-    const stored = await db.get(K.block(height))
-    const undoBytes = await db.get(undoKey(height))
-    if (!stored || !undoBytes)
-      throw new SteleError('STELE_STORAGE', `rollback: block ${height} or its undo data is missing`)
-    const block = decodeStoredBlock(stored)
-    const undo = decodeUndo(undoBytes)
-    const hashes = block.txHashes.map(toHex)
-    const txs = await db.getMany(hashes.map((h) => K.tx(h)))
-    const ops: DbOp[] = [
-      { type: 'del', key: K.block(height) },
-      { type: 'del', key: undoKey(height) },
-    ]
-    const back: PendingTx[] = []
-    for (const [i, v] of txs.entries()) {
-      if (!v)
-        throw new SteleError('STELE_STORAGE', `rollback: transaction ${i} of block ${height} is missing`)
-      const tx = decodeTx(decodeStoredTx(v).tx)
-      const arrival = undo.arrivals[i] ?? this.c.mempool.reserve()
-      back.push({ arrival, tx, hash: hashes[i]! })
-      ops.push(
-        { type: 'del', key: K.tx(hashes[i]!) },
-        { type: 'put', key: K.pending(arrival), value: tx.bytes },
-      )
-      if (ledger && isLedgerType(tx.type))
-        for (const a of txAccounts(tx)) ops.push({ type: 'del', key: LA.key(a, height, i) })
-    }
-    const staged = ledger ? await ledger.map.stage(undo.state) : undefined
-    if (staged) ops.push(...staged.ops)
-    const parent = index.at(height - 1)
-    const prevTip: ChainTip =
-      height === 1
-        ? { height: 0, hash: toHex(index.genesis.hash), time: index.genesis.time }
-        : { height: height - 1, hash: toHex(parent!.hash), time: parent!.time }
-    ops.push({ type: 'put', key: K.tip, value: encodeJson(prevTip) })
-    await db.batch(ops)
-    this.c.state.tip = prevTip
-    index.pop()
-    if (ledger && staged) ledger.map.committed(staged)
-    this.c.mempool.restore(back)
-    const h = decodeBlockHeader(block.header)
-    const rolled: ProducedBlock = {
-      header: { ...h, header: block.header, signature: block.signature, hash: sha256(block.header) },
-      txHashes: hashes,
-      txs: back.map((b) => b.tx),
-      stateHashes: staged?.hashes ?? 0,
-    }
+    const rolled = await rollbackTip(this.c)
     this.emit('rollback', rolled)
     return rolled
   }

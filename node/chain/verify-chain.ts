@@ -6,6 +6,7 @@ import { type Genesis, genesisHash } from '../../core/genesis.ts'
 import { sha256 } from '../../core/hash.ts'
 import { leafHash, merkleRoot } from '../../core/merkle.ts'
 import { decodeTx, type SignedTx, TX_TYPES, verifyTxSignature } from '../../core/transaction.ts'
+import { producersAfter } from '../consensus/producer-set.ts'
 import { decodeStoredBlock, decodeStoredTx } from '../db/codec.ts'
 import type { Db } from '../db/db.ts'
 import { K, prefixEnd } from '../db/keys.ts'
@@ -24,8 +25,8 @@ export interface ChainReport {
 }
 
 /**
- * Walks every block from genesis: heights consecutive, each header linked to the previous, signed by a genesis
- * producer, its transaction root matching the stored transactions, each stored transaction hashing to its id, and
+ * Walks every block from genesis: heights consecutive, each header linked to the previous, signed by a producer
+ * (genesis or registered before it), its transaction root matching the stored transactions, each stored transaction hashing to its id, and
  * each record batch's records object present. On a chain with a ledger (genesis version 2), every block's
  * transactions are replayed from the genesis state into a state map in memory, and each header's stateRoot must be
  * the root it reaches: the state is rebuilt from the blocks alone.
@@ -42,6 +43,9 @@ export async function verifyChain(
   let transactions = 0
   const replay = genesis.ledger ? await new StateMap(memoryStateDb()).open() : undefined
   if (replay) await replay.apply(genesisChanges(genesis))
+  // Genesis producers plus those registered before each block (consensus/producer-set.ts).
+  const rules = { genesis: new Set(genesis.producers.map(toHex)), authority: genesis.authority }
+  let producers: readonly string[] = [...rules.genesis]
   const fail = (h: number, what: string): never => {
     throw new SteleError(
       'STELE_STORAGE',
@@ -55,7 +59,7 @@ export async function verifyChain(
     const header = decodeBlockHeader(block.header)
     if (header.height !== h || header.chainId !== genesis.chainId) fail(h, 'header height or chain id')
     if (!equalBytes(header.prevHash, prevHash)) fail(h, 'previous hash does not link')
-    if (!genesis.producers.some((p) => equalBytes(p, header.producer))) fail(h, 'producer not in genesis')
+    if (!producers.includes(toHex(header.producer))) fail(h, 'producer not in genesis or registered')
     if (!verifyBlockSignature(block.header, block.signature, header.producer)) fail(h, 'signature')
     if (
       header.txCount !== block.txHashes.length ||
@@ -93,6 +97,7 @@ export async function verifyChain(
       await replay.apply(r.changes)
       if (!equalBytes(replay.root, header.stateRoot!)) fail(h, 'state root differs from the replayed state')
     }
+    producers = producersAfter(producers, txs, rules)
     transactions += block.txHashes.length
     prevHash = sha256(block.header)
     height = h

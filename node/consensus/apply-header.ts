@@ -35,13 +35,15 @@ const refuse = (reason: RefusalReason, message: string): HeaderVerdict => ({ ok:
 
 /**
  * The verdict on `h` as the block after `snap`, and the snapshot after it when valid. `now` is the checker's clock
- * (epoch ms), for the drift rule.
+ * (epoch ms), for the drift rule. `next` is the producer set after the block (its registrations applied:
+ * consensus/producer-set.ts); by default the block changes none.
  */
 export function applyHeader(
   snap: Snapshot,
   h: SignedBlockHeader,
   now: number,
   params: ConsensusParams = DEFAULT_CONSENSUS,
+  next: readonly string[] = snap.producers,
 ): HeaderVerdict {
   if (h.chainId !== snap.chainId)
     return refuse('wrong-chain', `block of chain ${h.chainId}, not ${snap.chainId}`)
@@ -64,15 +66,15 @@ export function applyHeader(
   const weight = blockWeight(snap, h.height, producer)
   const recents = new Map(snap.recents)
   recents.set(h.height, producer)
-  // Keep only the window that can still refuse a signer (the last floor(n/2) blocks after this one).
-  const limit = recentsLimit(snap.producers.length)
+  // Keep only the window that can still refuse a signer of the next block (the next set's floor(n/2) blocks).
+  const limit = recentsLimit(next.length)
   for (const height of recents.keys()) if (height <= h.height + 1 - limit) recents.delete(height)
   return {
     ok: true,
     weight,
     snapshot: {
       chainId: snap.chainId,
-      producers: snap.producers,
+      producers: next,
       height: h.height,
       hash: h.hash,
       time: h.time,
@@ -82,18 +84,22 @@ export function applyHeader(
   }
 }
 
-/** Applies `headers` in order; stops at the first refusal and says which index it was. */
+/**
+ * Applies `headers` in order; stops at the first refusal and says which index it was. `nextProducers(i, before)`
+ * gives the producer set after header i (from its block's registrations); by default no block changes it.
+ */
 export function applyHeaders(
   snap: Snapshot,
   headers: readonly SignedBlockHeader[],
   now: number,
   params: ConsensusParams = DEFAULT_CONSENSUS,
+  nextProducers: (i: number, before: readonly string[]) => readonly string[] = (_, before) => before,
 ):
   | { ok: true; snapshot: Snapshot }
   | { ok: false; index: number; reason: RefusalReason; message: string; snapshot: Snapshot } {
   let s = snap
   for (let i = 0; i < headers.length; i++) {
-    const v = applyHeader(s, headers[i] as SignedBlockHeader, now, params)
+    const v = applyHeader(s, headers[i] as SignedBlockHeader, now, params, nextProducers(i, s.producers))
     if (!v.ok) return { ok: false, index: i, reason: v.reason, message: v.message, snapshot: s }
     s = v.snapshot
   }

@@ -1,3 +1,4 @@
+import { ROLES } from '../../core/account.ts'
 import { decodeBlockHeader } from '../../core/block.ts'
 import { equalBytes, toHex } from '../../core/bytes.ts'
 import { SteleError } from '../../core/errors.ts'
@@ -81,40 +82,49 @@ function debit(state: LedgerState, from: Uint8Array, amount: bigint): void {
   state.setAccount(from, { ...a, balance: a.balance - amount })
 }
 
-const transfer: LedgerRule<Transfer> = {
-  kind: 'ledger',
-  type: TX_TYPES.TRANSFER,
-  name: 'transfer',
-  decode: decodeTransfer,
-  accounts: (p) => [p.to],
-  check(tx, p, state, genesis) {
-    amountRules(p.amount, genesis)
-    cover(tx, state, p.amount, p.fee)
-  },
-  apply(tx, p, state) {
-    debit(state, tx.signer, p.amount)
-    credit(state, p.to, p.amount)
-  },
+/**
+ * A type that moves `amount` from its signer to `to` (transfer, faucet grant): the shared amount and balance rules,
+ * after `authorize` (who may sign it, a per-type cap).
+ */
+function movement<P extends { fee: bigint; amount: bigint; to: Uint8Array }>(
+  type: number,
+  name: string,
+  decode: (payload: Uint8Array) => P,
+  authorize?: (tx: SignedTx, p: P, genesis: Genesis) => void,
+): LedgerRule<P> {
+  return {
+    kind: 'ledger',
+    type,
+    name,
+    decode,
+    accounts: (p) => [p.to],
+    check(tx, p, state, genesis) {
+      authorize?.(tx, p, genesis)
+      amountRules(p.amount, genesis)
+      cover(tx, state, p.amount, p.fee)
+    },
+    apply(tx, p, state) {
+      debit(state, tx.signer, p.amount)
+      credit(state, p.to, p.amount)
+    },
+  }
 }
 
-const faucetGrant: LedgerRule<FaucetGrant> = {
-  kind: 'ledger',
-  type: TX_TYPES.FAUCET_GRANT,
-  name: 'faucet-grant',
-  decode: decodeFaucetGrant,
-  accounts: (p) => [p.to],
-  check(tx, p, state, genesis) {
+const transfer = movement<Transfer>(TX_TYPES.TRANSFER, 'transfer', decodeTransfer)
+
+const faucetGrant = movement<FaucetGrant>(
+  TX_TYPES.FAUCET_GRANT,
+  'faucet-grant',
+  decodeFaucetGrant,
+  (tx, p, genesis) => {
     const faucet = genesis.ledger?.faucet
     if (!faucet || !equalBytes(tx.signer, faucet))
       throw new SteleError('STELE_NOT_AUTHORIZED', 'only the genesis faucet account may sign a faucet grant')
-    amountRules(p.amount, genesis)
     const cap = genesis.ledger?.faucetGrant ?? 0n
     if (p.amount > cap)
       throw new SteleError('STELE_BAD_AMOUNT', `a faucet grant moves at most ${cap}, not ${p.amount}`)
-    cover(tx, state, p.amount, p.fee)
   },
-  apply: transfer.apply as LedgerRule<FaucetGrant>['apply'],
-}
+)
 
 const nodeRegister: LedgerRule<NodeRegistration> = {
   kind: 'ledger',
@@ -123,6 +133,8 @@ const nodeRegister: LedgerRule<NodeRegistration> = {
   decode: decodeNodeRegistration,
   accounts: (p) => [p.node],
   check(tx, p, state, genesis) {
+    // The authority alone: a registration with the producer role adds a block signer (consensus/producer-set.ts),
+    // so neither a node nor a producer may grant it (to itself or another).
     if (!equalBytes(tx.signer, genesis.authority))
       throw new SteleError('STELE_NOT_AUTHORIZED', 'only the genesis authority may register nodes')
     cover(tx, state, 0n, p.fee)
@@ -143,10 +155,14 @@ const equivocationEvidence: LedgerRule<EvidencePayload> = {
   accounts: () => [],
   stateKeys: (_tx, p) => {
     const h = decodeBlockHeader(p.evidence.a.header)
-    return [offenceKey(h.producer, h.height)]
+    return [offenceKey(h.producer, h.height), stateKey(STATE_NS.NODE, h.producer)]
   },
   check(_tx, p, state, genesis) {
-    checkEvidence(p, genesis.producers.map(toHex), (k) => state.raw(k) !== undefined)
+    // A producer is one of genesis or one registered with the role (consensus/producer-set.ts).
+    const signer = decodeBlockHeader(p.evidence.a.header).producer
+    const registered = ((state.node(signer)?.roles ?? 0) & ROLES.PRODUCER) !== 0
+    const producers = [...genesis.producers, ...(registered ? [signer] : [])].map(toHex)
+    checkEvidence(p, producers, (k) => state.raw(k) !== undefined)
   },
   apply(_tx, p, state) {
     const e = checkEvidence(p, [toHex(decodeBlockHeader(p.evidence.a.header).producer)], () => false)

@@ -218,10 +218,17 @@ export class ChainSync {
     }
     if (branch.length === 0) return
     const base = this.c.index.snapshotAt(ancestor)
+    // Each header against its parent's producer set, which the branch's own registrations may change.
     const checked = applyHeaders(
       base,
       branch.map((b) => b.header),
       this.c.timers.now(),
+      undefined,
+      (i, before) =>
+        this.c.index.producersAfter(
+          before,
+          branch[i]!.txs.map((t) => t.tx),
+        ),
     )
     const valid = checked.ok ? branch : branch.slice(0, checked.index)
     const end = checked.ok ? checked.snapshot : checked.snapshot
