@@ -83,15 +83,18 @@ export function subscribe(sub: Subscription, on: StreamHandlers, signal: AbortSi
     if (cursor) q.set('cursor', cursor)
     const node = currentNode()
     es = new EventSource(`${node}/v1/stream/sse?${q}`)
-    es.onopen = () => on.connected?.(true)
+    let failures = 0
+    es.onopen = () => {
+      failures = 0
+      on.connected?.(true)
+    }
     es.onerror = () => {
       on.connected?.(false)
       if (signal.aborted) return
-      // A node that is gone is left for the next listed one, where the stream resumes from the last cursor.
-      if (es?.readyState === EventSource.CLOSED || currentNode() !== node) {
-        if (currentNode() === node) nodeFailed(node)
-        reopen()
-      }
+      // EventSource retries a dropped node by itself; one that stays unreachable is left for the next listed node,
+      // where the stream resumes from the last cursor.
+      if (++failures >= 3 && currentNode() === node) nodeFailed(node)
+      if (es?.readyState === EventSource.CLOSED || currentNode() !== node) reopen()
     }
     for (const type of EVENT_TYPES)
       es.addEventListener(type, (e) => {
