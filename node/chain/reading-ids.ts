@@ -135,7 +135,9 @@ export class ReadingIds {
     const sorted = Buffer.allocUnsafe(n * ENTRY)
     for (let o = 0; o < n * ENTRY; o += ENTRY) {
       const k = (b[o]! << 4) | (b[o + 1]! >> 4)
-      b.copy(sorted, at[k]! * ENTRY, o, o + ENTRY)
+      // 16 byte copies in JS: a Buffer.copy per entry costs its native call.
+      const to = at[k]! * ENTRY
+      for (let j = 0; j < ENTRY; j++) sorted[to + j] = b[o + j]!
       at[k]!++
     }
     const through = this.last

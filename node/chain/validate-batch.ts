@@ -112,6 +112,8 @@ export async function validateBatch(
   const allowed = gw.devices.length > 0 ? new Set(gw.devices) : undefined
   const records: StampedRecord[] = []
   let prevTime = gw.lastTime
+  // Decoding interns a batch's gateway key (one instance for all its records): compared once, not per record.
+  let headerGateway: Uint8Array | undefined
   for (let i = 0; i < recordBytes.length; i++) {
     const r = decodeRecord(recordBytes[i]!)
     if (r.seq !== header.firstRecordSeq + i)
@@ -119,8 +121,11 @@ export async function validateBatch(
         'STELE_BATCH_INVALID',
         `record ${i} of batch ${header.seq} has seq ${r.seq}, expected ${header.firstRecordSeq + i}`,
       )
-    if (!equalBytes(r.gateway, header.gateway))
-      throw new SteleError('STELE_BATCH_INVALID', `record ${r.seq} names another gateway than its batch`)
+    if (r.gateway !== headerGateway) {
+      if (!equalBytes(r.gateway, header.gateway))
+        throw new SteleError('STELE_BATCH_INVALID', `record ${r.seq} names another gateway than its batch`)
+      headerGateway = r.gateway
+    }
     if (r.time < header.minTime || r.time > header.maxTime)
       throw new SteleError('STELE_BATCH_INVALID', `record ${r.seq} time lies outside the batch time range`)
     if (r.time < prevTime)
