@@ -2,6 +2,7 @@ import { ApiError, getJson } from '../api.ts'
 import { fields, h, link, mono, notice, short, table } from '../dom.ts'
 import { apiUrl } from '../nodes.ts'
 import type { PageContext } from '../router.ts'
+import { emptyList, unavailable } from './not-yet.ts'
 
 /** GET /v1/contracts and /v1/contracts/:id (docs/contracts.md). */
 interface ContractSummary {
@@ -55,43 +56,18 @@ const any = (xs: string[]) => (xs.length ? xs.join(', ') : 'any')
 const filterText = (f: ContractSummary['filter']) =>
   `devices ${any(f.devices)}; sensors ${any(f.sensors)}; gateways ${any(f.gateways.map(short))}`
 
-/** Until a node serves the route: "not on this node yet"; a chain without the executor says why. */
-function unavailable(main: HTMLElement, e: unknown): boolean {
-  if (e instanceof ApiError && e.missingRoute) {
-    main.append(
-      notice(
-        'info',
-        h('strong', { class: 'not-yet' }, 'Not on this node yet: '),
-        'this node has no contracts API.',
-      ),
-    )
-    return true
-  }
-  if (e instanceof ApiError && e.code === 'STELE_UNAVAILABLE') {
-    main.append(notice('info', h('strong', { class: 'not-yet' }, 'Not on this chain: '), e.message))
-    return true
-  }
-  return false
-}
-
 export async function contractsPage({ main, signal }: PageContext): Promise<void> {
   main.append(h('h1', null, 'Contracts'))
   let items: ContractSummary[]
   try {
     items = (await getJson<{ items: ContractSummary[] }>('/v1/contracts', signal)).items
   } catch (e) {
-    if (unavailable(main, e)) return
+    if (unavailable(main, e, 'this node has no contracts API.')) return
     throw e
   }
   if (items.length === 0) {
     main.append(
-      h(
-        'p',
-        { class: 'muted', id: 'contracts-empty' },
-        'No contracts deployed on this chain yet (',
-        h('code', null, 'stele contract deploy'),
-        ').',
-      ),
+      emptyList('contracts-empty', 'No contracts deployed on this chain yet', 'stele contract deploy'),
     )
     return
   }
@@ -121,7 +97,7 @@ export async function contractPage({ main, signal, params }: PageContext): Promi
   try {
     c = await getJson<Contract>(`/v1/contracts/${encodeURIComponent(id)}`, signal)
   } catch (e) {
-    if (unavailable(main, e)) return
+    if (unavailable(main, e, 'this node has no contracts API.')) return
     if (e instanceof ApiError && e.status === 404) {
       main.append(notice('warn', `No contract ${id} on this node.`))
       return

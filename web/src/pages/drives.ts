@@ -1,6 +1,7 @@
 import { ApiError, getJson } from '../api.ts'
 import { fields, h, link, mono, notice, short, table } from '../dom.ts'
 import type { PageContext } from '../router.ts'
+import { emptyList, unavailable } from './not-yet.ts'
 
 /** GET /v1/drives and /v1/drives/:id (docs/storage.md "Drives"; node/api/drives.ts). */
 interface Drive {
@@ -29,25 +30,6 @@ interface Drive {
   challenge: { height: number; seed: string }
 }
 
-/** A node without the drives API, or a chain without a ledger: say so instead of failing. */
-function unavailable(main: HTMLElement, e: unknown): boolean {
-  if (e instanceof ApiError && e.missingRoute) {
-    main.append(
-      notice(
-        'info',
-        h('strong', { class: 'not-yet' }, 'Not on this node yet: '),
-        'this node has no drives API.',
-      ),
-    )
-    return true
-  }
-  if (e instanceof ApiError && e.code === 'STELE_UNAVAILABLE') {
-    main.append(notice('info', h('strong', { class: 'not-yet' }, 'Not on this chain: '), e.message))
-    return true
-  }
-  return false
-}
-
 const bytes = (n: number) =>
   n < 1024 ? `${n} B` : n < 2 ** 20 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / 2 ** 20).toFixed(1)} MiB`
 const blockLink = (n: number) => (n ? link(`/blocks/${n}`, String(n)) : '—')
@@ -68,19 +50,11 @@ export async function drivesPage({ main, signal }: PageContext): Promise<void> {
       if (!cursor) break
     }
   } catch (e) {
-    if (unavailable(main, e)) return
+    if (unavailable(main, e, 'this node has no drives API.')) return
     throw e
   }
   if (drives.length === 0) {
-    main.append(
-      h(
-        'p',
-        { class: 'muted', id: 'drives-empty' },
-        'No open drives on this chain (',
-        h('code', null, 'stele drive create'),
-        ').',
-      ),
-    )
+    main.append(emptyList('drives-empty', 'No open drives on this chain', 'stele drive create'))
     return
   }
   main.append(
@@ -109,7 +83,7 @@ export async function drivePage({ main, signal, params }: PageContext): Promise<
   try {
     d = await getJson<Drive>(`/v1/drives/${encodeURIComponent(id)}`, signal)
   } catch (e) {
-    if (unavailable(main, e)) return
+    if (unavailable(main, e, 'this node has no drives API.')) return
     if (e instanceof ApiError && (e.status === 404 || e.status === 400)) {
       main.append(notice('warn', `No drive ${id} on this chain.`))
       return

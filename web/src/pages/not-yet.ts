@@ -1,28 +1,27 @@
-import { ApiError, getJson } from '../api.ts'
+import { ApiError } from '../api.ts'
 import { h, notice } from '../dom.ts'
-import type { Page } from '../router.ts'
+
+/** "Not on this node yet": a layer this front end knows about before the node serves it. */
+export function notYet(main: HTMLElement, what: string): void {
+  main.append(notice('info', h('strong', { class: 'not-yet' }, 'Not on this node yet: '), what))
+}
 
 /**
- * A layer this front end knows about before the node serves it (drives, contracts): the page asks the node's route
- * and says "not on this node yet" while the API answers 404 "no route". Once the route exists its items are listed.
+ * A node without the route (`what` names the API it lacks) or a chain without the layer (the node says why): says so
+ * instead of failing; false for any other error, which the caller rethrows.
  */
-export function layerPage(title: string, route: string, what: string): Page {
-  return async ({ main, signal }) => {
-    main.append(h('h1', null, title))
-    try {
-      const r = await getJson<{ items?: unknown[] }>(route, signal)
-      const items = r.items ?? []
-      main.append(
-        items.length
-          ? h('pre', { class: 'mono', id: 'layer-items' }, JSON.stringify(items, null, 2))
-          : h('p', { class: 'muted', id: 'layer-items' }, `No ${title.toLowerCase()} yet.`),
-      )
-    } catch (e) {
-      if (e instanceof ApiError && (e.missingRoute || e.code === 'STELE_UNAVAILABLE')) {
-        main.append(notice('info', h('strong', { class: 'not-yet' }, 'Not on this node yet: '), what))
-        return
-      }
-      throw e
-    }
+export function unavailable(main: HTMLElement, e: unknown, what: string): boolean {
+  if (e instanceof ApiError && e.missingRoute) {
+    notYet(main, what)
+    return true
   }
+  if (e instanceof ApiError && e.code === 'STELE_UNAVAILABLE') {
+    main.append(notice('info', h('strong', { class: 'not-yet' }, 'Not on this chain: '), e.message))
+    return true
+  }
+  return false
 }
+
+/** The line of an empty list: what is missing and the command that makes one. */
+export const emptyList = (id: string, text: string, command: string): HTMLElement =>
+  h('p', { class: 'muted', id }, `${text} (`, h('code', null, command), ').')

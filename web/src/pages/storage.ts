@@ -4,6 +4,7 @@ import { fields, h, link, mono, notice, table, timeText } from '../dom.ts'
 import { apiUrl } from '../nodes.ts'
 import { proofPanel } from '../proof-panel.ts'
 import type { PageContext } from '../router.ts'
+import { notYet } from './not-yet.ts'
 
 /** GET /v1/storage/files/:cid/proof: nodes and leaf in base64 (docs/storage.md). */
 interface ProofJson {
@@ -27,10 +28,6 @@ const STORAGE_CHECKS = 6
 const b64 = (s: string) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0))
 const bytesText = (n: number) =>
   n < 1024 ? `${n} B` : n < 1 << 20 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / (1 << 20)).toFixed(1)} MiB`
-
-function notYet(main: HTMLElement, what: string): void {
-  main.append(notice('info', h('strong', { class: 'not-yet' }, 'Not on this node yet: '), what))
-}
 
 /** Upload (the File handed to fetch as the body, read from disk as it is sent), and the uploads this node holds. */
 export async function storagePage(ctx: PageContext): Promise<void> {
