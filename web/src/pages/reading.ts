@@ -3,8 +3,8 @@ import { genesisFromJson } from '../../../core/genesis.ts'
 import type { ProofBundle } from '../../../core/proof.ts'
 import { verifyProof } from '../../../core/verify-proof.ts'
 import { getJson, getOrNull, type Reading } from '../api.ts'
-import { checklist } from '../checklist.ts'
 import { fields, h, link, mono, notice, timeText } from '../dom.ts'
+import { proofPanel } from '../proof-panel.ts'
 import type { PageContext } from '../router.ts'
 import { subscribe } from '../stream.ts'
 import { pinnedGenesis } from '../trust.ts'
@@ -52,64 +52,30 @@ export async function readingPage(ctx: PageContext): Promise<void> {
     return
   }
   const bundle = await getJson<ProofBundle>(`/v1/readings/${encodeURIComponent(id)}/proof`, signal)
-  const result = h('div', { id: 'proof-result' })
-  const verify = (b: ProofBundle) => {
+  // The pinned genesis when there is one; otherwise the check trusts the genesis inside the proof, and says so.
+  const trusted = () => {
     const pinned = pinnedGenesis()
-    let trusted: ReturnType<typeof genesisFromJson> | undefined
     try {
-      trusted = pinned ? genesisFromJson(pinned as CoreGenesisJson) : undefined
+      return pinned ? genesisFromJson(pinned as CoreGenesisJson) : undefined
     } catch {
-      trusted = undefined
+      return undefined
     }
-    const out = verifyProof(b, trusted)
-    result.replaceChildren(
-      pinned
-        ? ''
-        : notice('warn', 'No genesis pinned: this check trusts the genesis inside the proof. Pin one above.'),
-      checklist('Proof check', out.checks, PROOF_CHECKS),
-    )
   }
-  verify(bundle)
-
-  const json = JSON.stringify(bundle, null, 2)
-  const editor = h('textarea', { id: 'proof-json', rows: 12, spellcheck: 'false', class: 'mono' }, json)
-  const download = h(
-    'a',
-    {
-      href: URL.createObjectURL(new Blob([json], { type: 'application/json' })),
-      download: `proof-${id.slice(0, 12)}.json`,
-    },
-    'Download the proof (for stele verify)',
-  )
-  signal.addEventListener('abort', () => URL.revokeObjectURL(download.href))
   main.append(
-    result,
-    h('p', null, download),
-    h(
-      'details',
-      null,
-      h('summary', null, 'Edit the proof and verify again'),
-      h(
-        'label',
-        { for: 'proof-json' },
-        'Proof bundle (JSON). Change any byte and the check that covers it fails.',
-      ),
-      editor,
-      h(
-        'button',
-        {
-          type: 'button',
-          id: 'reverify',
-          onclick: () => {
-            try {
-              verify(JSON.parse(editor.value) as ProofBundle)
-            } catch (e) {
-              result.replaceChildren(notice('error', `Not JSON: ${(e as Error).message}`))
-            }
-          },
-        },
-        'Verify this proof',
-      ),
-    ),
+    proofPanel({
+      title: 'Proof check',
+      bundle,
+      check: (b: ProofBundle) => verifyProof(b, trusted()).checks,
+      expected: PROOF_CHECKS,
+      filename: `proof-${id.slice(0, 12)}.json`,
+      signal,
+      note: () =>
+        pinnedGenesis()
+          ? null
+          : notice(
+              'warn',
+              'No genesis pinned: this check trusts the genesis inside the proof. Pin one above.',
+            ),
+    }),
   )
 }
