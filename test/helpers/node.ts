@@ -1,6 +1,7 @@
 import { toHex } from '../../core/bytes.ts'
 import { silentLogger } from '../../core/logger.ts'
 import type { Timers } from '../../core/timers.ts'
+import { buildApp } from '../../node/api/app.ts'
 import { type NodeOptions, SteleNode } from '../../node/node.ts'
 import type { HubInit } from '../../node/stream/hub.ts'
 import { BatchMaker } from './batches.ts'
@@ -36,6 +37,25 @@ export async function nodeFixture(opts: NodeFixtureOptions = {}) {
     async close() {
       await node.close().catch(() => undefined)
       await dir.cleanup()
+    },
+  }
+}
+
+/** nodeFixture with the node's HTTP app built on it, answered through fastify's inject; close closes both. */
+export async function appFixture(opts: NodeFixtureOptions = {}) {
+  const fx = await nodeFixture(opts)
+  const app = await buildApp({ node: fx.node, logger: false })
+  return {
+    ...fx,
+    app,
+    /** GET `url`: the status and the JSON body. */
+    async get(url: string) {
+      const r = await app.inject({ method: 'GET', url })
+      return { status: r.statusCode, body: r.json() }
+    },
+    async close() {
+      await app.close()
+      await fx.close()
     },
   }
 }

@@ -1,31 +1,21 @@
-import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildApp } from '../../../node/api/app.ts'
-import { nodeFixture } from '../../helpers/node.ts'
+import { appFixture } from '../../helpers/node.ts'
 
-let fx: Awaited<ReturnType<typeof nodeFixture>>
-let app: FastifyInstance
+let fx: Awaited<ReturnType<typeof appFixture>>
 // BatchMaker: reading n at T0 + 10n ms, value 20 + (n % 10) / 10. T0 is 20 s into a minute.
 const T0 = 1_700_000_000_000
 const MINUTE = 60_000
 
 beforeAll(async () => {
-  fx = await nodeFixture()
-  app = await buildApp({ node: fx.node, logger: false })
+  fx = await appFixture()
   // dev-1: 6,000 temp readings over 60 s (two minute buckets); then 10 hum. dev-2: one sensor only.
   const batches = Array.from({ length: 6 }, () => fx.gw.next(1000, 'dev-1', 'temp'))
   await fx.node.submitBatches(batches)
   await fx.node.submitBatches([fx.gw.next(10, 'dev-1', 'hum'), fx.gw.next(5, 'dev-2', 'temp')])
 })
-afterAll(async () => {
-  await app.close()
-  await fx.close()
-})
+afterAll(() => fx.close())
 
-const get = async (url: string) => {
-  const r = await app.inject({ method: 'GET', url })
-  return { status: r.statusCode, body: r.json() }
-}
+const get = (url: string) => fx.get(url)
 
 describe('GET /v1/devices/:device/aggregate', () => {
   it('answers minute buckets with every function by default', async () => {

@@ -1,16 +1,15 @@
 import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ERROR_CODES } from '../../../core/error-codes.ts'
-import { buildApp } from '../../../node/api/app.ts'
-import { nodeFixture } from '../../helpers/node.ts'
+import { appFixture } from '../../helpers/node.ts'
 
-let fx: Awaited<ReturnType<typeof nodeFixture>>
+let fx: Awaited<ReturnType<typeof appFixture>>
 let app: FastifyInstance
 const T0 = 1_700_000_000_000
 
 beforeAll(async () => {
-  fx = await nodeFixture()
-  app = await buildApp({ node: fx.node, logger: false })
+  fx = await appFixture()
+  app = fx.app
   // 30 readings of two sensors on dev-1, 10 ms apart from T0+10, and 5 on dev-2.
   await fx.node.submitBatches([
     fx.gw.next(10, 'dev-1', 'temp'),
@@ -20,15 +19,9 @@ beforeAll(async () => {
   await fx.node.producer.produce()
   await fx.node.submitBatches([fx.gw.next(5, 'dev-2', 'temp')])
 })
-afterAll(async () => {
-  await app.close()
-  await fx.close()
-})
+afterAll(() => fx.close())
 
-const get = async (url: string) => {
-  const r = await app.inject({ method: 'GET', url })
-  return { status: r.statusCode, body: r.json() }
-}
+const get = (url: string) => fx.get(url)
 
 describe('HTTP API', () => {
   it('GET /v1/health reports the chain', async () => {
