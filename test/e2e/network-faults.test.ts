@@ -1,18 +1,15 @@
 import { afterAll, describe, expect, it } from 'vitest'
 import type { TestnetLayout } from '../../cli/commands/testnet-setup.ts'
 import { toHex } from '../../core/bytes.ts'
-import { createHttpNodeClient } from '../../gateway/http-node-client.ts'
-import { BatchMaker } from '../helpers/batches.ts'
-import type { SteleProcess } from '../helpers/spawn-stele.ts'
 import { tempDir } from '../helpers/tmp.ts'
 import { until } from '../helpers/wait.ts'
 import {
   converged,
   getJson,
   layoutTestnet,
-  readingId,
-  registerGateway,
-  startNode,
+  registeredGateway,
+  startNodes,
+  submitNextBatch,
   urlOf,
 } from './network-helpers.ts'
 
@@ -22,24 +19,13 @@ const STOP_MS = Number(process.env['STELE_SOAK_STOP_MS'] ?? 8000)
 async function cluster(env: (i: number) => NodeJS.ProcessEnv = () => ({})) {
   const dir = await tempDir('stele-netf-')
   const layout = await layoutTestnet(dir.path, 3)
-  const procs: SteleProcess[] = []
-  for (let i = 0; i < 3; i++) procs.push(startNode(layout, i, env(i)))
-  await Promise.all(procs.map((p) => p.waitFor((l) => l['msg'] === 'node on the network', 'p2p up', 60_000)))
-  const maker = new BatchMaker(layout.genesis.chainId, { startTime: Date.now() - 60_000 })
-  await registerGateway(layout, maker.key.publicKey)
+  const procs = await startNodes(layout, 3, env)
+  const maker = await registeredGateway(layout)
   const ids: string[] = []
-  const client = (i: number) => createHttpNodeClient({ url: urlOf(layout, i) })
   async function submitAt(i: number, n = 4): Promise<void> {
-    await until(async () => (await client(i).gatewayTip(maker.key.publicKey)).nextSeq === maker.seq + 1, {
-      what: `node ${i} holds batch ${maker.seq}`,
-      timeoutMs: 20_000,
-      everyMs: 100,
-    })
-    const records = maker.records(n)
-    const s = maker.seal(records)
-    const r = await client(i).submitBatches([{ tx: s.tx.bytes, records: s.records }])
-    expect(['accepted', 'duplicate']).toContain(r[0]!.status)
-    ids.push(...records.map(readingId))
+    const r = await submitNextBatch(layout, maker, i, n, 20_000)
+    expect(['accepted', 'duplicate']).toContain(r.status)
+    ids.push(...r.ids)
   }
   return {
     layout,

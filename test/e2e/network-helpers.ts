@@ -5,6 +5,8 @@ import { leafHash } from '../../core/merkle.ts'
 import { encodeGatewayRegistration } from '../../core/payloads.ts'
 import { encodeRecord, type StampedRecord } from '../../core/record.ts'
 import { signTx, TX_TYPES } from '../../core/transaction.ts'
+import { createHttpNodeClient } from '../../gateway/http-node-client.ts'
+import { BatchMaker } from '../helpers/batches.ts'
 import { freePort } from '../helpers/ports.ts'
 import { type SteleProcess, spawnStele } from '../helpers/spawn-stele.ts'
 import { until } from '../helpers/wait.ts'
@@ -33,6 +35,59 @@ export function startNode(
   intervalMs = 200,
 ): SteleProcess {
   return spawnStele(nodeArgs(layout, i, intervalMs), env)
+}
+
+/**
+ * Starts the first `n` nodes of `layout` (`env(i)` for node i) and resolves once every one is on the network; if one
+ * does not get there, all are killed before the error is thrown.
+ */
+export async function startNodes(
+  layout: TestnetLayout,
+  n: number,
+  env: (i: number) => NodeJS.ProcessEnv = () => ({}),
+  timeoutMs = 60_000,
+): Promise<SteleProcess[]> {
+  const procs: SteleProcess[] = []
+  for (let i = 0; i < n; i++) procs.push(startNode(layout, i, env(i)))
+  try {
+    await Promise.all(
+      procs.map((p) => p.waitFor((l) => l['msg'] === 'node on the network', 'p2p up', timeoutMs)),
+    )
+  } catch (e) {
+    await Promise.all(procs.map((p) => p.kill('SIGKILL')))
+    throw e
+  }
+  return procs
+}
+
+/** A gateway registered on the chain, its records timed from a minute ago, whose batches the tests seal. */
+export async function registeredGateway(layout: TestnetLayout): Promise<BatchMaker> {
+  const maker = new BatchMaker(layout.genesis.chainId, { startTime: Date.now() - 60_000 })
+  await registerGateway(layout, maker.key.publicKey)
+  return maker
+}
+
+/**
+ * Submits `maker`'s next batch of `n` records to node `i` once that node holds the gateway's previous batch
+ * (gossip); returns the node's answer and the readings' ids.
+ */
+export async function submitNextBatch(
+  layout: TestnetLayout,
+  maker: BatchMaker,
+  i: number,
+  n: number,
+  timeoutMs: number,
+): Promise<{ status: string; ids: string[] }> {
+  const client = createHttpNodeClient({ url: urlOf(layout, i) })
+  await until(async () => (await client.gatewayTip(maker.key.publicKey)).nextSeq === maker.seq + 1, {
+    what: `node ${i} holds batch ${maker.seq}`,
+    timeoutMs,
+    everyMs: 100,
+  })
+  const records = maker.records(n)
+  const s = maker.seal(records)
+  const r = await client.submitBatches([{ tx: s.tx.bytes, records: s.records }])
+  return { status: r[0]!.status, ids: records.map(readingId) }
 }
 
 export const urlOf = (layout: TestnetLayout, i: number): string =>

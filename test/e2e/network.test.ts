@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { TestnetLayout } from '../../cli/commands/testnet-setup.ts'
 import { createFailoverNodeClient } from '../../gateway/failover-node-client.ts'
 import { createHttpNodeClient } from '../../gateway/http-node-client.ts'
-import { BatchMaker } from '../helpers/batches.ts'
+import type { BatchMaker } from '../helpers/batches.ts'
 import type { SteleProcess } from '../helpers/spawn-stele.ts'
 import { tempDir } from '../helpers/tmp.ts'
 import { until } from '../helpers/wait.ts'
@@ -11,8 +11,10 @@ import {
   getJson,
   layoutTestnet,
   readingId,
-  registerGateway,
+  registeredGateway,
   startNode,
+  startNodes,
+  submitNextBatch,
   urlOf,
 } from './network-helpers.ts'
 
@@ -27,12 +29,8 @@ describe('a network of three nodes', () => {
   beforeAll(async () => {
     dir = await tempDir('stele-net-')
     layout = await layoutTestnet(dir.path, 3)
-    for (let i = 0; i < 3; i++) procs[i] = startNode(layout, i)
-    await Promise.all(
-      procs.map((p) => p!.waitFor((l) => l['msg'] === 'node on the network', 'p2p up', 60_000)),
-    )
-    maker = new BatchMaker(layout.genesis.chainId, { startTime: Date.now() - 60_000 })
-    await registerGateway(layout, maker.key.publicKey)
+    procs.push(...(await startNodes(layout, 3)))
+    maker = await registeredGateway(layout)
   }, 90_000)
 
   afterAll(async () => {
@@ -44,16 +42,9 @@ describe('a network of three nodes', () => {
 
   /** Submits the next batch to node `i` once that node holds the gateway's previous batch (gossip). */
   async function submitAt(i: number, n = 5): Promise<void> {
-    await until(async () => (await client(i).gatewayTip(maker.key.publicKey)).nextSeq === maker.seq + 1, {
-      what: `node ${i} holds batch ${maker.seq}`,
-      timeoutMs: 15_000,
-      everyMs: 100,
-    })
-    const records = maker.records(n)
-    const s = maker.seal(records)
-    const r = await client(i).submitBatches([{ tx: s.tx.bytes, records: s.records }])
-    expect(r[0]!.status).toBe('accepted')
-    ids.push(...records.map(readingId))
+    const r = await submitNextBatch(layout, maker, i, n, 15_000)
+    expect(r.status).toBe('accepted')
+    ids.push(...r.ids)
   }
 
   it('converges on one head; a reading accepted at any node is served with a proof by every node', async () => {
