@@ -158,11 +158,12 @@ export class SteleNode implements NodeApi {
           key,
           logger,
           // A replica is fetched from peers while the node is on the network (docs/network.md §Storage across nodes).
-          fetchDag: async (root) => {
+          fetchDag: async (root, opts) => {
             if (!this.network)
               throw new SteleError('STELE_UNAVAILABLE', `${root} is not here and no peer is joined`)
-            return this.network.fetchDag(root, { signal: AbortSignal.timeout(120_000) })
+            return this.network.fetchDag(root, opts)
           },
+          timers,
           submit: (bytes) => this.submitTx(bytes),
         })
       : undefined

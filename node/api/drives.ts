@@ -25,6 +25,21 @@ const fileSchema = {
   required: ['name', 'cid', 'size', 'tsize'],
   properties: { name: str, cid: str, size: int, tsize: int },
 } as const
+const replicaSchema = {
+  type: 'object',
+  required: ['held', 'missingBlocks', 'fetching'],
+  description:
+    "this node's copy of the drive's files, present when this node is one of its replicators (docs/network.md §Storage across nodes)",
+  properties: {
+    held: { type: 'boolean', description: 'every block of every file is stored here' },
+    missingBlocks: {
+      ...int,
+      description: 'blocks known missing (children of a missing node are not known yet)',
+    },
+    fetching: { type: 'boolean', description: 'a fetch from peers is queued or under way' },
+    lastFetchError: { type: 'string', description: 'why the last fetch failed, while blocks are missing' },
+  },
+} as const
 export const driveSchema = {
   type: 'object',
   required: ['id', 'status', 'owner', 'capacity', 'used', 'replicas', 'period', 'duration', 'start', 'end'],
@@ -138,16 +153,22 @@ export const driveRoutes: FastifyPluginAsync<{ node: SteleNode }> = async (app, 
     '/v1/drives/:id',
     {
       schema: {
-        summary: "A drive: owner, terms, files, and each replicator's passed, failed and missed challenges",
+        summary:
+          "A drive: owner, terms, files, each replicator's passed, failed and missed challenges, and this node's replica",
         params: idParams,
-        response: { 200: driveSchema, ...errorResponses('STELE_DRIVE_UNKNOWN', 'STELE_UNAVAILABLE') },
+        response: {
+          200: { ...driveSchema, properties: { ...driveSchema.properties, replica: replicaSchema } },
+          ...errorResponses('STELE_DRIVE_UNKNOWN', 'STELE_UNAVAILABLE'),
+        },
       },
     },
     async (req) => {
       const id = fromHex(req.params.id, 'id', 32)
       const v = await needLedger(node).map.get(driveKey(id))
       if (!v) throw new SteleError('STELE_DRIVE_UNKNOWN', `no drive ${req.params.id}`)
-      return driveJson(id, decodeDriveState(v))
+      const d = decodeDriveState(v)
+      const replica = await node.drives?.replica(id, d)
+      return { ...driveJson(id, d), ...(replica ? { replica } : {}) }
     },
   )
 

@@ -82,6 +82,27 @@ export const metricsRoutes: FastifyPluginAsync<MetricsOptions> = async (app, { n
         this.set(node.storage.stats[key])
       },
     })
+  new Gauge({
+    name: 'stele_storage_replica_fetches_pending',
+    help: 'Files of drives this node replicates waiting for or under a fetch from peers',
+    registers: [registry],
+    collect() {
+      this.set(node.drives?.replicas.pending ?? 0)
+    },
+  })
+  for (const [name, help, key] of [
+    ['stele_storage_replica_blocks_fetched_total', 'Replica blocks fetched from peers', 'fetchedBlocks'],
+    ['stele_storage_replica_fetch_failures_total', 'Replica fetch attempts that failed', 'failures'],
+  ] as const)
+    new Counter({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.reset()
+        this.inc(node.drives?.replicas.counters[key] ?? 0)
+      },
+    })
   new Counter({
     name: 'stele_contract_mismatches_total',
     help: "Contract results whose hashes differed from this node's re-execution (evidence kept)",

@@ -9,10 +9,12 @@ import { isSteleError, SteleError } from '../../core/errors.ts'
 import type { Genesis } from '../../core/genesis.ts'
 import { minFee } from '../../core/genesis-ledger.ts'
 import type { Logger } from '../../core/logger.ts'
+import { backgroundTimers, type Timers } from '../../core/timers.ts'
 import { decodeTx, type SignedTx, signTx, TX_TYPES } from '../../core/transaction.ts'
 import type { ProducedBlock } from '../chain/producer.ts'
 import type { Ledger } from '../ledger/ledger.ts'
 import { driveKey, OPEN_DRIVES_KEY } from './drive-rules.ts'
+import { ReplicaFetcher, type ReplicaFetcherInit, type ReplicaState } from './replica-fetcher.ts'
 import type { Storage } from './storage.ts'
 
 /** The producer's 'block' event: every block committed on this node. */
@@ -33,7 +35,13 @@ export interface DriveServiceComponents {
    * Fetches from peers every block of the DAG under a root that this node lacks (node/p2p/blocks-by-cid.ts);
    * absent on a node off the network, which answers from what it holds.
    */
-  fetchDag?: (root: CID) => Promise<number>
+  fetchDag?: (root: CID, opts: { signal: AbortSignal }) => Promise<number>
+  /** The replica fetcher's backoff and deadlines run on these (default backgroundTimers). */
+  timers?: Timers
+  /** The backoff's jitter (default Math.random). */
+  random?: () => number
+  /** Concurrency, attempts and backoff of the fetch on assignment. */
+  replicaFetch?: ReplicaFetcherInit
   /**
    * Submits the answer through the node's admission, which gossips it: the producer of the next block may be
    * another node. Absent: the ledger's own admission (this node's mempool only).
@@ -65,6 +73,8 @@ export async function fileEntry(storage: Storage, cid: CID): Promise<{ size: num
  * cannot build one (a block lost) submits nothing: the period counts as missed.
  */
 export class DriveService {
+  /** Fetches this node's replicas as the chain assigns them; its counters feed /metrics. */
+  readonly replicas: ReplicaFetcher
   private chain: Promise<void> = Promise.resolve()
   private readonly onBlock = (b: ProducedBlock) => {
     this.chain = this.chain.then(() =>
@@ -82,18 +92,66 @@ export class DriveService {
     )
   }
 
-  constructor(private readonly c: DriveServiceComponents) {}
+  constructor(private readonly c: DriveServiceComponents) {
+    const { fetchDag } = c
+    this.replicas = new ReplicaFetcher(c.replicaFetch ?? {}, {
+      storage: c.storage,
+      fetchDag: fetchDag
+        ? (root, opts) => fetchDag(root, opts)
+        : async (root) => {
+            throw new SteleError('STELE_UNAVAILABLE', `${root} is not here and this node is on no network`)
+          },
+      timers: c.timers ?? backgroundTimers,
+      random: c.random ?? Math.random,
+      logger: c.logger,
+    })
+  }
 
+  /** Listens for blocks and queues the replicas of open drives this node is assigned but does not hold whole. */
   start(): void {
     this.c.blocks.on('block', this.onBlock)
     this.c.blocks.on('rollback', this.onRollback)
+    this.chain = this.chain.then(() =>
+      this.resume().catch((err) => this.c.logger.error({ err }, 'drive service: resuming replicas failed')),
+    )
   }
 
-  /** Stops listening and waits for the block being handled. */
+  /** Stops listening, waits for the block being handled and aborts the replica fetches under way. */
   async stop(): Promise<void> {
     this.c.blocks.off('block', this.onBlock)
     this.c.blocks.off('rollback', this.onRollback)
     await this.chain
+    await this.replicas.stop()
+  }
+
+  /** This node's replica of a drive it is assigned; undefined when it is not one of the drive's replicators. */
+  async replica(id: Uint8Array, d: DriveState): Promise<ReplicaState | undefined> {
+    if (!this.replicates(d)) return undefined
+    return this.replicas.state(
+      toHex(id),
+      d.files.map((f) => CID.decode(f.cid)),
+    )
+  }
+
+  private replicates(d: DriveState): boolean {
+    return d.replicators.some((r) => equalBytes(r.key, this.c.key.publicKey))
+  }
+
+  /** An active drive this node replicates: its files are fetched now, not at the first challenge. */
+  private assigned(id: Uint8Array, d: DriveState): void {
+    if (d.status !== 'active' || !this.replicates(d) || d.files.length === 0) return
+    this.replicas.want(
+      toHex(id),
+      d.files.map((f) => CID.decode(f.cid)),
+    )
+  }
+
+  private async resume(): Promise<void> {
+    const index = await this.c.ledger.map.get(OPEN_DRIVES_KEY)
+    for (const id of index ? decodeKeyList(index) : []) {
+      const d = await this.drive(id)
+      if (d) this.assigned(id, d)
+    }
   }
 
   /** Resolves once every block seen so far is handled (tests wait on it). */
@@ -113,15 +171,18 @@ export class DriveService {
       if (tx.type >= TX_TYPES.DRIVE_CREATE && tx.type <= TX_TYPES.DRIVE_CLOSE)
         touched.add(toHex(tx.type === TX_TYPES.DRIVE_CREATE ? tx.hash : tx.payload.subarray(8, 40)))
     for (const hex of touched) {
-      const d = await this.drive(Buffer.from(hex, 'hex'))
-      if (d) await this.keep(d)
+      const id = Buffer.from(hex, 'hex')
+      const d = await this.drive(id)
+      if (!d) continue
+      await this.keep(d)
+      this.assigned(id, d)
     }
     if (!answer) return
     const index = await ledger.map.get(OPEN_DRIVES_KEY)
     for (const id of index ? decodeKeyList(index) : []) {
       const d = await this.drive(id)
       if (!d || d.challenge.height !== height) continue
-      if (!d.replicators.some((r) => equalBytes(r.key, this.c.key.publicKey))) continue
+      if (!this.replicates(d)) continue
       await this.answer(id, d).catch((err) =>
         this.c.logger.warn({ err, drive: toHex(id), height }, 'drive service: no answer to the challenge'),
       )
@@ -168,7 +229,7 @@ export class DriveService {
     const proof = await storage.proof(ch.cid, ch.offset).catch(async (err) => {
       // A replica this node was assigned but never received (or lost): fetched from peers, checked, then proved.
       if (!this.c.fetchDag || !isSteleError(err) || err.code !== 'STELE_NOT_FOUND') throw err
-      const fetched = await this.c.fetchDag(ch.cid)
+      const fetched = await this.replicas.fetchOnce(ch.cid)
       await storage.pin(ch.cid)
       this.c.logger.info(
         { drive: toHex(id), cid: ch.cid.toString(), fetched },

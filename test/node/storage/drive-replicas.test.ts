@@ -112,7 +112,18 @@ describe('a drive replicated on another node', () => {
       encodeDrivePut({ fee: 0n, drive: id, name: 'f.bin', cid: cid.bytes, size: e.size, tsize: e.tsize }),
     )
     await block()
-    expect(await b.storage.blocks.has(cid)).toBe(false)
+    // The block that put the file assigned it to B, which fetches it from A at once, before any challenge.
+    await b.drives!.replicas.idle()
+    expect(await b.drives!.replica(id, await drive(b, id))).toEqual({
+      held: true,
+      missingBlocks: 0,
+      fetching: false,
+    })
+    expect(await a.drives!.replica(id, await drive(a, id))).toBeUndefined() // A is no replicator
+    // B drops its copy (unpin, gc): the challenge-time fetch gets it back from A.
+    await b.storage.unpin(cid)
+    expect((await b.storage.gc()).deletedBlocks).toBeGreaterThanOrEqual(4)
+    expect(await b.drives!.replica(id, await drive(b, id))).toMatchObject({ held: false, missingBlocks: 1 })
 
     // Blocks until B's first answer is sealed: B fetches the file from A, answers, and gossips the answer to A.
     let d = await drive(a, id)
