@@ -56,6 +56,5 @@ export const gatewaySpec: CommandSpec = {
       type: 'string',
       description: 'with "register": comma-separated device ids this gateway may report (default: any)',
     },
-    json: { type: 'boolean', description: 'log JSON lines even on a terminal' },
   },
 }

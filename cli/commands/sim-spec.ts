@@ -22,6 +22,5 @@ export const simSpec: CommandSpec = {
       description: 'MQTT password shared by every device (or STELE_MQTT_PASSWORD)',
     },
     ca: { type: 'string', description: 'PEM CA certificate to trust for an mqtts:// broker' },
-    json: { type: 'boolean', description: 'log JSON lines even on a terminal' },
   },
 }
