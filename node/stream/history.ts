@@ -42,6 +42,18 @@ export async function pendingSummaries(
 /** Writes one frame; resolves false once the subscriber is gone. */
 export type WriteFrame = (f: Buffer, lastCursor: string) => Promise<boolean>
 
+/** One replay: what the subscriber asked for, the range after `from` up to `to`, and where its frames go. */
+export interface Replay {
+  sub: Subscription
+  kind: Transport
+  from: Cursor
+  to: Cursor
+  write: WriteFrame
+  maxFrameBytes: number
+  /** Stops the replay with its reason (the subscriber went away). */
+  signal?: AbortSignal | undefined
+}
+
 /** The `a:` value: the batch's tx hash, then its records root. */
 export function decodeAccepted(v: Uint8Array): { txHash: string; recordsRoot: string } {
   return { txHash: toHex(v.subarray(0, 32)), recordsRoot: toHex(v.subarray(32, 64)) }
@@ -63,16 +75,8 @@ export async function lastAccepted(db: Db): Promise<{ seq: number; index: number
  * list is read once from its content-addressed object; memory holds one batch at a time. Stops with the signal's
  * reason once it aborts (the subscriber went away), even while no batch matches the subscription.
  */
-export async function replayReadings(
-  src: HistorySource,
-  sub: Subscription,
-  kind: Transport,
-  from: Cursor,
-  to: Cursor,
-  write: WriteFrame,
-  maxFrameBytes: number,
-  signal?: AbortSignal,
-): Promise<void> {
+export async function replayReadings(src: HistorySource, r: Replay): Promise<void> {
+  const { sub, kind, from, to, write, maxFrameBytes, signal } = r
   signal?.throwIfAborted()
   if (!sub.channels.has('readings') || !readingAfter(to.seq, to.index, from)) return
   const range = { gte: K.accepted(Math.max(1, from.seq)), lte: K.accepted(to.seq) }
@@ -107,16 +111,8 @@ export async function replayReadings(
 }
 
 /** Blocks after `from.height` up to `to.height`: a block event and/or a confirmation event per block; stops on abort. */
-export async function replayBlocks(
-  src: HistorySource,
-  sub: Subscription,
-  kind: Transport,
-  from: Cursor,
-  to: Cursor,
-  write: WriteFrame,
-  maxFrameBytes: number,
-  signal?: AbortSignal,
-): Promise<void> {
+export async function replayBlocks(src: HistorySource, r: Replay): Promise<void> {
+  const { sub, kind, from, to, write, maxFrameBytes, signal } = r
   const blocks = sub.channels.has('blocks')
   const confirmations = sub.channels.has('confirmations')
   if ((!blocks && !confirmations) || to.height <= from.height) return

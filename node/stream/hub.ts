@@ -2,7 +2,6 @@ import { EventEmitter } from 'node:events'
 import { toHex } from '../../core/bytes.ts'
 import { SteleError } from '../../core/errors.ts'
 import type { Timers } from '../../core/timers.ts'
-import { txView } from '../chain/tx-view.ts'
 import type { DeviceSummary } from '../chain/devices.ts'
 import type { AcceptedRecord, Ingest } from '../chain/ingest.ts'
 import type { Mempool } from '../chain/mempool.ts'
@@ -11,8 +10,7 @@ import { blockView } from '../chain/query.ts'
 import type { ChainState } from '../chain/state.ts'
 import type { Db } from '../db/db.ts'
 import type { ContractEventView, ContractService, Evidence, ResultView } from '../executor/service.ts'
-import { txAccounts } from '../ledger/account-index.ts'
-import { isLedgerType } from '../ledger/registry.ts'
+import { PendingBatches } from './confirmations.ts'
 import { type Cursor, checkNotAhead, encodeCursor, maxCursor } from './cursor.ts'
 import {
   blockEvent,
@@ -21,11 +19,9 @@ import {
   frame,
   plainEvent,
   readingEvent,
-  type Sealed,
   transactionEvent,
 } from './events.ts'
 import {
-  type BatchSummary,
   type Channel,
   matchAccounts,
   matchContract,
@@ -34,14 +30,8 @@ import {
   summarize,
 } from './filter.ts'
 import { Groups } from './groups.ts'
-import {
-  type HistorySource,
-  lastAccepted,
-  pendingSummaries,
-  replayBlocks,
-  replayReadings,
-  type WriteFrame,
-} from './history.ts'
+import { type HistorySource, lastAccepted, replayBlocks, replayReadings, type WriteFrame } from './history.ts'
+import { ledgerTxs } from './ledger-txs.ts'
 import type { Sink } from './sinks.ts'
 import { type StatusChange, StatusMonitor, type StatusOptions, statusEvent, statusMatches } from './status.ts'
 import { type Limits, Subscriber, type SubscriberHost } from './subscriber.ts'
@@ -99,12 +89,7 @@ export class StreamHub
   /** Transports of ended subscriptions still holding bytes until they close (at most the grace time). */
   private readonly closing = new Set<Sink>()
   /** Accepted batches not yet in a block, for confirmation events. */
-  private readonly unconfirmed = new Map<string, BatchSummary>()
-  /** Batch txs the last two blocks sealed before their records were published (their writes raced). */
-  private early = new Map<string, Sealed>()
-  private earlier = new Map<string, Sealed>()
-  /** The batches each recent block confirmed (by block hash), put back as unconfirmed when it is rolled back. */
-  private readonly sealedBatches = new Map<string, BatchSummary[]>()
+  private readonly pending = new PendingBatches()
   private readonly ticks = new Map<string, unknown>()
   private loaded: Promise<void> | undefined
   private nextId = 1
@@ -165,8 +150,7 @@ export class StreamHub
 
   /** The stream position from storage, and summaries of batches accepted before this hub existed. */
   private async load(): Promise<void> {
-    for (const s of await pendingSummaries(this.c))
-      if (!this.unconfirmed.has(s.txHash)) this.unconfirmed.set(s.txHash, s)
+    await this.pending.load(this.c)
     const last = await lastAccepted(this.c.db)
     this.cursor = maxCursor(this.cursor, { ...last, height: this.cursor.height })
   }
@@ -197,11 +181,16 @@ export class StreamHub
   }
 
   replay(s: Subscriber, from: Cursor, to: Cursor, write: WriteFrame): Promise<void> {
-    const max = this.maxFrameBytes
-    const { signal } = s
-    return replayReadings(this.c, s.sub, s.sink.kind, from, to, write, max, signal).then(() =>
-      s.ended ? undefined : replayBlocks(this.c, s.sub, s.sink.kind, from, to, write, max, signal),
-    )
+    const r = {
+      sub: s.sub,
+      kind: s.sink.kind,
+      from,
+      to,
+      write,
+      maxFrameBytes: this.maxFrameBytes,
+      signal: s.signal,
+    }
+    return replayReadings(this.c, r).then(() => (s.ended ? undefined : replayBlocks(this.c, r)))
   }
 
   wentLive(s: Subscriber): void {
@@ -276,36 +265,23 @@ export class StreamHub
     this.status.observe(gateway, records)
     // A block that sealed this batch before its records were published: confirm it now, after them (a guard: ingest
     // adds a batch to the mempool only as it emits its records, so no block can seal it earlier today).
-    const sealed = this.early.get(txHash) ?? this.earlier.get(txHash)
+    const sealed = this.pending.accepted(summary)
     if (sealed) {
       const cursor = encodeCursor(this.cursor)
       this.groups.publish(wants('confirmations'), 'block', this.cursor, this.cursor, (sub) =>
         confirmationsFor(sub, cursor, sealed, [summary]),
       )
-    } else this.unconfirmed.set(txHash, summary)
+    }
   }
 
   private readonly onBlock = (b: ProducedBlock): void => {
     const before = this.cursor
     const { height, time } = b.header
     this.cursor = { ...before, height }
-    const block = toHex(b.header.hash)
-    const batches: BatchSummary[] = []
-    this.earlier = this.early
-    this.early = new Map()
-    for (const tx of b.txHashes) {
-      const s = this.unconfirmed.get(tx)
-      if (s) {
-        batches.push(s)
-        this.unconfirmed.delete(tx)
-      } else this.early.set(tx, { height, block, time })
-    }
-    this.sealedBatches.set(block, batches)
-    if (this.sealedBatches.size > REORG_DEPTH)
-      this.sealedBatches.delete(this.sealedBatches.keys().next().value!)
+    const sealed = { height, block: toHex(b.header.hash), time }
+    const batches = this.pending.sealed(b, sealed)
     let ev: EncodedEvent | undefined
     const cursor = encodeCursor(this.cursor)
-    const sealed = { height, block, time }
     const txs = ledgerTxs(b, time)
     const either = (sub: Subscription) =>
       sub.channels.has('blocks') || sub.channels.has('confirmations') || sub.channels.has('transactions')
@@ -332,24 +308,7 @@ export class StreamHub
    */
   private readonly onRollback = (b: ProducedBlock): void => {
     this.cursor = { ...this.cursor, height: b.header.height - 1 }
-    for (const tx of b.txHashes) {
-      this.early.delete(tx)
-      this.earlier.delete(tx)
-    }
-    const block = toHex(b.header.hash)
-    const kept = this.sealedBatches.get(block)
-    this.sealedBatches.delete(block)
-    if (kept) {
-      for (const s of kept) this.unconfirmed.set(s.txHash, s)
-      return
-    }
-    // Deeper than the blocks remembered here: the summaries are read back from storage.
-    const back = b.txs.map((tx, i) => ({ arrival: 0, tx, hash: b.txHashes[i]! }))
-    void pendingSummaries({ ...this.c, mempool: { take: () => back } })
-      .then((list) => {
-        for (const s of list) if (!this.unconfirmed.has(s.txHash)) this.unconfirmed.set(s.txHash, s)
-      })
-      .catch(() => undefined)
+    this.pending.rolledBack(b, this.c)
   }
 
   /** Contract outputs are live only (no replay): GET /v1/contracts/:id/events and /results hold their history. */
@@ -425,28 +384,7 @@ export class StreamHub
   }
 }
 
-/** Blocks whose confirmed batches the hub remembers for a rollback (a deeper reorg reads them from storage). */
-const REORG_DEPTH = 64
-
 const wants =
   (channel: Channel) =>
   (sub: Subscription): boolean =>
     sub.channels.has(channel)
-
-/** The ledger transactions of a block, each encoded at most once, for the transactions channel. */
-function ledgerTxs(b: ProducedBlock, time: number) {
-  const out: { accounts: string[]; view: () => object; ev: EncodedEvent | undefined }[] = []
-  b.txs.forEach((tx, index) => {
-    if (!isLedgerType(tx.type)) return
-    out.push({
-      accounts: txAccounts(tx),
-      view: () => ({
-        ...txView(tx.bytes, b.header.height, index),
-        time,
-        timeIso: new Date(time).toISOString(),
-      }),
-      ev: undefined,
-    })
-  })
-  return out
-}

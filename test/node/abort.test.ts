@@ -55,11 +55,23 @@ describe('abort', () => {
     expect(to.seq).toBe(10)
     const frames: Buffer[] = []
     const write = async (f: Buffer) => frames.push(f) > 0
-    await expect(replayReadings(src, sub, 'ws', from, to, write, 1 << 20, ac.signal)).rejects.toBe(reason)
+    await expect(
+      replayReadings(src, { sub, kind: 'ws', from, to, write, maxFrameBytes: 1 << 20, signal: ac.signal }),
+    ).rejects.toBe(reason)
     expect(trips).toBe(3)
     expect(frames).toHaveLength(0)
     const blocks = parseSubscription({ channels: 'blocks' })
-    await expect(replayBlocks(src, blocks, 'ws', from, to, write, 1 << 20, aborted())).rejects.toBe(reason)
+    await expect(
+      replayBlocks(src, {
+        sub: blocks,
+        kind: 'ws',
+        from,
+        to,
+        write,
+        maxFrameBytes: 1 << 20,
+        signal: aborted(),
+      }),
+    ).rejects.toBe(reason)
     expect(frames).toHaveLength(0)
   })
 })
