@@ -22,9 +22,11 @@ import { BlockSyncService } from './block-sync.ts'
 import { BlocksByCidService } from './blocks-by-cid.ts'
 import { ChainSync } from './chain-sync.ts'
 import type { NetworkComponents } from './components.ts'
-import { GossipService, type GossipVerdict } from './gossip.ts'
+import { GossipService, type GossipSource, type GossipVerdict } from './gossip.ts'
 import type { TxGossip } from './gossip-codec.ts'
+import { MAX_GOSSIP_BYTES } from './gossip-codec.ts'
 import { createP2pHost, type P2pHost } from './host.ts'
+import { ChainPeers } from './peer-policy.ts'
 import { presenceDhtRecords } from './presence-dht.ts'
 import { NodePresence, type NodePresenceInit } from './presence-node.ts'
 
@@ -84,6 +86,8 @@ export class NodeNetwork {
   private redial: unknown
   /** Relay and presence service for client circuits (node/p2p/presence-node.ts). */
   presence: NodePresence | undefined
+  /** Who may speak block sync, blocks by CID and gossip: chain nodes only (peer-policy.ts). */
+  readonly chainPeers: ChainPeers
 
   private constructor(
     readonly host: P2pHost,
@@ -92,20 +96,23 @@ export class NodeNetwork {
   ) {
     const chainId = node.genesis.chainId
     this.log = node.logger
+    this.chainPeers = new ChainPeers(node)
+    // Inbound streams of the chain's protocols from a peer that is no chain node are refused (presence is not gated).
+    const gated = this.chainPeers.gated(host)
     this.blocks = new BlockSyncService(
       { chainId, logger: this.log, source: { getBlockBytes: (h) => loadWireBlock(node.db, h) } },
-      host,
+      gated,
     )
     this.blocksByCid = new BlocksByCidService(
       { chainId, logger: this.log, source: node.storage.blocks },
-      host,
+      gated,
     )
     this.gossip = new GossipService(
       {
         chainId,
         logger: this.log,
-        validateTx: (m) => this.admitGossip(m),
-        validateBlock: (b) => this.checkBlock(b),
+        validateTx: (m, from) => this.fromChainNode(from, () => this.admitGossip(m)),
+        validateBlock: (b, from) => this.fromChainNode(from, () => this.checkBlock(b)),
         onBlock: (b, from) => this.sync.onBlock(b, from.peer),
       },
       { pubsub: host.services.pubsub },
@@ -134,6 +141,8 @@ export class NodeNetwork {
       dhtRecords: presenceDhtRecords(node.timers),
     })
     const net = new NodeNetwork(host, node, init)
+    // Every block must reach peers as one gossip message, not only by sync (docs/network.md §Block size).
+    node.producer.limitBlockBytes(MAX_GOSSIP_BYTES)
     net.presence = new NodePresence(node, host, init.presence)
     await net.presence.start()
     await net.blocks.start()
@@ -264,12 +273,24 @@ export class NodeNetwork {
     }
   }
 
-  /** Cheap checks before a block is forwarded: decodes, a genesis producer signed it; equivocation noted. */
+  /** Gossip relayed or signed by a peer that is no chain node is rejected before any check of its content. */
+  private async fromChainNode(
+    from: GossipSource,
+    check: () => GossipVerdict | Promise<GossipVerdict>,
+  ): Promise<GossipVerdict> {
+    return (await this.chainPeers.allowsGossip(from)) ? check() : 'reject'
+  }
+
+  /**
+   * Cheap checks before a block is forwarded: decodes, signed by a producer of the tip's set; equivocation noted. A
+   * block of a key that is no producer at the tip is dropped without penalty: it may be of a fork or of a height whose
+   * registrations this node has not applied yet, and sync settles it.
+   */
   private checkBlock(bytes: Uint8Array): GossipVerdict {
     const b = decodeWireBlock(bytes)
     const h = b.header
     const producer = toHex(h.producer)
-    if (!this.node.index.producers.includes(producer)) return 'reject'
+    if (!this.node.index.producers.includes(producer)) return 'ignore'
     if (!verifyBlockSignature(h.header, h.signature, h.producer)) return 'reject'
     this.note({ header: h.header, signature: h.signature }, h.height, producer)
     const ours = this.node.index.hashAt(h.height)
