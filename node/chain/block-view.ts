@@ -1,23 +1,10 @@
+import type { BlockView } from '../../core/api-views.ts'
 import { decodeBlockHeader } from '../../core/block.ts'
 import { toHex } from '../../core/bytes.ts'
 import { sha256 } from '../../core/hash.ts'
 import type { StoredBlock } from '../db/codec.ts'
 
-/** A stored block as the API and the stream show it. */
-export interface BlockView {
-  height: number
-  hash: string
-  prevHash: string
-  time: number
-  timeIso: string
-  txRoot: string
-  /** The state map's root after the block (version 2 headers); absent on a chain without a ledger. */
-  stateRoot?: string
-  txCount: number
-  producer: string
-  signature: string
-  transactions: string[]
-}
+export type { BlockView }
 
 export function blockView(b: StoredBlock): BlockView {
   const h = decodeBlockHeader(b.header)

@@ -1,27 +1,8 @@
+import type { ReadingView } from '../../core/api-views.ts'
 import { toHex } from '../../core/bytes.ts'
 import type { StampedRecord } from '../../core/record.ts'
 
-export interface ReadingView {
-  id: string
-  device: string
-  sensor: string
-  value: number
-  unit: string | null
-  time: number
-  timeIso: string
-  logical: number
-  seq: number
-  gateway: string
-  deviceSeq: number | null
-  deviceTime: number | null
-  source: string
-  /** final: blocks signed by more than half the producers are built on its block (consensus/finality.ts). */
-  status: 'pending' | 'confirmed' | 'final'
-  blockHeight: number | null
-  txHash: string
-  /** Position of the record in its batch: the leaf index of its proof. */
-  leafIndex: number
-}
+export type { ReadingView }
 
 // Readings of a page share a gateway key object (the record decoder interns it): hex it once.
 let lastGateway: Uint8Array | undefined

@@ -58,8 +58,8 @@ describe('explorer on a network', { timeout: 90_000 }, () => {
     // Each node answered for itself (Reached), and each reports both others connected.
     await page.waitForFunction(
       () => {
-        const reached = [...document.querySelectorAll('table.mesh-nodes tbody tr td:last-child')]
-        const links = [...document.querySelectorAll('table.mesh-links tbody td')].filter(
+        const reached = Array.from(document.querySelectorAll('table.mesh-nodes tbody tr td:last-child'))
+        const links = Array.from(document.querySelectorAll('table.mesh-links tbody td')).filter(
           (t) => t.textContent === '●',
         )
         return reached.length === 3 && reached.every((t) => t.textContent === 'yes') && links.length === 6

@@ -1,4 +1,7 @@
+import type { BlockView, ReadingView } from '../../core/api-views.ts'
 import { currentNode, nodeFailed } from './nodes.ts'
+
+export type { BlockView, ReadingView as Reading }
 
 /** A refused or failed API call: the node's error code and message (DESIGN §5), or a network failure. */
 export class ApiError extends Error {
@@ -152,21 +155,6 @@ export interface ChainInfo {
   genesis: GenesisJson
 }
 
-export interface BlockView {
-  height: number
-  hash: string
-  prevHash: string
-  time: number
-  timeIso: string
-  txRoot: string
-  /** Version 2 headers (with the ledger's state map) commit to it; absent or null in version 1. */
-  stateRoot?: string | null
-  txCount: number
-  producer: string
-  signature: string
-  transactions: string[]
-}
-
 export interface SensorSummary {
   unit: string | null
   value: number
@@ -189,25 +177,6 @@ export interface Gateway {
   devices: string[]
   batches: number
   records: number
-}
-
-export interface Reading {
-  id: string
-  device: string
-  sensor: string
-  value: number
-  unit: string | null
-  time: number
-  timeIso: string
-  seq: number
-  gateway: string
-  deviceSeq: number | null
-  deviceTime: number | null
-  source: string
-  status: string
-  blockHeight: number | null
-  txHash: string
-  leafIndex: number
 }
 
 export interface TxView {
