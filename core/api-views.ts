@@ -2,6 +2,7 @@
  * The JSON shapes the node's API serves and the explorer reads (docs/api), in one place for both sides:
  * node/chain/block-view.ts and reading-view.ts build them, web/src/api.ts types its answers with them.
  */
+import type { DriveState } from './drive-state.ts'
 
 /** A stored block as the API and the stream show it. */
 export interface BlockView {
@@ -40,3 +41,15 @@ export interface ReadingView {
   /** Position of the record in its batch: the leaf index of its proof. */
   leafIndex: number
 }
+
+/** A state type as JSON: amounts as decimal strings, bytes as hex (or a CID's text), recursively. */
+export type Wire<T> = T extends bigint | Uint8Array
+  ? string
+  : T extends readonly (infer U)[]
+    ? Wire<U>[]
+    : T extends object
+      ? { [K in keyof T]: Wire<T[K]> }
+      : T
+
+/** GET /v1/drives/:id (node/api/drives.ts): the drive's state leaf (core/drive-state.ts) with its id. */
+export type DriveView = Wire<DriveState> & { id: string }

@@ -50,6 +50,10 @@ export const mono = (text: string, title?: string): HTMLElement =>
 /** The first 12 hex digits of a hash, full value in the title (and to screen readers via the link text). */
 export const short = (hex: string): string => (hex.length > 16 ? `${hex.slice(0, 12)}…` : hex)
 
+/** A size for people: bytes, KiB or MiB. */
+export const bytesText = (n: number): string =>
+  n < 1024 ? `${n} B` : n < 2 ** 20 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / 2 ** 20).toFixed(1)} MiB`
+
 export function timeText(ms: number): string {
   return new Date(ms)
     .toISOString()

@@ -1,37 +1,12 @@
+import type { DriveView } from '../../../core/api-views.ts'
 import { ApiError, getJson } from '../api.ts'
-import { fields, h, link, mono, notice, short, table } from '../dom.ts'
+import { bytesText, fields, h, link, mono, notice, short, table } from '../dom.ts'
 import type { PageContext } from '../router.ts'
 import { emptyList, unavailable } from './not-yet.ts'
 
 /** GET /v1/drives and /v1/drives/:id (docs/storage.md "Drives"; node/api/drives.ts). */
-interface Drive {
-  id: string
-  status: 'pending' | 'active' | 'closed' | 'expired'
-  owner: string
-  capacity: number
-  used: number
-  replicas: number
-  period: number
-  duration: number
-  start: number
-  end: number
-  price: string
-  escrow: string
-  root: string
-  files: { name: string; cid: string; size: number; tsize: number }[]
-  replicators: {
-    key: string
-    passed: number
-    failed: number
-    missed: number
-    answered: number
-    paid: string
-  }[]
-  challenge: { height: number; seed: string }
-}
+type Drive = DriveView
 
-const bytes = (n: number) =>
-  n < 1024 ? `${n} B` : n < 2 ** 20 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / 2 ** 20).toFixed(1)} MiB`
 const blockLink = (n: number) => (n ? link(`/blocks/${n}`, String(n)) : '—')
 
 export async function drivesPage({ main, signal }: PageContext): Promise<void> {
@@ -65,7 +40,7 @@ export async function drivesPage({ main, signal }: PageContext): Promise<void> {
         link(`/drives/${d.id}`, short(d.id)),
         d.status,
         link(`/accounts/${d.owner}`, short(d.owner)),
-        `${bytes(d.used)} of ${bytes(d.capacity)}`,
+        `${bytesText(d.used)} of ${bytesText(d.capacity)}`,
         d.files.length,
         d.replicators.length,
         `${d.start || '—'}…${d.end || '—'}`,
@@ -96,7 +71,7 @@ export async function drivePage({ main, signal, params }: PageContext): Promise<
       ['Status', h('span', { id: 'drive-status', class: d.status === 'active' ? 'ok' : '' }, d.status)],
       ['Owner', link(`/accounts/${d.owner}`, mono(d.owner))],
       ['Root (UnixFS directory)', link(`/storage/${d.root}`, mono(d.root))],
-      ['Used', `${bytes(d.used)} of ${bytes(d.capacity)}`],
+      ['Used', `${bytesText(d.used)} of ${bytesText(d.capacity)}`],
       ['Replicas', String(d.replicas)],
       ['Blocks', h('span', null, blockLink(d.start), ' … ', blockLink(d.end), ` (${d.duration} blocks)`)],
       ['Challenge every', `${d.period} blocks`],
@@ -109,7 +84,7 @@ export async function drivePage({ main, signal, params }: PageContext): Promise<
       ? table(
           'Files',
           ['Name', 'CID', 'Size'],
-          d.files.map((f) => [f.name, link(`/storage/${f.cid}`, short(f.cid)), bytes(f.size)]),
+          d.files.map((f) => [f.name, link(`/storage/${f.cid}`, short(f.cid)), bytesText(f.size)]),
           'drive-files',
         )
       : h('p', { class: 'muted' }, 'No files yet.'),

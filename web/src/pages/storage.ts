@@ -1,6 +1,6 @@
 import { verifyStorageProof } from '../../../core/storage-proof.ts'
 import { ApiError, getJson, postJson, type StorageUpload } from '../api.ts'
-import { fields, h, link, mono, notice, table, timeText } from '../dom.ts'
+import { bytesText, fields, h, link, mono, notice, table, timeText } from '../dom.ts'
 import { apiUrl } from '../nodes.ts'
 import { proofPanel } from '../proof-panel.ts'
 import type { PageContext } from '../router.ts'
@@ -26,8 +26,6 @@ interface FileStat {
 
 const STORAGE_CHECKS = 6
 const b64 = (s: string) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0))
-const bytesText = (n: number) =>
-  n < 1024 ? `${n} B` : n < 1 << 20 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / (1 << 20)).toFixed(1)} MiB`
 
 /** Upload (the File handed to fetch as the body, read from disk as it is sent), and the uploads this node holds. */
 export async function storagePage(ctx: PageContext): Promise<void> {
