@@ -1,29 +1,31 @@
 import type { FastifyPluginAsync } from 'fastify'
 import { Gauge, type Registry } from 'prom-client'
-import type { Gateway } from '../gateway/gateway.ts'
+import type { Gateway, GatewayStatus } from '../gateway/gateway.ts'
+
+/** What the routes and gauges read: the Gateway itself, or its answers from another thread (the node thread). */
+export interface GatewayStatusSource {
+  status(): GatewayStatus | Promise<GatewayStatus>
+  deadLetters(): ReturnType<Gateway['deadLetters']> | Promise<ReturnType<Gateway['deadLetters']>>
+}
 
 /** GET /v1/gateway: the in-process gateway's health (outbox, submitter, each connector and serial port). */
-export function gatewayStatusRoutes(gateway: Gateway): FastifyPluginAsync {
+export function gatewayStatusRoutes(gateway: GatewayStatusSource): FastifyPluginAsync {
   return async (app) => {
     app.get('/v1/gateway', async () => gateway.status())
-    app.get('/v1/gateway/dead-letters', async () => ({ items: gateway.deadLetters() }))
+    app.get('/v1/gateway/dead-letters', async () => ({ items: await gateway.deadLetters() }))
   }
 }
 
 /** Gateway gauges on the node's /metrics registry, read at scrape time. */
-export function gatewayMetrics(gateway: Gateway): (registry: Registry) => void {
+export function gatewayMetrics(gateway: GatewayStatusSource): (registry: Registry) => void {
   return (registry) => {
-    const gauge = (
-      name: string,
-      help: string,
-      read: (s: ReturnType<Gateway['status']>) => number | null | undefined,
-    ) =>
+    const gauge = (name: string, help: string, read: (s: GatewayStatus) => number | null | undefined) =>
       new Gauge({
         name,
         help,
         registers: [registry],
-        collect() {
-          const v = read(gateway.status())
+        async collect() {
+          const v = read(await gateway.status())
           if (typeof v === 'number') this.set(v)
         },
       })
@@ -36,8 +38,9 @@ export function gatewayMetrics(gateway: Gateway): (registry: Registry) => void {
       help: 'Garbled frames, CRC errors and malformed messages per connector',
       labelNames: ['connector', 'kind'],
       registers: [registry],
-      collect() {
-        for (const c of gateway.status().connectors) this.set({ connector: c.name, kind: c.kind }, c.errors)
+      async collect() {
+        for (const c of (await gateway.status()).connectors)
+          this.set({ connector: c.name, kind: c.kind }, c.errors)
       },
     })
     new Gauge({
@@ -45,8 +48,8 @@ export function gatewayMetrics(gateway: Gateway): (registry: Registry) => void {
       help: '1 while a connector is connected to its broker or board',
       labelNames: ['connector', 'kind'],
       registers: [registry],
-      collect() {
-        for (const c of gateway.status().connectors)
+      async collect() {
+        for (const c of (await gateway.status()).connectors)
           this.set({ connector: c.name, kind: c.kind }, c.connected ? 1 : 0)
       },
     })

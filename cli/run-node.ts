@@ -1,42 +1,14 @@
-import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import type { Logger } from 'pino'
 import type { Registry } from 'prom-client'
-import { SteleError } from '../core/errors.ts'
 import { buildApp } from '../node/api/app.ts'
 import { SteleNode } from '../node/node.ts'
 import type { NetworkInit } from '../node/p2p/network.ts'
-import { type OptionSpec, type Parsed, strOption } from './args.ts'
 import { listen } from './listen.ts'
+import type { NodeTls } from './node-tls.ts'
 
-export type NodeTls = { cert: Buffer; key: Buffer }
-
-/** --tls-cert/--tls-key of `stele node` and `stele start`. */
-export const TLS_OPTIONS: { [name: string]: OptionSpec } = {
-  'tls-cert': {
-    type: 'string',
-    description:
-      'PEM certificate (chain): the API, streams and explorer are then served over https:// and wss://',
-  },
-  'tls-key': { type: 'string', description: 'PEM private key of --tls-cert' },
-}
-
-/** Reads --tls-cert and --tls-key (both or neither). */
-export async function nodeTlsOption(p: Parsed): Promise<{ tls?: NodeTls }> {
-  const cert = strOption(p, 'tls-cert')
-  const key = strOption(p, 'tls-key')
-  if ((cert === undefined) !== (key === undefined))
-    throw new SteleError('STELE_CONFIG', '--tls-cert and --tls-key go together')
-  if (cert === undefined || key === undefined) return {}
-  const read = (file: string, flag: string) =>
-    readFile(file).catch((cause) => {
-      throw new SteleError('STELE_CONFIG', `cannot read ${flag} ${file}: ${(cause as Error).message}`, {
-        cause,
-      })
-    })
-  return { tls: { cert: await read(cert, '--tls-cert'), key: await read(key, '--tls-key') } }
-}
+export { type NodeTls, nodeTlsOption, TLS_OPTIONS } from './node-tls.ts'
 
 export interface RunningNode {
   node: SteleNode
@@ -63,6 +35,8 @@ export async function runNode(opts: {
   plugins?: FastifyPluginAsync[]
   /** Serve https:// with this certificate and key. */
   tls?: NodeTls
+  /** Ingest rate limit per gateway (the node's default when absent; benchmarks lift it). */
+  recordsPerSecPerGateway?: number
 }): Promise<RunningNode> {
   const log = opts.logger.child({ area: 'node' })
   const node = await SteleNode.open({
@@ -71,6 +45,7 @@ export async function runNode(opts: {
     blockIntervalMs: opts.blockIntervalMs,
     ...(opts.genesisFile ? { genesisFile: opts.genesisFile } : {}),
     ...(opts.equivocate ? { equivocate: true } : {}),
+    ...(opts.recordsPerSecPerGateway ? { recordsPerSecPerGateway: opts.recordsPerSecPerGateway } : {}),
   })
   try {
     const report = await node.verify((h) => log.info({ height: h }, 'verifying chain'))

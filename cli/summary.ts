@@ -1,36 +1,56 @@
 import type { Logger } from 'pino'
-import type { Gateway } from '../gateway/gateway.ts'
-import type { SteleNode } from '../node/node.ts'
+import type { GatewayStatusSource } from './gateway-status.ts'
+
+/** The node's counters the summary prints (read across threads when the node runs in its own). */
+export interface NodeProgress {
+  /** Records accepted since the node opened. */
+  records: number
+  devices: number
+  height: number
+  /** Transactions waiting for a block. */
+  pending: number
+}
 
 /** One log line every few seconds: devices, readings, chain height, outbox depth, connector errors. */
 export function startSummary(
-  node: SteleNode,
-  gateway: Gateway | undefined,
+  node: { progress(): NodeProgress | Promise<NodeProgress> },
+  gateway: GatewayStatusSource | undefined,
   logger: Logger,
   everyMs = 5000,
 ): { stop(): void } {
-  let lastRecords = node.ingest.counters.records
-  let lastAt = Date.now()
-  const timer = setInterval(() => {
+  let last: { records: number; at: number } | undefined
+  let busy = false
+  const tick = async () => {
+    const p = await node.progress()
     const now = Date.now()
-    const records = node.ingest.counters.records
-    const rate = ((records - lastRecords) * 1000) / Math.max(1, now - lastAt)
-    lastRecords = records
-    lastAt = now
-    const g = gateway?.status()
+    const before = last
+    last = { records: p.records, at: now }
+    if (!before) return // the baseline of the first rate
+    const rate = ((p.records - before.records) * 1000) / Math.max(1, now - before.at)
+    const g = gateway ? await gateway.status() : undefined
     const errors = g?.connectors.reduce((n, c) => n + c.errors, 0) ?? 0
     logger.info(
       {
-        devices: node.devices.size,
-        readings: records,
+        devices: p.devices,
+        readings: p.records,
         perSec: Math.round(rate),
-        height: node.state.tip.height,
-        pending: node.mempool.size,
+        height: p.height,
+        pending: p.pending,
         ...(g ? { outbox: g.outbox?.batches ?? 0, connectorErrors: errors } : {}),
       },
-      `${node.devices.size} devices, ${records} readings (${Math.round(rate)}/s), height ${node.state.tip.height}` +
+      `${p.devices} devices, ${p.records} readings (${Math.round(rate)}/s), height ${p.height}` +
         (g ? `, outbox ${g.outbox?.batches ?? 0}, connector errors ${errors}` : ''),
     )
+  }
+  void tick().catch(() => undefined)
+  const timer = setInterval(() => {
+    if (busy) return
+    busy = true
+    tick()
+      .catch((err) => logger.debug({ err }, 'summary skipped'))
+      .finally(() => {
+        busy = false
+      })
   }, everyMs)
   timer.unref()
   return { stop: () => clearInterval(timer) }

@@ -4,13 +4,14 @@
  * stamping while the second core hashes. The batcher decides what goes in each batch and keeps the chain state;
  * a sealer only turns record lists into signed transactions, in order, each linked to the previous header.
  */
-import { Worker } from 'node:worker_threads'
+import type { Worker } from 'node:worker_threads'
 import { batchHeaderHash } from '../core/batch.ts'
 import type { KeyPair } from '../core/ed25519.ts'
 import { SteleError } from '../core/errors.ts'
 import type { Logger } from '../core/logger.ts'
 import { decodeRecordList } from '../core/record.ts'
 import { sealBatch } from '../core/seal.ts'
+import { tsWorker } from '../core/ts-worker.ts'
 
 export interface SealJob {
   seq: number
@@ -101,13 +102,7 @@ export function workerSealer(
   }
 
   const start = (): Worker => {
-    // The worker loads TypeScript through tsx like the rest of the project (no build step): a worker's entry is not
-    // loaded through hooks registered by --import, so it registers them itself before importing the thread's code.
-    const api = import.meta.resolve('tsx/esm/api')
-    const w = new Worker(
-      `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(entry.href)}) })`,
-      { eval: true, workerData: { publicKey: key.publicKey, secretKey: key.secretKey } },
-    )
+    const w = tsWorker(entry, { workerData: { publicKey: key.publicKey, secretKey: key.secretKey } })
     w.on('message', (m: { id: number; sealed?: Sealed[]; error?: string }) => {
       const job = jobs.get(m.id)
       jobs.delete(m.id)

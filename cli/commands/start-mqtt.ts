@@ -33,11 +33,11 @@ export async function brokerSecurityOptions(p: Parsed): Promise<BrokerSecurity> 
  * broker's certificate and skip the host name check (the name in the certificate is the one remote clients
  * use, not 127.0.0.1).
  */
-export function loopbackTls(security: BrokerSecurity): Partial<IClientOptions> {
-  if (!security.tls) return {}
+export function loopbackTls(brokerCert: string | Uint8Array | undefined): Partial<IClientOptions> {
+  if (!brokerCert) return {}
   // mqtt.js hands its options to tls.connect, which takes checkServerIdentity; its own type does not list it.
   const tls: Partial<IClientOptions> & Pick<ConnectionOptions, 'checkServerIdentity'> = {
-    ca: Buffer.from(security.tls.cert),
+    ca: Buffer.from(brokerCert),
     checkServerIdentity: () => undefined,
   }
   return tls

@@ -1,11 +1,11 @@
 import type { CommandSpec } from '../args.ts'
-import { TLS_OPTIONS } from '../run-node.ts'
+import { TLS_OPTIONS } from '../node-tls.ts'
 
 export const startSpec: CommandSpec = {
   name: 'start',
   summary: 'Run everything on this machine: node, gateway, embedded MQTT broker and a simulated fleet.',
   usage:
-    'stele start [--data <dir>] [--port <n>] [--mqtt-port <n>] [--mqtt-devices <n>] [--boards <n>] [--mqtt-tls-cert <pem> --mqtt-tls-key <pem>] [--tls-cert <pem> --tls-key <pem>]',
+    'stele start [--data <dir>] [--port <n>] [--mqtt-port <n>] [--mqtt-devices <n>] [--boards <n>] [--node-thread=false] [--mqtt-tls-cert <pem> --mqtt-tls-key <pem>] [--tls-cert <pem> --tls-key <pem>]',
   options: {
     data: { type: 'string', default: '.stele', description: 'data folder for the node and gateway' },
     port: {
@@ -42,6 +42,12 @@ export const startSpec: CommandSpec = {
     rate: { type: 'string', default: '1', description: 'readings per second per simulated sensor' },
     seed: { type: 'string', default: '1', description: 'seed of the simulated sensors' },
     'block-interval': { type: 'string', default: '1000', description: 'milliseconds between blocks' },
+    'node-thread': {
+      type: 'string',
+      default: 'true',
+      description:
+        'run the node (LevelDB, API, blocks) in its own thread beside the broker and gateway; false: one thread',
+    },
     json: { type: 'boolean', description: 'log JSON lines even on a terminal' },
     ...TLS_OPTIONS,
   },

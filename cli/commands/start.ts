@@ -1,7 +1,7 @@
 import { join } from 'node:path'
-import type { Logger } from 'pino'
 import { toHex } from '../../core/bytes.ts'
 import { isSteleError, SteleError } from '../../core/errors.ts'
+import type { NodeApi } from '../../core/node-api.ts'
 import { deviceIds } from '../../device-sim/fleet.ts'
 import { startSerialFleet } from '../../device-sim/start-boards.ts'
 import { createFirmataConnector } from '../../gateway/connectors/firmata/firmata-connector.ts'
@@ -13,23 +13,26 @@ import { createGateway } from '../../gateway/gateway.ts'
 import { gatewayClientId } from '../../gateway/mqtt-acl.ts'
 import { credentialsPath, fileCredentialChecker } from '../../gateway/mqtt-credentials.ts'
 import { ensureLocalClients, localClientsPath } from '../../gateway/mqtt-local-clients.ts'
-import { startMqttRepublish } from '../../node/stream/mqtt-republish.ts'
 import { intOption, parse, strOption } from '../args.ts'
-import { gatewayMetrics, gatewayStatusRoutes } from '../gateway-status.ts'
 import { createLogger } from '../log.ts'
-import { nodeTlsOption, runNode } from '../run-node.ts'
+import { nodeTlsOption } from '../node-tls.ts'
 import { untilSignal } from '../signals.ts'
 import { startSimFleet } from '../sim-fleet.ts'
 import { startSummary } from '../summary.ts'
-import { deploySampleContract } from './contract-sample.ts'
 import { brokerSecurityOptions, loopbackTls } from './start-mqtt.ts'
+import type { StartNodeInit } from './start-node.ts'
+import { spawnNodeThread } from './start-node-thread.ts'
 import { startSpec } from './start-spec.ts'
 
-/** `stele start`: node, gateway, embedded broker and a simulated fleet in one process (what `npm start` runs). */
+/**
+ * `stele start`: node, gateway, embedded broker and a simulated fleet in one process (what `npm start` runs). The
+ * node runs in its own thread unless --node-thread=false (start-node-thread.ts).
+ */
 export async function startCommand(argv: string[]): Promise<number> {
   const p = parse(startSpec, argv)
   if (p === 'help') return -1
-  const logger = createLogger({ json: p.values['json'] === true })
+  const json = p.values['json'] === true
+  const logger = createLogger({ json })
   const data = strOption(p, 'data') ?? '.stele'
   const host = strOption(p, 'host') ?? '127.0.0.1'
   const port = intOption(p, 'port', 0, 65535)
@@ -42,20 +45,29 @@ export async function startCommand(argv: string[]): Promise<number> {
   const security = await brokerSecurityOptions(p)
   const httpTls = await nodeTlsOption(p)
 
+  const nodeThread = boolText(strOption(p, 'node-thread') ?? 'true', '--node-thread')
+
   const stops: (() => Promise<unknown>)[] = []
   const stopAll = async () => {
     for (const stop of stops.reverse())
       await stop().catch((e) => logger.warn({ err: e }, 'error while stopping'))
   }
+  // Ends the wait for a signal if the node's thread dies: nothing runs on half alive.
+  let nodeFailed = new Promise<Error>(() => {})
+  const thread = nodeThread
+    ? spawnNodeThread({ log: { json, tty: process.stdout.isTTY === true } })
+    : undefined
+  if (thread) stops.push(() => thread.close())
   try {
     await run()
   } catch (e) {
     await stopAll()
     throw e
   }
-  await untilSignal(logger)
+  const failure = await Promise.race([untilSignal(logger).then(() => undefined), nodeFailed])
+  if (failure) logger.error({ err: failure }, 'the node thread failed; stopping everything')
   await stopAll()
-  return 0
+  return failure ? 1 : 0
 
   async function run(): Promise<void> {
     // Refusals by the broker and by the connector end in one list: GET /v1/gateway/dead-letters.
@@ -77,31 +89,17 @@ export async function startCommand(argv: string[]): Promise<number> {
     })
     stops.push(() => broker.close())
 
-    // The gateway is created before the node listens so its status and metrics are part of the same HTTP app.
-    let nodeRef: Awaited<ReturnType<typeof runNode>>['node'] | undefined
+    // The gateway is created before the node listens so its status and metrics are part of the node's HTTP app.
+    let nodeApi: NodeApi | undefined
     const gateway = await createGateway({
       dataDir: join(data, 'gateway'),
       node: {
-        info: () => nodeRef!.info(),
-        gatewayTip: (k) => nodeRef!.gatewayTip(k),
-        submitBatches: (b) => nodeRef!.submitBatches(b),
+        info: (o) => nodeApi!.info(o),
+        gatewayTip: (k, o) => nodeApi!.gatewayTip(k, o),
+        submitBatches: (b, o) => nodeApi!.submitBatches(b, o),
       },
       logger: logger.child({ area: 'gateway' }),
     })
-    const running = await runNode({
-      ...httpTls,
-      data,
-      host,
-      port,
-      blockIntervalMs,
-      logger,
-      metrics: gatewayMetrics(gateway),
-      plugins: [gatewayStatusRoutes(gateway)],
-    })
-    nodeRef = running.node
-    stops.push(() => running.close())
-    await registerEmbeddedGateway(running.node, gateway.publicKey, logger)
-    await deploySampleContract(running.node, logger.child({ area: 'contracts' }))
 
     // Zero set-up: the gateway, the republisher and the simulated devices get credentials on first run.
     const gatewayId = gatewayClientId(gateway.publicKey)
@@ -112,7 +110,29 @@ export async function startCommand(argv: string[]): Promise<number> {
       ...simIds.map((username) => ({ username, role: 'device' as const })),
     ])
     const login = (username: string) => ({ username, password: tokens[username] ?? '' })
-    const tls = loopbackTls(security)
+    const tls = loopbackTls(security.tls?.cert)
+
+    const init: StartNodeInit = {
+      data,
+      host,
+      port,
+      blockIntervalMs,
+      ...httpTls,
+      gateway: toHex(gateway.publicKey),
+      sampleContract: true,
+      republish: {
+        url: broker.url,
+        ...login(REPUBLISH_USER),
+        ...(security.tls ? { brokerCert: security.tls.cert } : {}),
+      },
+    }
+    const node = thread
+      ? await thread.open(init, gateway)
+      : // In this thread only when asked: the node's modules are then loaded by its thread alone.
+        await (await import('./start-node.ts')).startLocalNode(init, gateway, logger)
+    if ('failed' in node) nodeFailed = node.failed
+    nodeApi = node.api
+    stops.push(() => node.close())
 
     await gateway.start()
     stops.push(() => gateway.stop())
@@ -167,20 +187,11 @@ export async function startCommand(argv: string[]): Promise<number> {
       })
       stops.push(() => sim.stop())
     }
-    // Stamped, proven readings back onto the broker for MQTT tools and Node-RED (stele/verified/{device}/{sensor}).
-    const republish = startMqttRepublish({
-      url: broker.url,
-      hub: running.node.stream,
-      contracts: running.node.contracts,
-      logger: logger.child({ area: 'mqtt-out' }),
-      mqttOptions: { ...login(REPUBLISH_USER), ...tls },
-    })
-    stops.push(() => republish.stop())
-    const summary = startSummary(running.node, gateway, logger)
+    const summary = startSummary(node, gateway, logger)
     stops.push(async () => summary.stop())
     logger.info(
-      { url: running.url, mqtt: broker.url, data, mqttCredentials: localClientsPath(data) },
-      `Stele is running: node listening on ${running.url} (open it in a browser)`,
+      { url: node.url, mqtt: broker.url, data, mqttCredentials: localClientsPath(data), nodeThread },
+      `Stele is running: node listening on ${node.url} (open it in a browser)`,
     )
   }
 }
@@ -188,13 +199,9 @@ export async function startCommand(argv: string[]): Promise<number> {
 /** The republisher's username on the embedded broker (the `stele-` prefix is never a device id). */
 const REPUBLISH_USER = 'stele-republish'
 
-async function registerEmbeddedGateway(
-  node: { state: { gateways: Map<string, unknown> }; registerGateway(k: string, n: string): Promise<string> },
-  key: Uint8Array,
-  logger: Logger,
-): Promise<void> {
-  const hex = toHex(key)
-  if (node.state.gateways.has(hex)) return
-  await node.registerGateway(hex, 'embedded gateway')
-  logger.info({ gateway: hex }, 'registered the embedded gateway with the local chain authority')
+/** --node-thread true|false. */
+function boolText(v: string, flag: string): boolean {
+  if (v === 'true') return true
+  if (v === 'false') return false
+  throw new SteleError('STELE_CONFIG', `${flag} takes true or false, not ${JSON.stringify(v)}`)
 }

@@ -1,8 +1,11 @@
+import { MessageChannel } from 'node:worker_threads'
 import { toHex } from '../../core/bytes.ts'
 import { silentLogger } from '../../core/logger.ts'
 import { createHttpNodeClient } from '../../gateway/http-node-client.ts'
 import { buildApp } from '../../node/api/app.ts'
 import { SteleNode } from '../../node/node.ts'
+import { createPortNodeClient } from '../../node/thread/port-node-client.ts'
+import { serveNodeApi } from '../../node/thread/serve-node-api.ts'
 import { FakeNode } from '../gateway/helpers/fake-node.ts'
 import { tempDir } from '../helpers/tmp.ts'
 import { nodeApiCompliance } from './node-api.ts'
@@ -39,6 +42,23 @@ nodeApiCompliance('HTTP client against a node on an ephemeral port', async () =>
     register: n.register,
     close: async () => {
       await app.close()
+      await n.close()
+    },
+  }
+})
+
+nodeApiCompliance('MessagePort client against a node served on the other end (the node thread)', async () => {
+  const n = await realNode()
+  const { port1, port2 } = new MessageChannel()
+  const server = serveNodeApi(n.node, port1)
+  const api = createPortNodeClient(port2)
+  return {
+    api,
+    chainId: n.node.genesis.chainId,
+    register: n.register,
+    close: async () => {
+      api.close()
+      server.close()
       await n.close()
     },
   }

@@ -31,10 +31,11 @@ afterAll(async () => {
   await dir.cleanup()
 })
 
-describe('stele start, end to end', () => {
+// Generous: three starts of the whole stack, each loading the node's modules in its own thread, on a busy machine.
+describe('stele start, end to end', { timeout: 90_000 }, () => {
   it('brings up simulated devices whose readings become confirmed, with proofs that stele verify accepts', async () => {
     stele = spawnStele(startArgs(dir.path))
-    const listening = await waitForNode(stele)
+    const listening = await waitForNode(stele, 60_000)
     base = String(listening['url'])
     // Accepted readings come back onto the broker, stamped, for MQTT tools.
     const url = String(listening['mqtt'])
@@ -111,7 +112,7 @@ describe('stele start, end to end', () => {
       'chain verification',
     )
     expect(Number(verified['height'])).toBeGreaterThanOrEqual(before.body.height)
-    const listening = await waitForNode(stele)
+    const listening = await waitForNode(stele, 60_000)
     base = String(listening['url'])
     const after = await until(
       async () => {
@@ -124,6 +125,30 @@ describe('stele start, end to end', () => {
     const now = await api('/v1/devices')
     for (const d of now.body.items as { device: string; readings: number }[]) {
       expect(d.readings).toBeGreaterThanOrEqual(counts.get(d.device) ?? 0)
+    }
+  })
+
+  it('loses no reading the node accepted when killed with -9, and goes on in one thread (--node-thread=false)', async () => {
+    const seen = await until(
+      async () => {
+        const r = await api('/v1/devices')
+        return r.body.items.every((d: { readings: number }) => d.readings > 0) && r
+      },
+      { what: 'readings from every device', timeoutMs: 15_000, everyMs: 100 },
+    )
+    const counts = new Map<string, number>(
+      seen.body.items.map((d: { device: string; readings: number }) => [d.device, d.readings]),
+    )
+    await stele!.kill('SIGKILL')
+
+    stele = spawnStele(startArgs(dir.path, '--node-thread=false'))
+    const listening = await waitForNode(stele, 60_000)
+    expect(listening['nodeThread']).toBe(false)
+    base = String(listening['url'])
+    const now = await api('/v1/devices')
+    for (const [device, n] of counts) {
+      const d = now.body.items.find((x: { device: string }) => x.device === device)
+      expect(d?.readings ?? 0).toBeGreaterThanOrEqual(n)
     }
   })
 })
