@@ -1,0 +1,89 @@
+// Timing one end-to-end phase: the fleet in its own process, a count polled until every reading is in.
+import { type FleetReport, startFleetProcess } from './fleet.ts'
+
+/** The run's fixed settings (bench/ingest-e2e.bench.ts). */
+export interface E2eConfig {
+  devices: number
+  seed: number
+  /** Unacknowledged messages per device. */
+  maxInflight: number
+  /** A phase not complete after this long is cut off and marked capped. */
+  capMs: number
+}
+
+export interface Phase {
+  readings: number
+  ms: number
+  complete: boolean
+  /** The fleet's own report (PUBACK latency, messages in flight); absent when the phase was capped. */
+  fleet?: FleetReport
+  /** CPU µs per reading of this process's main thread and its other threads (all-in-one only). */
+  cpu?: { main: number; other: number }
+}
+
+export interface Load {
+  url: string
+  perMessage: number
+  messages: number
+  /** Messages per second per device; 0: as fast as PUBACKs allow. */
+  rateHz?: number
+}
+
+/**
+ * Polls `count()` every `everyMs` (a measurement, not a sync) until it reaches `target` or the cap passes. Timed from
+ * the fleet's first publish: its connections are made before, so there is no ramp to leave out (a window opening at
+ * some share of the target would flatter a contestant that takes the messages in and counts them in late bursts,
+ * such as a node behind a gateway's outbox).
+ */
+async function waitCount(
+  count: () => number | Promise<number>,
+  target: number,
+  t0: number,
+  everyMs: number,
+  capMs: number,
+): Promise<Phase> {
+  for (;;) {
+    const n = await count()
+    const now = performance.now()
+    if (n >= target || now - t0 > capMs) return { readings: n, ms: now - t0, complete: n >= target }
+    await new Promise((r) => setTimeout(r, everyMs))
+  }
+}
+
+/**
+ * Connects the fleet (in its own process), then times from its first publish until `count` reaches every reading;
+ * `settle` then runs inside the timing (Stele's last block).
+ */
+export async function measure(
+  cfg: E2eConfig,
+  load: Load,
+  count: () => number | Promise<number>,
+  settle: () => Promise<void> = async () => {},
+  everyMs = 5,
+): Promise<Phase> {
+  const fleet = await startFleetProcess({
+    url: load.url,
+    devices: cfg.devices,
+    perMessage: load.perMessage,
+    messages: load.messages,
+    seed: cfg.seed,
+    maxInflight: cfg.maxInflight,
+    rateHz: load.rateHz ?? 0,
+  })
+  try {
+    const t0 = performance.now()
+    const report = fleet.go()
+    // A paced run lasts messages / rate by design: its cap leaves room for that.
+    const capMs = Math.max(cfg.capMs, load.rateHz ? (2000 * load.messages) / load.rateHz : 0)
+    const phase = await waitCount(count, cfg.devices * load.messages * load.perMessage, t0, everyMs, capMs)
+    const t1 = performance.now()
+    await settle()
+    phase.ms += performance.now() - t1
+    const fleetReport = phase.complete
+      ? await report
+      : await Promise.race([report, new Promise<undefined>((r) => setTimeout(r, 0))])
+    return fleetReport ? { ...phase, fleet: fleetReport } : phase
+  } finally {
+    await fleet.stop()
+  }
+}
