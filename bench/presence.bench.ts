@@ -1,7 +1,8 @@
 // Presence circuits in memory (issue 17 phase 1): the time to build a three-hop circuit (three handshakes, the
 // second and third through the hops before), relay cells per second through it (three XChaCha20-Poly1305 layers
 // sealed by the client, one opened at each hop) beside the same 512-byte cells sent directly with no crypto, and
-// signed messages per second from one client to another through both presence nodes; then the same circuit over
+// signed messages per second from one client to another through both presence nodes (small, and 10 KiB in
+// fragments); then the same circuit over
 // libp2p (three relay hosts and a client host on TCP loopback, one process) beside cells on a direct libp2p stream.
 //   node --import tsx bench/presence.bench.ts [--quick]
 import '../core/polyfills.ts' // first: libp2p needs Promise.withResolvers on Node 20
@@ -121,6 +122,14 @@ t0 = performance.now()
 for (let i = 0; i < MESSAGES; i++) await a.send(bob.publicKey, msg)
 await until(() => received === MESSAGES)
 const messageRate = MESSAGES / ((performance.now() - t0) / 1000)
+// 10 KiB messages: 24 FRAGMENT cells up alice's circuit and 24 down bob's, joined at each far end.
+const BIG = quick ? 30 : 300
+const big = randomBytes(10 * 1024)
+received = 0
+t0 = performance.now()
+for (let i = 0; i < BIG; i++) await a.send(bob.publicKey, big)
+await until(() => received === BIG)
+const bigRate = BIG / ((performance.now() - t0) / 1000)
 a.stop()
 b.stop()
 
@@ -241,6 +250,14 @@ const rows: Row[] = [
     benchmark: 'presence: signed messages client → presence → presence → client, one at a time',
     unit: 'messages/s',
     stele: messageRate,
+    ceiling: null,
+    target: 'informational',
+    na: 'no same-run peer',
+  },
+  {
+    benchmark: 'presence: 10 KiB messages (24 fragments each way), one at a time',
+    unit: 'messages/s',
+    stele: bigRate,
     ceiling: null,
     target: 'informational',
     na: 'no same-run peer',

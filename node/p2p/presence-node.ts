@@ -5,10 +5,12 @@
  */
 import { randomBytes } from 'node:crypto'
 import type { Stream } from '@libp2p/interface'
+import { peerIdFromString } from '@libp2p/peer-id'
 import { lpStream } from '@libp2p/utils'
 import { toHex } from '../../core/bytes.ts'
 import { ENVELOPE_MAX } from '../../core/presence/envelope.ts'
 import { Relay } from '../presence/relay.ts'
+import { SEE_LOG_ENV, seeLog } from '../presence/see-log.ts'
 import { PresenceService } from '../presence/service.ts'
 import { Libp2pCellTransport } from './cell-transport.ts'
 import type { PresenceComponents } from './components.ts'
@@ -22,6 +24,8 @@ export const presenceProtocol = (chainId: string): string => `/stele/${chainId}/
 export interface NodePresenceInit {
   /** The longest registration this node accepts (default 10 minutes). */
   maxTtlMs?: number
+  /** Test hook: the file the relay logs every cell it sees to (default: $STELE_TEST_SEE_LOG; unset, none). */
+  seeLogFile?: string
 }
 
 const OK = 1
@@ -52,6 +56,7 @@ export class NodePresence {
       ...(init.maxTtlMs ? { maxTtlMs: init.maxTtlMs } : {}),
       logger: log,
     })
+    const seeFile = init.seeLogFile ?? process.env[SEE_LOG_ENV]
     this.relay = new Relay({
       node: { seed: node.identity.key.secretKey, publicKey: node.identity.key.publicKey },
       transport: this.transport,
@@ -60,6 +65,7 @@ export class NodePresence {
       timers: node.timers,
       endpoint: this.service,
       logger: log,
+      ...(seeFile ? { see: seeLog(seeFile, (peer) => addressesOf(host, peer)) } : {}),
     })
   }
 
@@ -120,4 +126,13 @@ export async function isKnownAccount(node: PresenceComponents, key: Uint8Array):
   if (!node.ledger) return false
   const a = await node.ledger.account(key)
   return a.balance > 0n || a.roles !== 0
+}
+
+/** The remote addresses of the connections to `peer` (for the see log). */
+function addressesOf(host: P2pHost, peer: string): string[] {
+  try {
+    return host.getConnections(peerIdFromString(peer)).map((c) => c.remoteAddr.toString())
+  } catch {
+    return []
+  }
 }

@@ -3,6 +3,7 @@ import { concatBytes, fromHex, toHex, utf8 } from '../../core/bytes.ts'
 import { keyPairFromSeed } from '../../core/ed25519.ts'
 import { CELL_SIZE, CMD, encodeCell, encodeRelay, RELAY, RELAY_SIZE } from '../../core/presence/cell.ts'
 import { MESSAGE_DOMAIN, signEnvelope } from '../../core/presence/envelope.ts'
+import { FRAGMENT_PIECE, fragment } from '../../core/presence/fragment.ts'
 import {
   answerHandshake,
   finishHandshake,
@@ -87,6 +88,17 @@ export function buildPresenceVectors(): PresenceVectors {
     { from: peer.publicKey, to: client.publicKey, time: T + 1000, data: utf8('hello') },
     peer.secretKey,
   )
+
+  // A 600-byte SEND (request id 1 and 596 bytes of 0x00, 0x07, 0x0e, …) as two FRAGMENTs, message id 1.
+  const sendData = new Uint8Array(600).map((_, i) => (i < 4 ? (i === 3 ? 1 : 0) : ((i - 4) * 7) % 256))
+  const [frag0, frag1] = fragment(RELAY.SEND, sendData, 1)
+  const fragmentFields = (f: Uint8Array, index: number): [string, string][] => [
+    ['command (SEND)', u(RELAY.SEND, 1)],
+    ['msgId', u(1, 4)],
+    ['index', u(index, 2)],
+    ['count', u(2, 2)],
+    ['piece', hx(f.subarray(9))],
+  ]
 
   return {
     $comment:
@@ -188,6 +200,19 @@ export function buildPresenceVectors(): PresenceVectors {
         ],
         msg.bytes,
         { domain: hx(utf8(MESSAGE_DOMAIN)) },
+      ),
+      vector(
+        'fragment-first',
+        `FRAGMENT data, first of two: a 600-byte SEND, ${FRAGMENT_PIECE} bytes in this piece`,
+        fragmentFields(frag0!, 0),
+        frag0!,
+        { joined: hx(sendData) },
+      ),
+      vector(
+        'fragment-last',
+        'FRAGMENT data, last of two: the rest of the SEND',
+        fragmentFields(frag1!, 1),
+        frag1!,
       ),
     ],
   }

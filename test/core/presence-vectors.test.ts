@@ -88,6 +88,16 @@ describe('core/vectors/presence.json', () => {
     const signed = msg.hex.slice(0, msg.hex.length - 128)
     expect(ed25519Verify(sender!.publicKey!, msg.derived.domain! + signed, msg.hex.slice(-128))).toBe(true)
   })
+
+  it('the fragments of a SEND join to its data: full first piece, the rest in the last (§2.1)', () => {
+    const [first, last] = [byId('fragment-first'), byId('fragment-last')]
+    const piece = (v: PresenceVector) => v.fields.find(([f]) => f === 'piece')![1]
+    // RELAY_SIZE 457 less the relay header 3 and the fragment header 9.
+    expect(piece(first).length / 2).toBe(457 - 3 - 9)
+    expect(first.hex.slice(0, 18)).toBe('05000000010000' + '0002')
+    expect(last.hex.slice(0, 18)).toBe('05000000010001' + '0002')
+    expect(piece(first) + piece(last)).toBe(first.derived.joined)
+  })
 })
 
 describe('docs/presence.md §9', () => {

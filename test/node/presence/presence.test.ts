@@ -78,15 +78,18 @@ describe('presence', () => {
     const c = await circuits.build([p.nodes[0]!.info, p.nodes[1]!.info, p.nodes[2]!.info])
     const answers: number[] = []
     c.handlers.onRelay = (cmd, data) => cmd === RELAY.REGISTERED && answers.push(data[0]!)
-    const reg = signRegistration(
-      {
-        clientKey: bob.publicKey,
-        presenceNode: p.nodes[2]!.keys.publicKey,
-        expiry: timers.now() + 20_000,
-        nonce: new Uint8Array(16),
-      },
-      bob.secretKey,
-    )
+    /** Bob's registration at node `at` for 20 s from now, signed by `signer`. */
+    const regAt = (at: number, signer = bob) =>
+      signRegistration(
+        {
+          clientKey: bob.publicKey,
+          presenceNode: p.nodes[at]!.keys.publicKey,
+          expiry: timers.now() + 20_000,
+          nonce: new Uint8Array(16),
+        },
+        signer.secretKey,
+      )
+    const reg = regAt(2)
     c.send(RELAY.REGISTER, reg.bytes)
     await until(() => answers.length === 1, { what: 'REGISTERED' })
     expect(answers).toEqual([STATUS.OK])
@@ -101,26 +104,8 @@ describe('presence', () => {
     await until(() => answers.length === 2, { what: 'the refusal' })
     expect(answers[1]).toBe(STATUS.REFUSED)
     // Nor does one naming another presence node, or signed by another key.
-    const other = signRegistration(
-      {
-        clientKey: bob.publicKey,
-        presenceNode: p.nodes[3]!.keys.publicKey,
-        expiry: timers.now() + 20_000,
-        nonce: new Uint8Array(16),
-      },
-      bob.secretKey,
-    )
-    c.send(RELAY.REGISTER, other.bytes)
-    const forged = signRegistration(
-      {
-        clientKey: bob.publicKey,
-        presenceNode: p.nodes[2]!.keys.publicKey,
-        expiry: timers.now() + 20_000,
-        nonce: new Uint8Array(16),
-      },
-      alice.secretKey,
-    )
-    c.send(RELAY.REGISTER, forged.bytes)
+    c.send(RELAY.REGISTER, regAt(3).bytes)
+    c.send(RELAY.REGISTER, regAt(2, alice).bytes)
     await until(() => answers.length === 4, { what: 'two refusals' })
     expect(answers.slice(2)).toEqual([STATUS.REFUSED, STATUS.REFUSED])
     expect(p.nodes[2]!.service.registrations).toBe(0)

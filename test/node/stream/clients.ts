@@ -1,9 +1,10 @@
 import { EventEmitter } from 'node:events'
 import { request } from 'node:http'
 import { connect, type Socket } from 'node:net'
+import { expect } from 'vitest'
 import WebSocket from 'ws'
 import { SseParser } from '../../../node/stream/sse-parser.ts'
-import { until } from '../../helpers/wait.ts'
+import { once, until } from '../../helpers/wait.ts'
 
 /** A stream event as a client parses it. */
 export interface Ev {
@@ -118,4 +119,42 @@ export function stalledWsClient(base: string, query = ''): Promise<Socket> {
     })
     socket.on('error', () => undefined)
   })
+}
+
+/** The sequence numbers of the reading events among `events`, in order. */
+export const readingSeqs = (events: Ev[]): number[] =>
+  events.filter((e) => e.type === 'reading').map((e) => (e['reading'] as { seq: number }).seq)
+
+/** A WebSocket client that will stop reading (`ws.pause()`) and later read everything it was sent. */
+export async function pausableWsClient(base: string, query: string) {
+  const ws = new WebSocket(`${base.replace('http', 'ws')}/v1/stream${query}`)
+  const client = { ws, events: [] as Ev[], closeCode: 0 }
+  ws.on('message', (d) => client.events.push(...(JSON.parse(d.toString()) as Ev[])))
+  ws.on('close', (code) => {
+    client.closeCode = code
+  })
+  await once(ws, 'open', { what: 'the paused client to connect' })
+  return client
+}
+
+/**
+ * The paused client reads again: it finds a prefix of `all`, then `lagged` (close code 4008) with the cursor to
+ * resume from, and a client resuming there gets the rest, with no gap and no duplicate. Returns the prefix.
+ */
+export async function expectLaggedThenResumed(
+  base: string,
+  paused: Awaited<ReturnType<typeof pausableWsClient>>,
+  all: number[],
+): Promise<number[]> {
+  paused.ws.resume()
+  await until(() => paused.closeCode !== 0, { what: 'the paused client to be closed' })
+  expect(paused.closeCode).toBe(4008)
+  const lagged = paused.events.at(-1)!
+  expect(lagged.type).toBe('lagged')
+  const got = readingSeqs(paused.events)
+  expect(got).toEqual(all.slice(0, got.length))
+  const { c: resumed } = await wsClient(base, `?channels=readings&cursor=${lagged.cursor}`)
+  await resumed.waitFor((e) => e.some((x) => x.type === 'live'), 'the resumed client to catch up')
+  expect([...got, ...readingSeqs(resumed.events)]).toEqual(all)
+  return got
 }

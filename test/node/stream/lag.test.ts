@@ -1,8 +1,14 @@
 import { type ClientRequest, type IncomingMessage, request } from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import WebSocket from 'ws'
-import { once, until } from '../../helpers/wait.ts'
-import { type Ev, sseClient, stalledWsClient, wsClient } from './clients.ts'
+import { until } from '../../helpers/wait.ts'
+import {
+  expectLaggedThenResumed,
+  pausableWsClient,
+  readingSeqs,
+  sseClient,
+  stalledWsClient,
+  wsClient,
+} from './clients.ts'
 import { type StreamFixture, streamFixture } from './fixture.ts'
 
 const LIMIT = 256 * 1024
@@ -28,9 +34,6 @@ function stalledSse(): Promise<{ req: ClientRequest; res: IncomingMessage }> {
   })
 }
 
-const readingSeqs = (events: Ev[]) =>
-  events.filter((e) => e.type === 'reading').map((e) => (e['reading'] as { seq: number }).seq)
-
 describe('backpressure', () => {
   it('cuts off clients that stop reading with a lagged event, keeps others whole and the hub bounded', async () => {
     const healthyWs = (await wsClient(fx.base, '?channels=readings')).c
@@ -39,16 +42,9 @@ describe('backpressure', () => {
     const deadWs = await stalledWsClient(fx.base, '?channels=readings')
     const deadSse = await stalledSse()
     // Stops reading, and later reads everything the server sent it: it must end with the lagged event.
-    const paused = new WebSocket(`${fx.base.replace('http', 'ws')}/v1/stream?channels=readings`)
-    const pausedEvents: Ev[] = []
-    let pausedClose = 0
-    paused.on('message', (d) => pausedEvents.push(...(JSON.parse(d.toString()) as Ev[])))
-    paused.on('close', (code) => {
-      pausedClose = code
-    })
-    await once(paused, 'open', { what: 'the paused client to connect' })
+    const paused = await pausableWsClient(fx.base, '?channels=readings')
     await until(() => fx.hub.stats().live === 5, { what: 'five live subscribers' })
-    paused.pause()
+    paused.ws.pause()
 
     const start = fx.gw.recordSeq + 1
     // A batch five times the limit: a client that has taken what it was sent takes it whole, in frames.
@@ -80,16 +76,7 @@ describe('backpressure', () => {
     expect(readingSeqs(healthySse.events)).toEqual(all)
 
     // The paused client, reading again, finds everything up to the cut, then `lagged` with where to resume.
-    paused.resume()
-    await until(() => pausedClose !== 0, { what: 'the paused client to be closed' })
-    expect(pausedClose).toBe(4008)
-    const lagged = pausedEvents.at(-1)!
-    expect(lagged.type).toBe('lagged')
-    const got = readingSeqs(pausedEvents)
-    expect(got).toEqual(all.slice(0, got.length))
-    const { c: resumed } = await wsClient(fx.base, `?channels=readings&cursor=${lagged.cursor}`)
-    await resumed.waitFor((e) => e.some((x) => x.type === 'live'), 'the resumed client to catch up')
-    expect([...got, ...readingSeqs(resumed.events)]).toEqual(all)
+    await expectLaggedThenResumed(fx.base, paused, all)
 
     // The clients that never read are destroyed after the grace time; what they held is released.
     await until(() => fx.hub.stats().closing === 0, {

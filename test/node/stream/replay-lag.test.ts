@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import WebSocket from 'ws'
-import { once, until } from '../../helpers/wait.ts'
-import { type Ev, stalledWsClient, wsClient } from './clients.ts'
+import { until } from '../../helpers/wait.ts'
+import { expectLaggedThenResumed, pausableWsClient, stalledWsClient } from './clients.ts'
 import { type StreamFixture, streamFixture } from './fixture.ts'
 
 /**
@@ -19,9 +18,6 @@ afterAll(async () => {
   await fx?.close()
 })
 
-const readingSeqs = (events: Ev[]) =>
-  events.filter((e) => e.type === 'reading').map((e) => (e['reading'] as { seq: number }).seq)
-
 describe('replay of a client that does not read', () => {
   it('cuts it off with lagged once live traffic passes the limit, resumable with no gap and no duplicate', {
     timeout: 60_000,
@@ -30,15 +26,8 @@ describe('replay of a client that does not read', () => {
     // History far larger than what a replay keeps in flight (about 1.2 MB per 3,000 readings).
     for (let i = 0; i < 4; i++) await fx.node.submitBatches([fx.gw.next(3000, 'dev-1', 'temp')])
     const dead = await stalledWsClient(fx.base, '?channels=readings&cursor=0.0.0')
-    const paused = new WebSocket(`${fx.base.replace('http', 'ws')}/v1/stream?channels=readings&cursor=0.0.0`)
-    const pausedEvents: Ev[] = []
-    let pausedClose = 0
-    paused.on('message', (d) => pausedEvents.push(...(JSON.parse(d.toString()) as Ev[])))
-    paused.on('close', (code) => {
-      pausedClose = code
-    })
-    await once(paused, 'open', { what: 'the paused client to connect' })
-    paused.pause()
+    const paused = await pausableWsClient(fx.base, '?channels=readings&cursor=0.0.0')
+    paused.ws.pause()
     await until(() => fx.hub.stats().subscribers === 2, { what: 'two replaying subscribers' })
     expect(fx.hub.stats().live).toBe(0)
 
@@ -53,18 +42,9 @@ describe('replay of a client that does not read', () => {
     expect(fx.hub.stats().subscribers).toBe(0)
 
     // Reading again, the paused client finds a prefix of history, then `lagged` with where to resume.
-    paused.resume()
-    await until(() => pausedClose !== 0, { what: 'the paused client to be closed' })
-    expect(pausedClose).toBe(4008)
-    const lagged = pausedEvents.at(-1)!
-    expect(lagged.type).toBe('lagged')
     const all = Array.from({ length: last - start + 1 }, (_, i) => start + i)
-    const got = readingSeqs(pausedEvents)
+    const got = await expectLaggedThenResumed(fx.base, paused, all)
     expect(got.length).toBeGreaterThan(0)
-    expect(got).toEqual(all.slice(0, got.length))
-    const { c: resumed } = await wsClient(fx.base, `?channels=readings&cursor=${lagged.cursor}`)
-    await resumed.waitFor((e) => e.some((x) => x.type === 'live'), 'the resumed client to catch up')
-    expect([...got, ...readingSeqs(resumed.events)]).toEqual(all)
 
     await until(() => fx.hub.stats().closing === 0, {
       what: 'the stalled connection to be destroyed',
