@@ -36,6 +36,11 @@ export const nodesRoutes: FastifyPluginAsync<{ node: SteleNode }> = async (app, 
                     key: { type: 'string' },
                     peerId: { type: 'string' },
                     genesisProducer: { type: 'boolean' },
+                    producer: {
+                      type: 'boolean',
+                      description:
+                        'in the producer set of the next block (genesis or registered with the role)',
+                    },
                     roles: { type: 'array', items: { type: 'string' } },
                     endpoints: { type: 'array', items: { type: 'string' } },
                     self: { type: 'boolean' },
@@ -55,7 +60,8 @@ export const nodesRoutes: FastifyPluginAsync<{ node: SteleNode }> = async (app, 
       const producers = new Set(node.genesis.producers.map(toHex))
       const status = node.network?.status()
       const byPeer = new Map(status?.peers.map((p) => [p.id, p]) ?? [])
-      const keys = new Set([...producers, ...node.knownNodes])
+      const current = new Set(node.index.producers)
+      const keys = new Set([...producers, ...current, ...node.knownNodes])
       const self = toHex(node.identity.key.publicKey)
       const nodes = []
       for (const key of [...keys].sort()) {
@@ -74,6 +80,7 @@ export const nodesRoutes: FastifyPluginAsync<{ node: SteleNode }> = async (app, 
           key,
           peerId,
           genesisProducer: producers.has(key),
+          producer: current.has(key),
           roles,
           endpoints: entry?.endpoints ?? [],
           self: key === self,

@@ -24,7 +24,7 @@ const CHUNK = 256
 /**
  * The longest prefix of `pending` (in mempool order) whose wire block stays within `maxBytes`, reading batch record
  * lists a chunk at a time so a large mempool is not read whole. A transaction that could not fit even an empty block
- * is left out of every block (`tooLarge`) rather than stopping the chain behind it.
+ * is returned apart (`tooLarge`, the producer drops it) rather than stopping the chain behind it.
  */
 export async function fitBlock(
   db: Pick<Db, 'getMany'>,

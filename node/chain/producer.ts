@@ -213,18 +213,22 @@ export class BlockProducer extends EventEmitter<{
     // The producer set may change at any block (registrations): a key out of it seals nothing.
     if (!maySign(index.snapshotAt(), toHex(this.c.key.publicKey))) return null
     const sized = await fitBlock(this.c.db, this.c.mempool.take(this.maxTxs), this.maxBlockBytes)
-    for (const p of sized.tooLarge)
-      this.c.logger.warn(
-        { tx: p.hash, maxBlockBytes: this.maxBlockBytes },
-        'pending transaction larger than any block; left out',
-      )
-    let pending = sized.fit
-    if (pending.length === 0) return null
-    let staged: StagedUpdate | undefined
-    let undoState: StateChange[] = []
+    // A transaction no block can hold would stall every one behind it: it leaves the mempool (ingest should have
+    // refused it; docs/network.md §Block size).
     const drops: DbOp[] = []
     let dropped: string[] = []
-    if (ledger) {
+    for (const p of sized.tooLarge) {
+      this.c.logger.error(
+        { tx: p.hash, maxBlockBytes: this.maxBlockBytes },
+        'pending transaction larger than any block; dropped',
+      )
+      drops.push({ type: 'del', key: K.pending(p.arrival) })
+      dropped.push(p.hash)
+    }
+    let pending = sized.fit
+    let staged: StagedUpdate | undefined
+    let undoState: StateChange[] = []
+    if (ledger && pending.length > 0) {
       const r = await blockState(
         pending.map((p) => p.tx),
         (k) => ledger.map.get(k),
@@ -242,15 +246,17 @@ export class BlockProducer extends EventEmitter<{
         this.c.logger.warn({ err, tx: p.hash }, 'ledger transaction no longer valid; dropped')
         drops.push({ type: 'del', key: K.pending(p.arrival) })
       }
-      dropped = pending.filter((_, i) => !r.applied[i]).map((p) => p.hash)
+      dropped = [...dropped, ...pending.filter((_, i) => !r.applied[i]).map((p) => p.hash)]
       pending = pending.filter((_, i) => r.applied[i])
-      if (pending.length === 0) {
-        await this.c.db.batch(drops)
-        this.c.mempool.remove(dropped)
-        return null
+      if (pending.length > 0) {
+        undoState = await oldValues(ledger, r.changes)
+        staged = await ledger.map.stage(r.changes)
       }
-      undoState = await oldValues(ledger, r.changes)
-      staged = await ledger.map.stage(r.changes)
+    }
+    if (pending.length === 0) {
+      if (drops.length > 0) await this.c.db.batch(drops)
+      this.c.mempool.remove(dropped)
+      return null
     }
     const tip = this.c.state.tip
     const height = tip.height + 1

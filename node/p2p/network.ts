@@ -273,7 +273,7 @@ export class NodeNetwork {
     }
   }
 
-  /** Gossip relayed or signed by a peer that is no chain node is rejected before any check of its content. */
+  /** Gossip signed by a peer that is no chain node is rejected before any check of its content. */
   private async fromChainNode(
     from: GossipSource,
     check: () => GossipVerdict | Promise<GossipVerdict>,
