@@ -12,6 +12,7 @@ import { driveKey } from '../../../node/storage/drive-rules.ts'
 import { fileEntry } from '../../../node/storage/drive-service.ts'
 import { inProcessNetwork, ledgerGenesis } from '../../helpers/in-process-network.ts'
 import { until } from '../../helpers/wait.ts'
+import { bytes } from './fixture.ts'
 
 // A produces (the authority) and holds the file; B is the drive's one replicator and starts without it; C holds
 // none of the drive's blocks and checks every answer as it applies the blocks.
@@ -25,17 +26,6 @@ const genesis = ledgerGenesis({ chainId: 'drive-replicas-test', producers: [keyA
 const nodes = inProcessNetwork(genesis)
 afterEach(() => nodes.closeAll())
 const open = (key: KeyPair, peers: string[] = []) => nodes.open(key, { network: { peers, probeMs: 200 } })
-
-/** Deterministic bytes, each 256 KiB chunk different. */
-function bytes(n: number, seed: number): Uint8Array {
-  const out = new Uint8Array(n)
-  let x = seed
-  for (let i = 0; i < n; i++) {
-    x = (x * 1103515245 + 12345) >>> 0
-    out[i] = x >>> 24
-  }
-  return out
-}
 
 describe('a drive replicated on another node', () => {
   it('is fetched by its replicator from peers, its answers pass, and a node holding none of it checks them', async () => {

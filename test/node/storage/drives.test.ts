@@ -24,6 +24,7 @@ import { LevelBlockstore } from '../../../node/storage/blockstore.ts'
 import { driveKey } from '../../../node/storage/drive-rules.ts'
 import { fileEntry } from '../../../node/storage/drive-service.ts'
 import { tempDir } from '../../helpers/tmp.ts'
+import { bytes } from './fixture.ts'
 
 const key = (name: string): KeyPair => keyPairFromSeed(sha256(Buffer.from(`stele-drive-test:${name}`)))
 const owner = key('owner')
@@ -31,17 +32,6 @@ const bob = key('bob')
 const PRICE = 7n
 const PERIOD = 3
 const DURATION = 40
-
-/** Deterministic bytes (no randomness in tests). */
-function bytes(n: number, seed: number): Uint8Array {
-  const out = new Uint8Array(n)
-  let x = seed
-  for (let i = 0; i < n; i++) {
-    x = (x * 1103515245 + 12345) >>> 0
-    out[i] = x >>> 24
-  }
-  return out
-}
 
 async function* chunks(b: Uint8Array): AsyncIterable<Uint8Array> {
   yield b

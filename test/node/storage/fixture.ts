@@ -66,3 +66,14 @@ export async function collect(source: AsyncIterable<Uint8Array>): Promise<Uint8A
   for await (const p of source) parts.push(p)
   return Buffer.concat(parts)
 }
+
+/** Deterministic bytes (no randomness in tests), each 256 KiB chunk different: a linear congruential sequence. */
+export function bytes(n: number, seed: number): Uint8Array {
+  const out = new Uint8Array(n)
+  let x = seed
+  for (let i = 0; i < n; i++) {
+    x = (x * 1103515245 + 12345) >>> 0
+    out[i] = x >>> 24
+  }
+  return out
+}

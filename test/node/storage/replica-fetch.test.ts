@@ -4,7 +4,7 @@ import { silentLogger } from '../../../core/logger.ts'
 import type { Timers } from '../../../core/timers.ts'
 import { missingBlocks, ReplicaFetcher } from '../../../node/storage/replica-fetcher.ts'
 import { until } from '../../helpers/wait.ts'
-import { once, storageFixture } from './fixture.ts'
+import { bytes, once, storageFixture } from './fixture.ts'
 
 type Fixture = Awaited<ReturnType<typeof storageFixture>>
 const fixtures: Fixture[] = []
@@ -37,17 +37,6 @@ function heldTimers(): Timers & { waits: number[]; fireAll(): void } {
     },
   }
   return t
-}
-
-/** Deterministic bytes, each chunk different: 600 kB is a dag-pb root over three raw leaves. */
-function bytes(n: number, seed: number): Uint8Array {
-  const out = new Uint8Array(n)
-  let x = seed
-  for (let i = 0; i < n; i++) {
-    x = (x * 1103515245 + 12345) >>> 0
-    out[i] = x >>> 24
-  }
-  return out
 }
 
 async function setup(opts: { fail?: number; concurrency?: number } = {}) {
