@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events'
 import { ROLES } from '../../core/account.ts'
-import { concatBytes, equalBytes, fromHex, toHex } from '../../core/bytes.ts'
+import { equalBytes, fromHex, toHex } from '../../core/bytes.ts'
 import {
   type ContractEntry,
   type ContractResult,
@@ -15,80 +15,31 @@ import {
 import type { KeyPair } from '../../core/ed25519.ts'
 import { SteleError } from '../../core/errors.ts'
 import type { Genesis } from '../../core/genesis.ts'
-import { sha256 } from '../../core/hash.ts'
 import { decodeNodeEntry, decodeNodeRegistration } from '../../core/ledger-payloads.ts'
 import type { Logger } from '../../core/logger.ts'
 import { STATE_NS, stateKey } from '../../core/state-map.ts'
-import { decodeTx as decodeSignedTx, type SignedTx, signTx, TX_TYPES } from '../../core/transaction.ts'
+import { type SignedTx, signTx, TX_TYPES } from '../../core/transaction.ts'
 import type { BlockProducer, ProducedBlock } from '../chain/producer.ts'
-import { decodeStoredTx } from '../db/codec.ts'
 import type { Db, DbOp } from '../db/db.ts'
-import { K } from '../db/keys.ts'
 import type { Ledger } from '../ledger/ledger.ts'
 import { blockRecords, type ChainBlock, loadBlock } from './chain-inputs.ts'
-import { checkContract } from './check-contract.ts'
+import { evidenceList, loadContractIndex, resultsPage, XK } from './contract-index.ts'
 import { blockRun, callRun, resultPayload, type Seeder } from './contract-run.ts'
-import { type ContractEvent, type ContractState, stateRoot } from './hashes.ts'
+import { type ReexecuteSources, reexecuteResult } from './reexecute.ts'
+import {
+  type ContractEventView,
+  type Evidence,
+  mismatchEvidence,
+  type ResultView,
+  resultView,
+} from './result-view.ts'
+import { CodeCache, KnownStates } from './run-caches.ts'
 import { type RunRequest, runContract } from './run-contract.ts'
 import { deriveSeed } from './seed.ts'
+import { selectExecutor } from './select-executor.ts'
 
-/** The executor's own keys in the node's database (one letter `x` and a kind). */
-const XK = {
-  cursor: 'xh:',
-  contract: (id: string) => `xc:${id}`,
-  contractPrefix: 'xc:',
-  result: (id: string, height: number, tx: string) =>
-    `xr:${id}:${height.toString(16).padStart(12, '0')}:${tx}`,
-  resultPrefix: (id: string) => `xr:${id}:`,
-  executor: (key: string) => `xn:${key}`,
-  executorPrefix: 'xn:',
-  evidence: (seq: number) => `xv:${seq.toString(16).padStart(12, '0')}`,
-  evidencePrefix: 'xv:',
-}
-const end = (p: string) => `${p}\uffff`
-
-export interface ContractEventView extends ContractEvent {
-  contract: string
-  height: number
-  result: string
-  index: number
-}
-
-export interface ResultView {
-  hash: string
-  contract: string
-  height: number
-  blockHash: string
-  call: string | null
-  executor: string
-  inputsHash: string
-  stateRootBefore: string
-  stateRootAfter: string
-  eventsHash: string
-  gasUsed: number
-  status: ContractResult['status']
-  message: string
-  events: ContractEvent[]
-}
-
-/** A result whose hashes differ from this node's re-execution: the signed result and both sets of hashes. */
-export interface Evidence {
-  seq: number
-  at: number
-  contract: string
-  height: number
-  executor: string
-  /** The signed result transaction, hex: anyone can re-run it and check the claim. */
-  tx: string
-  claimed: { inputsHash: string; stateRootAfter: string; eventsHash: string; gasUsed: number; status: string }
-  recomputed: {
-    inputsHash: string
-    stateRootAfter: string
-    eventsHash: string
-    gasUsed: number
-    status: string
-  }
-}
+export type { ContractEventView, Evidence, ResultView } from './result-view.ts'
+export { resultView } from './result-view.ts'
 
 export interface ContractServiceInit {
   /** Fault injection for tests: the seed this node's executor runs with (re-execution always uses deriveSeed). */
@@ -133,8 +84,8 @@ export class ContractService extends EventEmitter<{
   mismatches = 0
   private readonly contracts = new Map<string, number>()
   private readonly executors = new Set<string>()
-  private readonly codes = new Map<string, { code: string; exports: string[] }>()
-  private readonly states = new Map<string, string>()
+  private readonly codes: CodeCache
+  private readonly states = new KnownStates()
   private readonly pending = new Map<string, Pending>()
   private readonly verified = new Set<string>()
   private evidenceSeq = 0
@@ -151,27 +102,32 @@ export class ContractService extends EventEmitter<{
       )
   }
 
+  private readonly sources: ReexecuteSources
+
   constructor(
     private readonly init: ContractServiceInit,
     private readonly c: ContractServiceComponents,
   ) {
     super()
+    this.codes = new CodeCache((cid) => c.code(cid))
+    this.sources = {
+      db: c.db,
+      committed: (id) => this.committed(id),
+      state: (root) => this.states.get(root),
+      code: (cid) => this.loadCode(cid),
+    }
     this.remember('{}')
   }
 
   async start(): Promise<void> {
     if (this.started) return
     this.started = true
-    for await (const [k, v] of this.c.db.iterator({ gte: XK.contractPrefix, lt: end(XK.contractPrefix) }))
-      this.contracts.set(k.slice(XK.contractPrefix.length), Number(new TextDecoder().decode(v)))
-    for await (const k of this.c.db.keys({ gte: XK.executorPrefix, lt: end(XK.executorPrefix) }))
-      this.executors.add(k.slice(XK.executorPrefix.length))
-    for await (const k of this.c.db.keys({ gte: XK.evidencePrefix, lt: end(XK.evidencePrefix) })) {
-      this.evidenceSeq = Number.parseInt(k.slice(XK.evidencePrefix.length), 16)
-      this.mismatches++
-    }
-    const at = await this.c.db.get(XK.cursor)
-    const from = at ? Number(new TextDecoder().decode(at)) : 0
+    const idx = await loadContractIndex(this.c.db)
+    for (const [id, height] of idx.contracts) this.contracts.set(id, height)
+    for (const key of idx.executors) this.executors.add(key)
+    if (idx.evidenceCount > 0) this.evidenceSeq = idx.evidenceSeq
+    this.mismatches += idx.evidenceCount
+    const from = idx.cursor
     // Catch up on blocks sealed while the service was not running: index them, run nothing old.
     for (let h = from + 1; h <= this.c.tipHeight(); h++) this.enqueue(h, false)
     this.c.producer.on('block', this.onBlock)
@@ -197,18 +153,12 @@ export class ContractService extends EventEmitter<{
   }
 
   private remember(state: string): void {
-    const root = toHex(sha256Root(state))
-    this.states.delete(root)
-    this.states.set(root, state)
-    if (this.states.size > 4096) this.states.delete(this.states.keys().next().value as string)
+    this.states.remember(state)
   }
 
   /** Executor candidates: registered executors, or the genesis authority while none is registered. */
   selected(blockHash: Uint8Array, contract: Uint8Array): string {
-    const list = this.executors.size > 0 ? [...this.executors].sort() : [toHex(this.c.genesis.authority)]
-    const h = sha256(concatBytes(blockHash, contract))
-    const n = new DataView(h.buffer, h.byteOffset, 4).getUint32(0)
-    return list[n % list.length]!
+    return selectExecutor(this.executors, toHex(this.c.genesis.authority), blockHash, contract)
   }
 
   private async process(height: number, execute: boolean): Promise<void> {
@@ -284,14 +234,8 @@ export class ContractService extends EventEmitter<{
     this.pending.clear()
   }
 
-  private async loadCode(cid: string): Promise<{ code: string; exports: string[] }> {
-    const hit = this.codes.get(cid)
-    if (hit) return hit
-    const code = await this.c.code(cid)
-    const info = await checkContract(code)
-    const v = { code, exports: info.exports }
-    this.codes.set(cid, v)
-    return v
+  private loadCode(cid: string): Promise<{ code: string; exports: string[] }> {
+    return this.codes.get(cid)
   }
 
   private async committed(id: string): Promise<ContractEntry | undefined> {
@@ -433,53 +377,20 @@ export class ContractService extends EventEmitter<{
   }
 
   /** Re-runs a result from chain and storage data; records evidence on a mismatch. Returns the recomputed result. */
-  async reexecute(
+  reexecute(
     p: ContractResult,
     block?: ChainBlock,
   ): Promise<{ expected: ContractResult; deterministic: boolean }> {
-    const b = block ?? (await loadBlock(this.c.db, p.height))
-    if (!b) throw new SteleError('STELE_NOT_FOUND', `block ${p.height} is not on this node`)
-    const id = toHex(p.contract)
-    const e = await this.committed(id)
-    if (!e) throw new SteleError('STELE_NOT_FOUND', `contract ${id} is not deployed`)
-    const before = this.states.get(toHex(p.stateRootBefore))
-    if (before === undefined)
-      throw new SteleError('STELE_TX_INVALID', 'the state before the result is not one this node knows')
-    const at = { ...e, state: before }
-    const { code, exports } = await this.loadCode(e.codeCid)
-    let req: RunRequest | null
-    if (equalBytes(p.call, ZERO_CALL))
-      req = blockRun(id, at, code, exports, b, await blockRecords(this.c.db, b.txs))
-    else {
-      const tx = b.txs.find((t) => equalBytes(t.hash, p.call) && t.type === TX_TYPES.CONTRACT_CALL)
-      if (!tx) throw new SteleError('STELE_TX_INVALID', `block ${p.height} has no call ${toHex(p.call)}`)
-      const c = decodeContractCall(tx.payload)
-      req = callRun(id, at, code, { hash: tx.hash, caller: tx.signer, fn: c.fn, args: c.args, gas: c.gas }, b)
-    }
-    if (!req) throw new SteleError('STELE_TX_INVALID', `no reading of block ${p.height} matches the contract`)
-    const run = await runContract(req)
-    return {
-      expected: resultPayload(run, JSON.parse(before) as ContractState, p.contract, b, p.call),
-      deterministic: run.deterministic,
-    }
+    return reexecuteResult(this.sources, p, block)
   }
 
   private async verify(tx: SignedTx, p: ContractResult, block?: ChainBlock, refuse = false): Promise<void> {
     const { expected, deterministic } = await this.reexecute(p, block)
     if (!deterministic) throw new SteleError('STELE_UNAVAILABLE', 'the re-execution was stopped by this host')
-    const claimed = hashesOf(p)
-    const recomputed = hashesOf(expected)
-    if (JSON.stringify(claimed) === JSON.stringify(recomputed)) return
-    const ev: Evidence = {
-      seq: ++this.evidenceSeq,
-      at: this.c.now(),
-      contract: toHex(p.contract),
-      height: p.height,
-      executor: toHex(tx.signer),
-      tx: toHex(tx.bytes),
-      claimed,
-      recomputed,
-    }
+    const ev = mismatchEvidence(tx, p, expected, this.evidenceSeq + 1, this.c.now())
+    if (!ev) return
+    this.evidenceSeq = ev.seq
+    const { claimed, recomputed } = ev
     this.mismatches++
     await this.c.db.put(XK.evidence(ev.seq), new TextEncoder().encode(JSON.stringify(ev)))
     this.c.logger.warn(
@@ -508,68 +419,11 @@ export class ContractService extends EventEmitter<{
   }
 
   /** A contract's results, newest first, from `before` (an index key from a previous page). */
-  async results(
-    id: string,
-    limit: number,
-    before?: string,
-  ): Promise<{ items: ResultView[]; next: string | null }> {
-    const items: ResultView[] = []
-    let last: string | null = null
-    for await (const [k, v] of this.c.db.iterator({
-      gte: XK.resultPrefix(id),
-      lt: before ?? end(XK.resultPrefix(id)),
-      reverse: true,
-      limit: limit + 1,
-    })) {
-      if (items.length === limit) return { items, next: last }
-      const stored = await this.c.db.get(K.tx(toHex(v)))
-      if (!stored) continue
-      const tx = decodeSignedTx(new Uint8Array(decodeStoredTx(stored).tx))
-      items.push(resultView(tx, decodeContractResult(tx.payload)))
-      last = k
-    }
-    return { items, next: null }
+  results(id: string, limit: number, before?: string): Promise<{ items: ResultView[]; next: string | null }> {
+    return resultsPage(this.c.db, id, limit, before)
   }
 
-  async evidence(contract?: string): Promise<Evidence[]> {
-    const out: Evidence[] = []
-    for await (const v of this.c.db.values({ gte: XK.evidencePrefix, lt: end(XK.evidencePrefix) })) {
-      const ev = JSON.parse(new TextDecoder().decode(v)) as Evidence
-      if (!contract || ev.contract === contract) out.push(ev)
-    }
-    return out
-  }
-}
-
-function sha256Root(state: string): Uint8Array {
-  return fromHex(stateRoot(JSON.parse(state) as ContractState), 'root', 32)
-}
-
-function hashesOf(p: ContractResult): Evidence['claimed'] {
-  return {
-    inputsHash: toHex(p.inputsHash),
-    stateRootAfter: toHex(p.stateRootAfter),
-    eventsHash: toHex(p.eventsHash),
-    gasUsed: p.gasUsed,
-    status: p.status,
-  }
-}
-
-export function resultView(tx: SignedTx, p: ContractResult): ResultView {
-  return {
-    hash: toHex(tx.hash),
-    contract: toHex(p.contract),
-    height: p.height,
-    blockHash: toHex(p.blockHash),
-    call: equalBytes(p.call, ZERO_CALL) ? null : toHex(p.call),
-    executor: toHex(tx.signer),
-    inputsHash: toHex(p.inputsHash),
-    stateRootBefore: toHex(p.stateRootBefore),
-    stateRootAfter: toHex(p.stateRootAfter),
-    eventsHash: toHex(p.eventsHash),
-    gasUsed: p.gasUsed,
-    status: p.status,
-    message: p.message,
-    events: JSON.parse(p.events) as ContractEvent[],
+  evidence(contract?: string): Promise<Evidence[]> {
+    return evidenceList(this.c.db, contract)
   }
 }
