@@ -1,5 +1,6 @@
 import { join } from 'node:path'
 import { silentLogger } from '../../../core/logger.ts'
+import type { ReadingView } from '../../../node/chain/reading-view.ts'
 import { SteleNode } from '../../../node/node.ts'
 import { until } from '../../helpers/wait.ts'
 import type { LedgerDevices } from './ledger-devices.ts'
@@ -16,38 +17,65 @@ export interface InvariantReport {
 }
 
 /**
- * Compares what the devices had acknowledged with what the node serves, on the node's own data folder after it
- * stopped: every acknowledged reading stored exactly once, record times never backwards within a gateway, and the
- * whole chain verifying from genesis.
+ * Opens the node's own data folder after it stopped, verifies the whole chain from genesis and hands the node and
+ * the chain's height to `check`; closes the node after.
  */
-export async function checkInvariants(dataDir: string, devices: LedgerDevices): Promise<InvariantReport> {
+export async function withStoppedNode<T>(
+  dataDir: string,
+  check: (node: SteleNode, chainHeight: number) => Promise<T>,
+): Promise<T> {
   const node = await SteleNode.open({
     dataDir: join(dataDir, 'node'),
     logger: silentLogger,
     blockIntervalMs: 3_600_000,
   })
-  const problems: string[] = []
-  let stored = 0
-  let lost = 0
-  let duplicated = 0
-  let timeBackwards = 0
   try {
     const chain = await node.verify()
+    return await check(node, chain.height)
+  } finally {
+    await node.close()
+  }
+}
+
+/** Every reading the node serves for `device`, oldest first. */
+export async function* deviceReadings(node: SteleNode, device: string): AsyncGenerator<ReadingView> {
+  let cursor: string | undefined
+  do {
+    const page = await node.query.readings({ device, limit: 1000, order: 'asc', cursor })
+    yield* page.items
+    cursor = page.nextCursor ?? undefined
+  } while (cursor)
+}
+
+/** How many records of one gateway, in seq order, have a time before the record's before them. */
+export function timesBackwards(records: { seq: number; time: number }[]): number {
+  const list = [...records].sort((a, b) => a.seq - b.seq)
+  let n = 0
+  for (let i = 1; i < list.length; i++) if (list[i]!.time < list[i - 1]!.time) n++
+  return n
+}
+
+/**
+ * Compares what the devices had acknowledged with what the node serves, on the node's own data folder after it
+ * stopped: every acknowledged reading stored exactly once, record times never backwards within a gateway, and the
+ * whole chain verifying from genesis.
+ */
+export function checkInvariants(dataDir: string, devices: LedgerDevices): Promise<InvariantReport> {
+  return withStoppedNode(dataDir, async (node, chainHeight) => {
+    const problems: string[] = []
+    let stored = 0
+    let lost = 0
+    let duplicated = 0
     const byGateway = new Map<string, { seq: number; time: number }[]>()
     for (const id of devices.ids) {
       const counts = new Map<number, number>()
-      let cursor: string | undefined
-      do {
-        const page = await node.query.readings({ device: id, limit: 1000, order: 'asc', cursor })
-        for (const r of page.items) {
-          stored++
-          if (r.deviceSeq !== null) counts.set(r.deviceSeq, (counts.get(r.deviceSeq) ?? 0) + 1)
-          const list = byGateway.get(r.gateway) ?? []
-          if (list.length === 0) byGateway.set(r.gateway, list)
-          list.push({ seq: r.seq, time: r.time })
-        }
-        cursor = page.nextCursor ?? undefined
-      } while (cursor)
+      for await (const r of deviceReadings(node, id)) {
+        stored++
+        if (r.deviceSeq !== null) counts.set(r.deviceSeq, (counts.get(r.deviceSeq) ?? 0) + 1)
+        const list = byGateway.get(r.gateway) ?? []
+        if (list.length === 0) byGateway.set(r.gateway, list)
+        list.push({ seq: r.seq, time: r.time })
+      }
       for (const seq of devices.acked.get(id)!) {
         const n = counts.get(seq) ?? 0
         if (n === 0) {
@@ -61,24 +89,11 @@ export async function checkInvariants(dataDir: string, devices: LedgerDevices): 
           if (problems.length < 20) problems.push(`${id} seq ${seq} stored ${n} times`)
         }
     }
-    for (const list of byGateway.values()) {
-      list.sort((a, b) => a.seq - b.seq)
-      for (let i = 1; i < list.length; i++) if (list[i]!.time < list[i - 1]!.time) timeBackwards++
-    }
+    let timeBackwards = 0
+    for (const list of byGateway.values()) timeBackwards += timesBackwards(list)
     const { sent, acked } = devices.stats
-    return {
-      sent,
-      acknowledged: acked,
-      stored,
-      lost,
-      duplicated,
-      timeBackwards,
-      chainHeight: chain.height,
-      problems,
-    }
-  } finally {
-    await node.close()
-  }
+    return { sent, acknowledged: acked, stored, lost, duplicated, timeBackwards, chainHeight, problems }
+  })
 }
 
 /** Resolves once the node serves at least as many readings per device as were acknowledged. */

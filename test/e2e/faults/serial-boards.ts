@@ -1,14 +1,11 @@
-import { join } from 'node:path'
-import { silentLogger } from '../../../core/logger.ts'
 import { BoardPlug, ptyWires } from '../../../device-sim/board-plug.ts'
 import { DEFAULT_LINE_SENSORS } from '../../../device-sim/board-sensors.ts'
 import { LineBoard } from '../../../device-sim/line-board.ts'
 import { createRandom } from '../../../device-sim/random.ts'
 import { scaleRaw } from '../../../firmware-bridge/frame-codec.ts'
 import type { SerialLink } from '../../../firmware-bridge/serial-link.ts'
-import { SteleNode } from '../../../node/node.ts'
 import { until } from '../../helpers/wait.ts'
-import type { InvariantReport } from './invariants.ts'
+import { deviceReadings, type InvariantReport, timesBackwards, withStoppedNode } from './invariants.ts'
 import { LossyLink } from './lossy-link.ts'
 
 /** One simulated board on a real pty, whose incoming bytes (the gateway's ACKs) can be lost on the line. */
@@ -72,24 +69,14 @@ const key = (sensor: string, seq: number, time: number, value: number) => `${sen
  * is stored exactly once (a frame is known by its seq, uptime and values, which also tells boots apart), and
  * record times never go backwards within the gateway.
  */
-export async function checkSerialInvariants(
-  dataDir: string,
-  boards: SerialBoard[],
-): Promise<InvariantReport> {
-  const node = await SteleNode.open({
-    dataDir: join(dataDir, 'node'),
-    logger: silentLogger,
-    blockIntervalMs: 3_600_000,
-  })
-  const problems: string[] = []
-  let sent = 0
-  let acknowledged = 0
-  let stored = 0
-  let lost = 0
-  let duplicated = 0
-  let timeBackwards = 0
-  try {
-    const chain = await node.verify()
+export function checkSerialInvariants(dataDir: string, boards: SerialBoard[]): Promise<InvariantReport> {
+  return withStoppedNode(dataDir, async (node, chainHeight) => {
+    const problems: string[] = []
+    let sent = 0
+    let acknowledged = 0
+    let stored = 0
+    let lost = 0
+    let duplicated = 0
     const times: { seq: number; time: number }[] = []
     for (const { board } of boards) {
       const expected = new Map<string, number>()
@@ -104,17 +91,12 @@ export async function checkSerialInvariants(
         }
       }
       const counts = new Map<string, number>()
-      let cursor: string | undefined
-      do {
-        const page = await node.query.readings({ device: board.boardId, limit: 1000, order: 'asc', cursor })
-        for (const r of page.items) {
-          stored++
-          const k = key(r.sensor, r.deviceSeq ?? -1, r.deviceTime ?? -1, r.value)
-          counts.set(k, (counts.get(k) ?? 0) + 1)
-          times.push({ seq: r.seq, time: r.time })
-        }
-        cursor = page.nextCursor ?? undefined
-      } while (cursor)
+      for await (const r of deviceReadings(node, board.boardId)) {
+        stored++
+        const k = key(r.sensor, r.deviceSeq ?? -1, r.deviceTime ?? -1, r.value)
+        counts.set(k, (counts.get(k) ?? 0) + 1)
+        times.push({ seq: r.seq, time: r.time })
+      }
       for (const [k, want] of expected) {
         const n = counts.get(k) ?? 0
         if (n < want) {
@@ -130,19 +112,7 @@ export async function checkSerialInvariants(
         }
       }
     }
-    times.sort((a, b) => a.seq - b.seq)
-    for (let i = 1; i < times.length; i++) if (times[i]!.time < times[i - 1]!.time) timeBackwards++
-    return {
-      sent,
-      acknowledged,
-      stored,
-      lost,
-      duplicated,
-      timeBackwards,
-      chainHeight: chain.height,
-      problems,
-    }
-  } finally {
-    await node.close()
-  }
+    const timeBackwards = timesBackwards(times)
+    return { sent, acknowledged, stored, lost, duplicated, timeBackwards, chainHeight, problems }
+  })
 }
