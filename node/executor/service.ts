@@ -25,6 +25,7 @@ import type { Ledger } from '../ledger/ledger.ts'
 import { blockRecords, type ChainBlock, loadBlock } from './chain-inputs.ts'
 import { evidenceList, loadContractIndex, resultsPage, XK } from './contract-index.ts'
 import { blockRun, callRun, resultPayload, type Seeder } from './contract-run.ts'
+import { PendingResults } from './pending-results.ts'
 import { type ReexecuteSources, reexecuteResult } from './reexecute.ts'
 import {
   type ContractEventView,
@@ -63,14 +64,6 @@ export interface ContractServiceComponents {
   now(): number
 }
 
-type Pending = {
-  results: number
-  lastHeight: number
-  stateRoot: Uint8Array
-  state: string
-  consumed: Set<string>
-}
-
 /**
  * The executor (docs/contracts.md §9): indexes contract transactions as blocks seal them, runs the contracts this
  * node is selected for after each block and submits their results, and re-executes every result before admitting
@@ -86,7 +79,7 @@ export class ContractService extends EventEmitter<{
   private readonly executors = new Set<string>()
   private readonly codes: CodeCache
   private readonly states = new KnownStates()
-  private readonly pending = new Map<string, Pending>()
+  private readonly pending = new PendingResults()
   private readonly verified = new Set<string>()
   private evidenceSeq = 0
   private queue: Promise<void> = Promise.resolve()
@@ -247,19 +240,7 @@ export class ContractService extends EventEmitter<{
   private async view(id: string): Promise<ContractEntry | undefined> {
     const e = await this.committed(id)
     if (!e) return undefined
-    const p = this.pending.get(id)
-    if (!p || e.results >= p.results) {
-      this.pending.delete(id)
-      return e
-    }
-    return {
-      ...e,
-      results: p.results,
-      lastHeight: p.lastHeight,
-      stateRoot: p.stateRoot,
-      state: p.state,
-      calls: e.calls.filter((c) => !p.consumed.has(toHex(c.hash))),
-    }
+    return this.pending.view(id, e)
   }
 
   private async execute(block: ChainBlock, calls: SignedTx[]): Promise<void> {
@@ -320,17 +301,7 @@ export class ContractService extends EventEmitter<{
       this.c.key.secretKey,
     )
     await this.c.submit(tx.bytes)
-    const key = toHex(id)
-    const prev = this.pending.get(key)
-    const consumed = new Set(prev?.consumed ?? [])
-    if (!equalBytes(call, ZERO_CALL)) consumed.add(toHex(call))
-    this.pending.set(key, {
-      results: e.results + 1,
-      lastHeight: equalBytes(call, ZERO_CALL) ? block.height : e.lastHeight,
-      stateRoot: payload.stateRootAfter,
-      state: payload.state,
-      consumed,
-    })
+    this.pending.add(toHex(id), e, payload, block.height)
   }
 
   /**
