@@ -34,13 +34,22 @@ function makeBatches(chainId: string): { gws: BatchMaker[]; work: SubmittedBatch
   return { gws, work }
 }
 
-async function steleAccept(): Promise<{ rate: number; work: SubmittedBatch[][]; cpu: string }> {
+async function steleAccept(): Promise<{
+  rate: number
+  work: SubmittedBatch[][]
+  cpu: string
+  lookup: string
+}> {
   const dir = await tempDir('bench-accept-')
   const node = await SteleNode.open({ dataDir: dir.path, logger: silentLogger, recordsPerSecPerGateway: 1e9 })
   const { gws, work } = makeBatches(node.genesis.chainId)
   for (const g of gws) await node.registerGateway(toHex(g.key.publicKey), 'bench')
   await node.producer.produce()
   node.start() // blocks every second, as in production
+  const ids: string[] = []
+  node.ingest.on('records', (recs) => {
+    for (let i = 0; i < recs.length; i += 97) ids.push(recs[i]!.id)
+  })
   const k0 = threadTicks()
   const t0 = performance.now()
   // Each gateway submits its next batch when the node answered the previous one (as the submitter does).
@@ -52,6 +61,11 @@ async function steleAccept(): Promise<{ rate: number; work: SubmittedBatch[][]; 
   await node.producer.produce()
   const ms = performance.now() - t0
   const k1 = threadTicks()
+  // Readings by id (GET /v1/readings/:id, proofs), spread over the whole store: recent ones still in memory, older
+  // ones in the reading-id runs.
+  const l0 = performance.now()
+  for (const id of ids) await node.query.reading(id)
+  const lookup = `${ids.length} readings by id, ${(((performance.now() - l0) * 1000) / ids.length).toFixed(0)} µs each`
   await node.close()
   await dir.cleanup()
   const n = BATCHES * PER_BATCH
@@ -59,6 +73,7 @@ async function steleAccept(): Promise<{ rate: number; work: SubmittedBatch[][]; 
   return {
     rate: n / (ms / 1000),
     work,
+    lookup,
     cpu: `main thread ${us(k1.main - k0.main)} µs/record, other threads ${us(k1.other - k0.other)} µs/record`,
   }
 }
@@ -95,3 +110,4 @@ printTable('node accept (records/s)', [
   },
 ])
 console.log(`accept CPU: ${stele.cpu}`)
+console.log(`lookup: ${stele.lookup}`)
