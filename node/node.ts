@@ -1,6 +1,6 @@
 import { join } from 'node:path'
 import { decodeBlockHeader } from '../core/block.ts'
-import { equalBytes, fromHex, toHex } from '../core/bytes.ts'
+import { fromHex, toHex } from '../core/bytes.ts'
 import { SteleError } from '../core/errors.ts'
 import { genesisHash, genesisToJson } from '../core/genesis.ts'
 import { decodeNodeRegistration } from '../core/ledger-payloads.ts'
@@ -17,13 +17,12 @@ import { Mempool } from './chain/mempool.ts'
 import { BlockProducer } from './chain/producer.ts'
 import { ChainQuery } from './chain/query.ts'
 import { ChainState } from './chain/state.ts'
-import { type ChainReport, verifyChain } from './chain/verify-chain.ts'
+import type { ChainReport } from './chain/verify-chain.ts'
 import type { EquivocationEvidence } from './consensus/equivocation.ts'
 import { decodeEvidencePayload, encodeEvidencePayload } from './consensus/evidence-tx.ts'
 import { finalHeight } from './consensus/finality.ts'
-import { decodeStoredBlock } from './db/codec.ts'
+import { openCheckedLedger, verifyDataFolder } from './data-checks.ts'
 import { type Db, openDb } from './db/db.ts'
-import { K } from './db/keys.ts'
 import { ContractService, type ContractServiceInit } from './executor/service.ts'
 import { Ledger } from './ledger/ledger.ts'
 import { isLedgerType } from './ledger/registry.ts'
@@ -239,47 +238,13 @@ export class SteleNode implements NodeApi {
     await this.mempool.load(this.db)
     await loadDevices(this.db, this.devices)
     await this.storage.load()
-    if (this.ledger) await this.openLedger(this.ledger)
-  }
-
-  /** The committed state map must be whole (its root recomputed from its values) and be the tip's state root. */
-  private async openLedger(ledger: Ledger): Promise<void> {
-    const { tip } = this.state
-    await ledger.open(tip.height)
-    const damaged = (what: string) =>
-      new SteleError('STELE_STORAGE', `state map: ${what}; the data folder is damaged`)
-    if (!equalBytes(await ledger.map.rebuildRoot(), ledger.map.root))
-      throw damaged('the root recomputed from the stored values differs from the committed root')
-    if (tip.height === 0) return
-    const stored = await this.db.get(K.block(tip.height))
-    if (!stored) throw damaged(`block ${tip.height} is missing`)
-    const header = decodeBlockHeader(decodeStoredBlock(stored).header)
-    if (!header.stateRoot || !equalBytes(header.stateRoot, ledger.map.root))
-      throw damaged(`the committed root is not the state root of block ${tip.height}`)
+    if (this.ledger) await openCheckedLedger(this.db, this.ledger, this.state.tip.height)
   }
 
   /** Checks the whole chain from genesis; refuses to start on a damaged one. */
-  async verify(onProgress?: (height: number) => void): Promise<ChainReport> {
-    const now = () => this.timers.now()
-    const report = await verifyChain(
-      this.db,
-      this.identity.genesis,
-      onProgress ? { onProgress, now } : { now },
-    )
-    if (report.height !== this.state.tip.height) {
-      throw new SteleError(
-        'STELE_STORAGE',
-        `chain tip says height ${this.state.tip.height} but blocks reach ${report.height}; the data folder is damaged`,
-        { details: { tip: this.state.tip.height, blocks: report.height } },
-      )
-    }
-    // The state rebuilt by replaying every block must be the one the node kept.
-    if (this.ledger && report.stateRoot !== toHex(this.ledger.map.root))
-      throw new SteleError(
-        'STELE_STORAGE',
-        `the state replayed from genesis (${report.stateRoot}) differs from the committed state (${toHex(this.ledger.map.root)}); the data folder is damaged`,
-      )
-    return report
+  verify(onProgress?: (height: number) => void): Promise<ChainReport> {
+    const { db, identity, state, ledger, timers } = this
+    return verifyDataFolder(db, identity.genesis, state.tip.height, ledger, () => timers.now(), onProgress)
   }
 
   /** Starts block production and the live stream. */
