@@ -90,18 +90,6 @@ export class ChainIndex {
     return producersAfter(before, txs, this.rules)
   }
 
-  /** Every key that was a producer at some stored height, genesis included: a block of one may be a fork's. */
-  everProducer(key: string): boolean {
-    if (this.rules.genesis.has(key)) return true
-    let last: readonly string[] | undefined
-    for (const b of this.blocks)
-      if (b.next !== last) {
-        last = b.next
-        if (last.includes(key)) return true
-      }
-    return false
-  }
-
   at(height: number): IndexedBlock | undefined {
     return height >= 1 ? this.blocks[height - 1] : undefined
   }

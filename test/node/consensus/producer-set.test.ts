@@ -134,7 +134,6 @@ describe('the chain index across a registration height', () => {
     expect(index.producers).toHaveLength(3)
     index.pop()
     expect(index.producers).toEqual(sorted('A', 'B'))
-    expect(index.everProducer(hex('C'))).toBe(false)
   })
 })
 
