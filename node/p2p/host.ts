@@ -43,7 +43,10 @@ export interface P2pHostInit {
    * node behind NAT. Kademlia's own 'auto' would pick client on every loopback or LAN address.
    */
   dhtMode?: 'client' | 'server'
-  /** Which peers and addresses may connect (phase 2: only the chain's registered nodes). */
+  /**
+   * Which peers and addresses may connect at all. Nodes pass none: presence clients must reach them, so the chain's
+   * own protocols are gated per protocol instead (peer-policy.ts).
+   */
   connectionGater?: ConnectionGater
   /** Start listening before returning (default true). */
   start?: boolean
