@@ -2,7 +2,7 @@
  * End-to-end ingest at QoS 1, beside the raw broker and Node-RED measured in the same run, on the same load.
  *
  *   node --import tsx bench/ingest-e2e.bench.ts [--quick] [--devices 100] [--only aedes,mosquitto]
- *                                               [--node-thread true,false]
+ *                                               [--node-thread true,false] [--per-message 1,10]
  *
  * Fair by construction: for every contestant the simulated fleet (100 mqtt.js devices, same seed, same messages,
  * QoS 1, at most 20 unacknowledged each, as fast as PUBACKs allow) runs in its own process (bench/lib/fleet-process.ts)
@@ -40,6 +40,8 @@ const { values: args } = parseArgs({
     only: { type: 'string', default: 'aedes,mosquitto' },
     /** The all-in-one deployment with the node in its own thread (true), in the main thread (false), or both. */
     'node-thread': { type: 'string', default: 'true,false' },
+    /** Comma-separated readings per message to run (1, 10); default both (a profile of one phase: --per-message 10). */
+    'per-message': { type: 'string', default: '1,10' },
   },
 })
 const quick = args.quick
@@ -51,8 +53,9 @@ const cfg: E2eConfig = {
   maxInflight: 20,
   capMs: quick ? 15_000 : 30_000,
 }
+const PER_MESSAGE = args['per-message'].split(',').map(Number)
 const LOADS = (
-  quick
+  (quick
     ? [
         [1, 150],
         [10, 60],
@@ -60,8 +63,8 @@ const LOADS = (
     : [
         [1, 400],
         [10, 150],
-      ]
-) as [number, number][]
+      ]) as [number, number][]
+).filter(([perMessage]) => PER_MESSAGE.includes(perMessage))
 
 async function rawPhase(load: Load, id: string): Promise<Phase> {
   const sub = await mqtt.connectAsync(load.url, { clientId: `bench-raw-${id}`, clean: false })

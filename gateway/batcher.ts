@@ -1,95 +1,16 @@
-/**
- * The batcher: the gateway's ReadingSink. It stamps each reading into a Record at once (so the clock reads
- * arrival time), seals records into signed batches, writes each batch with the sequence state that follows from
- * it to the outbox in one write, and only then resolves the `push()` promises of the readings in it.
- *
- * When to seal (group commit): at `maxRecords`; at once when a write finishes and readings are waiting (they
- * arrived during the write, and their sources wait for the acknowledgement); on the next turn of the event loop
- * when the last write was busy (`eagerRecords` or more): under load a source sends again only once acknowledged,
- * so waiting out a timer would leave the write pipeline idle while the sources wait. Otherwise (a trickle) at
- * `maxDelayMs` after the first reading, which keeps batches from shrinking to one reading each.
- *
- * Readings pushed with `frames` (a serial board's frames) are never split across batches, and each batch carries
- * the mark of the last frame it completes per source, in the same write: after a crash, the marks on disk say
- * exactly which frames are durable, so a board resending any of them is recognised (gateway/dedupe.ts is for
- * sources without frames).
- *
- * Memory is bounded: at most `maxPendingRecords` stamped records wait for sealing. Past that, `push()` waits
- * before stamping; with the outbox full (see outbox.ts) that wait is the backpressure sources feel.
- */
-import { fromHex, toHex } from '../core/bytes.ts'
-import type { KeyPair } from '../core/ed25519.ts'
 import { SteleError } from '../core/errors.ts'
 import { type Logger, silentLogger } from '../core/logger.ts'
 import { type Reading, validateReading } from '../core/reading.ts'
-import { encodeRecordList } from '../core/record.ts'
 import { realTimers, sleep, type Timers } from '../core/timers.ts'
+import { cutBatch, type Pending, sealGroup } from './batch-group.ts'
+import type { BatcherInit, BatcherStats } from './batch-options.ts'
 import type { DeliveryMark, FrameSpan, ReadingSink } from './connectors/connector.ts'
 import { RecentReadings } from './dedupe.ts'
-import type { Hlc } from './hlc.ts'
-import type { Outbox, OutboxEntry, SequenceState } from './outbox.ts'
-import { inlineSealer, type Sealer, type SealJob, workerSealer } from './sealer.ts'
+import type { SequenceState } from './outbox.ts'
+import { inlineSealer, type Sealer, workerSealer } from './sealer.ts'
 import { RecordStamper } from './stamper.ts'
 
-export interface BatchOptions {
-  /** Seal when this many records wait; default 1000. */
-  maxRecords?: number
-  /** Seal at most this long after the first record of a batch arrived; default 50 ms. */
-  maxDelayMs?: number
-  /**
-   * Stamped records allowed to wait for sealing before push() waits; default 32 x maxRecords (about 10 MB): what
-   * sources send during one write under load must fit, or they wait a write for room (the old 4 x held 10
-   * readings/message at 400 messages per write).
-   */
-  maxPendingRecords?: number
-  /** Recent readings remembered for duplicate detection; default 100,000. */
-  dedupeCapacity?: number
-  /** Batches sealed into one outbox write (one fsync) at most; default 64, 1 for a write per batch. */
-  maxGroup?: number
-  /**
-   * Seal (hash and sign) in a worker thread, leaving this thread to MQTT and stamping; default true. Falls back to
-   * this thread if the worker cannot run.
-   */
-  sealWorker?: boolean
-  /** A write of at least this many records means load: the next readings are sealed without the delay; default 16. */
-  eagerRecords?: number
-}
-
-export interface BatcherInit extends BatchOptions {
-  key: KeyPair
-  outbox: Outbox
-  /** The state the outbox holds (or the initial one for a fresh gateway); the chain continues from it. */
-  state: SequenceState
-  hlc: Hlc
-  dedupe?: RecentReadings
-  /** Sources' marks as the outbox holds them (`Outbox.marks()`). */
-  marks?: readonly DeliveryMark[]
-  timers?: Timers
-  logger?: Logger
-}
-
-export interface BatcherStats {
-  stamped: number
-  sealed: number
-  duplicates: number
-  pending: number
-  /** True while a sealed batch waits for room in the outbox. */
-  blocked: boolean
-  lastRecordSeq: number
-  lastBatchSeq: number
-}
-
-interface Pending {
-  reading: Reading
-  bytes: Uint8Array
-  seq: number
-  time: number
-  logical: number
-  /** Set on the last reading of a source frame. */
-  mark?: DeliveryMark
-  /** True when the next pending reading belongs to the same frame: no batch may end here. */
-  joined: boolean
-}
+export type { BatcherInit, BatcherStats, BatchOptions } from './batch-options.ts'
 
 interface Waiter {
   /** Resolved once the records up to seq are durable. */
@@ -334,7 +255,7 @@ export class Batcher implements ReadingSink {
       const room = Math.max(1, this.init.outbox.maxBatches - this.init.outbox.depth().batches)
       const limit = Math.min(this.maxGroup, room)
       do {
-        const n = this.cut(taken)
+        const n = cutBatch(this.pending, taken, this.maxRecords)
         takes.push(this.pending.slice(taken, taken + n))
         taken += n
       } while (
@@ -359,62 +280,12 @@ export class Batcher implements ReadingSink {
     }
   }
 
-  /** How many pending records from `at` the next batch takes: up to maxRecords, ending at a frame's end. */
-  private cut(at: number): number {
-    let n = Math.min(this.maxRecords, this.pending.length - at)
-    while (n > 0 && this.pending[at + n - 1]!.joined) n--
-    if (n > 0) return n
-    // One frame longer than maxRecords (a tiny maxRecords): take it whole rather than split it.
-    while (at + n < this.pending.length && this.pending[at + n]!.joined) n++
-    return n + 1
-  }
-
   /**
    * Seals each of `takes` as the next batch and writes them all in one outbox write; retries a failed write (disk
    * full) because skipping would leave a seq gap.
    */
   private async writeBatches(takes: Pending[][]): Promise<void> {
-    const jobs: SealJob[] = []
-    let seq = this.state.batchSeq
-    for (const take of takes) {
-      const first = take[0]!
-      const last = take[take.length - 1]!
-      jobs.push({
-        seq: ++seq,
-        firstRecordSeq: first.seq,
-        minTime: first.time,
-        maxTime: last.time,
-        list: encodeRecordList(take.map((p) => p.bytes)),
-      })
-    }
-    const sealed = await this.sealer.seal(
-      this.state.chainId,
-      fromHex(this.state.prevHash, 'prevHash', 32),
-      jobs,
-    )
-    let state = this.state
-    const items: { entry: OutboxEntry; recent?: Uint8Array }[] = []
-    const marks = new Map<string, DeliveryMark>()
-    takes.forEach((take, k) => {
-      const last = take[take.length - 1]!
-      const job = jobs[k]!
-      state = {
-        chainId: state.chainId,
-        batchSeq: job.seq,
-        recordSeq: last.seq,
-        prevHash: toHex(sealed[k]!.headerHash),
-        hlc: { time: last.time, logical: last.logical },
-      }
-      const recent = this.dedupe.encode(
-        take.filter((p) => p.mark === undefined && !p.joined).map((p) => p.reading),
-      )
-      items.push({
-        entry: { seq: job.seq, tx: sealed[k]!.tx, records: job.list },
-        ...(recent ? { recent } : {}),
-      })
-      for (const p of take) if (p.mark) marks.set(p.mark.source, p.mark)
-    })
-    const next = state
+    const { items, marks, next } = await sealGroup(takes, this.state, this.sealer, this.dedupe)
     for (let attempt = 0; ; attempt++) {
       try {
         if (!this.stopping && !this.init.outbox.hasRoom()) {
