@@ -20,6 +20,7 @@ import {
   type Field,
   hx,
   type LayoutVector,
+  type LayoutVectorArgs,
   layoutVector,
   renderFieldVector,
   str8,
@@ -48,14 +49,7 @@ const cid8 = (name: string, b: Uint8Array): [string, string][] => [
   [name, hx(b)],
 ]
 
-const vector = (
-  id: string,
-  title: string,
-  value: { [k: string]: unknown },
-  fields: Field[],
-  encoded: Uint8Array,
-  derived: { [k: string]: string } = {},
-): DriveVector => layoutVector('drive vector', id, title, value, fields, encoded, derived)
+const vector = (...a: LayoutVectorArgs): DriveVector => layoutVector('drive vector', ...a)
 
 const txVector = (
   id: string,

@@ -35,6 +35,7 @@ import {
   type Field,
   hx,
   type LayoutVector,
+  type LayoutVectorArgs,
   layoutVector,
   renderFieldVector,
   str8,
@@ -64,14 +65,7 @@ export interface LedgerVectors {
   accountProofs: { what: string; bundle: AccountProofBundle }[]
 }
 
-const vector = (
-  id: string,
-  title: string,
-  value: { [k: string]: unknown },
-  fields: Field[],
-  encoded: Uint8Array,
-  derived: { [k: string]: string } = {},
-): LedgerVector => layoutVector('ledger vector', id, title, value, fields, encoded, derived)
+const vector = (...a: LayoutVectorArgs): LedgerVector => layoutVector('ledger vector', ...a)
 
 const txVector = (id: string, title: string, tx: SignedTx, payloadFields: Field[]): LedgerVector =>
   txLayoutVector('ledger vector', id, title, tx, payloadFields)

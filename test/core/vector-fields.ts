@@ -46,6 +46,9 @@ export interface LayoutVector {
   derived: { [k: string]: string }
 }
 
+/** layoutVector's arguments after `what`: a family binds its name once. */
+export type LayoutVectorArgs = Parameters<typeof layoutVector> extends [string, ...infer R] ? R : never
+
 /** A vector whose field table is checked against the encoding; `what` names the family in the error. */
 export function layoutVector(
   what: string,
