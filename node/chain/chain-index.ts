@@ -11,7 +11,7 @@ import { genesisHash } from '../../core/genesis.ts'
 import { sha256 } from '../../core/hash.ts'
 import { decodeTx, type SignedTx, TX_TYPES } from '../../core/transaction.ts'
 import { type ProducerRules, producersAfter } from '../consensus/producer-set.ts'
-import { blockWeight, genesisSnapshot, recentsLimit, type Snapshot } from '../consensus/snapshot.ts'
+import { blockWeight, genesisSnapshot, recentsKept, type Snapshot } from '../consensus/snapshot.ts'
 import { decodeStoredBlock, decodeStoredTx } from '../db/codec.ts'
 import type { Db } from '../db/db.ts'
 import { K, prefixEnd } from '../db/keys.ts'
@@ -132,8 +132,8 @@ export class ChainIndex {
     const b = this.at(height)
     if (!b) throw new RangeError(`chain index: no block ${height}`)
     const recents = new Map<number, string>()
-    // The window of the set that signs the next block: a grown set widens it, a shrunk one narrows it.
-    const window = recentsLimit(b.next.length) - 1
+    // The same signers applyHeader keeps, so a branch checked header by header and the stored chain agree.
+    const window = recentsKept(b.next.length)
     for (let h = Math.max(1, height - window + 1); h <= height; h++) recents.set(h, this.at(h)!.producer)
     return {
       ...this.genesis,

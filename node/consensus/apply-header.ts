@@ -6,7 +6,7 @@
 import { type SignedBlockHeader, verifyBlockSignature } from '../../core/block.ts'
 import { equalBytes, toHex } from '../../core/bytes.ts'
 import { sha256 } from '../../core/hash.ts'
-import { blockWeight, isProducer, recentsLimit, type Snapshot, signedRecently } from './snapshot.ts'
+import { blockWeight, isProducer, recentsKept, type Snapshot, signedRecently } from './snapshot.ts'
 
 export interface ConsensusParams {
   /** A block's time is at least its parent's plus this (Clique's period; 0: never earlier than its parent). */
@@ -66,9 +66,9 @@ export function applyHeader(
   const weight = blockWeight(snap, h.height, producer)
   const recents = new Map(snap.recents)
   recents.set(h.height, producer)
-  // Keep only the window that can still refuse a signer of the next block (the next set's floor(n/2) blocks).
-  const limit = recentsLimit(next.length)
-  for (const height of recents.keys()) if (height <= h.height + 1 - limit) recents.delete(height)
+  // Keep the signers that can still refuse one of a later block (snapshot.ts recentsKept).
+  const kept = recentsKept(next.length)
+  for (const height of recents.keys()) if (height <= h.height - kept) recents.delete(height)
   return {
     ok: true,
     weight,

@@ -1,6 +1,6 @@
 /**
- * Proof of authority with Clique's rules (EIP-225), as pure functions over a snapshot of the producer set and the
- * recent signers, apart from networking and storage (go-ethereum consensus/clique/snapshot.go).
+ * Proof of authority with Clique's rules (EIP-225), as pure functions over a snapshot of the producer set (genesis
+ * plus registered producers: producer-set.ts) and the recent signers, apart from networking and storage (go-ethereum consensus/clique/snapshot.go).
  *
  * The producers are sorted by key bytes; the in-turn producer of height h is producers[h mod n] and its block
  * weighs 2 (Clique's difficulty), any other producer's weighs 1. A producer signs at most one block in any
@@ -19,7 +19,7 @@ export interface Snapshot {
   readonly height: number
   readonly hash: Uint8Array
   readonly time: number
-  /** Producer of each of the last floor(n/2) blocks, by height: those may not sign the next block. */
+  /** Producer of each of the last blocks by height (recentsKept): those of the last floor(n/2) may not sign next. */
   readonly recents: ReadonlyMap<number, string>
   /** Sum of the weights of the blocks from genesis to this one: the fork choice compares it first. */
   readonly totalWeight: number
@@ -50,6 +50,13 @@ export function genesisSnapshot(g: GenesisPoint): Snapshot {
 
 /** How many consecutive blocks a producer signs at most one of: floor(n/2)+1. */
 export const recentsLimit = (n: number): number => Math.floor(n / 2) + 1
+
+/**
+ * How many of the last blocks' signers a snapshot keeps: the window of the set signing the next block, and at least
+ * 64, so a set that grows (registrations) widens its window over signers still held (exact up to 129 producers).
+ * Entries past the window are never read (signedRecently looks only inside it).
+ */
+export const recentsKept = (n: number): number => Math.max(recentsLimit(n) - 1, 64)
 
 export function inTurnProducer(snap: Pick<Snapshot, 'producers'>, height: number): string {
   return snap.producers[height % snap.producers.length] as string
