@@ -1,4 +1,4 @@
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { gzipSync } from 'node:zlib'
@@ -54,8 +54,10 @@ export interface WebBuild {
 
 /** Bundles web/src into `outdir` (web/dist by default): index.html plus content-hashed assets under assets/. */
 export async function buildWeb(opts: { outdir?: string } = {}): Promise<WebBuild> {
-  const outdir = opts.outdir ?? join(here, 'dist')
-  await rm(outdir, { recursive: true, force: true })
+  const final = opts.outdir ?? join(here, 'dist')
+  // Built beside the target and swapped in at the end, so a node starting meanwhile (tests build while other tests'
+  // nodes load web/dist) finds the old build or the new one, never a half-written folder.
+  const outdir = `${final}.build-${process.pid}-${Date.now()}`
   await mkdir(outdir, { recursive: true })
   const result = await build({
     entryPoints: [join(here, 'src', 'main.ts')],
@@ -108,11 +110,28 @@ export async function buildWeb(opts: { outdir?: string } = {}): Promise<WebBuild
     join(outdir, 'index.html'),
     template.replace('%CSS%', `/${css}`).replace('%JS%', `/${js}`).replace('</head>', `${preload}</head>`),
   )
+  await swapIn(outdir, final)
   const sum = (ext: string, initialOnly = false) =>
     assets
       .filter((a) => a.file.endsWith(ext) && (!initialOnly || a.initial))
       .reduce((t, a) => ({ raw: t.raw + a.raw, gzip: t.gzip + a.gzip }), { raw: 0, gzip: 0 })
-  return { outdir, assets, js: sum('.js'), initialJs: sum('.js', true), css: sum('.css') }
+  return { outdir: final, assets, js: sum('.js'), initialJs: sum('.js', true), css: sum('.css') }
+}
+
+/** Replaces `final` with `built`: the old build is moved aside first (a concurrent build may win the race; retried). */
+async function swapIn(built: string, final: string): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    const old = `${final}.old-${process.pid}-${Date.now()}-${attempt}`
+    await rename(final, old).catch(() => undefined)
+    try {
+      await rename(built, final)
+      await rm(old, { recursive: true, force: true })
+      return
+    } catch (e) {
+      await rm(old, { recursive: true, force: true })
+      if (attempt >= 5) throw e
+    }
+  }
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

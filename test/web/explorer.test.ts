@@ -1,11 +1,9 @@
 /// <reference lib="dom" />
 // page.evaluate and waitForFunction callbacks run in the browser: they name DOM globals.
 import { randomBytes } from 'node:crypto'
-import { existsSync } from 'node:fs'
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { type BrowserContext, chromium, type Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { driveCommand } from '../../cli/commands/drive.ts'
 import { readWalletKey, writeWalletKey } from '../../cli/wallet-key.ts'
@@ -14,27 +12,16 @@ import { generateKeyPair } from '../../core/ed25519.ts'
 import { buildWeb, type WebBuild } from '../../web/build.ts'
 import { type SteleProcess, spawnStele, startArgs, waitForNode } from '../helpers/spawn-stele.ts'
 import { tempDir } from '../helpers/tmp.ts'
+import { openBrowser, shotsDir, type TestBrowser } from './browser.ts'
 
 // The explorer in a real browser: Debian's chromium driven by playwright-core (never a downloaded browser), against a
 // real `stele start` (node, gateway, simulated fleet) on ephemeral ports. Screenshots go to a temp folder it prints.
-const CHROMIUM = '/usr/bin/chromium'
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-]
 
 let build: WebBuild
 let dir: Awaited<ReturnType<typeof tempDir>>
-let profile = ''
 let shots = ''
 let stele: SteleProcess | undefined
-let context: BrowserContext | undefined
+let browser: TestBrowser | undefined
 let page: Page
 let base = ''
 const timings: string[] = []
@@ -70,26 +57,14 @@ async function firstChartMs(): Promise<number> {
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM))
-    throw new Error(`${CHROMIUM} is missing: run npm run setup (apt-get install chromium)`)
   build = await buildWeb()
   dir = await tempDir('stele-web-e2e-')
-  profile = await mkdtemp(join(tmpdir(), 'stele-chromium-'))
-  shots = await mkdtemp(join(tmpdir(), 'stele-web-shots-'))
-  console.log(`explorer screenshots: ${shots}`)
+  shots = await shotsDir('explorer')
   stele = spawnStele(startArgs(dir.path))
-  const [listening, ctx] = await Promise.all([
-    waitForNode(stele),
-    chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      args: ARGS,
-      headless: true,
-      viewport: { width: 1280, height: 900 },
-    }),
-  ])
+  const [listening, ctx] = await Promise.all([waitForNode(stele), openBrowser()])
   base = String(listening['url']).replace(/\/$/, '')
-  context = ctx
-  page = context.pages()[0] ?? (await context.newPage())
+  browser = ctx
+  page = browser.page
   page.on('pageerror', (e) => console.error('page error:', e.message))
   // A confirmed reading exists once a block has sealed the first batch.
   await until(
@@ -100,10 +75,9 @@ beforeAll(async () => {
 })
 
 afterAll(async () => {
-  await context?.close()
+  await browser?.close()
   await stele?.kill()
   await dir?.cleanup()
-  await rm(profile, { recursive: true, force: true })
   const kib = (n: number) => `${(n / 1024).toFixed(1)} KiB`
   console.log(
     `explorer page weight: JS with the page ${kib(build.initialJs.raw)} (${kib(build.initialJs.gzip)} gzipped), all JS ${kib(build.js.raw)} (${kib(build.js.gzip)} gzipped), CSS ${kib(build.css.raw)} (${kib(build.css.gzip)} gzipped)`,

@@ -1,36 +1,26 @@
 /// <reference lib="dom" />
 // page.evaluate and waitForFunction callbacks run in the browser: they name DOM globals.
-import { existsSync } from 'node:fs'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { type BrowserContext, chromium, type Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildWeb } from '../../web/build.ts'
 import { type SteleProcess, spawnStele, startArgs, waitForNode } from '../helpers/spawn-stele.ts'
 import { tempDir } from '../helpers/tmp.ts'
 import { until } from '../helpers/wait.ts'
+import { openBrowser, shotsDir, type TestBrowser } from './browser.ts'
 
 // The wallet's drive and contract actions, every transaction type's page and contract events on a device chart, in
 // Debian's chromium against its own `stele start` (which deploys a sample threshold contract on the simulated `temp`
 // sensors). A separate file from explorer.test.ts so each starts one node and stays under a minute.
-const CHROMIUM = '/usr/bin/chromium'
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--no-first-run',
-  '--disable-background-networking',
-]
 const THRESHOLD = fileURLToPath(new URL('../../contracts/examples/threshold-alert.js', import.meta.url))
 const PASS = 'correct horse battery'
 
 let dir: Awaited<ReturnType<typeof tempDir>>
-let profile = ''
 let shots = ''
 let stele: SteleProcess | undefined
-let context: BrowserContext | undefined
+let browser: TestBrowser | undefined
 let page: Page
 let base = ''
 const errors: string[] = []
@@ -48,34 +38,21 @@ async function confirmed(what: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM))
-    throw new Error(`${CHROMIUM} is missing: run npm run setup (apt-get install chromium)`)
   await buildWeb()
   dir = await tempDir('stele-web-actions-')
-  profile = await mkdtemp(join(tmpdir(), 'stele-chromium-'))
-  shots = await mkdtemp(join(tmpdir(), 'stele-web-actions-shots-'))
-  console.log(`wallet actions screenshots: ${shots}`)
+  shots = await shotsDir('wallet-actions')
   stele = spawnStele(startArgs(dir.path))
-  const [listening, ctx] = await Promise.all([
-    waitForNode(stele),
-    chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      args: ARGS,
-      headless: true,
-      viewport: { width: 1280, height: 900 },
-    }),
-  ])
+  const [listening, ctx] = await Promise.all([waitForNode(stele), openBrowser()])
   base = String(listening['url']).replace(/\/$/, '')
-  context = ctx
-  page = context.pages()[0] ?? (await context.newPage())
+  browser = ctx
+  page = browser.page
   page.on('pageerror', (e) => errors.push(e.message))
 })
 
 afterAll(async () => {
-  await context?.close()
+  await browser?.close()
   await stele?.kill()
   await dir?.cleanup()
-  await rm(profile, { recursive: true, force: true })
 })
 
 // Each test waits on several blocks and a browser; on a loaded 2-core CI machine that can take over 30 s.

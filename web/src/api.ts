@@ -92,6 +92,10 @@ async function requestOnce<T>(url: string, init: RequestInit): Promise<T> {
   return body as T
 }
 
+/** Adds a file (streamed from disk by the browser) to the node's storage (POST /v1/storage/files). */
+export const uploadFile = (f: File, signal?: AbortSignal) =>
+  postJson<{ cid: string; size: number; blocks: number }>('/v1/storage/files', f, signal)
+
 /** The item, or null when the node answers 404 for it (but not for a route it lacks: that still throws). */
 export async function getOrNull<T>(path: string, signal?: AbortSignal): Promise<T | null> {
   try {

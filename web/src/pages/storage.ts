@@ -1,5 +1,5 @@
 import { verifyStorageProof } from '../../../core/storage-proof.ts'
-import { ApiError, getJson, postJson, type StorageUpload } from '../api.ts'
+import { ApiError, getJson, type StorageUpload, uploadFile } from '../api.ts'
 import { bytesText, fields, h, link, mono, notice, table, timeText } from '../dom.ts'
 import { apiUrl } from '../nodes.ts'
 import { proofPanel } from '../proof-panel.ts'
@@ -51,11 +51,7 @@ export async function storagePage(ctx: PageContext): Promise<void> {
           if (!f) return
           status.replaceChildren(notice('info', `Uploading ${f.name} (${bytesText(f.size)})…`))
           try {
-            const r = await postJson<{ cid: string; size: number; blocks: number }>(
-              '/v1/storage/files',
-              f,
-              signal,
-            )
+            const r = await uploadFile(f, signal)
             status.replaceChildren(
               notice('ok', 'Stored as ', link(`/storage/${r.cid}`, mono(r.cid)), '.'),
               fields([

@@ -89,7 +89,7 @@ export function watchAccount(account: string, signal: AbortSignal, onTx?: (t: Tx
         ready()
         for (const hash of waiting.keys())
           void getOrNull<TxView>(`/v1/transactions/${hash}`, signal)
-            .then((t) => t?.status === 'confirmed' && settle(t))
+            .then((t) => t && t.status !== 'pending' && settle(t))
             .catch(() => undefined)
       },
     },
