@@ -4,21 +4,15 @@ import { type Genesis, genesisToJson } from '../../core/genesis.ts'
 import { inclusionPath, leafHash } from '../../core/merkle.ts'
 import { type ProofBundle, toProofBundle } from '../../core/proof.ts'
 import { decodeRecord, type StampedRecord } from '../../core/record.ts'
-import {
-  decodeChunk,
-  decodeStoredBlock,
-  decodeStoredTx,
-  type StoredBlock,
-  type StoredTx,
-} from '../db/codec.ts'
-import { type Db, getMany } from '../db/db.ts'
+import { decodeStoredBlock, decodeStoredTx, type StoredBlock, type StoredTx } from '../db/codec.ts'
+import type { Db } from '../db/db.ts'
 import { K } from '../db/keys.ts'
 import { type BlockView, blockView } from './block-view.ts'
+import { ChunkCache, chunkSource, type DecodedChunk, type KeyRange } from './chunk-sources.ts'
 import type { Mempool } from './mempool.ts'
-import { decodeCursor, encodeCursor, lowerBound, upperBound } from './reading-cursor.ts'
+import { decodeCursor, encodeCursor } from './reading-cursor.ts'
 import { type Located, locateReading } from './reading-locate.ts'
 import { type ReadingView, readingView } from './reading-view.ts'
-import { coveredAbove } from './recent-chunks.ts'
 import type { ChainState } from './state.ts'
 
 export { type BlockView, blockView }
@@ -58,34 +52,11 @@ export interface QueryOptions {
   signal?: AbortSignal | undefined
 }
 
-interface DecodedChunk {
-  key: string
-  txHash: string
-  leafIndexes: number[]
-  bytes: Uint8Array[]
-  records: (StampedRecord | undefined)[]
-  ids: (string | undefined)[]
-  /** Each confirmed reading's JSON, once a page served it. */
-  json: (string | undefined)[]
-  /** Bytes counted against the cache: the stored chunk and the JSON kept. */
-  size: number
-}
-
-type KeyRange = { gte: string; lt?: string; lte?: string }
-
-/** A device's chunks in page order, a few per call (empty when there are no more). */
-interface ChunkSource {
-  next(want: number): Promise<DecodedChunk[]>
-  close(): void
-}
-
 /** Read side of the ledger: series chunks to reading views, and proofs built from blocks, transactions and objects. */
 export class ChainQuery {
   // Heights of recently seen transactions: a page of readings usually shares a handful of batches.
   private readonly heights = new Map<string, number>()
-  private readonly chunks = new Map<string, DecodedChunk>()
-  private chunkBytes = 0
-  private readonly chunkCacheBytes: number
+  private readonly chunks: ChunkCache
   private readonly db: Db
   private readonly mempool: Mempool
 
@@ -93,7 +64,7 @@ export class ChainQuery {
     init: ChainQueryInit,
     private readonly c: ChainQueryComponents,
   ) {
-    this.chunkCacheBytes = init.chunkCacheBytes ?? 4 * 1024 * 1024
+    this.chunks = new ChunkCache(init.chunkCacheBytes ?? 4 * 1024 * 1024)
     this.db = c.db
     this.mempool = c.mempool
   }
@@ -106,7 +77,6 @@ export class ChainQuery {
   forgetConfirmed(): void {
     this.heights.clear()
     this.chunks.clear()
-    this.chunkBytes = 0
   }
 
   /** The block height holding a transaction, or null while it is pending. */
@@ -150,11 +120,7 @@ export class ChainQuery {
         json = JSON.stringify(view)
         // Pending readings change status when sealed, confirmed ones when final: only settled ones are kept.
         const settled = this.c.finalHeight ? view.status === 'final' : height !== null
-        if (settled && this.chunks.get(chunk.key) === chunk) {
-          chunk.json[i] = json
-          chunk.size += json.length
-          this.chunkBytes += json.length
-        }
+        if (settled) this.chunks.keepJson(chunk, i, json)
       }
       parts.push(json)
     })
@@ -187,7 +153,16 @@ export class ChainQuery {
       }
     }
     let emitted = 0
-    const source = await this.chunkSource(q.device, prefix, range, asc, signal)
+    const source = await chunkSource(
+      this.db,
+      this.chunks,
+      this.c.state.recentChunks,
+      q.device,
+      prefix,
+      range,
+      asc,
+      signal,
+    )
     let chunks = 0
     try {
       // A page spans a few chunks: ask for several per trip, sized by how many readings of this query the chunks read
@@ -229,134 +204,6 @@ export class ChainQuery {
       source.close()
     }
     return null
-  }
-
-  /**
-   * The device's chunks in `range`, in order: from the recent keys held in memory where they cover the range (cached
-   * chunks then need no storage trip at all, others one `getMany`), and from a LevelDB iterator for the rest.
-   */
-  private async chunkSource(
-    device: string,
-    prefix: string,
-    range: KeyRange,
-    asc: boolean,
-    signal: AbortSignal | undefined,
-  ): Promise<ChunkSource> {
-    const recent = this.c.state.recentChunks
-    const d = recent.get(device)
-    if (d && d.floor === undefined) recent.setFloor(device, d, await this.findFloor(prefix, d.keys, signal))
-    const covered = d && coveredAbove(d)
-    if (!d || covered === undefined) return this.iteratorSource(range, !asc)
-    const keys = d.keys
-    // Indexes of the listed keys inside the range: [from, to).
-    const from = Math.max(lowerBound(keys, range.gte), upperBound(keys, covered))
-    const to =
-      range.lte !== undefined ? upperBound(keys, range.lte) : lowerBound(keys, range.lt ?? `${prefix}\uffff`)
-    if (asc) {
-      if (range.gte <= covered) return this.iteratorSource(range, false)
-      return this.listSource(keys.slice(from, to), undefined)
-    }
-    // Descending: the listed keys from the top, then the iterator below the covered floor if the page needs more.
-    const rest: KeyRange = { gte: range.gte, lte: covered }
-    if (range.lte !== undefined && range.lte < covered) rest.lte = range.lte
-    else if (range.lt !== undefined && range.lt <= covered) {
-      delete rest.lte
-      rest.lt = range.lt
-    }
-    const below = covered >= range.gte ? () => this.iteratorSource(rest, true) : undefined
-    return this.listSource(keys.slice(from, Math.max(from, to)).reverse(), below)
-  }
-
-  /** The highest chunk key of the device on disk that the recent list lacks ('' when none): where its cover ends. */
-  private async findFloor(
-    prefix: string,
-    keys: readonly string[],
-    signal: AbortSignal | undefined,
-  ): Promise<string> {
-    const it = this.db.keys({ gte: prefix, lt: `${prefix}\uffff`, reverse: true })
-    try {
-      for (;;) {
-        const batch = await it.nextv(256)
-        signal?.throwIfAborted()
-        if (batch.length === 0) return ''
-        for (const k of batch) {
-          const at = lowerBound(keys, k)
-          if (keys[at] !== k) return k
-        }
-      }
-    } finally {
-      void it.close()
-    }
-  }
-
-  private iteratorSource(range: KeyRange, reverse: boolean): ChunkSource {
-    const it = this.db.iterator({ ...range, reverse, highWaterMarkBytes: 1024 * 1024 })
-    return {
-      next: async (want) => (await it.nextv(want)).map(([key, value]) => this.decoded(key, value)),
-      // Not awaited: the page does not wait for the LevelDB thread to release the iterator (db.close() does).
-      close: () => void it.close(),
-    }
-  }
-
-  private listSource(keys: string[], then: (() => ChunkSource) | undefined): ChunkSource {
-    let at = 0
-    let rest: ChunkSource | undefined
-    return {
-      next: async (want) => {
-        if (at >= keys.length) {
-          if (!then) return []
-          rest ??= then()
-          return rest.next(want)
-        }
-        const take = keys.slice(at, at + want)
-        at += take.length
-        const out: (DecodedChunk | undefined)[] = take.map((k) => this.chunks.get(k))
-        const missing: number[] = []
-        for (let i = 0; i < take.length; i++) if (out[i] === undefined) missing.push(i)
-        if (missing.length > 0) {
-          const values = await getMany(
-            this.db,
-            missing.map((i) => take[i]!),
-          )
-          for (let m = 0; m < missing.length; m++) {
-            const v = values[m]
-            if (v) out[missing[m]!] = this.decoded(take[missing[m]!]!, v)
-          }
-        }
-        return out.filter((c) => c !== undefined)
-      },
-      close: () => rest?.close(),
-    }
-  }
-
-  /**
-   * A series chunk with its records decoded and ids hashed as pages need them. Chunks never change once written
-   * (one key per batch and device), so recent ones are kept: dashboards page through the same recent readings, and
-   * decoding and hashing them is most of a page's cost.
-   */
-  private decoded(key: string, value: Uint8Array): DecodedChunk {
-    const hit = this.chunks.get(key)
-    if (hit) return hit
-    const c = decodeChunk(value)
-    const n = c.records.length
-    const d: DecodedChunk = {
-      key,
-      txHash: toHex(c.txHash),
-      leafIndexes: c.leafIndexes,
-      bytes: c.records,
-      records: new Array(n),
-      ids: new Array(n),
-      json: new Array(n),
-      size: value.length,
-    }
-    this.chunks.set(key, d)
-    this.chunkBytes += value.length
-    for (const [k, old] of this.chunks) {
-      if (this.chunkBytes <= this.chunkCacheBytes) break
-      this.chunks.delete(k)
-      this.chunkBytes -= old.size
-    }
-    return d
   }
 
   private locate(id: string, signal: AbortSignal | undefined): Promise<Located> {
