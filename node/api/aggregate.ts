@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify'
 import { SteleError } from '../../core/errors.ts'
 import { aggregate, parseEvery, parseFns } from '../chain/aggregate.ts'
-import type { SteleNode } from '../node.ts'
+import type { ApiComponents } from './components.ts'
 import { errorResponses } from './error-schema.ts'
 import { deviceParams, parseRange, seriesQueryFields } from './params.ts'
 
@@ -57,11 +57,14 @@ interface AggregateItem {
   last?: number
 }
 
+/** What these routes use of the node. */
+export type AggregateComponents = Pick<ApiComponents, 'db' | 'devices' | 'state'>
+
 /**
  * GET /v1/devices/:device/aggregate?sensor&from&to&every&fn: time buckets answered from the rollups kept at ingest
  * (DESIGN §5), never a full scan.
  */
-export const aggregateRoutes: FastifyPluginAsync<{ node: SteleNode }> = async (app, { node }) => {
+export const aggregateRoutes: FastifyPluginAsync<{ node: AggregateComponents }> = async (app, { node }) => {
   app.get<{
     Params: { device: string }
     Querystring: { sensor?: string; from?: string; to?: string; every: string; fn?: string }

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify'
 import { fromHex } from '../../core/bytes.ts'
-import type { SteleNode } from '../node.ts'
+import type { ApiComponents } from './components.ts'
 import { errorResponses } from './error-schema.ts'
 import { HEX32 } from './params.ts'
 
@@ -31,8 +31,11 @@ const tipSchema = {
 
 const BASE64 = '^[A-Za-z0-9+/=]+$'
 
+/** What these routes use of the node. */
+export type BatchComponents = Pick<ApiComponents, 'gatewayTip' | 'state' | 'submitBatches'>
+
 /** The gateway write path: signed batches in, and each gateway's tip so a restarted gateway can reconcile. */
-export const batchRoutes: FastifyPluginAsync<{ node: SteleNode; batchBodyLimit: number }> = async (
+export const batchRoutes: FastifyPluginAsync<{ node: BatchComponents; batchBodyLimit: number }> = async (
   app,
   { node, batchBodyLimit },
 ) => {

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify'
-import type { SteleNode } from '../node.ts'
+import type { ApiComponents } from './components.ts'
 import { errorResponses } from './error-schema.ts'
 import { intField } from './params.ts'
 import { genesisSchema } from './schemas.ts'
@@ -24,7 +24,10 @@ const blockSchema = {
   },
 } as const
 
-export const chainRoutes: FastifyPluginAsync<{ node: SteleNode }> = async (app, { node }) => {
+/** What these routes use of the node. */
+export type ChainComponents = Pick<ApiComponents, 'genesis' | 'info' | 'mempool' | 'query' | 'state'>
+
+export const chainRoutes: FastifyPluginAsync<{ node: ChainComponents }> = async (app, { node }) => {
   app.get(
     '/v1/chain',
     {

@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify'
 import { toHex } from '../../core/bytes.ts'
 import { SteleError } from '../../core/errors.ts'
 import type { ContractService } from '../executor/service.ts'
-import type { SteleNode } from '../node.ts'
+import type { ApiComponents } from './components.ts'
 import { errorResponses } from './error-schema.ts'
 import { HEX32, intField } from './params.ts'
 
@@ -134,7 +134,10 @@ const page = (items: object) =>
     properties: { items: { type: 'array', items }, cursor: { type: ['string', 'null'] } },
   }) as const
 
-function service(node: SteleNode): ContractService {
+/** What these routes use of the node. */
+export type ContractComponents = Pick<ApiComponents, 'contracts'>
+
+function service(node: ContractComponents): ContractService {
   if (!node.contracts)
     throw new SteleError('STELE_UNAVAILABLE', 'this chain has no ledger, so no contracts (genesis version 1)')
   return node.contracts
@@ -163,7 +166,7 @@ function summary(id: string, e: NonNullable<Awaited<ReturnType<ContractService['
 }
 
 /** Contracts (docs/contracts.md §9): deployed contracts, their state, results, events and mismatch evidence. */
-export const contractRoutes: FastifyPluginAsync<{ node: SteleNode }> = async (app, { node }) => {
+export const contractRoutes: FastifyPluginAsync<{ node: ContractComponents }> = async (app, { node }) => {
   app.get(
     '/v1/contracts',
     {

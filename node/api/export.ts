@@ -3,7 +3,7 @@ import type { FastifyPluginAsync } from 'fastify'
 import { CID } from 'multiformats/cid'
 import { SteleError } from '../../core/errors.ts'
 import type { ReadingView } from '../chain/reading-view.ts'
-import type { SteleNode } from '../node.ts'
+import type { ApiComponents } from './components.ts'
 import { errorResponses } from './error-schema.ts'
 import { deviceParams, parseRange, seriesQueryFields } from './params.ts'
 
@@ -46,7 +46,7 @@ export interface ExportQuery {
  * Pending readings (no block yet, no proof) are left out.
  */
 export async function* exportLines(
-  node: Pick<SteleNode, 'query'>,
+  node: Pick<ApiComponents, 'query'>,
   q: ExportQuery,
   format: 'ndjson' | 'csv',
   signal?: AbortSignal,
@@ -95,12 +95,15 @@ const CONTENT_TYPES: Record<ExportFormat, string> = {
 
 const text = (description: string) => ({ type: 'string', description }) as const
 
+/** What these routes use of the node. */
+export type ExportComponents = Pick<ApiComponents, 'devices' | 'query' | 'storage'>
+
 /**
  * GET /v1/devices/:device/export: a device's confirmed readings with their proofs, streamed (docs/storage.md,
  * "Readings archives"). ndjson: `{reading, proof}` a line; csv: the reading's columns and its proof bundle as base64
  * JSON; car: the ndjson export added to this node's store as a UnixFS file (an unpinned upload) and its DAG as a CAR.
  */
-export const exportRoutes: FastifyPluginAsync<{ node: SteleNode }> = async (app, { node }) => {
+export const exportRoutes: FastifyPluginAsync<{ node: ExportComponents }> = async (app, { node }) => {
   app.get<{
     Params: { device: string }
     Querystring: { sensor?: string; from?: string; to?: string; format: ExportFormat }

@@ -1,11 +1,17 @@
 import type { FastifyPluginAsync } from 'fastify'
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client'
-import type { SteleNode } from '../node.ts'
+import type { ApiComponents } from './components.ts'
 import { errorResponses } from './error-schema.ts'
 import { textBody } from './schemas.ts'
 
+/** What these routes use of the node. */
+export type MetricsComponents = Pick<
+  ApiComponents,
+  'contracts' | 'drives' | 'ingest' | 'mempool' | 'state' | 'storage'
+>
+
 export interface MetricsOptions {
-  node: SteleNode
+  node: MetricsComponents
   /** Extra collectors (the gateway's, when it runs in the same process) registered on the same registry. */
   extend?: (registry: Registry) => void
 }

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify'
 import { SteleError } from '../../core/errors.ts'
 import type { DeviceSummary } from '../chain/devices.ts'
-import type { SteleNode } from '../node.ts'
+import type { ApiComponents } from './components.ts'
 import { errorResponses } from './error-schema.ts'
 import { deviceParams, HEX32, ID_PATTERN, intField, parseRange, seriesQueryFields } from './params.ts'
 
@@ -100,7 +100,10 @@ function devicesAfter(cursor: string | undefined): string | undefined {
   return after
 }
 
-export const readingRoutes: FastifyPluginAsync<{ node: SteleNode }> = async (app, { node }) => {
+/** What these routes use of the node. */
+export type ReadingComponents = Pick<ApiComponents, 'devices' | 'query'>
+
+export const readingRoutes: FastifyPluginAsync<{ node: ReadingComponents }> = async (app, { node }) => {
   const withIso = (d: DeviceSummary) => ({
     ...d,
     firstSeenIso: new Date(d.firstSeen).toISOString(),

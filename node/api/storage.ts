@@ -2,10 +2,10 @@ import { Readable } from 'node:stream'
 import type { FastifyPluginAsync, FastifyReply } from 'fastify'
 import { SteleError } from '../../core/errors.ts'
 import { STORAGE_PROOF_FORMAT } from '../../core/storage-proof.ts'
-import type { SteleNode } from '../node.ts'
 import { fileEntry } from '../storage/drive-service.ts'
 import { parseRange } from '../storage/range.ts'
 import { cidParam, type FileStat } from '../storage/storage.ts'
+import type { ApiComponents } from './components.ts'
 import { errorResponses } from './error-schema.ts'
 import { intField } from './params.ts'
 
@@ -83,11 +83,14 @@ function fileHeaders(reply: FastifyReply, stat: FileStat): void {
   reply.header('x-content-type-options', 'nosniff')
 }
 
+/** What these routes use of the node. */
+export type StorageComponents = Pick<ApiComponents, 'storage'>
+
 /**
  * Content-addressed files (docs/storage.md): add and read (streamed, ranges), CAR export and import, byte-offset
  * proofs, uploads, pins and gc. Bodies of the two upload routes are streamed through, never buffered.
  */
-export const storageRoutes: FastifyPluginAsync<{ node: SteleNode }> = async (app, { node }) => {
+export const storageRoutes: FastifyPluginAsync<{ node: StorageComponents }> = async (app, { node }) => {
   const { storage } = node
   // Encapsulated in this plugin: only these routes take octet-stream, and they read it as a stream.
   app.addContentTypeParser('application/octet-stream', (_req, payload, done) => done(null, payload))

@@ -1,12 +1,12 @@
 import websocket from '@fastify/websocket'
 import type { FastifyPluginAsync } from 'fastify'
 import { SteleError } from '../../core/errors.ts'
-import type { SteleNode } from '../node.ts'
 import { type Cursor, checkNotAhead, encodeCursor, parseCursor } from '../stream/cursor.ts'
 import { frame, plainEvent } from '../stream/events.ts'
 import { parseSubscription, type Subscription, type SubscriptionInput } from '../stream/filter.ts'
 import { type Sink, sseSink, wsSink } from '../stream/sinks.ts'
 import type { Subscriber } from '../stream/subscriber.ts'
+import type { ApiComponents } from './components.ts'
 import { errorResponses } from './error-schema.ts'
 import { textBody } from './schemas.ts'
 
@@ -27,12 +27,15 @@ const streamQuery = {
   },
 } as const
 
+/** What these routes use of the node. */
+export type StreamComponents = Pick<ApiComponents, 'stream'>
+
 /**
  * Live streams (docs/streaming.md): `GET /v1/stream` over WebSocket and `GET /v1/stream/sse` as Server-Sent Events,
  * both fed by the node's one stream hub. A bad subscription or cursor is refused with a 400 before the stream
  * starts; over WebSocket, a bad subscribe message gets an `error` event and the connection stays open.
  */
-export const streamRoutes: FastifyPluginAsync<{ node: SteleNode }> = async (app, opts) => {
+export const streamRoutes: FastifyPluginAsync<{ node: StreamComponents }> = async (app, opts) => {
   const { node } = opts
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } })
   const hub = node.stream

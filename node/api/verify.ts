@@ -9,7 +9,7 @@ import { SteleError } from '../../core/errors.ts'
 import type { ProofBundle } from '../../core/proof.ts'
 import { isStorageProofJson, verifyStorageProofJson } from '../../core/storage-proof.ts'
 import { verifyProof } from '../../core/verify-proof.ts'
-import type { SteleNode } from '../node.ts'
+import type { ApiComponents } from './components.ts'
 import { errorResponses } from './error-schema.ts'
 import { proofBundleSchema } from './readings.ts'
 
@@ -21,12 +21,15 @@ const checksSchema = {
   },
 } as const
 
+/** What these routes use of the node. */
+export type VerifyComponents = Pick<ApiComponents, 'genesis'>
+
 /**
  * POST /v1/verify runs the same verifier as `stele verify`, trusting this node's genesis. A proof that verifies is a
  * 200 `{ok:true, checks, block, record}`; one that fails is a 422 STELE_PROOF_INVALID in the one error shape, whose
  * details name the failed check and list every check run (docs/errors.md).
  */
-export const verifyRoutes: FastifyPluginAsync<{ node: SteleNode }> = async (app, { node }) => {
+export const verifyRoutes: FastifyPluginAsync<{ node: VerifyComponents }> = async (app, { node }) => {
   app.post<{ Body: ProofBundle | AccountProofBundle }>(
     '/v1/verify',
     {
