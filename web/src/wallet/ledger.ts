@@ -1,8 +1,7 @@
 import { formatCoins, parseCoins } from '../../../core/amount.ts'
-import { fromHex, toHex } from '../../../core/bytes.ts'
+import { toHex } from '../../../core/bytes.ts'
 import type { KeyPair } from '../../../core/ed25519.ts'
 import { type GenesisLedger, genesisLedgerFromJson, minFee } from '../../../core/genesis-ledger.ts'
-import { encodeTransfer } from '../../../core/ledger-payloads.ts'
 import { type SignedTx, signTx, TX_TYPES } from '../../../core/transaction.ts'
 import { type GenesisJson, getOrNull, postJson, type TxView } from '../api.ts'
 import { subscribe } from '../stream.ts'
@@ -28,19 +27,7 @@ export const parseAmountInput = (text: string, l: GenesisLedger): bigint =>
 
 export const transferFee = (l: GenesisLedger): bigint => minFee(l, TX_TYPES.TRANSFER)
 
-/** A transfer signed in the page with core's encoder and the unlocked key; only the signed bytes leave it. */
-export function signTransfer(
-  key: KeyPair,
-  t: { chainId: string; to: string; amount: bigint; memo: string; fee: bigint; nonce: number },
-): SignedTx {
-  const payload = encodeTransfer({ fee: t.fee, to: fromHex(t.to, 'to', 32), amount: t.amount, memo: t.memo })
-  return signTx(
-    { type: TX_TYPES.TRANSFER, chainId: t.chainId, signer: key.publicKey, nonce: t.nonce, payload },
-    key.secretKey,
-  )
-}
-
-/** Any ledger transaction signed in the page (drives, contracts): the payload already carries its fee. */
+/** A ledger transaction signed in the page with the unlocked key (the payload carries its fee); only its bytes leave. */
 export function signLedgerTx(
   key: KeyPair,
   t: { chainId: string; type: number; nonce: number; payload: Uint8Array },
