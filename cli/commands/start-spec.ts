@@ -48,7 +48,6 @@ export const startSpec: CommandSpec = {
       description:
         'run the node (LevelDB, API, blocks) in its own thread beside the broker and gateway; false: one thread',
     },
-    json: { type: 'boolean', description: 'log JSON lines even on a terminal' },
     ...TLS_OPTIONS,
   },
 }
