@@ -27,7 +27,9 @@ interface Seen {
   health: NodeHealth
 }
 
-const PROBE_MS = 3000
+const PROBE_MS = 5000
+/** The mesh is read again this often while the page is open. */
+const REFRESH_MS = 5000
 
 async function probe(address: string, signal: AbortSignal): Promise<Seen | undefined> {
   const get = async <T>(path: string): Promise<T> => {
@@ -55,7 +57,25 @@ async function probe(address: string, signal: AbortSignal): Promise<Seen | undef
  * connected to whom as each node reports it.
  */
 export async function nodesPage({ main, signal }: PageContext): Promise<void> {
-  main.append(h('h1', null, 'Nodes'))
+  const mesh = h('div', { id: 'mesh', 'aria-live': 'polite' })
+  main.append(h('h1', null, 'Nodes'), mesh, bootstrapForm())
+  mesh.replaceChildren(...(await meshView(signal)))
+  // Then read again in the background while the page is open (the router does not wait for it).
+  const again = () =>
+    setTimeout(async () => {
+      if (signal.aborted) return
+      try {
+        mesh.replaceChildren(...(await meshView(signal)))
+      } catch (e) {
+        if (signal.aborted) return
+        mesh.replaceChildren(notice('error', `The mesh could not be read: ${(e as Error).message}`))
+      }
+      again()
+    }, REFRESH_MS)
+  again()
+}
+
+async function meshView(signal: AbortSignal): Promise<HTMLElement[]> {
   await refreshNodes()
   const list = nodeList()
   const chain = (await getJson<{ nodes: NodeEntry[] }>('/v1/nodes', signal)).nodes
@@ -80,7 +100,7 @@ export async function nodesPage({ main, signal }: PageContext): Promise<void> {
   }
   const top = Math.max(0, ...chain.map((n) => headOf(n.key)?.head ?? 0))
   const name = (key: string) => link(`/accounts/${key}`, mono(short(key), key))
-  main.append(
+  return [
     h('p', null, 'This page talks to ', h('code', { id: 'mesh-current' }, currentNode()), '.'),
     table(
       'The chain’s nodes',
@@ -122,15 +142,13 @@ export async function nodesPage({ main, signal }: PageContext): Promise<void> {
       }),
       'mesh-links',
     ),
-    bootstrapForm(),
-  )
-  if (seen.size < chain.length)
-    main.append(
-      notice(
-        'info',
-        'Nodes without a reachable address are shown as the others see them; add their addresses below.',
-      ),
-    )
+    seen.size < chain.length
+      ? notice(
+          'info',
+          'Nodes without a reachable address are shown as the others see them; add their addresses below.',
+        )
+      : h('span'),
+  ]
 }
 
 /** The bootstrap list kept in this browser, beside the node that served the page. */
