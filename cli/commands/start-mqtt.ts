@@ -5,7 +5,7 @@ import { SteleError } from '../../core/errors.ts'
 import type { EmbeddedBrokerInit } from '../../gateway/embedded-broker.ts'
 import { intOption, type Parsed, strOption } from '../args.ts'
 
-type BrokerSecurity = Pick<EmbeddedBrokerInit, 'allowAnonymous' | 'maxPacketBytes' | 'tls'>
+export type BrokerSecurity = Pick<EmbeddedBrokerInit, 'allowAnonymous' | 'maxPacketBytes' | 'tls'>
 
 /** The embedded broker's --mqtt-allow-anonymous, --mqtt-max-packet and --mqtt-tls-cert/--mqtt-tls-key. */
 export async function brokerSecurityOptions(p: Parsed): Promise<BrokerSecurity> {
