@@ -1,5 +1,5 @@
 import type { GenesisJson } from './api.ts'
-import { h } from './dom.ts'
+import { h, notice } from './dom.ts'
 
 const KEY = 'stele.trustedGenesis'
 
@@ -12,6 +12,12 @@ export function pinnedGenesis(): GenesisJson | null {
     return null
   }
 }
+
+/** Above a proof check made without a pinned genesis: it trusts the genesis inside the proof. */
+export const unpinnedNote = (): HTMLElement | null =>
+  pinnedGenesis()
+    ? null
+    : notice('warn', 'No genesis pinned: this check trusts the genesis inside the proof. Pin one above.')
 
 export function pinGenesis(g: GenesisJson): void {
   localStorage.setItem(KEY, JSON.stringify(g))

@@ -4,7 +4,7 @@ import { type AccountView, ApiError, getJson, type TxView } from '../api.ts'
 import { fields, h, link, mono, notice } from '../dom.ts'
 import { proofPanel } from '../proof-panel.ts'
 import type { PageContext } from '../router.ts'
-import { pinnedGenesis } from '../trust.ts'
+import { pinnedGenesis, unpinnedNote } from '../trust.ts'
 import { historyTable } from '../wallet/history.ts'
 import { walletKeys } from '../wallet/keystore.ts'
 import { coins, ledgerOf } from '../wallet/ledger.ts'
@@ -99,13 +99,7 @@ export async function accountPage({ main, signal, params, nodeGenesis }: PageCon
         expected: ACCOUNT_CHECKS,
         filename: `account-proof-${key.slice(0, 12)}.json`,
         signal,
-        note: () =>
-          pinnedGenesis()
-            ? null
-            : notice(
-                'warn',
-                'No genesis pinned: this check trusts the genesis inside the proof. Pin one above.',
-              ),
+        note: unpinnedNote,
       }),
     ),
   )

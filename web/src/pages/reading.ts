@@ -7,7 +7,7 @@ import { fields, h, link, mono, notice, timeText } from '../dom.ts'
 import { proofPanel } from '../proof-panel.ts'
 import type { PageContext } from '../router.ts'
 import { subscribe } from '../stream.ts'
-import { pinnedGenesis } from '../trust.ts'
+import { pinnedGenesis, unpinnedNote } from '../trust.ts'
 
 /** Every check core/verify-proof.ts runs for a reading, in order (as `stele verify`). */
 const PROOF_CHECKS = 11
@@ -69,13 +69,7 @@ export async function readingPage(ctx: PageContext): Promise<void> {
       expected: PROOF_CHECKS,
       filename: `proof-${id.slice(0, 12)}.json`,
       signal,
-      note: () =>
-        pinnedGenesis()
-          ? null
-          : notice(
-              'warn',
-              'No genesis pinned: this check trusts the genesis inside the proof. Pin one above.',
-            ),
+      note: unpinnedNote,
     }),
   )
 }
