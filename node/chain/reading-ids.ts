@@ -1,4 +1,5 @@
 import { toHex } from '../../core/bytes.ts'
+import { SteleError } from '../../core/errors.ts'
 import { leafHash } from '../../core/merkle.ts'
 import { decodeRecordList } from '../../core/record.ts'
 import { lastAcceptSeq } from '../db/accepted.ts'
@@ -68,9 +69,11 @@ export class ReadingIds {
 
   /** Reads the runs' cover from disk and rebuilds the ids of later batches; once, until `reset`. */
   load(db: Db): Promise<void> {
-    this.loading ??= this.rebuild(db).catch((e: unknown) => {
+    this.loading ??= this.rebuild(db).catch((cause: unknown) => {
       this.loading = undefined
-      throw e
+      throw new SteleError('STELE_STORAGE', `the node could not read its reading ids: ${String(cause)}`, {
+        cause,
+      })
     })
     return this.loading
   }
