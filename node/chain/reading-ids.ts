@@ -49,8 +49,8 @@ export function matchEntries(entries: Uint8Array, needle: Buffer, out: IdCandida
  * The reading-id index, written a run at a time instead of one key per reading: accepted batches' ids are held in
  * memory (16 bytes an id) and, every `runRecords` readings, written as one run of about 4,096 keys in an ingest write,
  * with the acceptance number the runs cover through (`K.readingRunsThrough`). Nothing is lost on a crash: the ids of
- * batches after that number are rebuilt on first use after open from their `a:` entries and record lists, which the batch's own
- * write holds. A lookup reads the memory, the bucket's runs and the `i:` keys of folders written before runs.
+ * batches after that number are rebuilt on first use after open from their `a:` entries and record lists, which
+ * each batch's own write holds. A lookup reads the memory, the bucket's runs and the `i:` keys of older folders.
  */
 export class ReadingIds {
   /** Readings held in memory before their ids are written as a run. */

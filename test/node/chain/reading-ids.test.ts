@@ -33,7 +33,7 @@ async function keysUnder(node: SteleNode, prefix: string): Promise<{ keys: numbe
 }
 
 describe('reading id index (runs)', () => {
-  it('finds every reading by id before its run is written, after, and after a reopen; each id stored once', async () => {
+  it('finds every reading by id before its run is written, after it and after a reopen; ids stored once', async () => {
     fx = await nodeFixture()
     let node = fx.node
     node.state.readingIds.runRecords = 25
@@ -69,7 +69,7 @@ describe('reading id index (runs)', () => {
     await expect(node.query.reading('zz')).rejects.toMatchObject({ code: 'STELE_NOT_FOUND' })
   })
 
-  it('reads a folder written with one `i:` key per reading (no runs marker), and marks it at its next write', async () => {
+  it('reads a folder of one `i:` key per reading (no runs marker), and marks it at its next write', async () => {
     fx = await nodeFixture()
     let node = fx.node
     for (let i = 0; i < 3; i++) await node.submitBatches([fx.gw.next(5)])
