@@ -32,10 +32,10 @@ afterAll(async () => {
 })
 
 // Generous: three starts of the whole stack, each loading the node's modules in its own thread, on a busy machine.
-describe('stele start, end to end', { timeout: 90_000 }, () => {
+describe('stele start, end to end', { timeout: 150_000 }, () => {
   it('brings up simulated devices whose readings become confirmed, with proofs that stele verify accepts', async () => {
     stele = spawnStele(startArgs(dir.path))
-    const listening = await waitForNode(stele, 60_000)
+    const listening = await waitForNode(stele, 90_000)
     base = String(listening['url'])
     // Accepted readings come back onto the broker, stamped, for MQTT tools.
     const url = String(listening['mqtt'])
@@ -110,9 +110,10 @@ describe('stele start, end to end', { timeout: 90_000 }, () => {
     const verified = await stele.waitFor(
       (l) => String(l['msg']).includes('chain verified'),
       'chain verification',
+      90_000,
     )
     expect(Number(verified['height'])).toBeGreaterThanOrEqual(before.body.height)
-    const listening = await waitForNode(stele, 60_000)
+    const listening = await waitForNode(stele, 90_000)
     base = String(listening['url'])
     const after = await until(
       async () => {
@@ -142,7 +143,7 @@ describe('stele start, end to end', { timeout: 90_000 }, () => {
     await stele!.kill('SIGKILL')
 
     stele = spawnStele(startArgs(dir.path, '--node-thread=false'))
-    const listening = await waitForNode(stele, 60_000)
+    const listening = await waitForNode(stele, 90_000)
     expect(listening['nodeThread']).toBe(false)
     base = String(listening['url'])
     const now = await api('/v1/devices')
