@@ -100,7 +100,7 @@ describe('a drive replicated on two other nodes', () => {
         last = JSON.stringify(seen)
         return seen.every((r) => r !== undefined && ok(r)) ? seen : undefined
       },
-      { what, timeoutMs: 30_000, everyMs: 200, detail: () => last },
+      { what, timeoutMs: 60_000, everyMs: 200, detail: () => last },
     )
   }
 
@@ -186,8 +186,13 @@ describe('a drive replicated on two other nodes', () => {
       await procs[n]!.waitFor(
         (l) => l['msg'] === 'replica fetched on assignment',
         `node ${n} fetched`,
-        30_000,
-      )
+        60_000,
+      ).catch(async (e) => {
+        const said = procs[n]!.lines.filter((l) => /replica|drive/.test(String(l['msg'])))
+        throw new Error(
+          `${e.message}\n${JSON.stringify(said.slice(-5))}\n${JSON.stringify(await driveAt(n, id))}`,
+        )
+      })
       const d = await driveAt(n, id)
       expect(d.replica, `node ${n}`).toEqual({ held: true, missingBlocks: 0, fetching: false })
       expect(rep(d, n)!.passed).toBe(0)
@@ -228,5 +233,5 @@ describe('a drive replicated on two other nodes', () => {
     // A comes back, syncs, and its chain counts the same miss.
     procs[0] = startNode(layout, 0)
     await everyNodeSees([0], id, 1, (r) => r.missed === after.missed, 'A sees the miss after syncing')
-  }, 120_000)
+  }, 180_000)
 })
