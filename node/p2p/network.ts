@@ -63,9 +63,14 @@ export function decodeBatchGossip(bytes: Uint8Array): SubmittedBatch {
   return { tx, records: new Uint8Array(rd.bytes(rd.remaining, 'records')) }
 }
 
-/** Refusals that say "not now" rather than "bad": a gap or unknown gateway while gossip runs out of order. */
+/**
+ * Refusals that say "not now" rather than "bad": a gap or unknown gateway while gossip runs out of order, or a
+ * drive-put of a file this node does not hold (valid at the node that holds it; penalising its forwarder would cut
+ * off that node's blocks).
+ */
 const NOT_NOW = new Set([
   'STELE_BATCH_GAP',
+  'STELE_CID_UNKNOWN',
   'STELE_GATEWAY_UNKNOWN',
   'STELE_RATE_LIMITED',
   'STELE_NONCE_GAP',
