@@ -61,12 +61,16 @@ export function spawnNodeThread(opts: { log: ThreadLog; entry?: URL }): SpawnedN
   const control = new MessageChannel()
   const nodeApi = new MessageChannel()
   let gateway: GatewayStatusSource | undefined
+  const source = (): GatewayStatusSource => {
+    if (!gateway) throw new SteleError('STELE_UNAVAILABLE', 'no gateway in this process')
+    return gateway
+  }
   const rpc = portRpc(
     control.port1,
     {
       // What the HTTP routes would serialise anyway: plain JSON data crosses the port.
-      gatewayStatus: async () => JSON.parse(JSON.stringify(await gateway?.status())),
-      deadLetters: async () => JSON.parse(JSON.stringify(await gateway?.deadLetters())),
+      gatewayStatus: async () => JSON.parse(JSON.stringify(await source().status())),
+      deadLetters: async () => JSON.parse(JSON.stringify(await source().deadLetters())),
     },
     'the node thread',
   )
