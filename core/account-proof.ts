@@ -1,8 +1,9 @@
 import { type AccountState, decodeAccount } from './account.ts'
 import { type BlockHeader, decodeBlockHeader, verifyBlockSignature } from './block.ts'
-import { equalBytes, fromHex, toHex } from './bytes.ts'
+import { fromHex, toHex } from './bytes.ts'
 import { type Genesis, type GenesisJson, genesisFromJson } from './genesis.ts'
 import { sha256 } from './hash.ts'
+import { producerChecks, type RegistrationStep } from './producer-proof.ts'
 import { decodeStateProof, STATE_NS, type StateProof, stateKey, stateProofError } from './state-map.ts'
 import { checkTrustedGenesis, type TrustedGenesis } from './verify-proof.ts'
 
@@ -21,12 +22,15 @@ export interface AccountProofBundle {
   blockHeader: string
   blockSignature: string
   genesis: GenesisJson
+  /** The block producer's registration path, when it is not a genesis producer (§6.4). */
+  registrations?: RegistrationStep[]
 }
 
 export type AccountCheckName =
   | 'bundle.format'
   | 'genesis.trusted'
   | 'block.decode'
+  | 'producer.registration'
   | 'block.producer'
   | 'block.signature'
   | 'state.proof'
@@ -58,8 +62,9 @@ export function toAccountProofBundle(p: {
   blockHeader: Uint8Array
   blockSignature: Uint8Array
   genesis: GenesisJson
+  registrations?: RegistrationStep[] | undefined
 }): AccountProofBundle {
-  return {
+  const bundle: AccountProofBundle = {
     format: ACCOUNT_PROOF_FORMAT,
     account: toHex(p.account),
     value: p.value === null ? null : toHex(p.value),
@@ -68,6 +73,8 @@ export function toAccountProofBundle(p: {
     blockSignature: toHex(p.blockSignature),
     genesis: p.genesis,
   }
+  if (p.registrations) bundle.registrations = p.registrations
+  return bundle
 }
 
 /**
@@ -119,9 +126,9 @@ export function verifyAccountProof(bundle: AccountProofBundle, trusted?: Trusted
   }
   pass('block.decode', `block ${block.height}`)
 
-  if (!genesis.producers.some((p) => equalBytes(p, block.producer)))
-    return fail('block.producer', 'the block producer is not named in genesis')
-  pass('block.producer', `producer ${toHex(block.producer).slice(0, 16)}…`)
+  for (const c of producerChecks(genesis, bundle.registrations, block.producer, block.height))
+    if (!c.ok) return fail(c.name, c.message)
+    else pass(c.name, c.message)
 
   if (!verifyBlockSignature(header, signature, block.producer))
     return fail('block.signature', 'the producer signature over the block header does not verify')

@@ -1,5 +1,6 @@
 import { fromHex, toHex } from './bytes.ts'
 import type { GenesisJson } from './genesis.ts'
+import type { RegistrationStep } from './producer-proof.ts'
 
 /**
  * Everything needed to check one reading offline: the record and its path to the batch root, the gateway-signed
@@ -19,6 +20,8 @@ export interface ProofBundle {
   blockHeader: string
   blockSignature: string
   genesis: GenesisJson
+  /** The block producer's registration path, when it is not a genesis producer (docs/protocol.md §6.4). */
+  registrations?: RegistrationStep[]
 }
 
 export interface ProofParts {
@@ -33,7 +36,11 @@ export interface ProofParts {
   genesis: GenesisJson
 }
 
-export function toProofBundle(p: ProofParts, reading?: unknown): ProofBundle {
+export function toProofBundle(
+  p: ProofParts,
+  reading?: unknown,
+  registrations?: RegistrationStep[],
+): ProofBundle {
   const bundle: ProofBundle = {
     format: 'stele-proof/1',
     record: toHex(p.record),
@@ -47,6 +54,7 @@ export function toProofBundle(p: ProofParts, reading?: unknown): ProofBundle {
     genesis: p.genesis,
   }
   if (reading !== undefined) bundle.reading = reading
+  if (registrations) bundle.registrations = registrations
   return bundle
 }
 

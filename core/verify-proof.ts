@@ -4,6 +4,7 @@ import { equalBytes, toHex } from './bytes.ts'
 import { type Genesis, type GenesisJson, genesisFromJson, genesisHash, genesisToJson } from './genesis.ts'
 import { sha256 } from './hash.ts'
 import { leafHash, verifyInclusion } from './merkle.ts'
+import { producerChecks } from './producer-proof.ts'
 import { fromProofBundle, type ProofBundle, type ProofParts } from './proof.ts'
 import { decodeRecord, type StampedRecord } from './record.ts'
 import { decodeTx, type SignedTx, TX_TYPES, verifyTxSignature } from './transaction.ts'
@@ -18,6 +19,7 @@ export type CheckName =
   | 'batch.signature'
   | 'block.decode'
   | 'tx.inclusion'
+  | 'producer.registration'
   | 'block.producer'
   | 'block.signature'
 
@@ -179,9 +181,9 @@ export function verifyProof(bundle: ProofBundle, trusted?: TrustedGenesis): Proo
     return fail('tx.inclusion', 'the transaction path does not lead to the block transaction root')
   pass('tx.inclusion', `transaction ${parts.txIndex} of ${block.txCount}`)
 
-  if (!genesis.producers.some((p) => equalBytes(p, block.producer)))
-    return fail('block.producer', 'the block producer is not named in genesis')
-  pass('block.producer', `producer ${toHex(block.producer).slice(0, 16)}…`)
+  for (const c of producerChecks(genesis, bundle.registrations, block.producer, block.height))
+    if (!c.ok) return fail(c.name, c.message)
+    else pass(c.name, c.message)
 
   if (!verifyBlockSignature(parts.blockHeader, parts.blockSignature, block.producer))
     return fail('block.signature', 'the producer signature over the block header does not verify')

@@ -143,10 +143,17 @@ export class SteleNode implements NodeApi {
         genesis,
         mempool,
         state,
-        ...(genesis.producers.length > 1 ? { finalHeight: () => this.finalHeight() } : {}),
+        finalHeight: () => this.finalHeight(),
       },
     )
     this.producer.on('rollback', () => this.query.forgetConfirmed())
+    // Readings kept as `confirmed` while one producer had no finality become final once a second one registers.
+    let several = false
+    this.producer.on('block', () => {
+      if (several === this.index.producers.length > 1) return
+      several = !several
+      this.query.forgetConfirmed()
+    })
     this.storage = new Storage(opts.storage ?? {}, { db, timers })
     this.drives = ledger
       ? new DriveService({
@@ -269,9 +276,13 @@ export class SteleNode implements NodeApi {
 
   /**
    * The highest final block: blocks signed by more than half the producers are built on it (consensus/finality.ts).
-   * Looks at the last 256 blocks; a chain that found no majority in them reports the block before them.
+   * Looks at the last 256 blocks; a chain that found no majority in them reports the block before them. -1 while the
+   * current producer set has one producer: a lone producer's blocks are `confirmed`, never `final` (a chain started
+   * with one producer reports finality from the block whose registration gives it a second). The one finality
+   * function: readings, transactions and health all read it.
    */
   finalHeight(): number {
+    if (this.index.producers.length < 2) return -1
     const tip = this.state.tip.height
     const from = Math.max(1, tip - 255)
     return finalHeight(from, this.index.producersOf(from, tip), this.index.producers.length)

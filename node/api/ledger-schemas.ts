@@ -70,6 +70,21 @@ export const txSchema = {
         txPath: { type: 'array', items: { type: 'string' } },
         blockHeader: { type: 'string' },
         blockSignature: { type: 'string' },
+        registrations: {
+          type: 'array',
+          description:
+            "the block producer's registration path, when it is not a genesis producer (protocol §6.4)",
+          items: {
+            type: 'object',
+            properties: {
+              tx: { type: 'string' },
+              txIndex: { type: 'integer' },
+              txPath: { type: 'array', items: { type: 'string' } },
+              blockHeader: { type: 'string' },
+              blockSignature: { type: 'string' },
+            },
+          },
+        },
       },
     },
   },

@@ -192,6 +192,7 @@ export const ledgerRoutes: FastifyPluginAsync<{ node: SteleNode; faucet?: Faucet
           blockHeader: block.header,
           blockSignature: block.signature,
           genesis: genesisToJson(node.genesis),
+          registrations: await node.query.registrations(block.header),
         })
       })
     },

@@ -15,14 +15,15 @@ export async function txWithProof(
   opts: { proof?: boolean } = {},
 ) {
   const base = txView(bytes, stored?.height ?? null, stored?.index ?? null)
-  // Final once blocks of more than half the producers build on it (a chain of several producers).
-  const final = stored !== null && node.index.producers.length > 1 && stored.height <= node.finalHeight()
+  // Final once blocks of more than half the producers build on it (node.finalHeight: -1 with one producer).
+  const final = stored !== null && stored.height <= node.finalHeight()
   const view = final ? { ...base, status: 'final' as const } : base
   if (!stored) return { ...view, proof: null }
   const block = await node.query.storedBlock(stored.height)
   if (!block) return { ...view, proof: null }
   const time = (await node.query.blockView(stored.height)).time
   if (opts.proof === false) return { ...view, time, timeIso: new Date(time).toISOString(), proof: null }
+  const registrations = await node.query.registrations(block.header)
   return {
     ...view,
     time,
@@ -32,6 +33,7 @@ export async function txWithProof(
       txPath: inclusionPath(block.txHashes.map(leafHash), stored.index).map(toHex),
       blockHeader: toHex(block.header),
       blockSignature: toHex(block.signature),
+      ...(registrations ? { registrations } : {}),
     },
   }
 }

@@ -1,7 +1,9 @@
+import { decodeBlockHeader } from '../../core/block.ts'
 import { toHex } from '../../core/bytes.ts'
 import { SteleError } from '../../core/errors.ts'
 import { type Genesis, genesisToJson } from '../../core/genesis.ts'
 import { inclusionPath, leafHash } from '../../core/merkle.ts'
+import type { RegistrationStep } from '../../core/producer-proof.ts'
 import { type ProofBundle, toProofBundle } from '../../core/proof.ts'
 import { decodeRecord, type StampedRecord } from '../../core/record.ts'
 import { decodeStoredBlock, decodeStoredTx, type StoredBlock, type StoredTx } from '../db/codec.ts'
@@ -13,6 +15,7 @@ import type { Mempool } from './mempool.ts'
 import { decodeCursor, encodeCursor } from './reading-cursor.ts'
 import { type Located, locateReading } from './reading-locate.ts'
 import { type ReadingView, readingView } from './reading-view.ts'
+import { registrationPath } from './registration-path.ts'
 import type { ChainState } from './state.ts'
 
 export { type BlockView, blockView }
@@ -43,7 +46,7 @@ export interface ChainQueryComponents {
   genesis: Genesis
   mempool: Mempool
   state: ChainState
-  /** The highest final block, on a chain of several producers (readings then report `final`). */
+  /** The highest final block; -1 while the chain has one producer (no reading is `final`). */
   finalHeight?: () => number
 }
 
@@ -118,8 +121,9 @@ export class ChainQuery {
       if (json === undefined) {
         const view = readingView(id, r, chunk.txHash, height, chunk.leafIndexes[i]!, this.final())
         json = JSON.stringify(view)
-        // Pending readings change status when sealed, confirmed ones when final: only settled ones are kept.
-        const settled = this.c.finalHeight ? view.status === 'final' : height !== null
+        // Pending readings change status when sealed, confirmed ones when final: only settled ones are kept. Without
+        // finality (-1: one producer) confirmed is settled; the node forgets them when a second producer joins.
+        const settled = view.status === 'final' || (height !== null && this.final() < 0)
         if (settled) this.chunks.keepJson(chunk, i, json)
       }
       parts.push(json)
@@ -252,7 +256,14 @@ export class ChainQuery {
         genesis: genesisToJson(this.c.genesis),
       },
       readingView(id, decodeRecord(record), l.txHash, l.stored.height, l.leafIndex, this.final()),
+      await this.registrations(block.header),
     )
+  }
+
+  /** The registration path of a block's producer, when it is not a genesis producer (docs/protocol.md §6.4). */
+  async registrations(header: Uint8Array): Promise<RegistrationStep[] | undefined> {
+    const h = decodeBlockHeader(header)
+    return registrationPath(this.db, this.c.genesis, h.producer, h.height)
   }
 
   async blockView(height: number): Promise<BlockView> {

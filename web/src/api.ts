@@ -199,7 +199,14 @@ export interface TxView {
   time?: number
   timeIso?: string
   /** Once confirmed (GET /v1/transactions/:hash only): the Merkle path to the signed header's txRoot. */
-  proof?: { txIndex: number; txPath: string[]; blockHeader: string; blockSignature: string } | null
+  proof?: {
+    txIndex: number
+    txPath: string[]
+    blockHeader: string
+    blockSignature: string
+    /** The producer's registration path when it is not a genesis producer (docs/protocol.md §6.4). */
+    registrations?: unknown
+  } | null
 }
 
 /** GET /v1/accounts/:key (docs/protocol.md §9.7.2): balances are decimal strings of base units. */

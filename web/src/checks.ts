@@ -3,6 +3,7 @@ import { fromHex, toHex } from '../../core/bytes.ts'
 import { genesisFromJson, genesisHash } from '../../core/genesis.ts'
 import { sha256 } from '../../core/hash.ts'
 import { leafHash, merkleRoot, verifyInclusion } from '../../core/merkle.ts'
+import { producerChecks } from '../../core/producer-proof.ts'
 import { decodeTx, verifyTxSignature } from '../../core/transaction.ts'
 import type { BlockView, GenesisJson, TxView } from './api.ts'
 
@@ -12,12 +13,20 @@ export interface Check {
   message: string
 }
 
-/** Runs checks in order and stops at the first failure, as core/verify-proof.ts does. */
-function runChecks(steps: [string, () => string][]): Check[] {
+/**
+ * Runs checks in order and stops at the first failure, as core/verify-proof.ts does. A step returns its message, or
+ * the checks it ran itself (core's, under their own names).
+ */
+function runChecks(steps: [string, () => string | Check[]][]): Check[] {
   const out: Check[] = []
   for (const [name, step] of steps) {
     try {
-      out.push({ name, ok: true, message: step() })
+      const r = step()
+      if (typeof r === 'string') out.push({ name, ok: true, message: r })
+      else {
+        out.push(...r)
+        if (r.some((c) => !c.ok)) break
+      }
     } catch (e) {
       out.push({ name, ok: false, message: (e as Error).message })
       break
@@ -153,15 +162,10 @@ export function checkTxInclusion(t: TxView, genesis: GenesisJson): Check[] {
         return `block ${block.height}`
       },
     ],
+    // core's producerChecks, so the page and `stele verify` agree on a registered producer's block.
     [
       'block.producer',
-      () => {
-        must(
-          genesis.producers.includes(toHex(block.producer)),
-          'the producer is not named in the trusted genesis',
-        )
-        return `producer ${toHex(block.producer).slice(0, 16)}… is in genesis`
-      },
+      () => producerChecks(genesisFromJson(genesis), p!.registrations, block.producer, block.height),
     ],
     [
       'block.signature',
