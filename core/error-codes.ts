@@ -65,6 +65,11 @@ export const ERROR_CODES = {
     status: 409,
     meaning: 'A batch reuses a sequence number the node already holds with other content.',
   },
+  STELE_TX_TOO_LARGE: {
+    status: 413,
+    meaning:
+      'A transaction with its records is larger than any block of the node holds (details.bytes, details.maxBytes): refused for good; send fewer records per batch.',
+  },
   STELE_BATCH_INVALID: {
     status: 422,
     meaning: 'A batch is signed but its contents contradict its header (root, count, sequences, times).',

@@ -325,7 +325,12 @@ export class SteleNode implements NodeApi {
   }
 
   async submitBatches(batches: readonly SubmittedBatch[], opts: CallOptions = {}): Promise<SubmitResult[]> {
-    const results = await this.ingest.submitBatches(batches, opts)
+    // A gateway's batch must fit this producer's blocks now (lower on a network); a peer's block's batches, already
+    // in a block, are held to MAX_BLOCK_BYTES alone (network.ts).
+    const results = await this.ingest.submitBatches(batches, {
+      ...opts,
+      maxBlockBytes: this.producer.blockBytes,
+    })
     this.network?.publishBatches(batches, results)
     return results
   }

@@ -5,6 +5,7 @@
  */
 import { decodeBatchHeader } from '../../core/batch.ts'
 import { toHex } from '../../core/bytes.ts'
+import { SteleError } from '../../core/errors.ts'
 import { TX_TYPES } from '../../core/transaction.ts'
 import type { Db } from '../db/db.ts'
 import { K } from '../db/keys.ts'
@@ -18,6 +19,22 @@ export const BLOCK_OVERHEAD = 1 + 4 + 512 + 64 + 4
 
 /** Bytes one transaction adds to a wire block: its bytes and its records (a batch's), each with a u32 length. */
 export const wireTxBytes = (tx: Uint8Array, recordBytes: number): number => 8 + tx.length + recordBytes
+
+/**
+ * Admission's check (validate-batch.ts): a transaction no block of `maxBlockBytes` could hold is refused with
+ * STELE_TX_TOO_LARGE, since once accepted the producer could only drop it (fitBlock's `tooLarge`).
+ */
+export function checkFitsBlock(tx: Uint8Array, recordBytes: number, maxBlockBytes = MAX_BLOCK_BYTES): void {
+  const bytes = wireTxBytes(tx, recordBytes)
+  const maxBytes = maxBlockBytes - BLOCK_OVERHEAD
+  if (bytes > maxBytes)
+    throw new SteleError(
+      'STELE_TX_TOO_LARGE',
+      `the transaction and its records take ${bytes} bytes in a block, more than any block of this node holds ` +
+        `(${maxBytes}); send fewer records per batch`,
+      { details: { bytes, maxBytes } },
+    )
+}
 
 const CHUNK = 256
 

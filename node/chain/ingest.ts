@@ -136,13 +136,17 @@ export class Ingest extends EventEmitter<IngestEvents> {
    */
   submitBatches(
     batches: readonly SubmittedBatch[],
-    opts: { signal?: AbortSignal | undefined } = {},
+    opts: {
+      signal?: AbortSignal | undefined
+      /** The producer's block byte cap now (default MAX_BLOCK_BYTES): a batch beyond it is refused. */
+      maxBlockBytes?: number | undefined
+    } = {},
   ): Promise<SubmitResult[]> {
     const { signal } = opts
     return abortable(
       this.serial(() => {
         this.open(signal)
-        return this.prepareBatches(batches)
+        return this.prepareBatches(batches, opts.maxBlockBytes)
       }).then((p) => this.settle(p)),
       signal,
     )
@@ -183,7 +187,10 @@ export class Ingest extends EventEmitter<IngestEvents> {
     await loadDevices(this.c.db, this.devices)
   }
 
-  private async prepareBatches(batches: readonly SubmittedBatch[]): Promise<Prepared> {
+  private async prepareBatches(
+    batches: readonly SubmittedBatch[],
+    maxBlockBytes?: number,
+  ): Promise<Prepared> {
     await this.ready()
     const ids = this.c.state.readingIds
     await ids.load(this.c.db)
@@ -218,6 +225,7 @@ export class Ingest extends EventEmitter<IngestEvents> {
         const verdict = await validateBatch(tx, b.records, {
           chainId: this.c.genesis.chainId,
           gateway: current,
+          maxBlockBytes,
           knownTxHash: async (seq) => {
             const staged = this.stagedBatches.get(K.gatewayBatch(gwHex, seq))
             if (staged !== undefined) return staged

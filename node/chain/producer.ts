@@ -120,6 +120,11 @@ export class BlockProducer extends EventEmitter<{
     return producers.length === 1 && producers[0] === toHex(this.c.key.publicKey)
   }
 
+  /** The wire bytes a block may take now: admission refuses a batch beyond it (validate-batch.ts). */
+  get blockBytes(): number {
+    return this.maxBlockBytes
+  }
+
   /** Lowers the wire bytes a block may take (never above MAX_BLOCK_BYTES): the network's gossip limit. */
   limitBlockBytes(max: number): void {
     this.maxBlockBytes = Math.min(this.maxBlockBytes, max)

@@ -4,6 +4,7 @@ import { SteleError } from '../../core/errors.ts'
 import { leafHash, merkleRoot } from '../../core/merkle.ts'
 import { decodeRecord, decodeRecordList, type StampedRecord } from '../../core/record.ts'
 import { type SignedTx, TX_TYPES, verifyTxSignature } from '../../core/transaction.ts'
+import { checkFitsBlock } from './block-size.ts'
 import type { GatewayState } from './state.ts'
 
 export interface ValidBatch {
@@ -28,6 +29,8 @@ export interface BatchContext {
    * out-of-order batch, so nobody else can spend a gateway's allowance.
    */
   admit?: (header: BatchHeader) => void
+  /** The producer's block byte cap (default MAX_BLOCK_BYTES; lower on a network): a batch beyond it is refused. */
+  maxBlockBytes?: number | undefined
 }
 
 /**
@@ -47,6 +50,8 @@ export async function validateBatch(
       'STELE_CHAIN_MISMATCH',
       `batch is for chain ${tx.chainId}, this node runs ${chainId}`,
     )
+  // Cheap and before the signature: accepted, a batch no block can hold would be dropped by the producer.
+  checkFitsBlock(tx.bytes, recordList.length, ctx.maxBlockBytes)
   const signerHex = toHex(tx.signer)
   if (!gw)
     throw new SteleError(

@@ -55,9 +55,9 @@ async function chainWithRegisteredBlock() {
   expect(await a.producer.produce()).not.toBeNull()
   // One producer: no finality; the readings read now are kept as confirmed.
   expect(a.finalHeight()).toBe(-1)
-  expect(JSON.parse(await a.query.readingsJson({ device: 'dev-0', limit: 10, order: 'asc' })).items[0]?.status).toBe(
-    'confirmed',
-  )
+  expect(
+    JSON.parse(await a.query.readingsJson({ device: 'dev-0', limit: 10, order: 'asc' })).items[0]?.status,
+  ).toBe('confirmed')
   await a.submitTx(register.bytes, { gossip: false })
   expect(await a.producer.produce()).not.toBeNull()
   await carry(a, c, 1)
@@ -167,9 +167,9 @@ describe('a proof of a block sealed by a registered producer', () => {
     expect(a.finalHeight()).toBe(2)
     expect(c.finalHeight()).toBe(2)
     // Block 1's readings, read as confirmed while A was alone, are final now.
-    expect(JSON.parse(await a.query.readingsJson({ device: 'dev-0', limit: 10, order: 'asc' })).items[0]?.status).toBe(
-      'final',
-    )
+    expect(
+      JSON.parse(await a.query.readingsJson({ device: 'dev-0', limit: 10, order: 'asc' })).items[0]?.status,
+    ).toBe('final')
     const app2 = await buildApp({ node: a, logger: false })
     try {
       const tx = (
