@@ -2,8 +2,7 @@ import { join } from 'node:path'
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import type { Logger } from 'pino'
 import type { Registry } from 'prom-client'
-import { buildApp } from '../node/api/app.ts'
-import { SteleNode } from '../node/node.ts'
+import type { SteleNode } from '../node/node.ts'
 import type { NetworkInit } from '../node/p2p/network.ts'
 import { listen } from './listen.ts'
 import type { NodeTls } from './node-tls.ts'
@@ -38,6 +37,12 @@ export async function runNode(opts: {
   /** Ingest rate limit per gateway (the node's default when absent; benchmarks lift it). */
   recordsPerSecPerGateway?: number
 }): Promise<RunningNode> {
+  // Loaded here, not at the top: every `stele` command imports this file for its options, and `stele start`'s main
+  // thread never needs the node's modules when the node has its own thread.
+  const [{ SteleNode }, { buildApp }] = await Promise.all([
+    import('../node/node.ts'),
+    import('../node/api/app.ts'),
+  ])
   const log = opts.logger.child({ area: 'node' })
   const node = await SteleNode.open({
     dataDir: join(opts.data, 'node'),
