@@ -18,6 +18,8 @@ export interface BlockView {
   producer: string
   signature: string
   transactions: string[]
+  /** GET /v1/blocks/:height: the producer's registration path when it is not a genesis producer (protocol §6.4). */
+  registrations?: unknown
 }
 
 export interface ReadingView {

@@ -1,6 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify'
+import { fromHex } from '../../core/bytes.ts'
 import type { ApiComponents } from './components.ts'
 import { errorResponses } from './error-schema.ts'
+import { registrationsSchema } from './ledger-schemas.ts'
 import { intField } from './params.ts'
 import { genesisSchema } from './schemas.ts'
 
@@ -21,6 +23,7 @@ const blockSchema = {
     producer: { type: 'string' },
     signature: { type: 'string' },
     transactions: { type: 'array', items: { type: 'string' } },
+    registrations: registrationsSchema,
   },
 } as const
 
@@ -111,7 +114,14 @@ export const chainRoutes: FastifyPluginAsync<{ node: ChainComponents }> = async 
         response: { 200: blockSchema, ...errorResponses('STELE_NOT_FOUND') },
       },
     },
-    async (req) => node.query.blockView(req.params.height),
+    async (req) => {
+      const view = await node.query.blockView(req.params.height)
+      const registrations = await node.query.registrationsOf(
+        fromHex(view.producer, 'producer', 32),
+        view.height,
+      )
+      return registrations ? { ...view, registrations } : view
+    },
   )
   // GET /v1/transactions/:hash, with its proof of inclusion, is in ledger.ts.
 }

@@ -4,6 +4,22 @@ const BASE64 = '^[A-Za-z0-9+/=]+$'
 const HEX = '^([0-9a-f]{2})*$'
 const HEX32 = '^[0-9a-f]{64}$'
 
+/** A block producer's registration path, served when it is not a genesis producer (docs/protocol.md §6.4). */
+export const registrationsSchema = {
+  type: 'array',
+  description: "the block producer's registration path, when it is not a genesis producer (protocol §6.4)",
+  items: {
+    type: 'object',
+    properties: {
+      tx: { type: 'string' },
+      txIndex: { type: 'integer' },
+      txPath: { type: 'array', items: { type: 'string' } },
+      blockHeader: { type: 'string' },
+      blockSignature: { type: 'string' },
+    },
+  },
+} as const
+
 export const submitBodySchema = {
   content: {
     'application/json': {
@@ -70,21 +86,7 @@ export const txSchema = {
         txPath: { type: 'array', items: { type: 'string' } },
         blockHeader: { type: 'string' },
         blockSignature: { type: 'string' },
-        registrations: {
-          type: 'array',
-          description:
-            "the block producer's registration path, when it is not a genesis producer (protocol §6.4)",
-          items: {
-            type: 'object',
-            properties: {
-              tx: { type: 'string' },
-              txIndex: { type: 'integer' },
-              txPath: { type: 'array', items: { type: 'string' } },
-              blockHeader: { type: 'string' },
-              blockSignature: { type: 'string' },
-            },
-          },
-        },
+        registrations: registrationsSchema,
       },
     },
   },

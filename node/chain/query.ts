@@ -263,7 +263,12 @@ export class ChainQuery {
   /** The registration path of a block's producer, when it is not a genesis producer (docs/protocol.md §6.4). */
   async registrations(header: Uint8Array): Promise<RegistrationStep[] | undefined> {
     const h = decodeBlockHeader(header)
-    return registrationPath(this.db, this.c.genesis, h.producer, h.height)
+    return this.registrationsOf(h.producer, h.height)
+  }
+
+  /** The same, for block `height` sealed by `producer`. */
+  registrationsOf(producer: Uint8Array, height: number): Promise<RegistrationStep[] | undefined> {
+    return registrationPath(this.db, this.c.genesis, producer, height)
   }
 
   async blockView(height: number): Promise<BlockView> {

@@ -90,10 +90,13 @@ export function checkBlock(b: BlockView, genesis: GenesisJson, prevHash?: string
     ],
     [
       'block.producer',
-      () => {
-        must(genesis.producers.includes(b.producer), 'the producer is not named in the trusted genesis')
-        return `producer ${b.producer.slice(0, 16)}… is in genesis`
-      },
+      () =>
+        producerChecks(
+          genesisFromJson(genesis),
+          b.registrations,
+          fromHex(b.producer, 'producer', 32),
+          b.height,
+        ),
     ],
     [
       'block.signature',

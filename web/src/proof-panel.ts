@@ -10,7 +10,8 @@ export function proofPanel<B>(opts: {
   title: string
   bundle: B
   check: (bundle: B) => Check[]
-  expected: number
+  /** How many checks a passing run has (a bundle with `registrations` has one more, docs/protocol.md §6.4). */
+  expected: number | ((bundle: B) => number)
   filename: string
   /** Says what reads the download; `stele verify` by default. */
   downloadLabel?: string
@@ -20,7 +21,14 @@ export function proofPanel<B>(opts: {
 }): HTMLElement {
   const result = h('div', { id: 'proof-result' })
   const verify = (b: B) =>
-    result.replaceChildren(opts.note?.() ?? '', checklist(opts.title, opts.check(b), opts.expected))
+    result.replaceChildren(
+      opts.note?.() ?? '',
+      checklist(
+        opts.title,
+        opts.check(b),
+        typeof opts.expected === 'function' ? opts.expected(b) : opts.expected,
+      ),
+    )
   verify(opts.bundle)
   const json = JSON.stringify(opts.bundle, null, 2)
   const editor = h('textarea', { id: 'proof-json', rows: 12, spellcheck: 'false', class: 'mono' }, json)

@@ -19,7 +19,7 @@ import type { ProofBundle } from '../../../core/proof.ts'
 import { decodeTx, signTx, TX_TYPES } from '../../../core/transaction.ts'
 import { verifyProof } from '../../../core/verify-proof.ts'
 import { buildApp } from '../../../node/api/app.ts'
-import { checkTxInclusion } from '../../../web/src/checks.ts'
+import { checkBlock, checkTxInclusion } from '../../../web/src/checks.ts'
 import { BatchMaker } from '../../helpers/batches.ts'
 import { carry, inProcessNetwork, ledgerGenesis } from '../../helpers/in-process-network.ts'
 import { tempDir } from '../../helpers/tmp.ts'
@@ -102,6 +102,14 @@ describe('a proof of a block sealed by a registered producer', () => {
       const tx = await get(`/v1/transactions/${toHex(decodeTx(fromHex(proof.batchTx)).hash)}`)
       expect(tx.proof.registrations).toHaveLength(1)
       expect(checkTxInclusion(tx, trusted).every((c) => c.ok)).toBe(true)
+
+      // The explorer's block check: block 3 comes with C's registration path; without it, block.producer fails.
+      const b3 = await get('/v1/blocks/3')
+      const b2 = await get('/v1/blocks/2')
+      expect(b2.registrations).toBeUndefined()
+      expect(checkBlock(b3, trusted, b2.hash).map((c) => c.ok)).toEqual(Array(6).fill(true))
+      const { registrations: _r, ...bare } = b3
+      expect(checkBlock(bare, trusted, b2.hash).at(-1)).toMatchObject({ name: 'block.producer', ok: false })
 
       // The account proof against the tip (block 3, signed by C).
       const account = await get(`/v1/accounts/${toHex(keyC.publicKey)}/proof`)

@@ -107,7 +107,13 @@ export async function blockPage(ctx: PageContext): Promise<void> {
         'No genesis pinned yet: the checks below use the genesis this node serves. Pin one above.',
       ),
     )
-  main.append(checklist('Signature check', checkBlock(b, trusted ?? ctx.nodeGenesis, prev?.hash), 5))
+  main.append(
+    checklist(
+      'Signature check',
+      checkBlock(b, trusted ?? ctx.nodeGenesis, prev?.hash),
+      b.registrations === undefined ? 5 : 6,
+    ),
+  )
   main.append(
     h(
       'section',

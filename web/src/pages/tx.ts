@@ -39,7 +39,12 @@ export async function txPage({ main, signal, params, nodeGenesis }: PageContext)
     checklist('Signature check', checkTx(t), 3),
     t.blockHeight === null
       ? ''
-      : checklist('Inclusion check', checkTxInclusion(t, pinnedGenesis() ?? nodeGenesis), 4, 'inclusion'),
+      : checklist(
+          'Inclusion check',
+          checkTxInclusion(t, pinnedGenesis() ?? nodeGenesis),
+          t.proof?.registrations === undefined ? 4 : 5,
+          'inclusion',
+        ),
   )
 }
 
