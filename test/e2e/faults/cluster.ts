@@ -91,7 +91,8 @@ export class Cluster {
     if (c.brokerKind === 'aedes') {
       const id = gatewayClientId(Buffer.from(key, 'hex'))
       const token = await addCredential(credentialsPath(dir), id, 'gateway')
-      c.mqttLogin = ['--mqtt-username', id, '--mqtt-password', token]
+      // `=` form: a base64url token may begin with '-', which a separate argument would read as an option
+      c.mqttLogin = ['--mqtt-username', id, `--mqtt-password=${token}`]
     }
     await c.startGateway()
     return c
