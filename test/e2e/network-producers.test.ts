@@ -7,6 +7,7 @@ import { toHex } from '../../core/bytes.ts'
 import { genesisToJson } from '../../core/genesis.ts'
 import { encodeNodeRegistration } from '../../core/ledger-payloads.ts'
 import { signTx, TX_TYPES } from '../../core/transaction.ts'
+import { verifyProof } from '../../core/verify-proof.ts'
 import type { BatchMaker } from '../helpers/batches.ts'
 import type { SteleProcess } from '../helpers/spawn-stele.ts'
 import { tempDir } from '../helpers/tmp.ts'
@@ -89,12 +90,16 @@ describe('a producer added by node-register', () => {
 
     // Readings keep coming at the genesis producers until a block signed by the third node is on all three.
     let produced: number | undefined
+    const ids: string[] = []
     await until(
       async () => {
         const blocks = await getJson(`${urlOf(layout, 0)}/v1/blocks?limit=20`)
-        produced = blocks.body?.items?.find((b: { producer: string }) => b.producer === third())?.height
+        // A block of the third node's with readings in it (only batches are sent after the registration).
+        produced = blocks.body?.items?.find(
+          (b: { producer: string; txCount: number }) => b.producer === third() && b.txCount > 0,
+        )?.height
         if (produced !== undefined) return true
-        await submitNextBatch(layout, maker, maker.seq % 2, 2, 15_000)
+        ids.push(...(await submitNextBatch(layout, maker, maker.seq % 2, 2, 15_000)).ids)
         return false
       },
       { what: 'a block produced by the third node at node 0', timeoutMs: 40_000, everyMs: 100 },
@@ -108,5 +113,23 @@ describe('a producer added by node-register', () => {
     const entry = nodes.body.nodes.find((n: { key: string }) => n.key === third())
     expect(entry).toMatchObject({ producer: true, genesisProducer: false, roles: ['producer'] })
     expect(head.height).toBeGreaterThanOrEqual(produced!)
+
+    // A reading in the third node's block: its served proof carries the registration and verifies offline and at
+    // another node (docs/protocol.md §6.4).
+    let id: string | undefined
+    for (const x of ids)
+      if ((await getJson(`${urlOf(layout, 1)}/v1/readings/${x}`)).body?.blockHeight === produced) id = x
+    expect(id, `a reading in block ${produced}`).toBeDefined()
+    const proof = (await getJson(`${urlOf(layout, 1)}/v1/readings/${id}/proof`)).body
+    expect(proof.registrations?.length).toBeGreaterThan(0)
+    const offline = verifyProof(proof, genesisToJson(layout.genesis))
+    expect(offline.error).toBeUndefined()
+    expect(offline.block?.height).toBe(produced)
+    const posted = await fetch(`${urlOf(layout, 0)}/v1/verify`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(proof),
+    })
+    expect(posted.status).toBe(200)
   }, 90_000)
 })
