@@ -53,8 +53,9 @@ export function hashToken(token: string): string {
 }
 
 /** 32 random bytes, base64url (43 characters). */
+/** Hex, not base64url: a token users paste after `--mqtt-password` must never begin with '-'. */
 export function newToken(randomBytes: (n: number) => Uint8Array = cryptoRandomBytes): string {
-  return Buffer.from(randomBytes(32)).toString('base64url')
+  return Buffer.from(randomBytes(32)).toString('hex')
 }
 
 export async function readCredentials(path: string): Promise<MqttCredentialsFile> {
