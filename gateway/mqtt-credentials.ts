@@ -52,8 +52,7 @@ export function hashToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex')
 }
 
-/** 32 random bytes, base64url (43 characters). */
-/** Hex, not base64url: a token users paste after `--mqtt-password` must never begin with '-'. */
+/** 32 random bytes in hex, not base64url: a token pasted after `--mqtt-password` must never begin with '-'. */
 export function newToken(randomBytes: (n: number) => Uint8Array = cryptoRandomBytes): string {
   return Buffer.from(randomBytes(32)).toString('hex')
 }
