@@ -95,6 +95,11 @@ describe('explorer in Chromium', () => {
     expect(await height.jsonValue()).toBeGreaterThan(0)
     timings.push(`dashboard ${await firstChartMs()} ms`)
     expect(Number(await page.locator('figure.chart').first().getAttribute('data-points'))).toBeGreaterThan(0)
+    // The producer count is the next block's set from /v1/health, with the genesis count beside it.
+    const producers = (await api('/v1/health')).producers as string[]
+    await expect(page.locator('#stat-producers').textContent()).resolves.toMatch(
+      new RegExp(`^${producers.length} \\(1 in genesis\\), `),
+    )
     const genesis = (await api('/v1/health')).genesis.hash as string
     await expect(page.locator('.trust').textContent()).resolves.toContain(genesis)
     await page.click('#pin-genesis')

@@ -144,6 +144,8 @@ export interface Health {
   version: string
   chainId: string
   height: number
+  /** The producer set of the next block (genesis and registered producers); absent on older nodes. */
+  producers?: string[]
   pending: number
   uptimeMs: number
   genesis: GenesisJson

@@ -1,4 +1,12 @@
-import { type BlockView, type ChainInfo, type Device, type Gateway, getJson, listDevices } from '../api.ts'
+import {
+  type BlockView,
+  type ChainInfo,
+  type Device,
+  type Gateway,
+  getJson,
+  type Health,
+  listDevices,
+} from '../api.ts'
 import { timeChart } from '../chart.ts'
 import { h, link, mono, short, table, timeText } from '../dom.ts'
 import type { PageContext } from '../router.ts'
@@ -20,8 +28,9 @@ function stat(id: string, label: string): { el: HTMLElement; set: (v: string) =>
 
 export async function dashboardPage(ctx: PageContext): Promise<void> {
   const { main, signal } = ctx
-  const [chain, blocks, gateways, devices] = await Promise.all([
+  const [chain, health, blocks, gateways, devices] = await Promise.all([
     getJson<ChainInfo>('/v1/chain', signal),
+    getJson<Health>('/v1/health', signal),
     getJson<{ items: BlockView[] }>(`/v1/blocks?limit=${WINDOW}`, signal),
     getJson<{ items: Gateway[] }>('/v1/gateways', signal),
     listDevices(signal),
@@ -104,7 +113,11 @@ export async function dashboardPage(ctx: PageContext): Promise<void> {
     const last = recent[recent.length - 1]
     height.set(String(last?.height ?? chain.height))
     const seen = new Set(recent.map((b) => b.producer))
-    producers.set(`${chain.genesis.producers.length} in genesis, ${seen.size} recently active`)
+    // The set of the next block (genesis and registered producers), not genesis alone.
+    const set = health.producers ?? chain.genesis.producers
+    producers.set(
+      `${set.length} (${chain.genesis.producers.length} in genesis), ${seen.size} recently active`,
+    )
     const first = recent[0]
     blockRate.set(
       first && last && last.time > first.time
