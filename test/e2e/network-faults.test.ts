@@ -1,13 +1,14 @@
 import { afterAll, describe, expect, it } from 'vitest'
-import type { TestnetLayout } from '../../cli/commands/testnet-setup.ts'
 import { toHex } from '../../core/bytes.ts'
 import { tempDir } from '../helpers/tmp.ts'
 import { until } from '../helpers/wait.ts'
 import {
+  allReadingsOnce,
   converged,
   getJson,
   layoutTestnet,
   registeredGateway,
+  reorgsLogged,
   startNodes,
   submitNextBatch,
   urlOf,
@@ -41,17 +42,6 @@ async function cluster(env: (i: number) => NodeJS.ProcessEnv = () => ({})) {
 
 type Cluster = Awaited<ReturnType<typeof cluster>>
 
-/** Every reading is served by node `i`, and the device's readings number exactly the ones submitted. */
-async function allReadingsOnce(layout: TestnetLayout, i: number, ids: string[]): Promise<void> {
-  for (const id of ids) expect((await getJson(`${urlOf(layout, i)}/v1/readings/${id}`)).status, id).toBe(200)
-  const page = await getJson(`${urlOf(layout, i)}/v1/devices/dev-1/readings?limit=1000`)
-  if (page.status === 200) {
-    const got = (page.body.readings ?? page.body.items ?? []) as { id: string }[]
-    expect(new Set(got.map((r) => r.id)).size).toBe(got.length)
-    expect(got.length).toBe(ids.length)
-  }
-}
-
 describe('network faults', () => {
   let c: Cluster | undefined
   afterAll(async () => {
@@ -74,8 +64,12 @@ describe('network faults', () => {
     const head = await converged(layout, [0, 1, 2], 3, 40_000)
     expect(head.height).toBeGreaterThan(3)
     for (let i = 0; i < 3; i++) await allReadingsOnce(layout, i, c.ids)
-    const h2 = await getJson(`${urlOf(layout, 2)}/v1/health`)
-    expect(h2.body.network.reorgs).toBeGreaterThanOrEqual(0)
+    // Whether node 2 sealed on its stale tip is timing; each reorg that happened is counted once, and the checks
+    // above hold across it.
+    for (let i = 0; i < 3; i++) {
+      const reorgs = (await getJson(`${urlOf(layout, i)}/v1/health`)).body.network.reorgs
+      expect(reorgs, `node ${i}`).toBe(reorgsLogged(procs[i]!))
+    }
     await c.close()
     c = undefined
   }, 150_000)

@@ -1,4 +1,5 @@
 import { join } from 'node:path'
+import { expect } from 'vitest'
 import { nodeArgs, prepareTestnet, type TestnetLayout } from '../../cli/commands/testnet-setup.ts'
 import { toHex } from '../../core/bytes.ts'
 import { leafHash } from '../../core/merkle.ts'
@@ -36,6 +37,24 @@ export function startNode(
 ): SteleProcess {
   return spawnStele(nodeArgs(layout, i, intervalMs), env)
 }
+
+/**
+ * Starts node `i` with only the nodes `peers` as its peers (`--peer` is how a node finds the others; the DHT and the
+ * peer store live in memory), so nodes started apart stay apart: a partition made of real processes.
+ */
+export function startNodeWithPeers(layout: TestnetLayout, i: number, peers: number[]): SteleProcess {
+  const allowed = new Set(peers.map((j) => layout.nodes[j]!.p2pAddr))
+  const args = nodeArgs(layout, i, 200)
+  const kept = args.filter(
+    (a, k) =>
+      !(a === '--peer' && !allowed.has(args[k + 1]!)) && !(args[k - 1] === '--peer' && !allowed.has(a)),
+  )
+  return spawnStele(kept)
+}
+
+/** How many reorgs a node logged (chain-sync.ts logs each one once). */
+export const reorgsLogged = (p: SteleProcess): number =>
+  p.lines.filter((l) => String(l['msg']).startsWith('reorg:')).length
 
 /**
  * Starts the first `n` nodes of `layout` (`env(i)` for node i) and resolves once every one is on the network; if one
@@ -120,6 +139,22 @@ export async function registerGateway(layout: TestnetLayout, gateway: Uint8Array
     body: JSON.stringify({ tx: Buffer.from(tx.bytes).toString('base64') }),
   })
   if (!r.ok) throw new Error(`registration: ${r.status} ${await r.text()}`)
+}
+
+/**
+ * Every reading in `ids` is served by node `i` with a proof, and the device's readings number exactly the ones
+ * submitted (none lost, none stored twice).
+ */
+export async function allReadingsOnce(layout: TestnetLayout, i: number, ids: string[]): Promise<void> {
+  for (const id of ids) {
+    expect((await getJson(`${urlOf(layout, i)}/v1/readings/${id}`)).status, id).toBe(200)
+    expect((await getJson(`${urlOf(layout, i)}/v1/readings/${id}/proof`)).status, `proof ${id}`).toBe(200)
+  }
+  const page = await getJson(`${urlOf(layout, i)}/v1/devices/dev-1/readings?limit=1000`)
+  expect(page.status).toBe(200)
+  const got = (page.body.items ?? []) as { id: string }[]
+  expect(new Set(got.map((r) => r.id)).size).toBe(got.length)
+  expect(got.map((r) => r.id).sort()).toEqual([...ids].sort())
 }
 
 export const readingId = (r: StampedRecord): string => toHex(leafHash(encodeRecord(r)))
