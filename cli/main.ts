@@ -22,7 +22,7 @@ const commands: { [name: string]: { spec: CommandSpec; run: () => Promise<Run> }
     run: async () => (await import('./commands/sim.ts')).simCommand,
   },
   testnet: {
-    spec: (await import('./commands/testnet.ts')).testnetSpec,
+    spec: (await import('./commands/testnet-spec.ts')).testnetSpec,
     run: async () => (await import('./commands/testnet.ts')).testnetCommand,
   },
   verify: { spec: verifySpec, run: async () => verifyCommand },
@@ -32,7 +32,7 @@ const commands: { [name: string]: { spec: CommandSpec; run: () => Promise<Run> }
   },
   keys: { spec: keysSpec, run: async () => keysCommand },
   presence: {
-    spec: (await import('./commands/presence.ts')).presenceSpec,
+    spec: (await import('./commands/presence-spec.ts')).presenceSpec,
     run: async () => (await import('./commands/presence.ts')).presenceCommand,
   },
   account: {
@@ -48,7 +48,7 @@ const commands: { [name: string]: { spec: CommandSpec; run: () => Promise<Run> }
     run: async () => (await import('./commands/faucet.ts')).faucetCommand,
   },
   contract: {
-    spec: (await import('./commands/contract.ts')).contractSpec,
+    spec: (await import('./commands/contract-spec.ts')).contractSpec,
     run: async () => (await import('./commands/contract.ts')).contractCommand,
   },
   device: {
