@@ -26,7 +26,7 @@ import { type Db, openDb } from './db/db.ts'
 import { ContractService, type ContractServiceInit } from './executor/service.ts'
 import { Ledger } from './ledger/ledger.ts'
 import { isLedgerType } from './ledger/registry.ts'
-import { type NetworkInit, NodeNetwork } from './p2p/network.ts'
+import type { NetworkInit, NodeNetwork } from './p2p/network.ts'
 import { DriveService, drivePutCheck } from './storage/drive-service.ts'
 import { cidParam, Storage, type StorageInit } from './storage/storage.ts'
 import { type HubInit, StreamHub } from './stream/hub.ts'
@@ -266,6 +266,8 @@ export class SteleNode implements NodeApi {
   async startNetwork(init: NetworkInit = {}): Promise<NodeNetwork> {
     if (!this.network) {
       const { onEvidence } = init
+      // Loaded here: libp2p is most of the node's module loading, and a node alone never needs it.
+      const { NodeNetwork } = await import('./p2p/network.ts')
       this.network = await NodeNetwork.start(this, {
         ...init,
         onEvidence: onEvidence ?? ((e) => void this.reportEquivocation(e)),
