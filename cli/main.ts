@@ -3,7 +3,6 @@ import { isSteleError } from '../core/errors.ts'
 import { type CommandSpec, helpText } from './args.ts'
 import { keysCommand, keysSpec } from './commands/keys.ts'
 import { nodeCommand, nodeSpec } from './commands/node.ts'
-import { verifyCommand, verifySpec } from './commands/verify.ts'
 
 type Run = (argv: string[], out: (s: string) => void) => Promise<number>
 
@@ -25,7 +24,10 @@ const commands: { [name: string]: { spec: CommandSpec; run: () => Promise<Run> }
     spec: (await import('./commands/testnet-spec.ts')).testnetSpec,
     run: async () => (await import('./commands/testnet.ts')).testnetCommand,
   },
-  verify: { spec: verifySpec, run: async () => verifyCommand },
+  verify: {
+    spec: (await import('./commands/verify-spec.ts')).verifySpec,
+    run: async () => (await import('./commands/verify.ts')).verifyCommand,
+  },
   watch: {
     spec: (await import('./commands/watch-spec.ts')).watchSpec,
     run: async () => (await import('./commands/watch.ts')).watchCommand,

@@ -6,21 +6,8 @@ import { genesisFromJson } from '../../core/genesis.ts'
 import type { ProofBundle } from '../../core/proof.ts'
 import { isStorageProofJson, verifyStorageProofJson } from '../../core/storage-proof.ts'
 import { verifyProof } from '../../core/verify-proof.ts'
-import { type CommandSpec, parse, strOption } from '../args.ts'
-
-export const verifySpec: CommandSpec = {
-  name: 'verify',
-  summary:
-    'Check a reading, account or storage proof offline, trusting only a genesis file (or, for storage, the CID).',
-  usage: 'stele verify <proof.json> [--genesis <genesis.json>]',
-  options: {
-    genesis: {
-      type: 'string',
-      description: "the node's genesis.json to trust (without it: the genesis inside the proof)",
-    },
-    json: { type: 'boolean', description: 'print the result as JSON' },
-  },
-}
+import { parse, strOption } from '../args.ts'
+import { verifySpec } from './verify-spec.ts'
 
 async function readText(path: string, what: string): Promise<string> {
   try {
