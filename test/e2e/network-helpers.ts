@@ -45,10 +45,10 @@ export function startNode(
 export function startNodeWithPeers(layout: TestnetLayout, i: number, peers: number[]): SteleProcess {
   const allowed = new Set(peers.map((j) => layout.nodes[j]!.p2pAddr))
   const args = nodeArgs(layout, i, 200)
-  const kept = args.filter(
-    (a, k) =>
-      !(a === '--peer' && !allowed.has(args[k + 1]!)) && !(args[k - 1] === '--peer' && !allowed.has(a)),
-  )
+  // Drop each `--peer <addr>` pair whose address is not among `peers`.
+  const dropped = (k: number) =>
+    args[k] === '--peer' ? !allowed.has(args[k + 1]!) : args[k - 1] === '--peer' && !allowed.has(args[k]!)
+  const kept = args.filter((_, k) => !dropped(k))
   return spawnStele(kept)
 }
 
