@@ -1,3 +1,4 @@
+import { pathToFileURL } from 'node:url'
 import { SteleError } from '../../core/errors.ts'
 import { intOption, parse, strOption } from '../args.ts'
 import { createLogger } from '../log.ts'
@@ -40,8 +41,13 @@ export async function startCommand(argv: string[]): Promise<number> {
   }
   // Ends the wait for a signal if the node's thread dies: nothing runs on half alive.
   let nodeFailed = new Promise<Error>(() => {})
+  // A test's stand-in for the thread's module (test/cli/start-node-dies.test.ts), not a user setting.
+  const entry = process.env['STELE_TEST_NODE_WORKER']
   const thread = nodeThread
-    ? spawnNodeThread({ log: { json, tty: process.stdout.isTTY === true } })
+    ? spawnNodeThread({
+        log: { json, tty: process.stdout.isTTY === true },
+        ...(entry ? { entry: pathToFileURL(entry) } : {}),
+      })
     : undefined
   if (thread) stops.push(() => thread.close())
   try {
