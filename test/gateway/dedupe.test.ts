@@ -1,6 +1,9 @@
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import type { Reading } from '../../core/reading.ts'
 import { RecentReadings } from '../../gateway/dedupe.ts'
+import { Outbox } from '../../gateway/outbox.ts'
+import { tempDir } from '../helpers/tmp.ts'
 
 const r = (deviceSeq: number | undefined, value = 1, device = 'd'): Reading => ({
   device,
@@ -45,5 +48,57 @@ describe('recent readings (duplicate detection)', () => {
     expect(b.check(r(8, 3))).toBe(0)
     expect(b.stats().remembered).toBe(2)
     expect(a.encode([r(undefined)])).toBeUndefined()
+  })
+
+  it('round-trips names outside ASCII, a missing device time and extreme numbers', () => {
+    const readings: Reading[] = [
+      { device: 'kühlraum-7', sensor: 'temp°', value: -0.5, deviceSeq: 2 ** 40, source: 'mqtt' },
+      { device: 'kühlraum-7', sensor: 'rh', value: 1e300, deviceSeq: 0, deviceTime: 2 ** 50, source: 'mqtt' },
+    ]
+    const b = new RecentReadings()
+    b.load([new RecentReadings().encode(readings)!])
+    for (const x of readings) expect(b.check(x)).toBe(0)
+    expect(b.check({ ...readings[0]!, deviceTime: 0 })).toBeUndefined() // undefined time is not 0
+  })
+
+  it('ignores a truncated blob', () => {
+    const blob = new RecentReadings().encode([r(1), r(2)])!
+    const b = new RecentReadings()
+    b.load([blob.subarray(0, blob.length - 5), blob.subarray(0, 3)])
+    expect(b.stats().remembered).toBe(0)
+  })
+
+  it('still reads the JSON blobs an older gateway left in its outbox', async () => {
+    const dir = await tempDir('stele-dedupe-')
+    try {
+      const path = join(dir.path, 'outbox')
+      const state = {
+        chainId: 'c',
+        batchSeq: 1,
+        recordSeq: 2,
+        prevHash: '0'.repeat(64),
+        hlc: { time: 1, logical: 0 },
+      }
+      const old = await Outbox.open({ path })
+      const json = JSON.stringify([
+        ['d', 's', 7, 1, 5],
+        ['d', 's', 8, 2, null],
+      ])
+      await old.append(
+        { seq: 1, tx: new Uint8Array([1]), records: new Uint8Array([2]) },
+        state,
+        Buffer.from(json),
+      )
+      await old.close()
+      const box = await Outbox.open({ path })
+      const b = new RecentReadings()
+      b.load(await box.recent())
+      await box.close()
+      expect(b.check(r(7))).toBe(0)
+      expect(b.check({ ...r(8, 2), deviceTime: undefined })).toBe(0)
+      expect(b.stats().remembered).toBe(2)
+    } finally {
+      await dir.cleanup()
+    }
   })
 })
