@@ -14,6 +14,10 @@
  * one fsync per write, not per batch: the batcher seals every batch that is ready while the previous write is on
  * its way to the disk and hands them to `appendMany` as one write (group commit; docs/performance.md gives the
  * measured cost). `sync: false` survives kill -9 only (the data is in the OS's page cache).
+ *
+ * The batches written by this process are also kept in memory (up to `memoryBytes`) for `peek`, so the submitter
+ * does not read back what it was just handed: the disk stays the durable copy, and after a restart, or once the
+ * memory bound cut the queue, `peek` reads LevelDB as before.
  */
 import { EventEmitter, once } from 'node:events'
 import type { ClassicLevel } from 'classic-level'
@@ -54,6 +58,8 @@ export interface OutboxInit {
   keepRecent?: number
   /** fsync each write; default true (see the file comment). */
   sync?: boolean
+  /** Bound on the batches kept in memory for `peek` (see the file comment); default 32 MiB, 0 turns it off. */
+  memoryBytes?: number
 }
 
 export interface OutboxDepth {
@@ -85,6 +91,11 @@ export class Outbox extends EventEmitter<Events> {
   private bytes = 0
   /** Lowest stored batch seq (meaningful while sizes is not empty). */
   private first: number | null = null
+  private readonly memoryBytes: number
+  /** Stored batches held in memory: every stored batch with seq >= `memoryFrom` is here. */
+  private readonly memory = new Map<number, OutboxEntry>()
+  private memoryFrom = 0
+  private memoryUsed = 0
   private closed = false
 
   private constructor(
@@ -96,6 +107,7 @@ export class Outbox extends EventEmitter<Events> {
     this.maxBatches = init.maxBatches ?? 100_000
     this.keepRecent = init.keepRecent ?? 16
     this.sync = init.sync ?? true
+    this.memoryBytes = init.memoryBytes ?? 32 * 1024 * 1024
   }
 
   static async open(init: OutboxInit): Promise<Outbox> {
@@ -111,6 +123,8 @@ export class Outbox extends EventEmitter<Events> {
       outbox.sizes.set(seq, value.length)
       outbox.bytes += value.length
     }
+    // What is on disk already is read from there: memory holds only what this process writes.
+    outbox.memoryFrom = (outbox.depth().lastSeq ?? 0) + 1
     return outbox
   }
 
@@ -174,6 +188,7 @@ export class Outbox extends EventEmitter<Events> {
       if (this.sizes.size === 0) this.first = entry.seq
       this.sizes.set(entry.seq, values[k]!.length)
       this.bytes += values[k]!.length
+      this.keep(entry, values[k]!.length)
     })
     for (const { entry } of items) this.emit('append', entry.seq)
   }
@@ -206,6 +221,9 @@ export class Outbox extends EventEmitter<Events> {
   /** Up to `n` stored batches in sequence order, stopping early once `maxBytes` would be exceeded. */
   async peek(n: number, maxBytes = Number.POSITIVE_INFINITY): Promise<OutboxEntry[]> {
     this.assertOpen()
+    const held =
+      this.first !== null && this.first >= this.memoryFrom ? this.peekMemory(n, maxBytes) : undefined
+    if (held) return held
     const out: OutboxEntry[] = []
     let bytes = 0
     for await (const [key, value] of this.db.iterator({ gte: 'b:', lt: 'b;', limit: n })) {
@@ -231,6 +249,7 @@ export class Outbox extends EventEmitter<Events> {
     for (const seq of gone) {
       this.bytes -= this.sizes.get(seq)!
       this.sizes.delete(seq)
+      this.forget(seq)
     }
     this.first = this.sizes.size === 0 ? null : gone[gone.length - 1]! + 1
     this.emit('remove', uptoSeq)
@@ -274,6 +293,42 @@ export class Outbox extends EventEmitter<Events> {
     // Wake anyone waiting for room so they see the outbox is closed instead of hanging.
     this.emit('remove', 0)
     await this.db.close()
+  }
+
+  /** Holds a just-written batch for `peek`; past the bound, memory is cut and the batches before it come from disk. */
+  private keep(entry: OutboxEntry, size: number): void {
+    if (entry.seq < this.memoryFrom) return
+    if (this.memoryUsed + size > this.memoryBytes) {
+      this.memory.clear()
+      this.memoryUsed = 0
+      this.memoryFrom = entry.seq + 1
+      return
+    }
+    this.memory.set(entry.seq, entry)
+    this.memoryUsed += size
+  }
+
+  private forget(seq: number): void {
+    const e = this.memory.get(seq)
+    if (!e) return
+    this.memory.delete(seq)
+    this.memoryUsed -= 4 + e.tx.length + e.records.length
+  }
+
+  /** `peek` from memory: the same batches and the same byte bound as from disk (undefined if one is missing). */
+  private peekMemory(n: number, maxBytes: number): OutboxEntry[] | undefined {
+    const out: OutboxEntry[] = []
+    let bytes = 0
+    const last = this.depth().lastSeq!
+    for (let seq = this.first!; seq <= last && out.length < n; seq++) {
+      const size = this.sizes.get(seq)!
+      if (out.length > 0 && bytes + size > maxBytes) break
+      bytes += size
+      const e = this.memory.get(seq)
+      if (!e) return undefined
+      out.push(e)
+    }
+    return out
   }
 
   private assertOpen(): void {

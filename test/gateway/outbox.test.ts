@@ -97,4 +97,43 @@ describe('durable outbox', () => {
     expect(isSteleError(err, 'STELE_STORAGE')).toBe(true)
     await box.close()
   })
+
+  it('hands the submitter the batches it wrote from memory, and what an earlier process wrote from disk', async () => {
+    const first = await Outbox.open({ path })
+    const a = [entry(1), entry(2)]
+    for (const e of a) await first.append(e, stateAt(e.seq))
+    const peeked = await first.peek(10)
+    expect(peeked[0]).toBe(a[0]) // the very object: not read back
+    expect(peeked[1]).toBe(a[1])
+    await first.close()
+    const again = await Outbox.open({ path })
+    const b = entry(3)
+    await again.append(b, stateAt(3))
+    const fromDisk = await again.peek(10)
+    expect(fromDisk.map((e) => e.seq)).toEqual([1, 2, 3])
+    expect(fromDisk[0]).not.toBe(a[0])
+    expect(fromDisk[0]!.tx).toEqual(a[0]!.tx)
+    await again.remove(2)
+    expect((await again.peek(10))[0]).toBe(b) // what it wrote itself is next: memory again
+    await again.close()
+  })
+
+  it('falls back to disk when the memory bound cuts the queue, with the same batches and byte budget', async () => {
+    // Each stored batch is 4 + 10 + 2 = 16 bytes: 40 bytes hold two.
+    const box = await Outbox.open({ path, memoryBytes: 40 })
+    const all = [1, 2, 3, 4, 5].map((seq) => entry(seq))
+    for (const e of all) await box.append(e, stateAt(e.seq))
+    const peeked = await box.peek(10, 40)
+    expect(peeked.map((e) => e.seq)).toEqual([1, 2])
+    expect(peeked[0]).not.toBe(all[0]) // 3 did not fit: 1-3 are read from disk
+    await box.remove(3)
+    const rest = await box.peek(10, 40)
+    expect(rest.map((e) => e.seq)).toEqual([4, 5])
+    expect(rest[0]).toBe(all[3])
+    expect((await box.peek(1))[0]).toBe(all[3])
+    await box.remove(5)
+    await box.append(entry(6), stateAt(6))
+    expect(await box.peek(10)).toEqual([entry(6)])
+    await box.close()
+  })
 })
