@@ -170,7 +170,10 @@ export function buildProducerVectors(): ProducerVectors {
     {
       id: 'registration-signature',
       title: 'the last byte of the registration block signature changed',
-      bundle: { ...good.bundle, registrations: [{ ...good.step, blockSignature: flip(good.step.blockSignature) }] },
+      bundle: {
+        ...good.bundle,
+        registrations: [{ ...good.step, blockSignature: flip(good.step.blockSignature) }],
+      },
       fails: 'producer.registration',
     },
   ]

@@ -21,7 +21,10 @@ describe('core/vectors/producer-proofs.json (docs/protocol.md §6.4)', () => {
     for (const v of vectors.vectors) {
       const r = verifyProof(v.bundle as ProofBundle, vectors.genesis)
       const failed = r.checks.filter((c) => !c.ok)
-      expect(failed.map((c) => c.name), v.id).toEqual(v.fails ? [v.fails] : [])
+      expect(
+        failed.map((c) => c.name),
+        v.id,
+      ).toEqual(v.fails ? [v.fails] : [])
       expect(r.ok, v.id).toBe(v.fails === null)
     }
   })
