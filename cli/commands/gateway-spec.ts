@@ -10,7 +10,7 @@ export const gatewaySpec: CommandSpec = {
       type: 'string',
       multiple: true,
       description:
-        'node HTTP address (default http://127.0.0.1:8080); repeat for several nodes: calls fail over',
+        'bootstrap node HTTP address (default http://127.0.0.1:8080), repeatable: the gateway then uses the nodes the chain lists (GET /v1/nodes, refreshed every 30 s) and fails over between them',
     },
     mqtt: {
       type: 'string',

@@ -8,9 +8,8 @@ import {
 } from '../../gateway/connectors/firmata/firmata-connector.ts'
 import { createMqttConnector } from '../../gateway/connectors/mqtt/mqtt-connector.ts'
 import { createSerialConnector } from '../../gateway/connectors/serial/serial-connector.ts'
-import { createFailoverNodeClient } from '../../gateway/failover-node-client.ts'
+import { createChainNodeClient } from '../../gateway/failover-node-client.ts'
 import { createGateway } from '../../gateway/gateway.ts'
-import { createHttpNodeClient } from '../../gateway/http-node-client.ts'
 import { gatewayClientId } from '../../gateway/mqtt-acl.ts'
 import { intOption, listOption, type Parsed, parse, strOption } from '../args.ts'
 import { createLogger } from '../log.ts'
@@ -76,12 +75,11 @@ export async function gatewayCommand(argv: string[], out: (s: string) => void): 
   const nodeUrls = listOption(p, 'node')
   if (nodeUrls.length === 0) nodeUrls.push('http://127.0.0.1:8080')
   const nodeUrl = nodeUrls.join(' ')
+  // The --node addresses are the bootstrap: the nodes in use are the ones the chain lists (GET /v1/nodes).
+  const nodes = createChainNodeClient({ bootstrap: nodeUrls, logger: logger.child({ area: 'nodes' }) })
   const gateway = await createGateway({
     dataDir: join(strOption(p, 'data') ?? '.stele', 'gateway'),
-    node:
-      nodeUrls.length === 1
-        ? createHttpNodeClient({ url: nodeUrls[0]! })
-        : createFailoverNodeClient(nodeUrls.map((url) => createHttpNodeClient({ url }))),
+    node: nodes,
     outbox: { maxBatches: intOption(p, 'outbox-max-batches', 1, 10_000_000) },
     logger: logger.child({ area: 'gateway' }),
   })
@@ -89,6 +87,7 @@ export async function gatewayCommand(argv: string[], out: (s: string) => void): 
     logger.warn(
       `new gateway key ${toHex(gateway.publicKey)}: register it on the node with 'stele gateway register --node ${nodeUrl} --key ${toHex(gateway.publicKey)} --authority <node.key>'`,
     )
+  await nodes.start()
   await gateway.start()
   const mqtt = strOption(p, 'mqtt')
   if (mqtt)
@@ -131,6 +130,7 @@ export async function gatewayCommand(argv: string[], out: (s: string) => void): 
         outbox: s.outbox?.batches,
         submitted: s.submitter?.batches,
         node: s.submitter?.node,
+        nodes: nodes.addresses,
         lastError: s.lastError,
       },
       'gateway',
@@ -138,6 +138,7 @@ export async function gatewayCommand(argv: string[], out: (s: string) => void): 
   }, 5000)
   await untilSignal(logger)
   clearInterval(timer)
+  nodes.stop()
   await gateway.stop()
   return 0
 }
