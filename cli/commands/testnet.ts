@@ -4,8 +4,6 @@ import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { toHex } from '../../core/bytes.ts'
 import { SteleError } from '../../core/errors.ts'
-import { encodeGatewayRegistration } from '../../core/payloads.ts'
-import { signTx, TX_TYPES } from '../../core/transaction.ts'
 import { createMqttConnector } from '../../gateway/connectors/mqtt/mqtt-connector.ts'
 import { startEmbeddedBroker } from '../../gateway/embedded-broker.ts'
 import { createFailoverNodeClient } from '../../gateway/failover-node-client.ts'
@@ -15,6 +13,7 @@ import { intOption, parse, strOption } from '../args.ts'
 import { createLogger } from '../log.ts'
 import { untilSignal } from '../signals.ts'
 import { startSimFleet } from '../sim-fleet.ts'
+import { registerTestnetGateway, registerTestnetNodes, testnetUrl } from './testnet-register.ts'
 import { nodeArgs, prepareTestnet } from './testnet-setup.ts'
 import { testnetSpec } from './testnet-spec.ts'
 
@@ -41,7 +40,7 @@ export async function testnetCommand(argv: string[], out: (s: string) => void): 
     children.push(child)
     createInterface({ input: child.stdout! }).on('line', (l) => out(`[node-${n.index}] ${l}`))
   }
-  const urls = layout.nodes.map((n) => `http://127.0.0.1:${n.httpPort}`)
+  const urls = layout.nodes.map((n) => testnetUrl(layout, n.index))
   try {
     await Promise.all(urls.map((u) => waitHealthy(u)))
     for (const n of layout.nodes)
@@ -53,7 +52,9 @@ export async function testnetCommand(argv: string[], out: (s: string) => void): 
       node: client,
       logger: logger.child({ area: 'gateway' }),
     })
-    await registerGateway(urls[0]!, layout, gateway.publicKey)
+    await registerTestnetGateway(urls[0]!, layout, gateway.publicKey)
+    // Each node's HTTP endpoint on chain: a client given one node's address finds the others (GET /v1/nodes).
+    await registerTestnetNodes(urls[0]!, layout)
     const broker = await startEmbeddedBroker({
       port: intOption(p, 'mqtt-port', 0, 65_535),
       host: '127.0.0.1',
@@ -117,29 +118,4 @@ async function waitHealthy(url: string, ms = 60_000): Promise<void> {
       )
     await new Promise((r) => setTimeout(r, 200))
   }
-}
-
-/** Registers the gateway with node 0's key, the genesis authority (gossip brings it to the others). */
-async function registerGateway(
-  url: string,
-  layout: Awaited<ReturnType<typeof prepareTestnet>>,
-  gateway: Uint8Array,
-): Promise<void> {
-  const tx = signTx(
-    {
-      type: TX_TYPES.GATEWAY_REGISTER,
-      chainId: layout.genesis.chainId,
-      signer: layout.authority.publicKey,
-      nonce: Date.now(),
-      payload: encodeGatewayRegistration({ gateway, name: 'testnet gateway', devices: [] }),
-    },
-    layout.authority.secretKey,
-  )
-  const r = await fetch(`${url}/v1/transactions`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ tx: Buffer.from(tx.bytes).toString('base64') }),
-  })
-  if (!r.ok && r.status !== 409)
-    throw new SteleError('STELE_UNAVAILABLE', `gateway registration: HTTP ${r.status} ${await r.text()}`)
 }

@@ -1,11 +1,10 @@
 import { join } from 'node:path'
 import { expect } from 'vitest'
+import { registerTestnetGateway } from '../../cli/commands/testnet-register.ts'
 import { nodeArgs, prepareTestnet, type TestnetLayout } from '../../cli/commands/testnet-setup.ts'
 import { toHex } from '../../core/bytes.ts'
 import { leafHash } from '../../core/merkle.ts'
-import { encodeGatewayRegistration } from '../../core/payloads.ts'
 import { encodeRecord, type StampedRecord } from '../../core/record.ts'
-import { signTx, TX_TYPES } from '../../core/transaction.ts'
 import { createHttpNodeClient } from '../../gateway/http-node-client.ts'
 import { BatchMaker } from '../helpers/batches.ts'
 import { freePort } from '../helpers/ports.ts'
@@ -122,24 +121,8 @@ export async function getJson(url: string): Promise<{ status: number; body: any 
   }
 }
 
-export async function registerGateway(layout: TestnetLayout, gateway: Uint8Array): Promise<void> {
-  const tx = signTx(
-    {
-      type: TX_TYPES.GATEWAY_REGISTER,
-      chainId: layout.genesis.chainId,
-      signer: layout.authority.publicKey,
-      nonce: Date.now(),
-      payload: encodeGatewayRegistration({ gateway, name: 'e2e', devices: [] }),
-    },
-    layout.authority.secretKey,
-  )
-  const r = await fetch(`${urlOf(layout, 0)}/v1/transactions`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ tx: Buffer.from(tx.bytes).toString('base64') }),
-  })
-  if (!r.ok) throw new Error(`registration: ${r.status} ${await r.text()}`)
-}
+export const registerGateway = (layout: TestnetLayout, gateway: Uint8Array): Promise<void> =>
+  registerTestnetGateway(urlOf(layout, 0), layout, gateway)
 
 /**
  * Every reading in `ids` is served by node `i` with a proof, and the device's readings number exactly the ones
