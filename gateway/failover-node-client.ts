@@ -119,8 +119,8 @@ export function createChainNodeClient(init: ChainNodeClientInit): ChainNodeClien
   const clients = new Map<string, NodeApi>()
   const stopping = new AbortController()
   let failovers = 0
-  /** The address that answered last: a change of it is a failover. */
-  let last: string | undefined
+  /** The address that answered last (at first the preferred one): a change of it is a failover. */
+  let last = list.current()
   let timer: unknown
   let running: Promise<void> | undefined
 
@@ -161,7 +161,7 @@ export function createChainNodeClient(init: ChainNodeClientInit): ChainNodeClien
       if (!stopping.signal.aborted) void refresh().catch(() => undefined)
     },
     answered: (url) => {
-      if (last !== undefined && url !== last) failovers++
+      if (url !== last) failovers++
       last = url
     },
   })

@@ -96,7 +96,7 @@ describe('the gateway client of the nodes the chain lists', () => {
     net.down.add('a')
     expect((await client.submitBatches([next()]))[0]!.status).toBe('accepted')
     expect(client.current).toBe(url('b'))
-    expect(client.failovers).toBe(0)
+    expect(client.failovers).toBe(1)
     expect((await client.submitBatches([next()]))[0]!.status).toBe('accepted')
     expect(net.calls).toEqual(['a', 'b', 'b'])
     expect(net.chain.recordCount).toBe(4)
