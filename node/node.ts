@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import { decodeBlockHeader } from '../core/block.ts'
 import { fromHex, toHex } from '../core/bytes.ts'
-import { SteleError } from '../core/errors.ts'
+import { isSteleError, SteleError } from '../core/errors.ts'
 import { genesisHash, genesisToJson } from '../core/genesis.ts'
 import { decodeNodeRegistration } from '../core/ledger-payloads.ts'
 import type { Logger } from '../core/logger.ts'
@@ -32,6 +32,9 @@ import { cidParam, Storage, type StorageInit } from './storage/storage.ts'
 import { type HubInit, StreamHub } from './stream/hub.ts'
 
 export const VERSION = '0.1.0'
+
+/** How long a contract's code may take to arrive from peers when this node does not hold it. */
+const CODE_FETCH_MS = 10_000
 
 export interface NodeOptions {
   dataDir: string
@@ -181,9 +184,20 @@ export class SteleNode implements NodeApi {
           key,
           ledger,
           code: async (cid) => {
-            const parts: Uint8Array[] = []
-            for await (const p of await this.storage.cat(cidParam(cid))) parts.push(p)
-            return new TextDecoder().decode(Buffer.concat(parts))
+            const read = async () => {
+              const parts: Uint8Array[] = []
+              for await (const p of await this.storage.cat(cidParam(cid))) parts.push(p)
+              return new TextDecoder().decode(Buffer.concat(parts))
+            }
+            try {
+              return await read()
+            } catch (err) {
+              // Code uploaded to another node: every node re-executes results, so it fetches the code from peers
+              // (blocks by CID, each block checked against its CID) rather than refuse the deploy and its results.
+              if (!this.network || !isSteleError(err) || err.code !== 'STELE_NOT_FOUND') throw err
+              await this.network.fetchDag(cidParam(cid), { signal: AbortSignal.timeout(CODE_FETCH_MS) })
+              return await read()
+            }
           },
           pin: (cid) => this.storage.pin(cidParam(cid)),
           producer: this.producer,
