@@ -33,7 +33,7 @@ import { type HubInit, StreamHub } from './stream/hub.ts'
 
 export const VERSION = '0.1.0'
 
-/** How long a contract's code may take to arrive from peers when this node does not hold it. */
+/** How long a contract's code, or a drive-put file's root block, may take to arrive from peers. */
 const CODE_FETCH_MS = 10_000
 
 export interface NodeOptions {
@@ -176,7 +176,13 @@ export class SteleNode implements NodeApi {
           submit: (bytes) => this.submitTx(bytes),
         })
       : undefined
-    ledger?.admissionChecks.push(drivePutCheck(this.storage))
+    ledger?.admissionChecks.push(
+      drivePutCheck(this.storage, (cid) => {
+        if (!this.network)
+          throw new SteleError('STELE_UNAVAILABLE', `${cid} is not here and no peer is joined`)
+        return this.network.fetchBlock(cid, { signal: AbortSignal.timeout(CODE_FETCH_MS) })
+      }),
+    )
     this.contracts = ledger
       ? new ContractService(opts.contracts ?? {}, {
           db,

@@ -190,6 +190,11 @@ export class NodeNetwork {
     this.redial = this.node.timers.set(() => this.dialPeers(), 3000)
   }
 
+  /** One block from the first connected peer that holds it (checked against its CID); STELE_NOT_FOUND when none. */
+  fetchBlock(cid: CID, opts: { signal?: AbortSignal } = {}): Promise<Uint8Array> {
+    return this.blocksByCid.fetchFromAny(this.host.getPeers(), cid, opts)
+  }
+
   /** Fetches from connected peers every block of the DAG under `root` this node lacks; resolves with the count. */
   fetchDag(root: CID, opts: { signal?: AbortSignal } = {}): Promise<number> {
     return this.blocksByCid.fetchDag(root, this.node.storage, () => this.host.getPeers(), opts)

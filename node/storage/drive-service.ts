@@ -9,6 +9,7 @@ import { isSteleError, SteleError } from '../../core/errors.ts'
 import type { Genesis } from '../../core/genesis.ts'
 import { minFee } from '../../core/genesis-ledger.ts'
 import type { Logger } from '../../core/logger.ts'
+import { DAG_PB, decodeFileNode } from '../../core/storage-proof.ts'
 import { backgroundTimers, type Timers } from '../../core/timers.ts'
 import { decodeTx, type SignedTx, signTx, TX_TYPES } from '../../core/transaction.ts'
 import type { ProducedBlock } from '../chain/producer.ts'
@@ -62,8 +63,19 @@ export async function fileEntry(storage: Storage, cid: CID): Promise<{ size: num
     throw e
   }
   const { size } = await storage.stat(cid)
-  if (cid.code !== 0x70) return { size, tsize: root.length }
-  return { size, tsize: decodePb(root).Links.reduce((n, l) => n + (l.Tsize ?? 0), root.length) }
+  return { size, tsize: dagSize(cid, root) }
+}
+
+/** A file's DAG size from its root block alone: the root's bytes plus its links' Tsize (a raw block: its length). */
+function dagSize(cid: CID, root: Uint8Array): number {
+  if (cid.code !== DAG_PB) return root.length
+  return decodePb(root).Links.reduce((n, l) => n + (l.Tsize ?? 0), root.length)
+}
+
+/** The same entry from a root block fetched from a peer (checked against its CID there), not stored here. */
+export function rootEntry(cid: CID, root: Uint8Array): { size: number; tsize: number } {
+  const size = cid.code === DAG_PB ? Number(decodeFileNode(root).unixfs.fileSize()) : root.length
+  return { size, tsize: dagSize(cid, root) }
 }
 
 /**
@@ -255,13 +267,28 @@ export class DriveService {
   }
 }
 
-/** Admission check: a drive-put's CID must be held by this node, with the size and DAG size the payload states. */
-export function drivePutCheck(storage: Storage): (tx: SignedTx) => Promise<void> {
+/**
+ * Admission check: a drive-put's CID must be held by this node, or (`fetchRoot`, on a network) by a peer, with the
+ * size and DAG size the payload states. Only the root block is needed for both, so a node that is not the file's
+ * replicator checks a put gossiped from the uploader without fetching the file; before, it refused it, and the put
+ * reached a block only when the uploader itself could seal the next one.
+ */
+export function drivePutCheck(
+  storage: Storage,
+  fetchRoot?: (cid: CID) => Promise<Uint8Array>,
+): (tx: SignedTx) => Promise<void> {
   return async (tx) => {
     if (tx.type !== TX_TYPES.DRIVE_PUT) return
     const p = decodeDrivePut(tx.payload)
     const cid = CID.decode(p.cid)
-    const e = await fileEntry(storage, cid)
+    const e = await fileEntry(storage, cid).catch(async (err) => {
+      if (!fetchRoot || !isSteleError(err) || err.code !== 'STELE_CID_UNKNOWN') throw err
+      // Not held by any peer either (or no network): the refusal says the file is unknown here.
+      const root = await (async () => fetchRoot(cid))().catch(() => {
+        throw err
+      })
+      return rootEntry(cid, root)
+    })
     if (e.size !== p.size || e.tsize !== p.tsize)
       throw new SteleError(
         'STELE_CID_UNKNOWN',

@@ -96,11 +96,16 @@ describe('a drive replicated on another node', () => {
       ).cid,
     )
     const e = await fileEntry(a.storage, cid)
-    await submit(
+    const put = await submit(
       owner,
       TX_TYPES.DRIVE_PUT,
       encodeDrivePut({ fee: 0n, drive: id, name: 'f.bin', cid: cid.bytes, size: e.size, tsize: e.tsize }),
     )
+    // B (a chain node, registered) holds none of the file yet and admits the gossiped put: size and DAG size
+    // checked against the root block it fetches from A and does not keep, so any producer can seal it, not only
+    // the uploader.
+    await until(() => b.mempool.has(put), { what: "the put in B's mempool" })
+    expect(await b.storage.blocks.has(cid)).toBe(false)
     await block()
     // The block that put the file assigned it to B, which fetches it from A at once, before any challenge.
     await b.drives!.replicas.idle()
