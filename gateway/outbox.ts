@@ -97,6 +97,8 @@ export class Outbox extends EventEmitter<Events> {
   private memoryFrom = 0
   private memoryUsed = 0
   private closed = false
+  /** The remove in progress (removes are serialised; see `remove`). */
+  private removing: Promise<unknown> = Promise.resolve()
 
   private constructor(
     private readonly db: ClassicLevel<string, Uint8Array>,
@@ -235,7 +237,15 @@ export class Outbox extends EventEmitter<Events> {
   }
 
   /** Deletes every batch with seq <= uptoSeq; returns how many went. */
-  async remove(uptoSeq: number): Promise<number> {
+  remove(uptoSeq: number): Promise<number> {
+    // One at a time: two overlapping removes would both count the same batches out (bytes NaN, `hasRoom` false
+    // for good, the batcher held back forever).
+    const next = this.removing.then(() => this.removeNow(uptoSeq))
+    this.removing = next.catch(() => undefined)
+    return next
+  }
+
+  private async removeNow(uptoSeq: number): Promise<number> {
     this.assertOpen()
     const gone: number[] = []
     const { firstSeq, lastSeq } = this.depth()
