@@ -1,14 +1,13 @@
 import { join } from 'node:path'
-import { decodeBlockHeader } from '../core/block.ts'
 import { fromHex, toHex } from '../core/bytes.ts'
-import { isSteleError, SteleError } from '../core/errors.ts'
+import { SteleError } from '../core/errors.ts'
 import { genesisHash, genesisToJson } from '../core/genesis.ts'
-import { decodeNodeRegistration } from '../core/ledger-payloads.ts'
 import type { Logger } from '../core/logger.ts'
 import type { GatewayTip, NodeApi, NodeInfo, SubmitResult, SubmittedBatch } from '../core/node-api.ts'
 import { encodeGatewayRegistration } from '../core/payloads.ts'
 import { backgroundTimers, type Timers } from '../core/timers.ts'
 import { decodeTx, signTx, TX_TYPES } from '../core/transaction.ts'
+import { AppliedRecords } from './chain/applied-records.ts'
 import { ChainIndex } from './chain/chain-index.ts'
 import { type DeviceSummary, loadDevices } from './chain/devices.ts'
 import { loadOrCreateIdentity, type NodeIdentity } from './chain/genesis-store.ts'
@@ -19,7 +18,7 @@ import { ChainQuery } from './chain/query.ts'
 import { ChainState } from './chain/state.ts'
 import type { ChainReport } from './chain/verify-chain.ts'
 import type { EquivocationEvidence } from './consensus/equivocation.ts'
-import { decodeEvidencePayload, encodeEvidencePayload } from './consensus/evidence-tx.ts'
+import { encodeEvidencePayload } from './consensus/evidence-tx.ts'
 import { finalHeight } from './consensus/finality.ts'
 import { openCheckedLedger, verifyDataFolder } from './data-checks.ts'
 import { type Db, openDb } from './db/db.ts'
@@ -28,13 +27,11 @@ import { Ledger } from './ledger/ledger.ts'
 import { isLedgerType } from './ledger/registry.ts'
 import type { NetworkInit, NodeNetwork } from './p2p/network.ts'
 import { DriveService, drivePutCheck } from './storage/drive-service.ts'
+import { PeerFiles } from './storage/peer-files.ts'
 import { cidParam, Storage, type StorageInit } from './storage/storage.ts'
 import { type HubInit, StreamHub } from './stream/hub.ts'
 
 export const VERSION = '0.1.0'
-
-/** How long a contract's code, or a drive-put file's root block, may take to arrive from peers. */
-const CODE_FETCH_MS = 10_000
 
 export interface NodeOptions {
   dataDir: string
@@ -74,10 +71,8 @@ export class SteleNode implements NodeApi {
   readonly index: ChainIndex
   /** Present once startNetwork ran: libp2p host, gossip and sync. */
   network: NodeNetwork | undefined
-  /** Keys named by node-register transactions in blocks applied since start (GET /v1/nodes reads their state). */
-  readonly knownNodes = new Set<string>()
-  /** Equivocation evidence recorded in blocks applied since start (GET /v1/evidence). */
-  readonly evidence: { producer: string; height: number; tx: string; block: number }[] = []
+  /** Node registrations and equivocation evidence in blocks applied since start (GET /v1/nodes, /v1/evidence). */
+  readonly applied: AppliedRecords
   readonly query: ChainQuery
   /** Accounts and the state map; absent on a chain whose genesis predates the ledger (version 1). */
   readonly ledger: Ledger | undefined
@@ -157,7 +152,9 @@ export class SteleNode implements NodeApi {
       several = !several
       this.query.forgetConfirmed()
     })
+    this.applied = new AppliedRecords(this.producer)
     this.storage = new Storage(opts.storage ?? {}, { db, timers })
+    const peerFiles = new PeerFiles(this.storage, () => this.network)
     this.drives = ledger
       ? new DriveService({
           blocks: this.producer,
@@ -166,45 +163,19 @@ export class SteleNode implements NodeApi {
           genesis,
           key,
           logger,
-          // A replica is fetched from peers while the node is on the network (docs/network.md §Storage across nodes).
-          fetchDag: async (root, opts) => {
-            if (!this.network)
-              throw new SteleError('STELE_UNAVAILABLE', `${root} is not here and no peer is joined`)
-            return this.network.fetchDag(root, opts)
-          },
+          fetchDag: (root, opts) => peerFiles.fetchDag(root, opts),
           timers,
           submit: (bytes) => this.submitTx(bytes),
         })
       : undefined
-    ledger?.admissionChecks.push(
-      drivePutCheck(this.storage, (cid) => {
-        if (!this.network)
-          throw new SteleError('STELE_UNAVAILABLE', `${cid} is not here and no peer is joined`)
-        return this.network.fetchBlock(cid, { signal: AbortSignal.timeout(CODE_FETCH_MS) })
-      }),
-    )
+    ledger?.admissionChecks.push(drivePutCheck(this.storage, (cid) => peerFiles.fetchRoot(cid)))
     this.contracts = ledger
       ? new ContractService(opts.contracts ?? {}, {
           db,
           genesis,
           key,
           ledger,
-          code: async (cid) => {
-            const read = async () => {
-              const parts: Uint8Array[] = []
-              for await (const p of await this.storage.cat(cidParam(cid))) parts.push(p)
-              return new TextDecoder().decode(Buffer.concat(parts))
-            }
-            try {
-              return await read()
-            } catch (err) {
-              // Code uploaded to another node: every node re-executes results, so it fetches the code from peers
-              // (blocks by CID, each block checked against its CID) rather than refuse the deploy and its results.
-              if (!this.network || !isSteleError(err) || err.code !== 'STELE_NOT_FOUND') throw err
-              await this.network.fetchDag(cidParam(cid), { signal: AbortSignal.timeout(CODE_FETCH_MS) })
-              return await read()
-            }
-          },
+          code: (cid) => peerFiles.readText(cid),
           pin: (cid) => this.storage.pin(cidParam(cid)),
           producer: this.producer,
           tipHeight: () => this.state.tip.height,
@@ -247,21 +218,6 @@ export class SteleNode implements NodeApi {
   private async load(): Promise<void> {
     await this.state.load(this.db)
     await this.index.load(this.db)
-    this.producer.on('block', (b) => {
-      for (const tx of b.txs)
-        if (tx.type === TX_TYPES.NODE_REGISTER)
-          this.knownNodes.add(toHex(decodeNodeRegistration(tx.payload).node))
-        else if (tx.type === TX_TYPES.EQUIVOCATION_EVIDENCE) {
-          const { a } = decodeEvidencePayload(tx.payload).evidence
-          const h = decodeBlockHeader(a.header)
-          this.evidence.push({
-            producer: toHex(h.producer),
-            height: h.height,
-            tx: toHex(tx.hash),
-            block: b.header.height,
-          })
-        }
-    })
     await this.mempool.load(this.db)
     await loadDevices(this.db, this.devices)
     await this.storage.load()

@@ -61,7 +61,7 @@ export const nodesRoutes: FastifyPluginAsync<{ node: SteleNode }> = async (app, 
       const status = node.network?.status()
       const byPeer = new Map(status?.peers.map((p) => [p.id, p]) ?? [])
       const current = new Set(node.index.producers)
-      const keys = new Set([...producers, ...current, ...node.knownNodes])
+      const keys = new Set([...producers, ...current, ...node.applied.knownNodes])
       const self = toHex(node.identity.key.publicKey)
       const nodes = []
       for (const key of [...keys].sort()) {
@@ -123,6 +123,6 @@ export const nodesRoutes: FastifyPluginAsync<{ node: SteleNode }> = async (app, 
         },
       },
     },
-    async () => ({ evidence: node.evidence }),
+    async () => ({ evidence: node.applied.evidence }),
   )
 }

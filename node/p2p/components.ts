@@ -30,7 +30,7 @@ export interface NetworkComponents {
     opts?: { gossip?: boolean },
   ): Promise<{ hash: string; status: 'accepted' | 'duplicate' }>
   /** For the presence service: who counts as a known account. */
-  readonly knownNodes: ReadonlySet<string>
+  readonly applied: { readonly knownNodes: ReadonlySet<string> }
   readonly ledger: Ledger | undefined
   readonly stream: StreamHub
 }
@@ -38,5 +38,5 @@ export interface NetworkComponents {
 /** What the presence service uses of the node. */
 export type PresenceComponents = Pick<
   NetworkComponents,
-  'genesis' | 'identity' | 'index' | 'knownNodes' | 'ledger' | 'logger' | 'stream' | 'timers'
+  'applied' | 'genesis' | 'identity' | 'index' | 'ledger' | 'logger' | 'stream' | 'timers'
 >

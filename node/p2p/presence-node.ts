@@ -114,7 +114,7 @@ export class NodePresence {
 /** A genesis producer or a key a node-register transaction named: the only nodes a circuit may extend to. */
 function isChainNode(node: PresenceComponents, id: Uint8Array): boolean {
   const hex = toHex(id)
-  return node.index.producers.includes(hex) || node.knownNodes.has(hex)
+  return node.index.producers.includes(hex) || node.applied.knownNodes.has(hex)
 }
 
 /**
