@@ -1,11 +1,13 @@
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { ROLES } from '../../core/account.ts'
 import { toHex } from '../../core/bytes.ts'
 import type { KeyPair } from '../../core/ed25519.ts'
 import { type Genesis, genesisToJson } from '../../core/genesis.ts'
 import { writeKeyFile } from '../../core/key-file.ts'
+import { encodeNodeRegistration } from '../../core/ledger-payloads.ts'
 import { silentLogger } from '../../core/logger.ts'
-import { TX_TYPES } from '../../core/transaction.ts'
+import { type SignedTx, signTx, TX_TYPES } from '../../core/transaction.ts'
 import { decodeWireBlock, loadWireBlock, type WireBlock } from '../../node/chain/wire-block.ts'
 import type { ContractServiceInit } from '../../node/executor/service.ts'
 import { SteleNode } from '../../node/node.ts'
@@ -102,4 +104,23 @@ export async function carry(from: SteleNode, to: SteleNode, height: number): Pro
   }
   await to.producer.applyBlock(block)
   return block
+}
+
+/** The genesis authority's node-register of `node` as a producer (nonce 0: its first transaction). */
+export function producerRegistration(genesis: Genesis, authority: KeyPair, node: KeyPair): SignedTx {
+  return signTx(
+    {
+      type: TX_TYPES.NODE_REGISTER,
+      chainId: genesis.chainId,
+      signer: authority.publicKey,
+      nonce: 0,
+      payload: encodeNodeRegistration({
+        fee: 0n,
+        node: node.publicKey,
+        roles: ROLES.PRODUCER,
+        endpoints: [],
+      }),
+    },
+    authority.secretKey,
+  )
 }

@@ -21,7 +21,12 @@ import { verifyProof } from '../../../core/verify-proof.ts'
 import { buildApp } from '../../../node/api/app.ts'
 import { checkBlock, checkTxInclusion } from '../../../web/src/checks.ts'
 import { BatchMaker } from '../../helpers/batches.ts'
-import { carry, inProcessNetwork, ledgerGenesis } from '../../helpers/in-process-network.ts'
+import {
+  carry,
+  inProcessNetwork,
+  ledgerGenesis,
+  producerRegistration,
+} from '../../helpers/in-process-network.ts'
 import { tempDir } from '../../helpers/tmp.ts'
 
 const keyA = keyPairFromSeed(new Uint8Array(32).fill(61))
@@ -31,16 +36,7 @@ const trusted = genesisToJson(genesis)
 const nodes = inProcessNetwork(genesis)
 afterEach(() => nodes.closeAll())
 
-const register = signTx(
-  {
-    type: TX_TYPES.NODE_REGISTER,
-    chainId: genesis.chainId,
-    signer: keyA.publicKey,
-    nonce: 0,
-    payload: encodeNodeRegistration({ fee: 0n, node: keyC.publicKey, roles: ROLES.PRODUCER, endpoints: [] }),
-  },
-  keyA.secretKey,
-)
+const register = producerRegistration(genesis, keyA, keyC)
 
 /**
  * A (genesis, alone) seals a gateway's first readings in block 1 and registers C in block 2; C seals readings in

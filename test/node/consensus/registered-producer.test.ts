@@ -4,13 +4,17 @@
  * accepts it, and the chain index loaded from disk names the same set and weights.
  */
 import { afterEach, describe, expect, it } from 'vitest'
-import { ROLES } from '../../../core/account.ts'
 import { toHex } from '../../../core/bytes.ts'
 import { keyPairFromSeed } from '../../../core/ed25519.ts'
-import { encodeNodeRegistration, encodeTransfer } from '../../../core/ledger-payloads.ts'
+import { encodeTransfer } from '../../../core/ledger-payloads.ts'
 import { signTx, TX_TYPES } from '../../../core/transaction.ts'
 import { ChainIndex } from '../../../node/chain/chain-index.ts'
-import { carry, inProcessNetwork, ledgerGenesis } from '../../helpers/in-process-network.ts'
+import {
+  carry,
+  inProcessNetwork,
+  ledgerGenesis,
+  producerRegistration,
+} from '../../helpers/in-process-network.ts'
 
 const keyA = keyPairFromSeed(new Uint8Array(32).fill(51))
 const keyC = keyPairFromSeed(new Uint8Array(32).fill(53))
@@ -20,16 +24,7 @@ const nodes = inProcessNetwork(genesis)
 afterEach(() => nodes.closeAll())
 
 /** The authority's registration of C as a producer. */
-const register = signTx(
-  {
-    type: TX_TYPES.NODE_REGISTER,
-    chainId: genesis.chainId,
-    signer: keyA.publicKey,
-    nonce: 0,
-    payload: encodeNodeRegistration({ fee: 0n, node: keyC.publicKey, roles: ROLES.PRODUCER, endpoints: [] }),
-  },
-  keyA.secretKey,
-).bytes
+const register = producerRegistration(genesis, keyA, keyC).bytes
 
 /** A transfer from a funded account: something pending to seal. */
 const transfer = signTx(

@@ -28,6 +28,17 @@ export function bump(args, ctx) {
 }
 `
 
+/** A deploy payload of the counter (no fee, every reading, 1M gas) with `p` laid over it. */
+export function counterDeploy(p: Partial<ContractDeploy> & { codeCid: string }): Uint8Array {
+  return encodeContractDeploy({
+    fee: 0n,
+    name: 'counter',
+    gasLimit: 1_000_000,
+    filter: { devices: [], sensors: [], gateways: [] },
+    ...p,
+  })
+}
+
 export const user: KeyPair = keyPairFromSeed(sha256(Buffer.from('stele-contract-test-user')))
 
 /** A real node (LevelDB in a temp folder, producer driven by the test) with a registered gateway. */
@@ -65,16 +76,7 @@ export async function contractNode(contracts: ContractServiceInit = {}) {
       return r.cid
     },
     async deploy(p: Partial<ContractDeploy> & { codeCid: string }): Promise<string> {
-      const tx = sign(
-        TX_TYPES.CONTRACT_DEPLOY,
-        encodeContractDeploy({
-          fee: 0n,
-          name: 'counter',
-          gasLimit: 1_000_000,
-          filter: { devices: [], sensors: [], gateways: [] },
-          ...p,
-        }),
-      )
+      const tx = sign(TX_TYPES.CONTRACT_DEPLOY, counterDeploy(p))
       await node.submitTx(tx.bytes)
       return toHex(tx.hash)
     },

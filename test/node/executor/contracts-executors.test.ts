@@ -1,7 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { ROLES } from '../../../core/account.ts'
 import { fromHex, toHex } from '../../../core/bytes.ts'
-import { encodeContractDeploy } from '../../../core/contract-payloads.ts'
 import { type KeyPair, keyPairFromSeed } from '../../../core/ed25519.ts'
 import { sha256 } from '../../../core/hash.ts'
 import { encodeNodeRegistration } from '../../../core/ledger-payloads.ts'
@@ -12,7 +11,7 @@ import type { ContractServiceInit } from '../../../node/executor/service.ts'
 import type { SteleNode } from '../../../node/node.ts'
 import { BatchMaker } from '../../helpers/batches.ts'
 import { carry, inProcessNetwork, ledgerGenesis } from '../../helpers/in-process-network.ts'
-import { COUNTER } from './chain-fixture.ts'
+import { COUNTER, counterDeploy } from './chain-fixture.ts'
 
 // A produces (the authority); B and C only apply A's blocks. The authority registers B as the one executor.
 const keyA = keyPairFromSeed(new Uint8Array(32).fill(31))
@@ -82,13 +81,7 @@ async function network(executorInit: ContractServiceInit = {}) {
       chainId: genesis.chainId,
       signer: keyA.publicKey,
       nonce,
-      payload: encodeContractDeploy({
-        fee: 0n,
-        name: 'counter',
-        codeCid: cid,
-        gasLimit: 1_000_000,
-        filter: { devices: [], sensors: [], gateways: [] },
-      }),
+      payload: counterDeploy({ codeCid: cid }),
     },
     keyA.secretKey,
   )

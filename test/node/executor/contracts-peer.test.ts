@@ -1,12 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { toHex } from '../../../core/bytes.ts'
-import { encodeContractDeploy } from '../../../core/contract-payloads.ts'
 import { type KeyPair, keyPairFromSeed } from '../../../core/ed25519.ts'
 import { signTx, TX_TYPES } from '../../../core/transaction.ts'
 import type { SteleNode } from '../../../node/node.ts'
 import { BatchMaker } from '../../helpers/batches.ts'
 import { carry, inProcessNetwork, ledgerGenesis } from '../../helpers/in-process-network.ts'
-import { COUNTER } from './chain-fixture.ts'
+import { COUNTER, counterDeploy } from './chain-fixture.ts'
 
 const keyA = keyPairFromSeed(new Uint8Array(32).fill(21))
 const keyB = keyPairFromSeed(new Uint8Array(32).fill(22))
@@ -38,13 +37,7 @@ describe('contract results in blocks from a peer', () => {
         chainId: genesis.chainId,
         signer: keyA.publicKey,
         nonce: (await a.ledger!.account(keyA.publicKey, { pending: true })).nonce,
-        payload: encodeContractDeploy({
-          fee: 0n,
-          name: 'counter',
-          codeCid: cid,
-          gasLimit: 1_000_000,
-          filter: { devices: [], sensors: [], gateways: [] },
-        }),
+        payload: counterDeploy({ codeCid: cid }),
       },
       keyA.secretKey,
     )
