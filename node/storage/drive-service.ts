@@ -284,7 +284,7 @@ export function drivePutCheck(
     const e = await fileEntry(storage, cid).catch(async (err) => {
       if (!fetchRoot || !isSteleError(err) || err.code !== 'STELE_CID_UNKNOWN') throw err
       // Not held by any peer either (or no network): the refusal says the file is unknown here.
-      const root = await (async () => fetchRoot(cid))().catch(() => {
+      const root = await fetchRoot(cid).catch(() => {
         throw err
       })
       return rootEntry(cid, root)

@@ -23,12 +23,12 @@ export class PeerFiles {
   ) {}
 
   /** Every block of the DAG under `root` this node lacks, fetched from peers and stored; resolves with the count. */
-  fetchDag(root: CID, opts: { signal?: AbortSignal } = {}): Promise<number> {
+  async fetchDag(root: CID, opts: { signal?: AbortSignal } = {}): Promise<number> {
     return this.peers(root).fetchDag(root, opts)
   }
 
   /** A file's root block from a peer, not stored (enough for its size and DAG size). */
-  fetchRoot(cid: CID): Promise<Uint8Array> {
+  async fetchRoot(cid: CID): Promise<Uint8Array> {
     return this.peers(cid).fetchBlock(cid, { signal: AbortSignal.timeout(FETCH_MS) })
   }
 
