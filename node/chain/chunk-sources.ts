@@ -12,8 +12,15 @@ export interface DecodedChunk {
   bytes: Uint8Array[]
   records: (StampedRecord | undefined)[]
   ids: (string | undefined)[]
-  /** Each confirmed reading's JSON, once a page served it. */
+  /** Each reading's JSON, once a page served it, as of `jsonStatus`. */
   json: (string | undefined)[]
+  /**
+   * The status and block height every reading's JSON in `json` was built with (a chunk is one transaction's: its
+   * readings share them); a page seeing another drops them all.
+   */
+  jsonStatus: string
+  /** Bytes of the stored chunk. */
+  stored: number
   /** Bytes counted against the cache: the stored chunk and the JSON kept. */
   size: number
 }
@@ -46,7 +53,22 @@ export class ChunkCache {
     this.bytes = 0
   }
 
-  /** Keeps a settled reading's JSON with its chunk, if the chunk is still cached. */
+  /**
+   * The chunk's kept JSON, valid for readings of `status` (pending, or confirmed or final at a height): kept JSON built
+   * for another status is dropped first.
+   */
+  jsonFor(chunk: DecodedChunk, status: string): (string | undefined)[] {
+    if (chunk.jsonStatus !== status) {
+      const kept = chunk.size - chunk.stored
+      chunk.size = chunk.stored
+      if (this.chunks.get(chunk.key) === chunk) this.bytes -= kept
+      chunk.json = new Array(chunk.bytes.length)
+      chunk.jsonStatus = status
+    }
+    return chunk.json
+  }
+
+  /** Keeps a reading's JSON (built for the chunk's `jsonStatus`) with its chunk, if the chunk is still cached. */
   keepJson(chunk: DecodedChunk, i: number, json: string): void {
     if (this.chunks.get(chunk.key) !== chunk) return
     chunk.json[i] = json
@@ -67,6 +89,8 @@ export class ChunkCache {
       records: new Array(n),
       ids: new Array(n),
       json: new Array(n),
+      jsonStatus: '',
+      stored: value.length,
       size: value.length,
     }
     this.chunks.set(key, d)

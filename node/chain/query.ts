@@ -111,20 +111,24 @@ export class ChainQuery {
 
   /**
    * The same page as `readings`, as the JSON text of `{ items, nextCursor }` (the route's response schema, in its
-   * property order). Each confirmed reading's JSON is built once and kept with its decoded chunk, so a page of
-   * cached chunks is a join of strings rather than 100 objects serialised again.
+   * property order). Each reading's JSON is built once and kept with its decoded chunk for the status it was built
+   * with (pending, confirmed or final at a height), so a page of cached chunks is a join of strings rather than 100
+   * objects serialised again, and a reading whose status changed is built again.
    */
   async readingsJson(q: ReadingQuery, opts: QueryOptions = {}): Promise<string> {
     const parts: string[] = []
+    const final = this.final()
+    let last: DecodedChunk | undefined
+    let kept: (string | undefined)[] = []
     const nextCursor = await this.scan(q, opts, (chunk, i, id, r, height) => {
-      let json = chunk.json[i]
+      if (chunk !== last) {
+        last = chunk
+        kept = this.chunks.jsonFor(chunk, height === null ? 'p' : `${height <= final ? 'f' : 'c'}${height}`)
+      }
+      let json = kept[i]
       if (json === undefined) {
-        const view = readingView(id, r, chunk.txHash, height, chunk.leafIndexes[i]!, this.final())
-        json = JSON.stringify(view)
-        // Pending readings change status when sealed, confirmed ones when final: only settled ones are kept. Without
-        // finality (-1: one producer) confirmed is settled; the node forgets them when a second producer joins.
-        const settled = view.status === 'final' || (height !== null && this.final() < 0)
-        if (settled) this.chunks.keepJson(chunk, i, json)
+        json = JSON.stringify(readingView(id, r, chunk.txHash, height, chunk.leafIndexes[i]!, final))
+        this.chunks.keepJson(chunk, i, json)
       }
       parts.push(json)
     })
