@@ -4,8 +4,9 @@
  * submitter handles a remote node exactly like an in-process one. A node that cannot be reached, times out
  * or answers something that is not Stele becomes STELE_UNAVAILABLE: retry later.
  */
+import { BATCH_BODY_TYPE, encodeBatchBody } from '../core/batch-body.ts'
 import { toHex } from '../core/bytes.ts'
-import { ERROR_CODES, type ErrorCode, SteleError } from '../core/errors.ts'
+import { ERROR_CODES, type ErrorCode, isSteleError, SteleError } from '../core/errors.ts'
 import type { GatewayTip, NodeApi, NodeInfo, SubmitResult, SubmittedBatch } from '../core/node-api.ts'
 import { fetchWithCa } from './fetch-with-ca.ts'
 
@@ -24,11 +25,13 @@ export function createHttpNodeClient(init: HttpNodeClientInit): NodeApi {
   const base = init.url.replace(/\/+$/, '')
   const doFetch = init.fetch ?? (init.ca ? fetchWithCa(init.ca) : fetch)
   const timeoutMs = init.timeoutMs ?? 30_000
+  let binary = true
 
+  /** `body`: JSON, or bytes sent as BATCH_BODY_TYPE. */
   async function call<T>(
     method: 'GET' | 'POST',
     path: string,
-    body?: unknown,
+    body?: object | Uint8Array<ArrayBuffer>,
     signal?: AbortSignal,
   ): Promise<T> {
     const timeout = AbortSignal.timeout(timeoutMs)
@@ -40,7 +43,9 @@ export function createHttpNodeClient(init: HttpNodeClientInit): NodeApi {
         signal: combined,
         ...(body === undefined
           ? {}
-          : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+          : body instanceof Uint8Array
+            ? { body, headers: { 'content-type': BATCH_BODY_TYPE } }
+            : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
       })
     } catch (cause) {
       if (signal?.aborted) throw signal.reason ?? cause
@@ -82,10 +87,20 @@ export function createHttpNodeClient(init: HttpNodeClientInit): NodeApi {
       return call<GatewayTip>('GET', `/v1/gateways/${toHex(gateway)}`, undefined, opts?.signal)
     },
     async submitBatches(batches: readonly SubmittedBatch[], opts) {
-      const body = {
-        batches: batches.map((b) => ({ tx: base64(b.tx), records: base64(b.records) })),
+      let out: { results?: SubmitResult[] }
+      try {
+        out = await call(
+          'POST',
+          '/v1/batches',
+          binary ? encodeBatchBody(batches) : jsonBody(batches),
+          opts?.signal,
+        )
+      } catch (e) {
+        // A node older than the binary body answers 415 before reading it: JSON from now on, to this node.
+        if (!binary || !isSteleError(e, 'STELE_UNSUPPORTED_MEDIA_TYPE')) throw e
+        binary = false
+        out = await call('POST', '/v1/batches', jsonBody(batches), opts?.signal)
       }
-      const out = await call<{ results?: SubmitResult[] }>('POST', '/v1/batches', body, opts?.signal)
       if (!Array.isArray(out.results))
         throw new SteleError('STELE_UNAVAILABLE', `node at ${base}: /v1/batches answered without results`)
       return out.results
@@ -94,6 +109,11 @@ export function createHttpNodeClient(init: HttpNodeClientInit): NodeApi {
 }
 
 const base64 = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64')
+
+/** The JSON body every node version takes. */
+const jsonBody = (batches: readonly SubmittedBatch[]) => ({
+  batches: batches.map((b) => ({ tx: base64(b.tx), records: base64(b.records) })),
+})
 
 function errorFromBody(json: unknown, status: number, what: string): SteleError {
   const e = (json as { error?: { code?: unknown; message?: unknown; details?: unknown } } | null)?.error

@@ -1,5 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify'
+import { BATCH_BODY_TYPE, decodeBatchBody, MAX_BATCHES_PER_BODY } from '../../core/batch-body.ts'
 import { fromHex } from '../../core/bytes.ts'
+import type { SubmittedBatch } from '../../core/node-api.ts'
 import type { ApiComponents } from './components.ts'
 import { errorResponses } from './error-schema.ts'
 import { HEX32 } from './params.ts'
@@ -40,12 +42,22 @@ export const batchRoutes: FastifyPluginAsync<{ node: BatchComponents; batchBodyL
   app,
   { node, batchBodyLimit },
 ) => {
-  app.post<{ Body: { batches: { tx: string; records: string }[] } }>(
+  // The binary body (core/batch-body.ts): decoded here, before the handler; views of the one body buffer.
+  app.addContentTypeParser(BATCH_BODY_TYPE, { parseAs: 'buffer' }, (_req, body, done) => {
+    try {
+      done(null, decodeBatchBody(body as Buffer))
+    } catch (e) {
+      done(e as Error, undefined)
+    }
+  })
+
+  app.post<{ Body: { batches: { tx: string; records: string }[] } | SubmittedBatch[] }>(
     '/v1/batches',
     {
       bodyLimit: batchBodyLimit,
       schema: {
-        summary: 'Signed record batches from a gateway, in sequence order; idempotent',
+        summary:
+          'Signed record batches from a gateway, in sequence order; idempotent. JSON {batches: [{tx, records}]} in base64, or the same as bytes (application/octet-stream, docs/protocol.md §9.7.3)',
         response: {
           200: {
             type: 'object',
@@ -66,33 +78,46 @@ export const batchRoutes: FastifyPluginAsync<{ node: BatchComponents; batchBodyL
           ...errorResponses(...WRITE_ERRORS),
         },
         body: {
-          type: 'object',
-          required: ['batches'],
-          additionalProperties: false,
-          properties: {
-            batches: {
-              type: 'array',
-              minItems: 1,
-              maxItems: 1000,
-              items: {
+          content: {
+            'application/json': {
+              schema: {
                 type: 'object',
-                required: ['tx', 'records'],
+                required: ['batches'],
                 additionalProperties: false,
                 properties: {
-                  tx: { type: 'string', pattern: BASE64 },
-                  records: { type: 'string', pattern: BASE64 },
+                  batches: {
+                    type: 'array',
+                    minItems: 1,
+                    maxItems: MAX_BATCHES_PER_BODY,
+                    items: {
+                      type: 'object',
+                      required: ['tx', 'records'],
+                      additionalProperties: false,
+                      properties: {
+                        tx: { type: 'string', pattern: BASE64 },
+                        records: { type: 'string', pattern: BASE64 },
+                      },
+                    },
+                  },
                 },
               },
+            },
+            [BATCH_BODY_TYPE]: {
+              // No type: the parser above has decoded the bytes (docs/protocol.md §9.7.3) before validation.
+              schema: { description: 'per batch: var32 transaction, var32 record list (binary)' },
             },
           },
         },
       },
     },
     async (req) => {
-      const batches = req.body.batches.map((b) => ({
-        tx: new Uint8Array(Buffer.from(b.tx, 'base64')),
-        records: new Uint8Array(Buffer.from(b.records, 'base64')),
-      }))
+      const body = req.body
+      const batches = Array.isArray(body)
+        ? body
+        : body.batches.map((b) => ({
+            tx: new Uint8Array(Buffer.from(b.tx, 'base64')),
+            records: new Uint8Array(Buffer.from(b.records, 'base64')),
+          }))
       return { results: await node.submitBatches(batches) }
     },
   )

@@ -14,12 +14,13 @@ describe('HTTP node client against the real node API', () => {
   let fx: Awaited<ReturnType<typeof nodeFixture>>
   let app: FastifyInstance
   let client: NodeApi
+  let url: string
 
   beforeAll(async () => {
     fx = await nodeFixture()
     app = await buildApp({ node: fx.node, logger: false })
-    const address = await app.listen({ host: '127.0.0.1', port: 0 })
-    client = createHttpNodeClient({ url: `${address}/`, timeoutMs: 5000 })
+    url = await app.listen({ host: '127.0.0.1', port: 0 })
+    client = createHttpNodeClient({ url: `${url}/`, timeoutMs: 5000 })
   })
   afterAll(async () => {
     await app.close()
@@ -48,6 +49,20 @@ describe('HTTP node client against the real node API', () => {
     expect(isSteleError(err, 'STELE_BATCH_GAP')).toBe(true)
     expect(err.details).toMatchObject({ expectedSeq: 3, accepted: 0 })
     expect((await client.gatewayTip(fx.gw.key.publicKey)).nextSeq).toBe(3)
+  })
+
+  it('sends batches as bytes (application/octet-stream), not JSON', async () => {
+    const types: (string | null)[] = []
+    const spy: typeof fetch = (input, init) => {
+      types.push(new Headers(init?.headers).get('content-type'))
+      return fetch(input, init)
+    }
+    const c = createHttpNodeClient({ url, fetch: spy })
+    // A stranger's batch: the node decoded the bytes to learn whose it is (other tests own fx.gw's sequence).
+    const stranger = new BatchMaker(fx.node.genesis.chainId, { key: generateKeyPair() })
+    const err = await c.submitBatches([stranger.next(2)]).catch((e) => e)
+    expect(isSteleError(err, 'STELE_GATEWAY_UNKNOWN')).toBe(true)
+    expect(types).toEqual(['application/octet-stream'])
   })
 
   it('turns an unknown gateway into STELE_GATEWAY_UNKNOWN', async () => {
@@ -99,6 +114,28 @@ describe('HTTP node client failure modes', () => {
       .catch((e) => e)
     ac.abort(new Error('caller gave up'))
     expect(((await pending) as Error).message).toBe('caller gave up')
+  })
+
+  it('falls back to the JSON body for good when a node older than the binary one answers 415', async () => {
+    const seen: string[] = []
+    answer = (res) => {
+      if (res.req.method !== 'POST') return // a late request of an earlier test
+      const type = String(res.req.headers['content-type'])
+      seen.push(type)
+      if (type !== 'application/json')
+        res
+          .writeHead(415, { 'content-type': 'application/json' })
+          .end('{"error":{"code":"STELE_UNSUPPORTED_MEDIA_TYPE","message":"unsupported media type"}}')
+      else
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end('{"results":[{"seq":1,"status":"accepted","txHash":"00"}]}')
+    }
+    const c = createHttpNodeClient({ url: base })
+    const batch = { tx: new Uint8Array(1), records: new Uint8Array(1) }
+    expect((await c.submitBatches([batch])).map((r) => r.status)).toEqual(['accepted'])
+    expect((await c.submitBatches([batch])).map((r) => r.status)).toEqual(['accepted'])
+    expect(seen).toEqual(['application/octet-stream', 'application/json', 'application/json'])
   })
 
   it('reports an unreachable node as STELE_UNAVAILABLE naming it', async () => {
