@@ -1,6 +1,6 @@
 import { SteleError } from '../core/errors.ts'
 import { type Logger, silentLogger } from '../core/logger.ts'
-import { type Reading, validateReading } from '../core/reading.ts'
+import { type Reading, readingFault, validateReading } from '../core/reading.ts'
 import { realTimers, sleep, type Timers } from '../core/timers.ts'
 import { cutBatch, type Pending, sealGroup } from './batch-group.ts'
 import type { BatcherInit, BatcherStats } from './batch-options.ts'
@@ -80,7 +80,8 @@ export class Batcher implements ReadingSink {
     // Not async: on the hot path (room to stamp) the promise returned is the write's, shared by every push it holds.
     try {
       if (readings.length === 0) return DONE
-      for (const r of readings) validateReading(r) // all or none: refused before any is stamped
+      // All or none: refused before any is stamped (validateReading, which copies, only to throw its error).
+      for (const r of readings) if (readingFault(r)) validateReading(r)
       if (this.pending.length >= this.maxPending || this.stopping) return this.pushWhenRoom(readings, frames)
       return this.stampAll(readings, frames)
     } catch (e) {
@@ -99,7 +100,7 @@ export class Batcher implements ReadingSink {
     if (frames) return this.pushFrames(readings, frames)
     let waitFor = 0
     for (const r of readings) {
-      const original = this.dedupe.check(r)
+      const original = this.dedupe.admit(r, this.assignedSeq + 1)
       if (original !== undefined) {
         waitFor = Math.max(waitFor, original)
         continue
@@ -108,7 +109,6 @@ export class Batcher implements ReadingSink {
       const ts = this.init.hlc.next()
       const bytes = this.stamper.encode(r, seq, ts.time, ts.logical)
       this.pending.push({ reading: r, bytes, seq, time: ts.time, logical: ts.logical, joined: false })
-      this.dedupe.remember(r, seq)
       this.counts.stamped++
       waitFor = seq
     }

@@ -39,6 +39,27 @@ describe('recent readings (duplicate detection)', () => {
     expect(d.check(r(9996))).toBeUndefined()
   })
 
+  it('admits a new reading under the record seq given and answers a repeat with the original seq', () => {
+    const d = new RecentReadings(10)
+    expect(d.admit(r(1), 7)).toBeUndefined()
+    expect(d.admit(r(1), 8)).toBe(7)
+    expect(d.admit(r(1, -0), 9)).toBeUndefined() // -0 is another value than 1, and than 0 below
+    expect(d.admit(r(1, 0), 10)).toBeUndefined()
+    expect(d.admit(r(1, 0), 11)).toBe(10)
+    expect(d.admit({ ...r(1, 0), deviceTime: undefined }, 12)).toBeUndefined() // no time is not time 5
+    expect(d.stats()).toMatchObject({ duplicates: 2, seqReuse: 3, remembered: 1 })
+  })
+
+  it('keeps exactly the newest `capacity` entries across devices while its slots grow', () => {
+    const capacity = 5000 // past the first allocation of slots, so they grow twice
+    const d = new RecentReadings(capacity)
+    const total = 3 * capacity + 17
+    for (let i = 0; i < total; i++) d.remember(r(i, i, `d${i % 7}`), i + 1)
+    expect(d.stats().remembered).toBe(capacity)
+    for (const i of [0, total - capacity - 1]) expect(d.check(r(i, i, `d${i % 7}`))).toBeUndefined()
+    for (const i of [total - capacity, total - 1]) expect(d.check(r(i, i, `d${i % 7}`))).toBe(i + 1)
+  })
+
   it('round-trips a batch through encode and load, as durable entries', () => {
     const a = new RecentReadings()
     const blob = a.encode([r(7), r(undefined), r(8, 3)])!

@@ -9,7 +9,7 @@
  * A message is taken whole or refused whole, with a reason that names the offending entry.
  */
 import { isSteleError } from '../../../core/errors.ts'
-import { type Reading, validateReading } from '../../../core/reading.ts'
+import { type Reading, readingFault } from '../../../core/reading.ts'
 import { parseTime } from '../../../core/time.ts'
 
 export type ParsedPayload = { ok: true; readings: Reading[] } | { ok: false; reason: string }
@@ -23,8 +23,15 @@ export function parsePayload(payload: Uint8Array, device: string, sensor: string
   if (payload.length === 0) return { ok: false, reason: 'empty payload' }
   if (payload.length > MAX_PAYLOAD_BYTES)
     return { ok: false, reason: `payload of ${payload.length} bytes exceeds ${MAX_PAYLOAD_BYTES}` }
-  const text = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8').trim()
-  if (NUMBER_RE.test(text)) return build([{ value: Number(text) }], device, sensor)
+  const bytes = Buffer.isBuffer(payload)
+    ? payload
+    : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)
+  let text = bytes.toString('utf8')
+  // A JSON object or array as devices send it goes straight to JSON.parse: no trimmed copy, no number test.
+  if (!isBracketed(bytes)) {
+    text = text.trim()
+    if (NUMBER_RE.test(text)) return build([{ value: Number(text) }], device, sensor)
+  }
   let json: unknown
   try {
     json = JSON.parse(text)
@@ -44,23 +51,43 @@ export function parsePayload(payload: Uint8Array, device: string, sensor: string
   return { ok: false, reason: 'JSON payload must be a number, an object or an array' }
 }
 
+const OPEN_BRACE = 0x7b
+const CLOSE_BRACE = 0x7d
+const OPEN_BRACKET = 0x5b
+const CLOSE_BRACKET = 0x5d
+
+/** `{...}` or `[...]` with nothing around it: what trimming would leave unchanged and a number never is. */
+function isBracketed(b: Uint8Array): boolean {
+  const first = b[0]
+  const last = b[b.length - 1]
+  return (first === OPEN_BRACE && last === CLOSE_BRACE) || (first === OPEN_BRACKET && last === CLOSE_BRACKET)
+}
+
+/** Every item as a Reading, checked by the reading rules (readingFault: no copy per reading), or the first refusal. */
 function build(items: unknown[], device: string, sensor: string | undefined): ParsedPayload {
   if (items.length === 0) return { ok: false, reason: 'no readings in payload' }
   if (items.length > MAX_READINGS_PER_MESSAGE)
     return { ok: false, reason: `${items.length} readings exceed ${MAX_READINGS_PER_MESSAGE} per message` }
   const readings: Reading[] = []
   for (let i = 0; i < items.length; i++) {
-    const where = items.length > 1 ? `reading ${i}: ` : ''
+    let r: Reading | string
     try {
-      const r = toReading(items[i], device, sensor)
-      if (typeof r === 'string') return { ok: false, reason: where + r }
-      readings.push(validateReading(r))
+      r = toReading(items[i], device, sensor)
     } catch (err) {
       if (!isSteleError(err)) throw err
-      return { ok: false, reason: where + inPayloadTerms(err.message, err.details?.['field']) }
+      return refused(items, i, inPayloadTerms(err.message, err.details?.['field']))
     }
+    if (typeof r === 'string') return refused(items, i, r)
+    const fault = readingFault(r)
+    if (fault) return refused(items, i, inPayloadTerms(fault.message, fault.field))
+    readings.push(r)
   }
   return { ok: true, readings }
+}
+
+/** The refusal of a whole message, naming the entry when it has several. */
+function refused(items: unknown[], i: number, reason: string): ParsedPayload {
+  return { ok: false, reason: items.length > 1 ? `reading ${i}: ${reason}` : reason }
 }
 
 /** Reading fields under the names a payload gives them, so a reason names what the device sent. */
@@ -81,7 +108,7 @@ function toReading(item: unknown, device: string, topicSensor: string | undefine
   const r: Reading = { device, sensor, value: o['value'], source: 'mqtt' }
   if (o['unit'] !== undefined) {
     if (typeof o['unit'] !== 'string') return '"unit" must be a string'
-    r.unit = o['unit']
+    if (o['unit'] !== '') r.unit = o['unit'] // an empty unit is no unit (as validateReading has it)
   }
   if (o['seq'] !== undefined) {
     if (typeof o['seq'] !== 'number') return '"seq" must be a number'
