@@ -9,6 +9,7 @@ import { SteleNode } from '../node/node.ts'
 import { tempDir } from '../test/helpers/tmp.ts'
 import { fill, type Series } from './lib/fill.ts'
 import { type Peer, PeerUnavailable, startInflux } from './lib/peers.ts'
+import { threadTicks } from './lib/thread-ticks.ts'
 import { printTable, type Row } from './table.ts'
 
 const quick = process.argv.includes('--quick')
@@ -17,6 +18,8 @@ const READINGS = DAYS * 86_400
 const T0 = Date.UTC(2026, 0, 1)
 const END = T0 + READINGS * 1000 - 1
 const RUNS = 15
+/** Stele's ingest CPU per reading by thread (this process: the node, the gateway's stamper and its seal worker). */
+let cpu = ''
 
 const series: Series = {
   readings: READINGS,
@@ -56,7 +59,11 @@ async function stele(): Promise<Figures> {
   const node = await SteleNode.open({ dataDir: dir.path, logger: silentLogger, recordsPerSecPerGateway: 1e9 })
   node.start()
   // Sealed and signed as the gateway does, accepted by the node in the same process (as `stele start` runs).
+  const k0 = threadTicks()
   const ms = await fill(node, series)
+  const k1 = threadTicks()
+  const us = (ticks: number) => ((ticks * 10_000) / READINGS).toFixed(2)
+  cpu = `main thread ${us(k1.main - k0.main)} µs/reading, other threads ${us(k1.other - k0.other)} µs/reading`
   await node.producer.produce()
   const app = await buildApp({ node, logger: false })
   const base = await app.listen({ port: 0, host: '127.0.0.1' })
@@ -177,3 +184,4 @@ const rows: Row[] = [
   },
 ]
 printTable('peer store: InfluxDB line protocol and GROUP BY time(1h) vs Stele', rows)
+console.log(`stele ingest CPU: ${cpu}`)

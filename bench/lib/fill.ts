@@ -1,7 +1,10 @@
+import type { Worker } from 'node:worker_threads'
 import { toHex } from '../../core/bytes.ts'
-import type { StampedRecord } from '../../core/record.ts'
+import { generateKeyPair } from '../../core/ed25519.ts'
+import { SteleError } from '../../core/errors.ts'
+import { tsWorker } from '../../core/ts-worker.ts'
 import type { SteleNode } from '../../node/node.ts'
-import { BatchMaker } from '../../test/helpers/batches.ts'
+import type { FillGroup, FillSealed } from './fill-gateway.ts'
 
 export interface Series {
   readings: number
@@ -12,50 +15,124 @@ export interface Series {
 }
 
 /**
- * Seals readings into signed 1000-record batches as a gateway would (HLC times, record sequence, Merkle root, Ed25519)
- * and submits them to the node in-process, up to `window` calls in flight (the node validates a call while the
- * previous one is written). Returns the milliseconds from first seal to last acceptance.
+ * Stores readings in the node as `stele start` runs with the node in its own thread: a gateway thread
+ * (bench/lib/fill-gateway.ts) stamps each reading with the gateway's encoder and seals `perBatch` at a time (leaf
+ * hashes, Merkle root, one Ed25519 signature a batch), while the node verifies and stores them on this thread, so
+ * both cores work, as InfluxDB's client and server do. This thread only computes the series (as InfluxDB's client
+ * formats its lines) and hands it over as columns. A group of `perCall` batches is sealed at a time and submitted
+ * in one call (the gateway's submitter sends up to 64 a call); up to `window` groups are sealing or being accepted.
+ * Returns the milliseconds from the first reading computed to the last acceptance.
  */
 export async function fill(
   node: SteleNode,
   series: Series,
-  opts: { perBatch?: number; window?: number; gateway?: BatchMaker; onBatch?: (done: number) => void } = {},
+  opts: { perBatch?: number; perCall?: number; window?: number; onBatch?: (done: number) => void } = {},
 ): Promise<number> {
   const perBatch = opts.perBatch ?? 1000
+  const perCall = opts.perCall ?? 4
   const window = opts.window ?? 4
-  const gw = opts.gateway ?? new BatchMaker(node.genesis.chainId)
-  if (!opts.gateway) await node.registerGateway(toHex(gw.key.publicKey), 'bench')
-  const inFlight = new Set<Promise<unknown>>()
-  const t0 = performance.now()
-  let failure: unknown
-  for (let at = 0; at < series.readings; at += perBatch) {
-    const records: StampedRecord[] = []
-    for (let i = at; i < Math.min(series.readings, at + perBatch); i++) {
-      gw.recordSeq++
-      gw.time = Math.max(gw.time, series.time(i))
-      records.push({
-        gateway: gw.key.publicKey,
-        seq: gw.recordSeq,
-        time: gw.time,
-        logical: 0,
-        device: series.device(i),
-        sensor: series.sensor(i),
-        value: series.value(i),
-        unit: 'C',
-        source: 'sim',
-      })
+  const key = generateKeyPair()
+  await node.registerGateway(toHex(key.publicKey), 'bench')
+  const gateway = tsWorker(new URL('./fill-gateway.ts', import.meta.url), {
+    workerData: { publicKey: key.publicKey, secretKey: key.secretKey },
+  })
+  const chainId = node.genesis.chainId
+  const nameIds = new Map<string, number>()
+  let newNames: string[] = []
+  const nameId = (s: string): number => {
+    let id = nameIds.get(s)
+    if (id === undefined) {
+      id = nameIds.size
+      nameIds.set(s, id)
+      newNames.push(s)
     }
-    const s = gw.seal(records)
-    const p = node.submitBatches([{ tx: s.tx.bytes, records: s.records }]).catch((e) => {
-      failure = e
-    })
-    inFlight.add(p)
-    void p.finally(() => inFlight.delete(p))
-    if (inFlight.size >= window) await Promise.race(inFlight)
-    if (failure) throw failure
-    opts.onBatch?.(at + records.length)
+    return id
   }
-  await Promise.all(inFlight)
-  if (failure) throw failure
+  let at = 0
+  /** The next group's readings as columns for the gateway thread (moved, not copied). */
+  const sendGroup = (): boolean => {
+    const n = Math.min(series.readings - at, perBatch * perCall)
+    if (n <= 0) return false
+    const g: FillGroup = {
+      chainId,
+      perBatch,
+      names: [],
+      device: new Uint32Array(n),
+      sensor: new Uint32Array(n),
+      time: new Float64Array(n),
+      value: new Float64Array(n),
+    }
+    for (let i = 0; i < n; i++, at++) {
+      g.device[i] = nameId(series.device(at))
+      g.sensor[i] = nameId(series.sensor(at))
+      g.time[i] = series.time(at)
+      g.value[i] = series.value(at)
+    }
+    g.names = newNames
+    newNames = []
+    gateway.postMessage(
+      g,
+      [g.device, g.sensor, g.time, g.value].map((a) => a.buffer as ArrayBuffer),
+    )
+    return true
+  }
+
+  const t0 = performance.now()
+  try {
+    const sealed = sealedGroups(gateway)
+    let sent = 0
+    while (sent < window && sendGroup()) sent++
+    const inFlight = new Set<Promise<unknown>>()
+    let failure: unknown
+    let done = 0
+    for (; sent > 0; sent--) {
+      const group = await sealed.next()
+      if (sendGroup()) sent++ // keep the gateway thread busy while this thread accepts
+      const p = node.submitBatches(group.batches).catch((e) => {
+        failure = e
+      })
+      inFlight.add(p)
+      void p.finally(() => inFlight.delete(p))
+      if (inFlight.size >= window) await Promise.race(inFlight)
+      if (failure) throw failure
+      done += group.readings
+      opts.onBatch?.(done)
+    }
+    await Promise.all(inFlight)
+    if (failure) throw failure
+  } finally {
+    await gateway.terminate()
+  }
   return performance.now() - t0
+}
+
+/** The gateway thread's answers in order; a failure or an exit of the thread rejects the next one. */
+function sealedGroups(w: Worker): { next(): Promise<FillSealed> } {
+  const ready: FillSealed[] = []
+  let waiting: { resolve: (g: FillSealed) => void; reject: (e: unknown) => void } | undefined
+  let failed: unknown
+  const fail = (e: unknown): void => {
+    failed ??= e
+    waiting?.reject(failed)
+    waiting = undefined
+  }
+  w.on('message', (g: FillSealed) => {
+    if (g.error !== undefined) return fail(new SteleError('STELE_INTERNAL', `fill gateway: ${g.error}`))
+    if (waiting) {
+      waiting.resolve(g)
+      waiting = undefined
+    } else ready.push(g)
+  })
+  w.on('error', fail)
+  w.on('exit', (code) => fail(new SteleError('STELE_INTERNAL', `fill gateway exited (${code})`)))
+  return {
+    next: () => {
+      const g = ready.shift()
+      if (g) return Promise.resolve(g)
+      if (failed !== undefined) return Promise.reject(failed)
+      return new Promise((resolve, reject) => {
+        waiting = { resolve, reject }
+      })
+    },
+  }
 }
