@@ -164,7 +164,7 @@ export class RecentReadings {
   /** Slots are allocated as the ring first fills (doubling up to capacity), so a quiet gateway stays small. */
   private grow(): void {
     const size = Math.min(this.capacity, Math.max(FIRST_SLOTS, this.values.length * 2))
-    const more = (a: Float64Array): Float64Array => {
+    const more = (a: Float64Array): Float64Array<ArrayBuffer> => {
       const b = new Float64Array(size)
       b.set(a)
       return b
