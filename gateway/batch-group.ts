@@ -4,7 +4,6 @@
  */
 import { fromHex, toHex } from '../core/bytes.ts'
 import type { Reading } from '../core/reading.ts'
-import { encodeRecordList } from '../core/record.ts'
 import type { DeliveryMark } from './connectors/connector.ts'
 import type { RecentReadings } from './dedupe.ts'
 import type { OutboxEntry, SequenceState } from './outbox.ts'
@@ -13,7 +12,10 @@ import type { Sealer, SealJob } from './sealer.ts'
 /** A stamped reading waiting for its batch. */
 export interface Pending {
   reading: Reading
-  bytes: Uint8Array
+  /** Its record as a record-list entry (u16 length, record) at slab[start, end) (RecordStamper.write). */
+  slab: Uint8Array
+  start: number
+  end: number
   seq: number
   time: number
   logical: number
@@ -31,6 +33,27 @@ export function cutBatch(pending: readonly Pending[], at: number, maxRecords: nu
   // One frame longer than maxRecords (a tiny maxRecords): take it whole rather than split it.
   while (at + n < pending.length && pending[at + n]!.joined) n++
   return n + 1
+}
+
+/**
+ * `encodeRecordList` of the take's records, byte for byte: a u32 count, then the records' list entries, copied a
+ * run at a time (consecutive records of one slab are contiguous there already).
+ */
+export function recordList(take: readonly Pending[]): Uint8Array {
+  let size = 4
+  for (const p of take) size += p.end - p.start
+  const out = Buffer.allocUnsafe(size)
+  out.writeUInt32BE(take.length, 0)
+  let at = 4
+  let i = 0
+  while (i < take.length) {
+    const { slab, start } = take[i]!
+    let end = take[i]!.end
+    for (i++; i < take.length && take[i]!.slab === slab && take[i]!.start === end; i++) end = take[i]!.end
+    out.set(slab.subarray(start, end), at)
+    at += end - start
+  }
+  return out
 }
 
 export interface SealedGroup {
@@ -58,7 +81,7 @@ export async function sealGroup(
       firstRecordSeq: first.seq,
       minTime: first.time,
       maxTime: last.time,
-      list: encodeRecordList(take.map((p) => p.bytes)),
+      list: recordList(take),
     })
   }
   const sealed = await sealer.seal(start.chainId, fromHex(start.prevHash, 'prevHash', 32), jobs)

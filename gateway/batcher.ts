@@ -107,8 +107,17 @@ export class Batcher implements ReadingSink {
       }
       const seq = ++this.assignedSeq
       const ts = this.init.hlc.next()
-      const bytes = this.stamper.encode(r, seq, ts.time, ts.logical)
-      this.pending.push({ reading: r, bytes, seq, time: ts.time, logical: ts.logical, joined: false })
+      const start = this.stamper.write(r, seq, ts.time, ts.logical)
+      this.pending.push({
+        reading: r,
+        slab: this.stamper.current,
+        start,
+        end: this.stamper.end,
+        seq,
+        time: ts.time,
+        logical: ts.logical,
+        joined: false,
+      })
       this.counts.stamped++
       waitFor = seq
     }
@@ -135,11 +144,13 @@ export class Batcher implements ReadingSink {
         const r = readings[i]!
         const seq = ++this.assignedSeq
         const ts = this.init.hlc.next()
-        const bytes = this.stamper.encode(r, seq, ts.time, ts.logical)
+        const start = this.stamper.write(r, seq, ts.time, ts.logical)
         const last = i === f.end - 1
         this.pending.push({
           reading: r,
-          bytes,
+          slab: this.stamper.current,
+          start,
+          end: this.stamper.end,
           seq,
           time: ts.time,
           logical: ts.logical,

@@ -5,7 +5,8 @@
  * `RecordStamper` writes the record's canonical bytes (core/record.ts `encodeRecord`, byte for byte; a test holds
  * them equal) straight from the reading, on the gateway's hot path: no StampedRecord object, no second validation
  * (the batcher checks a whole push first), the UTF-8 of device, sensor and unit names kept from one reading to the
- * next, and records cut from shared 64 KiB slabs instead of one buffer each.
+ * next, and records written one after another into shared 64 KiB slabs, each with its record-list length prefix,
+ * instead of one buffer each: a batch's list is then a copy of a slab run or two, not one copy per record.
  */
 
 import { type Reading, SOURCES } from '../core/reading.ts'
@@ -48,7 +49,17 @@ export class RecordStamper {
 
   /** The canonical record bytes of `reading` stamped with `seq` and `ts`. */
   encode(reading: Reading, seq: number, time: number, logical: number): Uint8Array {
-    if (this.pos + MAX_RECORD > SLAB) {
+    const start = this.write(reading, seq, time, logical)
+    return this.slab.subarray(start + 2, this.pos)
+  }
+
+  /**
+   * Writes the record as an entry of a record list (core/record.ts `encodeRecordList`: u16 length, then the
+   * record) and returns where it starts in `current` (it ends at `end`); records written one after another in
+   * one slab are one list run, copied whole into a batch's list (`recordList` in batch-group.ts).
+   */
+  write(reading: Reading, seq: number, time: number, logical: number): number {
+    if (this.pos + 2 + MAX_RECORD > SLAB) {
       // The old slab lives on in the records cut from it until they are written and released.
       this.slab = Buffer.allocUnsafe(SLAB)
       this.view = new DataView(this.slab.buffer, this.slab.byteOffset, this.slab.length)
@@ -57,7 +68,7 @@ export class RecordStamper {
     const b = this.slab
     const v = this.view
     const start = this.pos
-    let p = start
+    let p = start + 2
     b[p++] = RECORD_VERSION
     b.set(this.gateway, p)
     p += 32
@@ -76,8 +87,19 @@ export class RecordStamper {
       (reading.deviceTime !== undefined ? FLAG_DEVICE_TIME : 0)
     if (reading.deviceSeq !== undefined) p = u64(v, p, reading.deviceSeq)
     if (reading.deviceTime !== undefined) p = u64(v, p, reading.deviceTime)
+    v.setUint16(start, p - start - 2)
     this.pos = p
-    return b.subarray(start, p)
+    return start
+  }
+
+  /** The slab the last `write` went to. */
+  get current(): Buffer {
+    return this.slab
+  }
+
+  /** Where the last `write` ended in `current`. */
+  get end(): number {
+    return this.pos
   }
 
   private str8(b: Buffer, p: number, s: string): number {

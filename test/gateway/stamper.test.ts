@@ -2,7 +2,8 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { generateKeyPair } from '../../core/ed25519.ts'
 import { type Reading, SOURCES } from '../../core/reading.ts'
-import { decodeRecord, encodeRecord } from '../../core/record.ts'
+import { decodeRecord, encodeRecord, encodeRecordList } from '../../core/record.ts'
+import { type Pending, recordList } from '../../gateway/batch-group.ts'
 import { RecordStamper, stamp } from '../../gateway/stamper.ts'
 
 const key = generateKeyPair()
@@ -45,5 +46,31 @@ describe('RecordStamper', () => {
     )
     for (const [i, bytes] of out.entries())
       expect(decodeRecord(bytes)).toMatchObject({ seq: i + 1, deviceSeq: i })
+  })
+
+  it('writes list entries whose runs make the same record list as encodeRecordList, across slabs', () => {
+    const stamper = new RecordStamper(key.publicKey)
+    const other = new RecordStamper(key.publicKey)
+    const r: Reading = { device: 'dev-1', sensor: 'temp', value: 1.5, unit: 'C', source: 'mqtt' }
+    const pending: Pending[] = []
+    const records: Uint8Array[] = []
+    for (let i = 0; i < 3000; i++) {
+      const reading = { ...r, deviceSeq: i, ...(i % 3 ? {} : { device: `device-${i}` }) }
+      const start = stamper.write(reading, i + 1, 1000 + i, i % 5)
+      const p = { reading, slab: stamper.current, start, end: stamper.end, seq: i + 1 }
+      pending.push({ ...p, time: 1000 + i, logical: i % 5, joined: false })
+      records.push(other.encode(reading, i + 1, 1000 + i, i % 5))
+      if (i % 7 === 0) stamper.encode(r, 0, 0, 0) // a gap in the slab: the run ends here
+    }
+    // Takes of odd sizes, some spanning a slab boundary.
+    for (const [from, to] of [
+      [0, 1],
+      [0, 1000],
+      [1234, 2999],
+      [0, 3000],
+    ] as const)
+      expect(Buffer.from(recordList(pending.slice(from, to)))).toEqual(
+        Buffer.from(encodeRecordList(records.slice(from, to))),
+      )
   })
 })
