@@ -1,6 +1,5 @@
 import { CarWriter } from '@ipld/car'
 import { decode as decodePb } from '@ipld/dag-pb'
-import { exporter } from 'ipfs-unixfs-exporter'
 import { importFile } from 'ipfs-unixfs-importer'
 import { CID } from 'multiformats/cid'
 import { SteleError } from '../../core/errors.ts'
@@ -16,6 +15,7 @@ import type { Db } from '../db/db.ts'
 import { prefixEnd } from '../db/keys.ts'
 import { type BlockStats, LevelBlockstore } from './blockstore.ts'
 import { importStaged } from './car-import.ts'
+import { fileRoot, MAX_DEPTH, readFile } from './file-read.ts'
 import { collectGarbage } from './gc.ts'
 import { json, SK, unjson } from './keys.ts'
 import { RwLock } from './rw-lock.ts'
@@ -64,8 +64,7 @@ export interface GcResult {
 
 export const DEFAULT_EXPIRE_AFTER_MS = 24 * 3600_000
 export const DEFAULT_MAX_UPLOAD_BYTES = 16 * 2 ** 30
-/** Deepest DAG a walk follows: a balanced 174-ary tree of 256 KiB leaves is 6 levels deep at 2^60 bytes. */
-export const MAX_DEPTH = 64
+export { MAX_DEPTH } from './file-read.ts'
 
 /** A CID from a request: CIDv0 or v1 text; STELE_BAD_REQUEST otherwise. */
 export function cidParam(text: string): CID {
@@ -185,19 +184,9 @@ export class Storage {
 
   /** The root's kind and file size; STELE_NOT_FOUND when absent, STELE_BAD_REQUEST when not a UnixFS file. */
   async stat(cid: CID): Promise<FileStat> {
-    const root = await this.blocks.getBytes(cid)
+    const { size } = fileRoot(cid, await this.blocks.getBytes(cid))
     const text = cid.toString()
-    let size = root.length
-    let type: FileStat['type'] = 'raw'
-    if (cid.code === DAG_PB) {
-      try {
-        size = Number(decodeFileNode(root).unixfs.fileSize())
-      } catch (e) {
-        throw new SteleError('STELE_BAD_REQUEST', `${text} is not a UnixFS file: ${(e as Error).message}`)
-      }
-      type = 'file'
-    } else if (cid.code !== RAW)
-      throw new SteleError('STELE_BAD_REQUEST', `${text} is neither raw nor dag-pb`)
+    const type: FileStat['type'] = cid.code === RAW ? 'raw' : 'file'
     const out: FileStat = { cid: text, size, type, pinned: this.pinned.has(text) }
     const up = await this.db.get(SK.upload(text))
     if (up) {
@@ -207,15 +196,12 @@ export class Storage {
     return out
   }
 
-  /** The file's bytes from `offset`, `length` of them (to the end when absent), streamed block by block. */
+  /**
+   * The file's bytes from `offset`, `length` of them (to the end when absent), pulled block by block with a bounded
+   * read-ahead (file-read.ts). STELE_NOT_FOUND before any byte when the root is absent.
+   */
   async cat(cid: CID, range: { offset?: number; length?: number } = {}): Promise<AsyncIterable<Uint8Array>> {
-    const entry = await exporter(cid, this.blocks)
-    if (entry.type !== 'file' && entry.type !== 'raw')
-      throw new SteleError('STELE_BAD_REQUEST', `${cid} is a ${entry.type}, not a file`)
-    const o: { offset?: number; length?: number } = {}
-    if (range.offset !== undefined) o.offset = range.offset
-    if (range.length !== undefined) o.length = range.length
-    return entry.content(o)
+    return readFile((c) => this.blocks.getBytes(c), fileRoot(cid, await this.blocks.getBytes(cid)), range)
   }
 
   /** Every block of the DAG, depth first from the root (kubo's `dag export` order); a missing block throws. */
