@@ -1,4 +1,4 @@
-import { sha256 } from './hash.ts'
+import { sha256, sha256Binary } from './hash.ts'
 
 /**
  * Merkle trees as in RFC 6962 / RFC 9162 §2.1: leaf = H(0x00 || data), node = H(0x01 || left || right),
@@ -12,11 +12,16 @@ const nodeScratch = Buffer.allocUnsafe(65)
 nodeScratch[0] = 1
 
 export function leafHash(data: Uint8Array): Uint8Array {
+  return sha256(leafInput(data))
+}
+
+/** 0x00 || data in the reused scratch buffer (valid until the next call). */
+function leafInput(data: Uint8Array): Buffer {
   const n = data.length + 1
   if (n > leafScratch.length) leafScratch = Buffer.allocUnsafe(Math.max(n, 2 * leafScratch.length))
   leafScratch[0] = 0
   leafScratch.set(data, 1)
-  return sha256(leafScratch.subarray(0, n))
+  return leafScratch.subarray(0, n)
 }
 
 export function nodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
@@ -29,6 +34,66 @@ export function nodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
 /** Root over precomputed leaf hashes. Bottom-up pairing equals RFC 6962's recursive split: an odd last node is promoted. */
 export function merkleRoot(leaves: readonly Uint8Array[]): Uint8Array {
   if (leaves.length === 0) return sha256(new Uint8Array(0))
+  if (leaves.length === 1) return leaves[0]!
+  if (leaves.some((l) => l.length !== 32)) return rootOfBytes(leaves)
+  // The first level from the leaves' bytes, the rest as latin1 digests (sha256Binary): no Buffer per inner node.
+  const level: string[] = []
+  for (let i = 0; i + 1 < leaves.length; i += 2) {
+    nodeScratch.set(leaves[i]!, 1)
+    nodeScratch.set(leaves[i + 1]!, 33)
+    level.push(sha256Binary(nodeScratch))
+  }
+  if (leaves.length % 2 === 1) level.push(Buffer.from(leaves[leaves.length - 1]!).toString('latin1'))
+  return rootOfDigests(level)
+}
+
+/**
+ * The leaf hashes of `records` (32 bytes each, views of one buffer: one allocation a batch, not one a leaf) and
+ * their Merkle root: what `records.map(leafHash)` and `merkleRoot` of those give, at about half the cost.
+ */
+export function leavesAndRoot(records: readonly Uint8Array[]): { leaves: Uint8Array[]; root: Uint8Array } {
+  const n = records.length
+  if (n === 0) return { leaves: [], root: merkleRoot([]) }
+  const digests = leafDigests(records)
+  const all = Buffer.allocUnsafeSlow(n * 32)
+  const leaves: Uint8Array[] = new Array(n)
+  for (let i = 0; i < n; i++) {
+    all.write(digests[i]!, i * 32, 32, 'latin1')
+    leaves[i] = all.subarray(i * 32, i * 32 + 32)
+  }
+  return { leaves, root: rootOfDigests(digests) }
+}
+
+/** The Merkle root over the leaf hashes of `records` (a gateway sealing a batch): the leaves are not kept. */
+export function recordsRoot(records: readonly Uint8Array[]): Uint8Array {
+  return records.length === 0 ? merkleRoot([]) : rootOfDigests(leafDigests(records))
+}
+
+function leafDigests(records: readonly Uint8Array[]): string[] {
+  const out: string[] = new Array(records.length)
+  for (let i = 0; i < records.length; i++) out[i] = sha256Binary(leafInput(records[i]!))
+  return out
+}
+
+/** Reduces a level of latin1 digests in place to the root, as bytes. */
+function rootOfDigests(level: string[]): Uint8Array {
+  let len = level.length
+  while (len > 1) {
+    let w = 0
+    for (let i = 0; i + 1 < len; i += 2) {
+      nodeScratch.write(level[i]!, 1, 32, 'latin1')
+      nodeScratch.write(level[i + 1]!, 33, 32, 'latin1')
+      level[w++] = sha256Binary(nodeScratch)
+    }
+    if (len % 2 === 1) level[w++] = level[len - 1]!
+    len = w
+  }
+  const root = Buffer.alloc(32)
+  root.write(level[0]!, 0, 32, 'latin1')
+  return root
+}
+
+function rootOfBytes(leaves: readonly Uint8Array[]): Uint8Array {
   let level: Uint8Array[] = leaves.slice()
   while (level.length > 1) {
     const next: Uint8Array[] = []

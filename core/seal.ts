@@ -1,5 +1,5 @@
 import { type BatchHeader, encodeBatchHeader } from './batch.ts'
-import { leafHash, merkleRoot } from './merkle.ts'
+import { recordsRoot } from './merkle.ts'
 import { encodeRecordList } from './record.ts'
 import { type SignedTx, signTx, TX_TYPES } from './transaction.ts'
 
@@ -33,7 +33,7 @@ export function sealBatch(input: SealInput): SealedBatch {
     count: input.records.length,
     minTime: input.minTime,
     maxTime: input.maxTime,
-    recordsRoot: merkleRoot(input.records.map(leafHash)),
+    recordsRoot: recordsRoot(input.records),
   }
   const headerBytes = encodeBatchHeader(header)
   const tx = signTx(

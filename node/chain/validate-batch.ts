@@ -1,7 +1,7 @@
 import { type BatchHeader, batchHeaderHash, decodeBatchHeader } from '../../core/batch.ts'
 import { equalBytes, toHex } from '../../core/bytes.ts'
 import { SteleError } from '../../core/errors.ts'
-import { leafHash, merkleRoot } from '../../core/merkle.ts'
+import { leavesAndRoot } from '../../core/merkle.ts'
 import { decodeRecord, decodeRecordList, type StampedRecord } from '../../core/record.ts'
 import { type SignedTx, TX_TYPES, verifyTxSignature } from '../../core/transaction.ts'
 import { checkFitsBlock } from './block-size.ts'
@@ -146,8 +146,8 @@ export async function validateBatch(
       )
     records.push(r)
   }
-  const leafHashes = recordBytes.map(leafHash)
-  if (!equalBytes(merkleRoot(leafHashes), header.recordsRoot))
+  const { leaves: leafHashes, root } = leavesAndRoot(recordBytes)
+  if (!equalBytes(root, header.recordsRoot))
     throw new SteleError(
       'STELE_BATCH_INVALID',
       `batch ${header.seq} records do not match the signed Merkle root`,

@@ -4,8 +4,10 @@ import { equalBytes, fromHex, toHex } from '../../core/bytes.ts'
 import {
   inclusionPath,
   leafHash,
+  leavesAndRoot,
   merkleRoot,
   nodeHash,
+  recordsRoot,
   rootFromPath,
   verifyInclusion,
 } from '../../core/merkle.ts'
@@ -110,6 +112,22 @@ describe('Merkle tree against the recursive reference', () => {
         expect(hex(path)).toEqual(hex(refPath(m, d)))
         expect(verifyInclusion(lh[m]!, m, d.length, path, root)).toBe(true)
         expect(toHex(rootFromPath(lh[m]!, m, d.length, path) ?? new Uint8Array())).toBe(toHex(root))
+      }),
+      { ...PROPS, numRuns: 200 },
+    )
+  })
+
+  it('property: leavesAndRoot and recordsRoot (latin1 digests inside) give the leaves and root of the reference', () => {
+    const records = fc.array(fc.uint8Array({ maxLength: 140 }), { maxLength: 300 })
+    fc.assert(
+      fc.property(records, (d) => {
+        const { leaves, root } = leavesAndRoot(d)
+        expect(hex(leaves)).toEqual(hex(d.map(leafHash)))
+        expect(toHex(root)).toBe(toHex(refMth(d)))
+        expect(toHex(recordsRoot(d))).toBe(toHex(refMth(d)))
+        expect(toHex(merkleRoot(leaves))).toBe(toHex(refMth(d)))
+        // Each leaf is its own 32 bytes of the shared buffer.
+        if (leaves.length > 1) expect(leaves[1]!.byteOffset - leaves[0]!.byteOffset).toBe(32)
       }),
       { ...PROPS, numRuns: 200 },
     )
