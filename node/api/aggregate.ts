@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify'
 import { SteleError } from '../../core/errors.ts'
 import { aggregate, parseEvery, parseFns } from '../chain/aggregate.ts'
+import { AggregateCache } from '../chain/aggregate-cache.ts'
 import type { ApiComponents } from './components.ts'
 import { errorResponses } from './error-schema.ts'
 import { deviceParams, parseRange, seriesQueryFields } from './params.ts'
@@ -65,6 +66,7 @@ export type AggregateComponents = Pick<ApiComponents, 'db' | 'devices' | 'state'
  * (DESIGN §5), never a full scan.
  */
 export const aggregateRoutes: FastifyPluginAsync<{ node: AggregateComponents }> = async (app, { node }) => {
+  const answers = new AggregateCache()
   app.get<{
     Params: { device: string }
     Querystring: { sensor?: string; from?: string; to?: string; every: string; fn?: string }
@@ -102,7 +104,10 @@ export const aggregateRoutes: FastifyPluginAsync<{ node: AggregateComponents }> 
       const everyMs = parseEvery(q.every)
       const fns = parseFns(q.fn)
       const { from, to } = parseRange(q)
-      const result = await aggregate(node.db, node.state.maxChunkSpan, { device, sensor, from, to, everyMs })
+      const aq = { device, sensor, from, to, everyMs, lastTime: d.sensors[sensor]?.time }
+      // Read before computing: a write landing meanwhile changes it, and the answer is computed again next time.
+      const version = node.state.recentChunks.version(device)
+      const result = await answers.answer(aq, version, () => aggregate(node.db, node.state.maxChunkSpan, aq))
       const want = new Set(fns)
       const items = result.buckets.map((b) => {
         const item: AggregateItem = { start: b.start, startIso: new Date(b.start).toISOString() }

@@ -63,6 +63,8 @@ export interface AggregateQuery {
   /** Inclusive epoch ms; absent: to the last reading. */
   to?: number | undefined
   everyMs: number
+  /** The sensor's latest reading time, when known: the answer then ends with the rollup bucket holding it. */
+  lastTime?: number | undefined
 }
 
 export interface AggregateResult {
@@ -113,7 +115,7 @@ export function planPieces(lo: number, hi: number, top: number): Piece[] {
  */
 export async function aggregate(db: Db, maxChunkSpan: number, q: AggregateQuery): Promise<AggregateResult> {
   const lo = Math.max(0, q.from ?? 0)
-  const hi = Math.min(MAX_TIME, q.to ?? MAX_TIME) + 1
+  let hi = Math.min(MAX_TIME, q.to ?? MAX_TIME) + 1
   if (q.from !== undefined && q.to !== undefined && (hi - lo) / q.everyMs > MAX_BUCKETS)
     throw new SteleError(
       'STELE_BAD_REQUEST',
@@ -125,6 +127,12 @@ export async function aggregate(db: Db, maxChunkSpan: number, q: AggregateQuery)
       top = k
       break
     }
+  // Nothing is stored after the sensor's latest reading: ending at the end of its bucket spares reading the empty
+  // finer rollups and chunks at the ragged end of the range.
+  if (q.lastTime !== undefined) {
+    const ms = RESOLUTIONS[top]!.ms
+    hi = Math.min(hi, (Math.floor(q.lastTime / ms) + 1) * ms)
+  }
   const out = new Map<number, BucketStats & { start: number }>()
   const target = (t: number): BucketStats => {
     const start = t - (t % q.everyMs)

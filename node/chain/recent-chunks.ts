@@ -14,6 +14,8 @@ export interface DeviceChunkKeys {
   floor: string | undefined
   /** Highest key trimmed off the list's bottom; '' when none. */
   trimmed: string
+  /** Changes with every chunk of the device noted (see `RecentChunkKeys.version`). */
+  version: number
 }
 
 /** Every chunk key of the device above this is listed; undefined while the floor is unknown. */
@@ -27,6 +29,8 @@ export class RecentChunkKeys {
   // Map order is least recently written device first: the whole of that device goes when over the total.
   private readonly devices = new Map<string, DeviceChunkKeys>()
   private total = 0
+  private notes = 0
+  private dropped = 0
 
   constructor(
     private readonly perDevice = 1024,
@@ -37,8 +41,9 @@ export class RecentChunkKeys {
   note(device: string, key: string): void {
     let d = this.devices.get(device)
     if (d) this.devices.delete(device)
-    else d = { keys: [], floor: undefined, trimmed: '' }
+    else d = { keys: [], floor: undefined, trimmed: '', version: 0 }
     this.devices.set(device, d)
+    d.version = ++this.notes
     const keys = d.keys
     // Nearly always the newest key; a gateway catching up from its outbox writes older ones.
     if (keys.length === 0 || keys[keys.length - 1]! < key) keys.push(key)
@@ -63,7 +68,18 @@ export class RecentChunkKeys {
       const [oldest, od] = this.devices.entries().next().value as [string, DeviceChunkKeys]
       this.devices.delete(oldest)
       this.total -= od.keys.length
+      this.dropped++
     }
+  }
+
+  /**
+   * What the device's stored readings are as of: it changes whenever a chunk of the device lands (every reading and
+   * rollup write of a device writes one of its chunks), so an answer computed from storage can be kept under the
+   * version read before computing it. A device not held (none written since open, or dropped) has a version shared
+   * by all such devices that changes when any device is dropped.
+   */
+  version(device: string): number {
+    return this.devices.get(device)?.version ?? -1 - this.dropped
   }
 
   get(device: string): DeviceChunkKeys | undefined {
