@@ -22,6 +22,7 @@ import { type DeadLetter, DeadLetters } from '../../dead-letters.ts'
 import type { Connector, ConnectorStatus, ReadingSink } from '../connector.ts'
 import { parsePayload } from './mqtt-payload.ts'
 import { createPubackSender } from './mqtt-puback.ts'
+import { type PublishReader, splitPublishes } from './mqtt-publish-split.ts'
 import { DEFAULT_TOPIC_PATTERN, parseTopicPattern, type TopicPattern } from './mqtt-topic.ts'
 
 export interface MqttConnectorInit {
@@ -100,7 +101,7 @@ export class MqttConnector implements Connector {
     if (this.client) return
     this.stopping = false
     this.stopSignal = new AbortController()
-    const client = mqtt.connect(this.init.url, {
+    const options: IClientOptions = {
       clientId: this.init.clientId,
       clean: false,
       reconnectPeriod: 1000,
@@ -113,9 +114,14 @@ export class MqttConnector implements Connector {
       ...(this.init.password !== undefined ? { password: this.init.password } : {}),
       ...(this.init.ca !== undefined ? { ca: Buffer.from(this.init.ca) } : {}),
       ...this.init.mqttOptions,
-    })
+    }
+    const client = mqtt.connect(this.init.url, { ...options, manualConnect: true })
     this.client = client
+    // QoS 0/1 PUBLISHes of MQTT 3.1.1 are read off the socket by the splitter; the rest (QoS 2, MQTT 5) through here.
     client.handleMessage = (packet, callback) => this.onPacket(client, packet, callback)
+    if (options.protocolVersion !== 5)
+      splitPublishes(client, (p, reader) => this.take(client, reader, p.topic, p.payload, p.qos, p.messageId))
+    client.connect()
     client.on('connect', (connack) => {
       this.logger.info(
         { url: redact(this.init.url), sessionPresent: connack.sessionPresent },
@@ -204,20 +210,35 @@ export class MqttConnector implements Connector {
     return this.letters.list()
   }
 
+  /** A message mqtt.js parsed (QoS 2 downgraded by our QoS 1 subscription aside: MQTT 5, or the splitter's leftovers). */
   private onPacket(client: MqttClient, packet: IPublishPacket, callback: (err?: Error) => void): void {
-    if (this.stopping) {
-      callback(DEFERRED) // not taken: the broker redelivers it next session
-      return
+    const reader = { stream: client.stream, resume: () => callback(DEFERRED) }
+    const qos = packet.qos === 0 ? 0 : 1
+    // When take() refuses more, it parks reader.resume: mqtt.js reads on once a held message is acknowledged.
+    if (this.take(client, reader, packet.topic, toBytes(packet.payload), qos, packet.messageId ?? 0))
+      callback(qos === 0 && !this.stopping ? undefined : DEFERRED)
+  }
+
+  /**
+   * Takes one message; false when `maxInflight` are now held: the caller stops reading until `reader.resume()`.
+   * A QoS 1 message is acknowledged on `reader.stream` once its readings are in the outbox.
+   */
+  private take(
+    client: MqttClient,
+    reader: PublishReader,
+    topic: string,
+    payload: Uint8Array,
+    qos: 0 | 1,
+    messageId: number,
+  ): boolean {
+    if (this.stopping) return true // not taken, not acknowledged: the broker redelivers it next session
+    if (qos === 0) {
+      this.process(topic, payload, () => undefined) // nothing to acknowledge
+      return true
     }
-    if (packet.qos === 0) {
-      this.process(packet, () => undefined) // nothing to acknowledge
-      callback()
-      return
-    }
-    const stream = client.stream
-    const messageId = packet.messageId!
+    const stream = reader.stream
     this.inflight++
-    this.process(packet, (ack) => {
+    this.process(topic, payload, (ack) => {
       if (ack) this.ack(client, stream, messageId)
       else this.counts.unacked++
       this.inflight--
@@ -228,8 +249,9 @@ export class MqttConnector implements Connector {
       }
       if (this.inflight === 0) for (const w of this.idleWaiters.splice(0)) w()
     })
-    if (this.inflight < this.maxInflight) callback(DEFERRED)
-    else this.parked = () => callback(DEFERRED)
+    if (this.inflight < this.maxInflight) return true
+    this.parked = () => reader.resume()
+    return false
   }
 
   /**
@@ -237,19 +259,18 @@ export class MqttConnector implements Connector {
    * `done(false)` when it must not be. A callback, not a promise per message: the push's promise is shared by every
    * message in the same outbox write.
    */
-  private process(packet: IPublishPacket, done: (ack: boolean) => void): void {
+  private process(topic: string, payload: Uint8Array, done: (ack: boolean) => void): void {
     this.counts.received++
     this.counts.lastMessageAt = this.now()
-    const payload = toBytes(packet.payload)
-    const where = this.topic.match(packet.topic)
+    const where = this.topic.match(topic)
     if (!where) {
-      this.letters.add(packet.topic, null, `topic does not match ${this.topic.pattern}`, payload)
+      this.letters.add(topic, null, `topic does not match ${this.topic.pattern}`, payload)
       done(true)
       return
     }
     const parsed = parsePayload(payload, where.device, where.sensor)
     if (!parsed.ok) {
-      this.letters.add(packet.topic, where.device, parsed.reason, payload)
+      this.letters.add(topic, where.device, parsed.reason, payload)
       done(true)
       return
     }
@@ -261,7 +282,7 @@ export class MqttConnector implements Connector {
         done(true)
       },
       (err: unknown) => {
-        void this.deliver(readings, packet.topic, where.device, payload, Promise.reject(err)).then(done)
+        void this.deliver(readings, topic, where.device, payload, Promise.reject(err)).then(done)
       },
     )
   }

@@ -76,6 +76,17 @@ describe('MQTT connector', () => {
     expect(c.status()).toMatchObject({ kind: 'mqtt', connected: true, received: 1, readings: 1, errors: 0 })
   })
 
+  it('reads QoS 1 messages off the socket ahead of mqtt.js (mqtt-publish-split.ts), which sees no PUBLISH', async () => {
+    const sink = new OpenSink()
+    const c = await connect({ sink })
+    const seen: string[] = []
+    ;(c as unknown as { client: MqttClient }).client.on('packetreceive', (p) => seen.push(p.cmd))
+    for (let i = 1; i <= 3; i++) await pub('stele/dev-1/temp', String(i))
+    await until(() => acks.get('gw-test') === 3, { what: 'three acknowledged' })
+    expect(sink.readings.map((r) => r.value)).toEqual([1, 2, 3])
+    expect(seen).not.toContain('publish')
+  })
+
   it('keeps reading while acks are held, up to maxInflight, then pushes back', async () => {
     const sink = new HeldSink()
     await connect({ sink, maxInflight: 5 })
