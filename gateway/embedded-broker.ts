@@ -17,6 +17,7 @@ import { createServer as createTlsServer } from 'node:tls'
 import { Aedes, type AuthenticateError, type Client } from 'aedes'
 import { SteleError } from '../core/errors.ts'
 import { type Logger, silentLogger } from '../core/logger.ts'
+import { indexedOutgoingPersistence } from './aedes-outgoing.ts'
 import { DEFAULT_TOPIC_PATTERN, parseTopicPattern } from './connectors/mqtt/mqtt-topic.ts'
 import type { DeadLetterSink } from './dead-letters.ts'
 import { clientIdRefusal, type MqttIdentity, publishRefusal, subscribeAllowed } from './mqtt-acl.ts'
@@ -88,6 +89,8 @@ export async function startEmbeddedBroker(init: EmbeddedBrokerInit = {}): Promis
   }
 
   const aedes = await Aedes.createBroker({
+    // aedes' memory persistence, O(1) per message for a subscriber that holds thousands unacknowledged (the gateway)
+    persistence: indexedOutgoingPersistence(),
     authenticate(client, username, password, done) {
       const named = username !== undefined && username !== ''
       const identify = async (): Promise<MqttIdentity | string> => {

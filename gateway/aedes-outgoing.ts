@@ -1,0 +1,150 @@
+/**
+ * The embedded broker's persistence: aedes' own in-memory one (aedes-persistence, the version aedes itself loads),
+ * with its outgoing queues kept so that a subscriber holding many messages unacknowledged costs O(1) per message.
+ *
+ * aedes-persistence keeps each client's QoS 1 messages in delivery order and finds the one to update (when aedes
+ * gives it a packet id) by scanning from the front. The gateway holds a message's PUBACK until its readings are in
+ * the outbox, so its queue holds every message in flight (thousands under load) and the message being updated is
+ * near the back: each message cost a scan of the whole queue on the main thread. Here the same queue, the same
+ * methods with the same results, but an update searches from the back when that cannot change which packet it
+ * finds: every queued packet is from this broker (only then can no packet match on its id alone) and no broker
+ * counter is queued twice (only then is the match unique). Otherwise it scans from the front as aedes-persistence
+ * does. The suite aedes-persistence publishes for persistences passes against it (test/gateway/aedes-outgoing.test.ts).
+ */
+import { createRequire } from 'node:module'
+import { Readable } from 'node:stream'
+
+/** The fields of aedes' queued packets that these methods read or write. */
+interface QueuedPacket {
+  brokerId?: string | undefined
+  brokerCounter?: number | undefined
+  messageId?: number | undefined
+}
+
+interface Queue {
+  packets: QueuedPacket[]
+  /** Packets queued whose brokerId is not this broker's. */
+  foreign: number
+  /** How many times each of this broker's counters is queued, and how many are queued more than once. */
+  counters: Map<number, number>
+  repeated: number
+}
+
+type Sub = { clientId: string }
+type ClientRef = { id: string }
+
+// aedes-persistence as aedes resolves it: not a dependency of ours, so the version is always aedes' own.
+const fromAedes = createRequire(createRequire(import.meta.url).resolve('aedes'))
+// biome-ignore lint/suspicious/noExplicitAny: untyped CommonJS internals of aedes-persistence
+const AsyncMemory: any = fromAedes('aedes-persistence/asyncPersistence.js')
+// biome-ignore lint/suspicious/noExplicitAny: as above
+const { CallBackPersistence }: any = fromAedes('aedes-persistence/callBackPersistence.js')
+const Packet: new (p: QueuedPacket) => QueuedPacket = AsyncMemory.Packet
+
+/** aedes-persistence's MemoryPersistence with the outgoing queues described above. */
+export class IndexedOutgoingMemory extends AsyncMemory {
+  readonly #queues = new Map<string, Queue>()
+
+  async outgoingEnqueue(sub: Sub, packet: QueuedPacket): Promise<void> {
+    this.#add(this.#queue(sub.clientId), new Packet(packet))
+  }
+
+  async outgoingEnqueueCombi(subs: Sub[], packet: QueuedPacket): Promise<void> {
+    for (let i = 0; i < subs.length; i++) this.#add(this.#queue(subs[i]!.clientId), new Packet(packet))
+  }
+
+  async outgoingUpdate(client: ClientRef, packet: QueuedPacket): Promise<void> {
+    const q = this.#queue(client.id)
+    const list = q.packets
+    if (packet.brokerId === this.#ownId() && q.foreign === 0 && q.repeated === 0) {
+      for (let i = list.length - 1; i >= 0; i--) {
+        const temp = list[i]!
+        if (temp.brokerCounter === packet.brokerCounter) {
+          temp.messageId = packet.messageId
+          return
+        }
+      }
+      throw new Error('no such packet') // aedes' own words: it logs and carries on
+    }
+    for (let i = 0; i < list.length; i++) {
+      const temp = list[i]!
+      if (temp.brokerId === packet.brokerId) {
+        if (temp.brokerCounter === packet.brokerCounter) {
+          temp.messageId = packet.messageId
+          return
+        }
+        // Packet ids wrap at 65535: only the broker's counter says which packet this is.
+      } else if (temp.messageId === packet.messageId) {
+        this.#drop(q, temp)
+        this.#count(q, packet)
+        list[i] = packet
+        return
+      }
+    }
+    throw new Error('no such packet')
+  }
+
+  async outgoingClearMessageId(client: ClientRef, packet: QueuedPacket): Promise<QueuedPacket | undefined> {
+    const q = this.#queue(client.id)
+    const list = q.packets
+    for (let i = 0; i < list.length; i++) {
+      const temp = list[i]!
+      if (temp.messageId === packet.messageId) {
+        list.splice(i, 1)
+        this.#drop(q, temp)
+        return temp
+      }
+    }
+    return undefined
+  }
+
+  outgoingStream(client: ClientRef): Readable {
+    // A copy, so that the queue can change while the stream is read.
+    return Readable.from([...(this.#queues.get(client.id)?.packets ?? [])])
+  }
+
+  #ownId(): string | undefined {
+    return (this as unknown as { broker?: { id?: string } }).broker?.id
+  }
+
+  #queue(clientId: string): Queue {
+    let q = this.#queues.get(clientId)
+    if (!q) {
+      q = { packets: [], foreign: 0, counters: new Map(), repeated: 0 }
+      this.#queues.set(clientId, q)
+    }
+    return q
+  }
+
+  #add(q: Queue, packet: QueuedPacket): void {
+    q.packets.push(packet)
+    this.#count(q, packet)
+  }
+
+  #count(q: Queue, packet: QueuedPacket): void {
+    if (packet.brokerId !== this.#ownId() || packet.brokerCounter === undefined) {
+      q.foreign++
+      return
+    }
+    const n = (q.counters.get(packet.brokerCounter) ?? 0) + 1
+    q.counters.set(packet.brokerCounter, n)
+    if (n > 1) q.repeated++
+  }
+
+  #drop(q: Queue, packet: QueuedPacket): void {
+    if (packet.brokerId !== this.#ownId() || packet.brokerCounter === undefined) {
+      q.foreign--
+      return
+    }
+    const n = q.counters.get(packet.brokerCounter) ?? 0
+    if (n > 1) q.repeated--
+    if (n <= 1) q.counters.delete(packet.brokerCounter)
+    else q.counters.set(packet.brokerCounter, n - 1)
+  }
+}
+
+/** What aedes' `persistence` option takes: aedes-persistence's callback wrapper around IndexedOutgoingMemory. */
+// biome-ignore lint/suspicious/noExplicitAny: aedes' persistence type is its own
+export function indexedOutgoingPersistence(): any {
+  return new CallBackPersistence(() => new IndexedOutgoingMemory())
+}
