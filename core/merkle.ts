@@ -8,7 +8,9 @@ import { sha256, sha256Binary } from './hash.ts'
 // Prefix byte and data are copied into one reused buffer instead of a fresh Buffer.concat per hash: a Merkle root over
 // 1000 records is 2000 hashes, and the allocations cost as much as a third of the hashing.
 let leafScratch = Buffer.allocUnsafe(512)
-const nodeScratch = Buffer.allocUnsafe(65)
+/** Buffer's latin1Write (not in @types/node): a digest string written back without write()'s argument checks. */
+type Latin1Buffer = Buffer & { latin1Write(s: string, offset: number, length: number): number }
+const nodeScratch = Buffer.allocUnsafe(65) as Latin1Buffer
 nodeScratch[0] = 1
 
 export function leafHash(data: Uint8Array): Uint8Array {
@@ -55,10 +57,10 @@ export function leavesAndRoot(records: readonly Uint8Array[]): { leaves: Uint8Ar
   const n = records.length
   if (n === 0) return { leaves: [], root: merkleRoot([]) }
   const digests = leafDigests(records)
-  const all = Buffer.allocUnsafeSlow(n * 32)
+  const all = Buffer.allocUnsafeSlow(n * 32) as Latin1Buffer
   const leaves: Uint8Array[] = new Array(n)
   for (let i = 0; i < n; i++) {
-    all.write(digests[i]!, i * 32, 32, 'latin1')
+    all.latin1Write(digests[i]!, i * 32, 32)
     leaves[i] = all.subarray(i * 32, i * 32 + 32)
   }
   return { leaves, root: rootOfDigests(digests) }
@@ -81,15 +83,15 @@ function rootOfDigests(level: string[]): Uint8Array {
   while (len > 1) {
     let w = 0
     for (let i = 0; i + 1 < len; i += 2) {
-      nodeScratch.write(level[i]!, 1, 32, 'latin1')
-      nodeScratch.write(level[i + 1]!, 33, 32, 'latin1')
+      nodeScratch.latin1Write(level[i]!, 1, 32)
+      nodeScratch.latin1Write(level[i + 1]!, 33, 32)
       level[w++] = sha256Binary(nodeScratch)
     }
     if (len % 2 === 1) level[w++] = level[len - 1]!
     len = w
   }
-  const root = Buffer.alloc(32)
-  root.write(level[0]!, 0, 32, 'latin1')
+  const root = Buffer.alloc(32) as Latin1Buffer
+  root.latin1Write(level[0]!, 0, 32)
   return root
 }
 
