@@ -1,6 +1,4 @@
-import { CarWriter } from '@ipld/car'
 import { decode as decodePb } from '@ipld/dag-pb'
-import { importFile } from 'ipfs-unixfs-importer'
 import { CID } from 'multiformats/cid'
 import { SteleError } from '../../core/errors.ts'
 import {
@@ -14,12 +12,10 @@ import type { Timers } from '../../core/timers.ts'
 import type { Db } from '../db/db.ts'
 import { prefixEnd } from '../db/keys.ts'
 import { type BlockStats, LevelBlockstore } from './blockstore.ts'
-import { importStaged } from './car-import.ts'
 import { fileRoot, MAX_DEPTH, readFile } from './file-read.ts'
 import { collectGarbage } from './gc.ts'
 import { json, SK, unjson } from './keys.ts'
 import { RwLock } from './rw-lock.ts'
-import { kuboV1Options } from './unixfs-options.ts'
 
 export interface StorageInit {
   /** An upload that is not pinned (or, from phase 2, referenced by a drive) is removed by gc after this, ms. Default 24 h. */
@@ -98,7 +94,8 @@ async function* counted(
 }
 
 /**
- * The node's content-addressed store: files as UnixFS DAGs with kubo's CIDs, CAR import and export, byte-offset
+ * The node's content-addressed store (the importer and the CAR codec are loaded on first use: a node that never
+ * adds or moves a file does not hold them): files as UnixFS DAGs with kubo's CIDs, CAR import and export, byte-offset
  * proofs, uploads with their time, pins and gc. Blocks are written under a shared lock, gc takes it alone.
  */
 export class Storage {
@@ -161,6 +158,10 @@ export class Storage {
 
   /** Chunks a byte stream into a UnixFS DAG (kubo's CID), stores its blocks and records the upload. */
   async add(source: AsyncIterable<Uint8Array>, opts: { signal?: AbortSignal } = {}): Promise<AddResult> {
+    const [{ importFile }, { kuboV1Options }] = await Promise.all([
+      import('ipfs-unixfs-importer'),
+      import('./unixfs-options.ts'),
+    ])
     return this.lock.read(async () => {
       const seen = { bytes: 0 }
       let blocks = 0
@@ -225,6 +226,7 @@ export class Storage {
   /** The DAG as a CAR v1 stream with the root as its one root. STELE_NOT_FOUND before any byte when absent. */
   async exportCar(root: CID): Promise<AsyncIterable<Uint8Array>> {
     await this.blocks.getBytes(root)
+    const { CarWriter } = await import('@ipld/car')
     const { writer, out } = CarWriter.create([root])
     const feed = async () => {
       try {
@@ -249,6 +251,7 @@ export class Storage {
   async importCar(
     source: AsyncIterable<Uint8Array>,
   ): Promise<{ roots: string[]; blocks: number; bytes: number }> {
+    const { importStaged } = await import('./car-import.ts')
     return this.lock.read(async () => {
       const id = `${this.timers.now().toString(36)}-${(this.imports++).toString(36)}`
       const prefix = SK.stagedPrefix(id)
