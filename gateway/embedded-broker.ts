@@ -89,7 +89,7 @@ export async function startEmbeddedBroker(init: EmbeddedBrokerInit = {}): Promis
   }
 
   const aedes = await Aedes.createBroker({
-    // aedes' memory persistence, O(1) per message for a subscriber that holds thousands unacknowledged (the gateway)
+    // aedes' memory persistence, cheap per message for a subscriber that holds thousands unacknowledged (the gateway)
     persistence: indexedOutgoingPersistence(),
     authenticate(client, username, password, done) {
       const named = username !== undefined && username !== ''

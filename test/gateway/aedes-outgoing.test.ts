@@ -98,4 +98,28 @@ describe('embedded broker persistence: outgoing queues', () => {
       { seed: 42, numRuns: 300 },
     )
   })
+
+  it('keeps a long queue acknowledged mostly in order as aedes-persistence does (the gateway under load)', async () => {
+    const model = await ready(memory())
+    const ours = await ready(indexedOutgoingPersistence())
+    const client = { id: 'gateway' }
+    for (const p of [model, ours]) {
+      let id = 0
+      const cleared: unknown[] = []
+      for (let n = 1; n <= 5000; n++) {
+        const packet = { cmd: 'publish', topic: 't', payload: Buffer.from('x'), qos: 1 }
+        await p.outgoingEnqueue({ clientId: client.id }, { ...packet, brokerId: 'own', brokerCounter: n })
+        await p.outgoingUpdate(client, { brokerId: 'own', brokerCounter: n, messageId: (id % 65535) + 1 })
+        id++
+        // Acknowledged 1,500 behind, every 7th out of order (the one after it first).
+        const ack = n - 1500
+        if (ack > 0 && ack % 7 !== 0) cleared.push(await p.outgoingClearMessageId(client, { messageId: ack }))
+        if (ack > 0 && ack % 7 === 6)
+          cleared.push(await p.outgoingClearMessageId(client, { messageId: ack + 1 }))
+      }
+      p.result = { cleared: cleared.map((c) => ({ ...(c as object) })), left: await queued(p, client.id) }
+    }
+    expect(ours.result.left).toHaveLength(1500)
+    expect(ours.result).toEqual(model.result)
+  })
 })
