@@ -18,6 +18,7 @@ import { Storage } from '../node/storage/storage.ts'
 import { kuboV1Options } from '../node/storage/unixfs-options.ts'
 import { kuboRandom } from '../test/helpers/kubo-random.ts'
 import { tempDir } from '../test/helpers/tmp.ts'
+import { rssSplit } from './lib/rss.ts'
 import { printTable, type Row } from './table.ts'
 
 const quick = process.argv.includes('--quick')
@@ -39,19 +40,20 @@ async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }>
   return { ms: performance.now() - t0, value }
 }
 
-/** RSS now and the peak since the watch started, sampled every 20 ms, MB. */
+/** RSS now and the peak since the watch started (with its anonymous and file parts then), sampled every 20 ms, MB. */
 function rssWatch() {
-  const rss = () => process.memoryUsage().rss / MiB
-  const base = rss()
-  let peak = base
+  const sample = () => ({ rss: process.memoryUsage().rss / MiB, ...rssSplit() })
+  const base = sample().rss
+  let peak = sample()
   const sampler = setInterval(() => {
-    peak = Math.max(peak, rss())
+    const now = sample()
+    if (now.rss > peak.rss) peak = now
   }, 20)
   return {
     base,
     stop: () => {
       clearInterval(sampler)
-      return Math.max(peak, rss())
+      return peak
     },
   }
 }
@@ -68,9 +70,9 @@ async function addChild(path: string, bytes: number): Promise<void> {
   const { db, storage } = await openStorage(path)
   const watch = rssWatch()
   const add = await timed(() => storage.add(source(bytes, 'round-trip')))
-  const peak = watch.stop()
+  const { rss: peak, ...split } = watch.stop()
   await db.close()
-  console.log(JSON.stringify({ base: watch.base, peak, ms: add.ms, cid: add.value.cid }))
+  console.log(JSON.stringify({ base: watch.base, peak, ...split, ms: add.ms, cid: add.value.cid }))
 }
 
 /**
@@ -92,19 +94,22 @@ async function getChild(path: string, cid: string, bytes: number): Promise<void>
     for await (const chunk of res) h.update(chunk as Buffer)
     return h.digest()
   })
-  const peak = watch.stop()
+  const { rss: peak, ...split } = watch.stop()
   const expected = createHash('sha256')
   for (const chunk of kuboRandom(bytes, 'round-trip')) expected.update(chunk)
   if (!get.value.equals(expected.digest()))
     throw new SteleError('STELE_INTERNAL', 'round trip changed the bytes')
   await app.close()
   await db.close()
-  console.log(JSON.stringify({ base: watch.base, peak, ms: get.ms }))
+  console.log(JSON.stringify({ base: watch.base, peak, ...split, ms: get.ms }))
 }
 
 interface ChildRss {
   base: number
   peak: number
+  /** Anonymous and file-backed parts of the peak (Linux). */
+  rssAnon?: number
+  rssFile?: number
   ms: number
   cid?: string
 }
@@ -190,6 +195,9 @@ async function main(): Promise<void> {
   const add = await child(['--add-child', dir.path, String(ROUND_TRIP_BYTES)])
   const get = await child(['--get-child', dir.path, add.cid!, String(ROUND_TRIP_BYTES)])
   await dir.cleanup()
+  const split = (c: ChildRss) =>
+    `anonymous ${c.rssAnon?.toFixed(0)} MB, file-backed ${c.rssFile?.toFixed(0)} MB`
+  console.log(`at the add's peak: ${split(add)}; at the GET's peak: ${split(get)}`)
   rows.push(
     {
       benchmark: `storage add ${size} MiB, peak RSS (fresh process)`,

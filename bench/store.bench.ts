@@ -3,32 +3,18 @@
 // node process opened on it that serves readings pages, aggregates and proofs for a few seconds.
 //   node --import tsx bench/store.bench.ts [--quick]
 import { execFile } from 'node:child_process'
-import { readFileSync } from 'node:fs'
 import { silentLogger } from '../core/logger.ts'
 import { buildApp } from '../node/api/app.ts'
 import { SteleNode } from '../node/node.ts'
 import { tempDir } from '../test/helpers/tmp.ts'
 import { fill } from './lib/fill.ts'
+import { rssSplit } from './lib/rss.ts'
 import { printTable, type Row } from './table.ts'
 
 const quick = process.argv.includes('--quick')
 const DEVICES = 100
 const T0 = Date.UTC(2026, 0, 1)
 const FILL_BUDGET_MS = quick ? 40_000 : 240_000
-
-/**
- * Anonymous and file-backed RSS, MB (Linux): LevelDB reads its table files through mmap, so the pages of the tables
- * it has open count in RSS as file pages (clean, the kernel's to reclaim), apart from the process's own memory.
- */
-function rssSplit(): { rssAnon?: number; rssFile?: number } {
-  try {
-    const status = readFileSync('/proc/self/status', 'utf8')
-    const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1]) / 1024
-    return { rssAnon: kb('RssAnon'), rssFile: kb('RssFile') }
-  } catch {
-    return {}
-  }
-}
 
 /** Child mode: open the node on `dir`, serve a mix of queries for a few seconds, print RSS in MB. */
 async function serve(dataDir: string): Promise<void> {
