@@ -78,11 +78,11 @@ export async function fill(
   }
 
   const t0 = performance.now()
+  const inFlight = new Set<Promise<unknown>>()
   try {
     const sealed = sealedGroups(gateway)
     let sent = 0
     while (sent < window && sendGroup()) sent++
-    const inFlight = new Set<Promise<unknown>>()
     let failure: unknown
     let done = 0
     for (; sent > 0; sent--) {
@@ -101,6 +101,7 @@ export async function fill(
     await Promise.all(inFlight)
     if (failure) throw failure
   } finally {
+    await Promise.allSettled(inFlight) // the node is left with no call of ours running, even after a failure
     await gateway.terminate()
   }
   return performance.now() - t0
