@@ -85,7 +85,8 @@ async function splitPhase(load: Load): Promise<Phase> {
   const dir = await tempDir('stele-bench-split-')
   const stele = await startSteleSplit(dir.path, load.url)
   try {
-    return await measure(
+    const before = stele.ticks()
+    const phase = await measure(
       cfg,
       load,
       async () => (await stele.progress()).records,
@@ -94,6 +95,13 @@ async function splitPhase(load: Load): Promise<Phase> {
       },
       20,
     )
+    const after = stele.ticks()
+    const perReading = (ticks: number) => (ticks * 10_000) / Math.max(1, phase.readings)
+    phase.cpuSplit = {
+      gateway: perReading(after.gateway - before.gateway),
+      node: perReading(after.node - before.node),
+    }
+    return phase
   } finally {
     await stele.stop()
     await dir.cleanup()

@@ -19,6 +19,8 @@ export interface Phase {
   fleet?: FleetReport
   /** CPU µs per reading of this process's main thread and its other threads (all-in-one only). */
   cpu?: { main: number; other: number }
+  /** CPU µs per reading of the `stele gateway` and `stele node` processes, all threads (split deployment only). */
+  cpuSplit?: { gateway: number; node: number }
 }
 
 export interface Load {

@@ -30,9 +30,12 @@ export function e2eRow(
   raw: Phase,
   broker: string,
 ): Row {
+  const split = stele.cpuSplit
   const cpu = stele.cpu
     ? ` (CPU us/reading: main thread ${stele.cpu.main.toFixed(1)}, other threads ${stele.cpu.other.toFixed(1)})`
-    : ''
+    : split
+      ? ` (CPU us/reading: gateway ${split.gateway.toFixed(1)}, node ${split.node.toFixed(1)})`
+      : ''
   return {
     benchmark: `e2e ${perMessage}/msg, ${readings.toLocaleString('en-US')} readings, ${what}, until confirmed${capped(cfg, stele)}${cpu}`,
     unit: 'readings/s',

@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { freePort } from './peers.ts'
+import { threadTicks } from './thread-ticks.ts'
 
 const BIN = fileURLToPath(new URL('../../bin/stele.js', import.meta.url))
 // Node flags for the two processes, e.g. STELE_BENCH_EXEC_ARGV="--cpu-prof --cpu-prof-dir=prof" to profile them
@@ -78,6 +79,8 @@ export interface SteleSplit {
    * two cheap routes, not /metrics, whose default process metrics cost the node ~3% of a core at this poll rate.
    */
   progress(): Promise<{ records: number; mempool: number }>
+  /** CPU ticks (10 ms) so far of each process, all its threads (0 off Linux). */
+  ticks(): { gateway: number; node: number }
   stop(): Promise<void>
 }
 
@@ -90,6 +93,7 @@ export async function startSteleSplit(dir: string, brokerUrl: string): Promise<S
   const port = await freePort()
   const nodeUrl = `http://127.0.0.1:${port}`
   const procs: SteleProcess[] = []
+  const pids = { gateway: 0, node: 0 }
   let gatewayKey = ''
   const stop = async () => {
     for (const p of procs.reverse()) await p.kill()
@@ -99,6 +103,7 @@ export async function startSteleSplit(dir: string, brokerUrl: string): Promise<S
       STELE_LOG: 'warn',
     })
     procs.push(node)
+    pids.node = node.child.pid ?? 0
     // At level warn the listening line is not logged: poll the health route instead.
     const deadline = Date.now() + 60_000
     for (;;) {
@@ -130,6 +135,7 @@ export async function startSteleSplit(dir: string, brokerUrl: string): Promise<S
     }
     const gateway = spawnStele(['gateway', '--node', nodeUrl, '--mqtt', brokerUrl, '--data', dir])
     procs.push(gateway)
+    pids.gateway = gateway.child.pid ?? 0
     await gateway.logged('gateway running', 60_000)
   } catch (e) {
     await stop()
@@ -145,6 +151,13 @@ export async function startSteleSplit(dir: string, brokerUrl: string): Promise<S
         fetch(`${nodeUrl}/v1/health`).then((r) => r.json() as Promise<{ pending: number }>),
       ])
       return { records: tip.nextRecordSeq - 1, mempool: health.pending }
+    },
+    ticks() {
+      const all = (pid: number) => {
+        const t = threadTicks(pid)
+        return t.main + t.other
+      }
+      return { gateway: all(pids.gateway), node: all(pids.node) }
     },
     stop,
   }
