@@ -37,16 +37,8 @@ export function nodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
 export function merkleRoot(leaves: readonly Uint8Array[]): Uint8Array {
   if (leaves.length === 0) return sha256(new Uint8Array(0))
   if (leaves.length === 1) return leaves[0]!
-  if (leaves.some((l) => l.length !== 32)) return rootOfBytes(leaves)
-  // The first level from the leaves' bytes, the rest as latin1 digests (sha256Binary): no Buffer per inner node.
-  const level: string[] = []
-  for (let i = 0; i + 1 < leaves.length; i += 2) {
-    nodeScratch.set(leaves[i]!, 1)
-    nodeScratch.set(leaves[i + 1]!, 33)
-    level.push(sha256Binary(nodeScratch))
-  }
-  if (leaves.length % 2 === 1) level.push(Buffer.from(leaves[leaves.length - 1]!).toString('latin1'))
-  return rootOfDigests(level)
+  if (!allDigests(leaves)) return rootOfBytes(leaves)
+  return rootOfDigests(firstLevel(leaves))
 }
 
 /**
@@ -71,58 +63,94 @@ export function recordsRoot(records: readonly Uint8Array[]): Uint8Array {
   return records.length === 0 ? merkleRoot([]) : rootOfDigests(leafDigests(records))
 }
 
+/** The audit path for leaf `index`, ordered from the leaf upwards (RFC 9162 §2.1.3.1). */
+export function inclusionPath(leaves: readonly Uint8Array[], index: number): Uint8Array[] {
+  if (!Number.isInteger(index) || index < 0 || index >= leaves.length)
+    throw new RangeError(`leaf index ${index} out of range`)
+  if (!allDigests(leaves)) return pathOfBytes(leaves, index)
+  if (leaves.length === 1) return []
+  const path: Uint8Array[] = []
+  if ((index ^ 1) < leaves.length) path.push(leaves[index ^ 1]!)
+  const level = firstLevel(leaves)
+  let len = level.length
+  for (let i = index >> 1; len > 1; i >>= 1) {
+    const sibling = i ^ 1
+    if (sibling < len) path.push(fromDigest(level[sibling]!))
+    len = reduceLevel(level, len)
+  }
+  return path
+}
+
+// Inner nodes are computed as latin1 digests (sha256Binary), written back into the node scratch buffer to be hashed
+// again: no Buffer per inner node. Inputs other than 32-byte hashes take the plain path (nodeHash).
+
+const allDigests = (leaves: readonly Uint8Array[]): boolean => leaves.every((l) => l.length === 32)
+
+/** The level above 32-byte leaves, hashed from their bytes (turning each leaf into a string would cost more). */
+function firstLevel(leaves: readonly Uint8Array[]): string[] {
+  const n = leaves.length
+  const level: string[] = new Array((n + 1) >> 1)
+  for (let i = 0; i + 1 < n; i += 2) {
+    nodeScratch.set(leaves[i]!, 1)
+    nodeScratch.set(leaves[i + 1]!, 33)
+    level[i >> 1] = sha256Binary(nodeScratch)
+  }
+  if (n % 2 === 1) level[n >> 1] = Buffer.from(leaves[n - 1]!).toString('latin1')
+  return level
+}
+
+function fromDigest(d: string): Uint8Array {
+  const b = Buffer.alloc(32) as Latin1Buffer
+  b.latin1Write(d, 0, 32)
+  return b
+}
+
 function leafDigests(records: readonly Uint8Array[]): string[] {
   const out: string[] = new Array(records.length)
   for (let i = 0; i < records.length; i++) out[i] = sha256Binary(leafInput(records[i]!))
   return out
 }
 
-/** Reduces a level of latin1 digests in place to the root, as bytes. */
+/** One level up, in place: the first `len` digests become the next level's; returns its length. */
+function reduceLevel(level: string[], len: number): number {
+  let w = 0
+  for (let i = 0; i + 1 < len; i += 2) {
+    nodeScratch.latin1Write(level[i]!, 1, 32)
+    nodeScratch.latin1Write(level[i + 1]!, 33, 32)
+    level[w++] = sha256Binary(nodeScratch)
+  }
+  if (len % 2 === 1) level[w++] = level[len - 1]!
+  return w
+}
+
 function rootOfDigests(level: string[]): Uint8Array {
   let len = level.length
-  while (len > 1) {
-    let w = 0
-    for (let i = 0; i + 1 < len; i += 2) {
-      nodeScratch.latin1Write(level[i]!, 1, 32)
-      nodeScratch.latin1Write(level[i + 1]!, 33, 32)
-      level[w++] = sha256Binary(nodeScratch)
-    }
-    if (len % 2 === 1) level[w++] = level[len - 1]!
-    len = w
-  }
-  const root = Buffer.alloc(32) as Latin1Buffer
-  root.latin1Write(level[0]!, 0, 32)
-  return root
+  while (len > 1) len = reduceLevel(level, len)
+  return fromDigest(level[0]!)
 }
 
 function rootOfBytes(leaves: readonly Uint8Array[]): Uint8Array {
   let level: Uint8Array[] = leaves.slice()
-  while (level.length > 1) {
-    const next: Uint8Array[] = []
-    for (let i = 0; i + 1 < level.length; i += 2) next.push(nodeHash(level[i]!, level[i + 1]!))
-    if (level.length % 2 === 1) next.push(level[level.length - 1]!)
-    level = next
-  }
+  while (level.length > 1) level = nextLevel(level)
   return level[0]!
 }
 
-/** The audit path for leaf `index`, ordered from the leaf upwards (RFC 9162 §2.1.3.1). */
-export function inclusionPath(leaves: readonly Uint8Array[], index: number): Uint8Array[] {
-  if (!Number.isInteger(index) || index < 0 || index >= leaves.length)
-    throw new RangeError(`leaf index ${index} out of range`)
+function pathOfBytes(leaves: readonly Uint8Array[], index: number): Uint8Array[] {
   const path: Uint8Array[] = []
   let level: Uint8Array[] = leaves.slice()
-  let i = index
-  while (level.length > 1) {
+  for (let i = index; level.length > 1; i >>= 1) {
     const sibling = i ^ 1
     if (sibling < level.length) path.push(level[sibling]!)
-    const next: Uint8Array[] = []
-    for (let j = 0; j + 1 < level.length; j += 2) next.push(nodeHash(level[j]!, level[j + 1]!))
-    if (level.length % 2 === 1) next.push(level[level.length - 1]!)
-    level = next
-    i >>= 1
+    level = nextLevel(level)
   }
   return path
+}
+
+function nextLevel(level: readonly Uint8Array[]): Uint8Array[] {
+  const next: Uint8Array[] = []
+  for (let i = 0; i + 1 < level.length; i += 2) next.push(nodeHash(level[i]!, level[i + 1]!))
+  if (level.length % 2 === 1) next.push(level[level.length - 1]!)
+  return next
 }
 
 /** RFC 9162 §2.1.3.2: recompute the root from a leaf hash, its index, the tree size and the path. */

@@ -133,6 +133,13 @@ describe('Merkle tree against the recursive reference', () => {
     )
   })
 
+  it('leaves that are not 32-byte hashes are paired with nodeHash as before', () => {
+    const [a, b, c] = [Uint8Array.of(1), Uint8Array.of(2, 2), new Uint8Array(33).fill(3)]
+    expect(toHex(merkleRoot([a, b, c]))).toBe(toHex(nodeHash(nodeHash(a, b), c)))
+    expect(hex(inclusionPath([a, b, c], 0))).toEqual(hex([b, c]))
+    expect(hex(inclusionPath([a, b, c], 2))).toEqual(hex([nodeHash(a, b)]))
+  })
+
   /** A valid (tree, leaf, path) and one alteration of it. */
   const proofCase = fc
     .integer({ min: 1, max: 300 })
