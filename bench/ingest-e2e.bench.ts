@@ -89,9 +89,9 @@ async function splitPhase(load: Load): Promise<Phase> {
     const phase = await measure(
       cfg,
       load,
-      async () => (await stele.progress()).records,
+      () => stele.records(),
       async () => {
-        while ((await stele.progress()).mempool > 0) await new Promise((r) => setTimeout(r, 10))
+        while ((await stele.pending()) > 0) await new Promise((r) => setTimeout(r, 10))
       },
       20,
     )
