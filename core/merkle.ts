@@ -17,13 +17,24 @@ export function leafHash(data: Uint8Array): Uint8Array {
   return sha256(leafInput(data))
 }
 
+/** Views of leafScratch by length: a batch's records share a few lengths, so no new view per leaf. */
+let leafViews: Buffer[] = []
+
 /** 0x00 || data in the reused scratch buffer (valid until the next call). */
 function leafInput(data: Uint8Array): Buffer {
   const n = data.length + 1
-  if (n > leafScratch.length) leafScratch = Buffer.allocUnsafe(Math.max(n, 2 * leafScratch.length))
+  if (n > leafScratch.length) {
+    leafScratch = Buffer.allocUnsafe(Math.max(n, 2 * leafScratch.length))
+    leafViews = []
+  }
   leafScratch[0] = 0
   leafScratch.set(data, 1)
-  return leafScratch.subarray(0, n)
+  let view = leafViews[n]
+  if (view === undefined) {
+    view = leafScratch.subarray(0, n)
+    leafViews[n] = view
+  }
+  return view
 }
 
 export function nodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
