@@ -12,6 +12,10 @@
  * packet id may belong to another message, and the broker resends ours anyway (the batcher drops the repeat).
  * At most `maxInflight` messages are held; past that we do wait in the callback, which stops reading the
  * socket: TCP backpressure to the broker.
+ *
+ * Under MQTT 3.1.1 the QoS 0/1 PUBLISH packets do not go through mqtt.js at all: mqtt-publish-split.ts reads them
+ * off the socket (mqtt.js's per-packet path was the gateway's largest cost) and hands them to `take`, with the same
+ * acknowledgement and the same backpressure (it stops reading at `maxInflight`); mqtt.js keeps everything else.
  */
 import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt'
 import { isSteleError, SteleError } from '../../../core/errors.ts'
@@ -210,7 +214,7 @@ export class MqttConnector implements Connector {
     return this.letters.list()
   }
 
-  /** A message mqtt.js parsed (QoS 2 downgraded by our QoS 1 subscription aside: MQTT 5, or the splitter's leftovers). */
+  /** A message mqtt.js parsed: every one under MQTT 5, otherwise only what the splitter leaves it (QoS 2). */
   private onPacket(client: MqttClient, packet: IPublishPacket, callback: (err?: Error) => void): void {
     const reader = { stream: client.stream, resume: () => callback(DEFERRED) }
     const qos = packet.qos === 0 ? 0 : 1
