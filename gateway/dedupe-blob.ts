@@ -29,42 +29,61 @@ export function encodeRows(readings: readonly Reading[]): Uint8Array | undefined
   let rows = 0
   for (const r of readings) if (r.deviceSeq !== undefined) rows++
   if (rows === 0) return undefined
-  const head = Buffer.allocUnsafeSlow(HEADER + rows * 32) // its own ArrayBuffer: offset 0, aligned for float64
-  head.writeUInt32LE(VERSION, 0)
-  head.writeUInt32LE(rows, 4)
-  const nums = new Float64Array(head.buffer, head.byteOffset + HEADER, rows * 3)
-  const refs = new Uint32Array(head.buffer, head.byteOffset + HEADER + rows * 24, rows * 2)
+  // Rows first, into scratch arrays; the names' section size is known only once every name is indexed.
+  const nums = new Float64Array(rows * 3)
+  const refs = new Uint32Array(rows * 2)
   const names = new Map<string, number>()
+  let namesBytes = 0
   const index = (name: string): number => {
     let i = names.get(name)
     if (i === undefined) {
       i = names.size
       names.set(name, i)
+      namesBytes += 4 + Buffer.byteLength(name)
     }
     return i
   }
+  // Consecutive readings mostly share device and sensor (one message, one batch of a device): no lookup for those.
+  let lastDevice: string | undefined
+  let lastSensor: string | undefined
+  let device = 0
+  let sensor = 0
   let k = 0
   for (const r of readings) {
     if (r.deviceSeq === undefined) continue
+    if (r.device !== lastDevice) {
+      lastDevice = r.device
+      device = index(r.device)
+    }
+    if (r.sensor !== lastSensor) {
+      lastSensor = r.sensor
+      sensor = index(r.sensor)
+    }
     nums[3 * k] = r.deviceSeq
     nums[3 * k + 1] = r.value
     nums[3 * k + 2] = r.deviceTime ?? NO_TIME
-    refs[2 * k] = index(r.device)
-    refs[2 * k + 1] = index(r.sensor)
+    refs[2 * k] = device
+    refs[2 * k + 1] = sensor
     k++
   }
+  const out = Buffer.allocUnsafe(HEADER + rows * 32 + namesBytes)
+  out.writeUInt32LE(VERSION, 0)
+  out.writeUInt32LE(rows, 4)
+  const numBytes = Buffer.from(nums.buffer, 0, rows * 24)
+  const refBytes = Buffer.from(refs.buffer, 0, rows * 8)
   if (BIG_ENDIAN) {
-    head.subarray(HEADER, HEADER + rows * 24).swap64()
-    head.subarray(HEADER + rows * 24).swap32()
+    numBytes.swap64()
+    refBytes.swap32()
   }
-  const parts: Buffer[] = [head]
+  out.set(numBytes, HEADER)
+  out.set(refBytes, HEADER + rows * 24)
+  let at = HEADER + rows * 32
   for (const name of names.keys()) {
-    const bytes = Buffer.from(name)
-    const len = Buffer.allocUnsafe(4)
-    len.writeUInt32LE(bytes.length, 0)
-    parts.push(len, bytes)
+    const n = out.write(name, at + 4)
+    out.writeUInt32LE(n, at)
+    at += 4 + n
   }
-  return Buffer.concat(parts)
+  return out
 }
 
 /** Hands every row of `blob` to `sink`; an unreadable blob yields nothing (memory only costs dedupe, not safety). */

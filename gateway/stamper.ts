@@ -44,6 +44,9 @@ export class RecordStamper {
   private view = new DataView(this.slab.buffer, this.slab.byteOffset, this.slab.length)
   private pos = 0
   private readonly names = new Map<string, Buffer>()
+  /** Per field, the last name written and its bytes: consecutive readings mostly share all three. */
+  private readonly lastName: (string | undefined)[] = [undefined, undefined, undefined]
+  private readonly lastBytes: (Buffer | undefined)[] = [undefined, undefined, undefined]
 
   constructor(private readonly gateway: Uint8Array) {}
 
@@ -76,11 +79,11 @@ export class RecordStamper {
     p = u64(v, p, time)
     v.setUint32(p, logical)
     p += 4
-    p = this.str8(b, p, reading.device)
-    p = this.str8(b, p, reading.sensor)
+    p = this.str8(b, p, reading.device, 0)
+    p = this.str8(b, p, reading.sensor, 1)
     v.setFloat64(p, reading.value)
     p += 8
-    p = this.str8(b, p, reading.unit ?? '')
+    p = this.str8(b, p, reading.unit ?? '', 2)
     b[p++] = SOURCES.indexOf(reading.source)
     b[p++] =
       (reading.deviceSeq !== undefined ? FLAG_DEVICE_SEQ : 0) |
@@ -102,16 +105,24 @@ export class RecordStamper {
     return this.pos
   }
 
-  private str8(b: Buffer, p: number, s: string): number {
-    let bytes = this.names.get(s)
-    if (bytes === undefined) {
-      if (this.names.size >= NAMES_KEPT) this.names.clear() // bounded: a fleet with more names re-encodes them
-      bytes = Buffer.from(s, 'utf8')
-      this.names.set(s, bytes)
+  /** `s` as u8 length and UTF-8; `field` (device 0, sensor 1, unit 2) keeps the last name's bytes at hand. */
+  private str8(b: Buffer, p: number, s: string, field: number): number {
+    let bytes: Buffer | undefined
+    if (this.lastName[field] === s) bytes = this.lastBytes[field]!
+    else {
+      bytes = this.names.get(s)
+      if (bytes === undefined) {
+        if (this.names.size >= NAMES_KEPT) this.names.clear() // bounded: a fleet with more names re-encodes them
+        bytes = Buffer.from(s, 'utf8')
+        this.names.set(s, bytes)
+      }
+      this.lastName[field] = s
+      this.lastBytes[field] = bytes
     }
-    b[p] = bytes.length
-    b.set(bytes, p + 1)
-    return p + 1 + bytes.length
+    const n = bytes.length
+    b[p] = n
+    for (let i = 0; i < n; i++) b[p + 1 + i] = bytes[i]! // names are short: a loop beats set()'s call
+    return p + 1 + n
   }
 }
 
