@@ -105,21 +105,7 @@ export class Batcher implements ReadingSink {
         waitFor = Math.max(waitFor, original)
         continue
       }
-      const seq = ++this.assignedSeq
-      const ts = this.init.hlc.next()
-      const start = this.stamper.write(r, seq, ts.time, ts.logical)
-      this.pending.push({
-        reading: r,
-        slab: this.stamper.current,
-        start,
-        end: this.stamper.end,
-        seq,
-        time: ts.time,
-        logical: ts.logical,
-        joined: false,
-      })
-      this.counts.stamped++
-      waitFor = seq
+      waitFor = this.stampOne(r, false)
     }
     if (waitFor <= this.state.recordSeq) return DONE // only repeats of readings already on disk
     return this.waitDurable(waitFor)
@@ -140,28 +126,32 @@ export class Batcher implements ReadingSink {
       throw new SteleError('STELE_BAD_REQUEST', 'frame spans must cover every reading of the push')
     let start = 0
     for (const f of frames) {
-      for (let i = start; i < f.end; i++) {
-        const r = readings[i]!
-        const seq = ++this.assignedSeq
-        const ts = this.init.hlc.next()
-        const start = this.stamper.write(r, seq, ts.time, ts.logical)
-        const last = i === f.end - 1
-        this.pending.push({
-          reading: r,
-          slab: this.stamper.current,
-          start,
-          end: this.stamper.end,
-          seq,
-          time: ts.time,
-          logical: ts.logical,
-          joined: !last,
-          ...(last ? { mark: { source: f.source, boot: f.boot, seq: f.seq } } : {}),
-        })
-        this.counts.stamped++
-      }
+      for (let i = start; i < f.end - 1; i++) this.stampOne(readings[i]!, true)
+      this.stampOne(readings[f.end - 1]!, false, { source: f.source, boot: f.boot, seq: f.seq })
       start = f.end
     }
     return this.waitDurable(this.assignedSeq)
+  }
+
+  /** Stamps `r` as the next record and queues it for sealing; returns its record seq. */
+  private stampOne(r: Reading, joined: boolean, mark?: DeliveryMark): number {
+    const seq = ++this.assignedSeq
+    const ts = this.init.hlc.next()
+    const start = this.stamper.write(r, seq, ts.time, ts.logical)
+    const p: Pending = {
+      reading: r,
+      slab: this.stamper.current,
+      start,
+      end: this.stamper.end,
+      seq,
+      time: ts.time,
+      logical: ts.logical,
+      joined,
+    }
+    if (mark) p.mark = mark // only a frame's last reading has one
+    this.pending.push(p)
+    this.counts.stamped++
+    return seq
   }
 
   private waitDurable(seq: number): Promise<void> {
