@@ -267,9 +267,9 @@ export class Ingest extends EventEmitter<IngestEvents> {
         // Reading ids are written a run of many batches at a time (reading-ids.ts), not a key per reading.
         ids.add(acceptSeq, batch.leafHashes)
         const accepted: AcceptedRecord[] = new Array(n)
+        const hexIds = batch.leafBytes.toString('hex') // one conversion a batch, each id a slice of it
         for (let i = 0; i < n; i++) {
-          const leaf = batch.leafHashes[i]!
-          const id = leaf instanceof Buffer ? leaf.toString('hex') : toHex(leaf)
+          const id = hexIds.slice(i * 64, i * 64 + 64)
           accepted[i] = { id, record: batch.records[i]!, txHash: hash, leafIndex: i, acceptSeq }
         }
         indexChunks(this.c.state, put, tx.hash, gwHex, batch.records, batch.recordBytes, p.chunkKeys)

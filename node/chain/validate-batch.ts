@@ -13,6 +13,8 @@ export interface ValidBatch {
   records: StampedRecord[]
   recordBytes: Uint8Array[]
   leafHashes: Uint8Array[]
+  /** The leaf hashes back to back (leafHashes are views of it): a batch's ids in one hex conversion. */
+  leafBytes: Buffer
 }
 
 export type BatchVerdict = { kind: 'new'; batch: ValidBatch } | { kind: 'duplicate'; header: BatchHeader }
@@ -146,7 +148,7 @@ export async function validateBatch(
       )
     records.push(r)
   }
-  const { leaves: leafHashes, root } = leavesAndRoot(recordBytes)
+  const { leaves: leafHashes, bytes: leafBytes, root } = leavesAndRoot(recordBytes)
   if (!equalBytes(root, header.recordsRoot))
     throw new SteleError(
       'STELE_BATCH_INVALID',
@@ -154,6 +156,13 @@ export async function validateBatch(
     )
   return {
     kind: 'new',
-    batch: { header, headerHash: toHex(batchHeaderHash(tx.payload)), records, recordBytes, leafHashes },
+    batch: {
+      header,
+      headerHash: toHex(batchHeaderHash(tx.payload)),
+      records,
+      recordBytes,
+      leafHashes,
+      leafBytes,
+    },
   }
 }
