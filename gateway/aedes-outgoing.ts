@@ -6,11 +6,12 @@
  * flight (about 5,000 under the bench's load). aedes-persistence finds the packet to update (when aedes gives it a
  * packet id) by scanning from the front, though it is near the back, and removes the acknowledged one, the first,
  * with a splice that moves the whole array: two passes over the queue per message on the main thread. Here the same
- * queue and the same results, but an update searches from the back when that cannot change which packet it finds
- * (every queued packet is from this broker, so none matches on its packet id alone, and no broker counter is queued
- * twice, so the match is unique; otherwise it scans from the front as aedes-persistence does), and taking the first
- * packet moves a head index. aedes-persistence's own suite for persistences passes against it, and a model test
- * compares every answer with aedes-persistence's (test/gateway/aedes-outgoing.test.ts). */
+ * queue and the same results, but an update finds its packet by broker counter in a map when that finds the same
+ * packet (every queued packet is from this broker, so none matches on its packet id alone, and no broker counter is
+ * queued twice, so the match is unique; otherwise it scans from the front as aedes-persistence does), and taking the
+ * first packet moves a head index. aedes-persistence's own suite for persistences passes against it, and a model
+ * test compares every answer with aedes-persistence's (test/gateway/aedes-outgoing.test.ts).
+ */
 import { createRequire } from 'node:module'
 import { Readable } from 'node:stream'
 
@@ -27,8 +28,10 @@ interface Queue {
   head: number
   /** Packets queued whose brokerId is not this broker's. */
   foreign: number
-  /** How many times each of this broker's counters is queued, and how many are queued more than once. */
-  counters: Map<number, number>
+  /** This broker's packets by counter (one of them, for a counter queued more than once). */
+  byCounter: Map<number, QueuedPacket>
+  /** For a counter queued more than once, how many times more; and the sum of those. */
+  extra: Map<number, number>
   repeated: number
 }
 
@@ -59,14 +62,10 @@ export class IndexedOutgoingMemory extends AsyncMemory {
     const q = this.#queue(client.id)
     const list = q.packets
     if (packet.brokerId === this.#ownId() && q.foreign === 0 && q.repeated === 0) {
-      for (let i = list.length - 1; i >= q.head; i--) {
-        const temp = list[i]!
-        if (temp.brokerCounter === packet.brokerCounter) {
-          temp.messageId = packet.messageId
-          return
-        }
-      }
-      throw new Error('no such packet') // aedes' own words: it logs and carries on
+      const temp = packet.brokerCounter === undefined ? undefined : q.byCounter.get(packet.brokerCounter)
+      if (temp === undefined) throw new Error('no such packet') // aedes' own words: it logs and carries on
+      temp.messageId = packet.messageId
+      return
     }
     for (let i = q.head; i < list.length; i++) {
       const temp = list[i]!
@@ -77,9 +76,9 @@ export class IndexedOutgoingMemory extends AsyncMemory {
         }
         // Packet ids wrap at 65535: only the broker's counter says which packet this is.
       } else if (temp.messageId === packet.messageId) {
+        list[i] = packet
         this.#drop(q, temp)
         this.#count(q, packet)
-        list[i] = packet
         return
       }
     }
@@ -131,7 +130,7 @@ export class IndexedOutgoingMemory extends AsyncMemory {
   #queue(clientId: string): Queue {
     let q = this.#queues.get(clientId)
     if (!q) {
-      q = { packets: [], head: 0, foreign: 0, counters: new Map(), repeated: 0 }
+      q = { packets: [], head: 0, foreign: 0, byCounter: new Map(), extra: new Map(), repeated: 0 }
       this.#queues.set(clientId, q)
     }
     return q
@@ -147,9 +146,13 @@ export class IndexedOutgoingMemory extends AsyncMemory {
       q.foreign++
       return
     }
-    const n = (q.counters.get(packet.brokerCounter) ?? 0) + 1
-    q.counters.set(packet.brokerCounter, n)
-    if (n > 1) q.repeated++
+    const c = packet.brokerCounter
+    if (!q.byCounter.has(c)) {
+      q.byCounter.set(c, packet)
+      return
+    }
+    q.extra.set(c, (q.extra.get(c) ?? 0) + 1)
+    q.repeated++
   }
 
   #drop(q: Queue, packet: QueuedPacket): void {
@@ -157,10 +160,25 @@ export class IndexedOutgoingMemory extends AsyncMemory {
       q.foreign--
       return
     }
-    const n = q.counters.get(packet.brokerCounter) ?? 0
-    if (n > 1) q.repeated--
-    if (n <= 1) q.counters.delete(packet.brokerCounter)
-    else q.counters.set(packet.brokerCounter, n - 1)
+    const c = packet.brokerCounter
+    const more = q.extra.get(c)
+    if (more === undefined) {
+      q.byCounter.delete(c)
+      return
+    }
+    q.repeated--
+    if (more === 1) q.extra.delete(c)
+    else q.extra.set(c, more - 1)
+    if (q.byCounter.get(c) !== packet) return
+    // `packet` has left the queue; the counter's entry moves to one still queued (rare: a counter queued twice).
+    const own = this.#ownId()
+    for (let i = q.head; i < q.packets.length; i++) {
+      const p = q.packets[i]!
+      if (p.brokerId === own && p.brokerCounter === c) {
+        q.byCounter.set(c, p)
+        return
+      }
+    }
   }
 }
 
