@@ -1,4 +1,4 @@
-import { sha256, sha256Binary } from './hash.ts'
+import { digestBytes, sha256, sha256Binary } from './hash.ts'
 
 /**
  * Merkle trees as in RFC 6962 / RFC 9162 §2.1: leaf = H(0x00 || data), node = H(0x01 || left || right),
@@ -91,7 +91,7 @@ export function inclusionPath(leaves: readonly Uint8Array[], index: number): Uin
   let len = level.length
   for (let i = index >> 1; len > 1; i >>= 1) {
     const sibling = i ^ 1
-    if (sibling < len) path.push(fromDigest(level[sibling]!))
+    if (sibling < len) path.push(digestBytes(level[sibling]!))
     len = reduceLevel(level, len)
   }
   return path
@@ -115,12 +115,6 @@ function firstLevel(leaves: readonly Uint8Array[]): string[] {
   return level
 }
 
-function fromDigest(d: string): Uint8Array {
-  const b = Buffer.alloc(32) as Latin1Buffer
-  b.latin1Write(d, 0, 32)
-  return b
-}
-
 function leafDigests(records: readonly Uint8Array[]): string[] {
   const out: string[] = new Array(records.length)
   for (let i = 0; i < records.length; i++) out[i] = sha256Binary(leafInput(records[i]!))
@@ -142,7 +136,7 @@ function reduceLevel(level: string[], len: number): number {
 function rootOfDigests(level: string[]): Uint8Array {
   let len = level.length
   while (len > 1) len = reduceLevel(level, len)
-  return fromDigest(level[0]!)
+  return digestBytes(level[0]!)
 }
 
 function rootOfBytes(leaves: readonly Uint8Array[]): Uint8Array {
