@@ -4,9 +4,14 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { fromHex, toHex } from '../../core/bytes.ts'
 import * as nodeEd from '../../core/ed25519.ts'
-import { sha256 as nodeSha256 } from '../../core/hash.ts'
+import { sha256 as nodeSha256, sha256Binary as nodeSha256Binary } from '../../core/hash.ts'
+import { Buffer as WebBuffer } from '../../web/shims/buffer.ts'
 import * as webEd from '../../web/shims/ed25519.ts'
-import { sha256 as webSha256 } from '../../web/shims/hash.ts'
+import {
+  digestBytes as webDigestBytes,
+  sha256 as webSha256,
+  sha256Binary as webSha256Binary,
+} from '../../web/shims/hash.ts'
 import { scryptSync as webScrypt } from '../../web/shims/node-crypto.ts'
 
 const rfc = JSON.parse(
@@ -36,6 +41,16 @@ describe('browser crypto shims agree with node:crypto', () => {
         fc.integer({ min: 1, max: 255 }),
         (seed, msg, at, flip) => {
           expect(toHex(webSha256(msg))).toBe(toHex(nodeSha256(msg)))
+          // core/merkle.ts hashes inner nodes as latin1 digests and writes them back with Buffer#latin1Write.
+          expect(webSha256Binary(msg)).toBe(nodeSha256Binary(msg))
+          expect(toHex(webDigestBytes(webSha256Binary(msg)))).toBe(toHex(nodeSha256(msg)))
+          const into = WebBuffer.alloc(40) as unknown as {
+            latin1Write(s: string, o: number, l: number): number
+          }
+          into.latin1Write(webSha256Binary(msg), 3, 32)
+          expect(toHex(Uint8Array.from(into as unknown as Uint8Array).subarray(3, 35))).toBe(
+            toHex(nodeSha256(msg)),
+          )
           const pub = webEd.keyPairFromSeed(seed).publicKey
           expect(toHex(pub)).toBe(toHex(nodeEd.keyPairFromSeed(seed).publicKey))
           const sig = webEd.signMessage(msg, seed)
