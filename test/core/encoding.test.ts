@@ -229,6 +229,17 @@ describe('record list', () => {
     refuses(() => decodeRecordList(fromHex('00002711')), /10001 records exceeds 10000/)
     refuses(() => decodeRecordList(fromHex('00000003'), 2), /exceeds 2/)
     refuses(() => decodeRecordList(fromHex('00002710ffff')), /truncated at record 0/)
+    refuses(() => decodeRecordList(fromHex('000000010003aabb')), /truncated at record 0 \(/)
+    refuses(() => decodeRecordList(fromHex('0000000100')), /truncated at record 0 length/)
+    refuses(() => decodeRecordList(fromHex('000000010001aa00')), /1 trailing bytes/)
+  })
+
+  it('reads a list that is a view into a larger buffer', () => {
+    const list = encodeRecordList([Uint8Array.of(1, 2), Uint8Array.of(3)])
+    const outer = new Uint8Array(list.length + 10).fill(0xee)
+    outer.set(list, 5)
+    const d = decodeRecordList(outer.subarray(5, 5 + list.length))
+    expect(d.map(toHex)).toEqual(['0102', '03'])
   })
 })
 
