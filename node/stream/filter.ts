@@ -99,17 +99,17 @@ export interface BatchSummary {
   seq: number
   count: number
   gateway: string
-  devices: ReadonlySet<string>
-  /** `device\0sensor` pairs. */
-  pairs: ReadonlySet<string>
+  /** Each device of the batch with the sensors it sent. */
+  sensors: ReadonlyMap<string, ReadonlySet<string>>
 }
 
 export function matchBatch(s: Subscription, b: BatchSummary): boolean {
   if (s.gateways !== null && !s.gateways.has(b.gateway)) return false
   if (s.devices === null && s.sensors === null) return true
-  for (const pair of b.pairs) {
-    const cut = pair.indexOf('\u0000')
-    if (matchReading(s, pair.slice(0, cut), pair.slice(cut + 1), b.gateway)) return true
+  for (const [device, sensors] of b.sensors) {
+    if (s.devices !== null && !s.devices.has(device)) continue
+    if (s.sensors === null) return true
+    for (const sensor of sensors) if (s.sensors.has(sensor)) return true
   }
   return false
 }
@@ -129,13 +129,24 @@ export function summarize(
   gateway: string,
   records: readonly { device: string; sensor: string }[],
 ): BatchSummary {
-  const devices = new Set<string>()
-  const pairs = new Set<string>()
+  // Per record only lookups of the decoder's interned strings (no key built per record); a device's records in a
+  // row share one lookup.
+  const sensors = new Map<string, Set<string>>()
+  let device: string | undefined
+  let set = new Set<string>()
   for (const r of records) {
-    devices.add(r.device)
-    pairs.add(`${r.device}\u0000${r.sensor}`)
+    if (r.device !== device) {
+      device = r.device
+      const known = sensors.get(device)
+      if (known) set = known
+      else {
+        set = new Set()
+        sensors.set(device, set)
+      }
+    }
+    set.add(r.sensor)
   }
-  return { txHash, seq, count: records.length, gateway, devices, pairs }
+  return { txHash, seq, count: records.length, gateway, sensors }
 }
 
 /** A ledger transaction concerns a subscriber filtering on none of its accounts, or on one of them. */

@@ -150,7 +150,7 @@ async function storedSummary(
   const header = decodeBatchHeader(tx.payload)
   const gateway = toHex(tx.signer)
   if (sub.devices === null && sub.sensors === null)
-    return { txHash, seq: 0, count: header.count, gateway, devices: new Set(), pairs: new Set() }
+    return { txHash, seq: 0, count: header.count, gateway, sensors: new Map() }
   const list = await src.db.get(K.object(toHex(header.recordsRoot)))
   const records = list ? decodeRecordList(list).map(decodeRecord) : []
   return summarize(txHash, 0, gateway, records)

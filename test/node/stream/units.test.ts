@@ -66,6 +66,22 @@ describe('subscription', () => {
     expect(matchBatch(parseSubscription({ device: 'd3' }), batch)).toBe(true)
     expect(matchBatch(parseSubscription({ gateway: 'cd'.repeat(32) }), batch)).toBe(false)
   })
+
+  it('summarises a batch whose devices alternate: each device with every sensor it sent', () => {
+    const batch = summarize('t', 1, GW, [
+      { device: 'd1', sensor: 'hum' },
+      { device: 'd2', sensor: 'temp' },
+      { device: 'd1', sensor: 'temp' },
+      { device: 'd1', sensor: 'temp' },
+    ])
+    expect([...batch.sensors].map(([d, s]) => [d, [...s]])).toEqual([
+      ['d1', ['hum', 'temp']],
+      ['d2', ['temp']],
+    ])
+    expect(matchBatch(parseSubscription({ device: 'd1', sensor: 'temp' }), batch)).toBe(true)
+    expect(matchBatch(parseSubscription({ device: 'd2', sensor: 'hum' }), batch)).toBe(false)
+    expect(matchBatch(parseSubscription({ sensor: 'hum' }), batch)).toBe(true)
+  })
 })
 
 describe('reading event', () => {
