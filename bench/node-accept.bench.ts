@@ -47,8 +47,8 @@ async function steleAccept(): Promise<{
   await node.producer.produce()
   node.start() // blocks every second, as in production
   const ids: string[] = []
-  node.ingest.on('records', (recs) => {
-    for (let i = 0; i < recs.length; i += 97) ids.push(recs[i]!.id)
+  node.ingest.on('records', (batch) => {
+    for (let i = 0; i < batch.records.length; i += 97) ids.push(batch.id(i))
   })
   const k0 = threadTicks()
   const t0 = performance.now()

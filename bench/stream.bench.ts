@@ -11,7 +11,7 @@ import { toHex } from '../core/bytes.ts'
 import { silentLogger } from '../core/logger.ts'
 import type { StampedRecord } from '../core/record.ts'
 import { buildApp } from '../node/api/app.ts'
-import type { AcceptedRecord } from '../node/chain/ingest.ts'
+import { AcceptedBatch } from '../node/chain/accepted-batch.ts'
 import { SteleNode } from '../node/node.ts'
 import { frame, readingEvent } from '../node/stream/events.ts'
 import { BatchMaker } from '../test/helpers/batches.ts'
@@ -143,10 +143,9 @@ function fakeBatches(chainId: string) {
   const records: StampedRecord[] = Array.from({ length: DEVICES }, (_, d) =>
     gw.records(per, `dev-${d}`),
   ).flat()
-  const ids = records.map((_, i) => i.toString(16).padStart(64, '0'))
-  const tx = 'ab'.repeat(32)
-  return (seq: number): AcceptedRecord[] =>
-    records.map((record, i) => ({ id: ids[i]!, record, txHash: tx, leafIndex: i, acceptSeq: seq }))
+  const leaves = Buffer.from(records.map((_, i) => i.toString(16).padStart(64, '0')).join(''), 'hex')
+  const gateway = toHex(gw.key.publicKey)
+  return (seq: number) => new AcceptedBatch(records, leaves, 'ab'.repeat(32), gateway, seq)
 }
 
 async function openNode() {
@@ -210,7 +209,9 @@ async function rawDelivery(clients: Clients, n: number, frames: number) {
   const fakes = fakeBatches('bench')(1)
   const message = frame(
     'ws',
-    fakes.map((a, i) => readingEvent(`1.${i}.0`, a.id, a.record, toHex(a.record.gateway), a.txHash, i, null)),
+    fakes.records.map((r, i) =>
+      readingEvent(`1.${i}.0`, fakes.id(i), r, fakes.gateway, fakes.txHash, i, null),
+    ),
   )
   await clients.connect(Array(n).fill(`ws://127.0.0.1:${(wss.address() as { port: number }).port}/`))
   await clients.expect(frames)

@@ -3,13 +3,13 @@ import { concatBytes, toHex } from '../../core/bytes.ts'
 import { SteleError } from '../../core/errors.ts'
 import type { Genesis } from '../../core/genesis.ts'
 import type { SubmitResult, SubmittedBatch } from '../../core/node-api.ts'
-import type { StampedRecord } from '../../core/record.ts'
 import type { Timers } from '../../core/timers.ts'
 import { decodeTx, type SignedTx } from '../../core/transaction.ts'
 import { lastAcceptSeq } from '../db/accepted.ts'
 import type { Db, PutSink } from '../db/db.ts'
 import { K } from '../db/keys.ts'
 import { abortable } from './abortable.ts'
+import { AcceptedBatch } from './accepted-batch.ts'
 import { type DeviceSummary, foldDevices, loadDevices } from './devices.ts'
 import type { Mempool, PendingTx } from './mempool.ts'
 import { RateLimiter } from './rate-limit.ts'
@@ -20,17 +20,8 @@ import { type ChainState, encodeJson, type GatewayState } from './state.ts'
 import { validateBatch } from './validate-batch.ts'
 import { WriteChain } from './write-chain.ts'
 
-export interface AcceptedRecord {
-  id: string
-  record: StampedRecord
-  txHash: string
-  leafIndex: number
-  /** Acceptance number of its batch (the `a:` index): live streams resume from it. */
-  acceptSeq: number
-}
-
 export interface IngestEvents {
-  records: [AcceptedRecord[]]
+  records: [AcceptedBatch]
   tx: [SignedTx]
 }
 
@@ -57,7 +48,7 @@ const MAX_IN_FLIGHT = 4
 /** One submitBatches call after validation: its write and what becomes visible once the write lands. */
 interface Prepared {
   results: SubmitResult[]
-  events: AcceptedRecord[][]
+  events: AcceptedBatch[]
   pending: PendingTx[]
   gateways: Map<string, GatewayState>
   batchKeys: string[]
@@ -266,12 +257,6 @@ export class Ingest extends EventEmitter<IngestEvents> {
         const n = batch.records.length
         // Reading ids are written a run of many batches at a time (reading-ids.ts), not a key per reading.
         ids.add(acceptSeq, batch.leafHashes)
-        const accepted: AcceptedRecord[] = new Array(n)
-        const hexIds = batch.leafBytes.toString('hex') // one conversion a batch, each id a slice of it
-        for (let i = 0; i < n; i++) {
-          const id = hexIds.slice(i * 64, i * 64 + 64)
-          accepted[i] = { id, record: batch.records[i]!, txHash: hash, leafIndex: i, acceptSeq }
-        }
         indexChunks(this.c.state, put, tx.hash, gwHex, batch.records, batch.recordBytes, p.chunkKeys)
         this.rollups.fold(batch.records, put)
         const last = batch.records[n - 1]!
@@ -290,7 +275,7 @@ export class Ingest extends EventEmitter<IngestEvents> {
         p.batchKeys.push(batchKey)
         for (const d of foldDevices(this.devices, batch.records, gwHex)) touchedDevices.add(d)
         p.pending.push({ arrival, tx, hash })
-        p.events.push(accepted)
+        p.events.push(new AcceptedBatch(batch.records, batch.leafBytes, hash, gwHex, acceptSeq))
         p.results.push({ seq: batch.header.seq, status: 'accepted', txHash: hash })
       } catch (e) {
         p.failure = e
@@ -321,7 +306,7 @@ export class Ingest extends EventEmitter<IngestEvents> {
     for (const t of p.pending) this.c.mempool.add(t)
     for (const accepted of p.events) {
       this.counters.batches++
-      this.counters.records += accepted.length
+      this.counters.records += accepted.records.length
       this.emit('records', accepted)
     }
   }

@@ -2,8 +2,9 @@ import { EventEmitter } from 'node:events'
 import { toHex } from '../../core/bytes.ts'
 import { SteleError } from '../../core/errors.ts'
 import type { Timers } from '../../core/timers.ts'
+import type { AcceptedBatch } from '../chain/accepted-batch.ts'
 import type { DeviceSummary } from '../chain/devices.ts'
-import type { AcceptedRecord, Ingest } from '../chain/ingest.ts'
+import type { Ingest } from '../chain/ingest.ts'
 import type { Mempool } from '../chain/mempool.ts'
 import type { BlockProducer, ProducedBlock } from '../chain/producer.ts'
 import { blockView } from '../chain/query.ts'
@@ -66,10 +67,7 @@ export interface HubInit extends Partial<Limits> {
  * event to every matching subscriber. Subscribers with the same transport and subscription form a group; a frame
  * is built once per group and event, so a thousand dashboards watching the same thing cost one encoding.
  */
-export class StreamHub
-  extends EventEmitter<{ records: [AcceptedRecord[], Cursor] }>
-  implements SubscriberHost
-{
+export class StreamHub extends EventEmitter<{ records: [AcceptedBatch, Cursor] }> implements SubscriberHost {
   readonly limits: Limits
   readonly status: StatusMonitor
   readonly counters = {
@@ -235,26 +233,23 @@ export class StreamHub
     return { ...this.counters, encodes, delivered, subscribers, live, closing, bufferedBytes, cursor }
   }
 
-  private readonly onRecords = (recs: AcceptedRecord[]): void => {
-    const first = recs[0]
-    if (!first) return
+  private readonly onRecords = (batch: AcceptedBatch): void => {
+    const { records, acceptSeq: seq, txHash, gateway } = batch
+    if (records.length === 0) return
     const before = this.cursor
-    const { acceptSeq: seq, txHash } = first
-    this.cursor = { seq, index: recs.length - 1, height: before.height }
-    const gateway = toHex(first.record.gateway)
-    const records = recs.map((r) => r.record)
+    this.cursor = { seq, index: records.length - 1, height: before.height }
     const summary = summarize(txHash, seq, gateway, records)
-    this.emit('records', recs, this.cursor)
-    const encoded: (EncodedEvent | undefined)[] = new Array(recs.length)
+    this.emit('records', batch, this.cursor)
+    const encoded: (EncodedEvent | undefined)[] = new Array(records.length)
     const h = before.height
     this.groups.publish(wants('readings'), 'reading', before, this.cursor, (sub) => {
       const out: EncodedEvent[] = []
-      for (let i = 0; i < recs.length; i++) {
-        const { id, record: r, leafIndex } = recs[i]!
+      for (let i = 0; i < records.length; i++) {
+        const r = records[i]!
         if (!matchReading(sub, r.device, r.sensor, gateway)) continue
         let ev = encoded[i]
         if (!ev) {
-          ev = readingEvent(`${seq}.${i}.${h}`, id, r, gateway, txHash, leafIndex, null)
+          ev = readingEvent(`${seq}.${i}.${h}`, batch.id(i), r, gateway, txHash, i, null)
           encoded[i] = ev
         }
         out.push(ev)

@@ -1,16 +1,15 @@
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt'
-import { toHex } from '../../core/bytes.ts'
 import { SteleError } from '../../core/errors.ts'
 import { type Logger, silentLogger } from '../../core/logger.ts'
-import type { AcceptedRecord } from '../chain/ingest.ts'
+import type { AcceptedBatch } from '../chain/accepted-batch.ts'
 import type { ContractEventView } from '../executor/service.ts'
 import type { Cursor } from './cursor.ts'
 import { readingEvent } from './events.ts'
 
 /** What the republisher listens to: the stream hub's 'records' event (every accepted batch, in order). */
 export interface RecordSource {
-  on(event: 'records', fn: (recs: AcceptedRecord[], at: Cursor) => void): unknown
-  off(event: 'records', fn: (recs: AcceptedRecord[], at: Cursor) => void): unknown
+  on(event: 'records', fn: (batch: AcceptedBatch, at: Cursor) => void): unknown
+  off(event: 'records', fn: (batch: AcceptedBatch, at: Cursor) => void): unknown
 }
 
 /** Contract events as the executor emits them once their result is in a block ('event'). */
@@ -93,20 +92,20 @@ export function startMqttRepublish(init: MqttRepublishInit): MqttRepublisher {
     if (err) counts.dropped++
     else counts.published++
   }
-  const onRecords = (recs: AcceptedRecord[], at: Cursor) => {
+  const onRecords = (batch: AcceptedBatch, at: Cursor) => {
+    const { records, gateway, txHash, acceptSeq } = batch
     const backlog = (client.stream as { writableLength?: number } | undefined)?.writableLength ?? 0
     if (!client.connected || backlog > maxBytes || counts.inflight >= maxInflight) {
-      counts.dropped += recs.length
+      counts.dropped += records.length
       return
     }
-    const gateway = recs[0] ? toHex(recs[0].record.gateway) : ''
-    for (let i = 0; i < recs.length; i++) {
-      const { id, record: r, txHash, leafIndex, acceptSeq } = recs[i]!
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i]!
       const topic = pattern
         .replaceAll('{device}', r.device)
         .replaceAll('{sensor}', r.sensor)
         .replaceAll('{gateway}', gateway)
-      const ev = readingEvent(`${acceptSeq}.${i}.${at.height}`, id, r, gateway, txHash, leafIndex, null)
+      const ev = readingEvent(`${acceptSeq}.${i}.${at.height}`, batch.id(i), r, gateway, txHash, i, null)
       counts.inflight++
       client.publish(topic, ev.json, { qos, retain: init.retain ?? false }, done)
     }

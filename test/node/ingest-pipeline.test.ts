@@ -2,8 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { toHex } from '../../core/bytes.ts'
 import { isSteleError } from '../../core/errors.ts'
 import type { SubmitResult, SubmittedBatch } from '../../core/node-api.ts'
+import type { AcceptedBatch } from '../../node/chain/accepted-batch.ts'
 import { aggregate } from '../../node/chain/aggregate.ts'
-import type { AcceptedRecord } from '../../node/chain/ingest.ts'
 import type { SteleNode } from '../../node/node.ts'
 import { BatchMaker } from '../helpers/batches.ts'
 import { nodeFixture } from '../helpers/node.ts'
@@ -53,7 +53,7 @@ describe('pipelined acceptance', () => {
     const node = fx.node
     const gws = [fx.gw, new BatchMaker(node.genesis.chainId), new BatchMaker(node.genesis.chainId)]
     for (const g of gws.slice(1)) await node.registerGateway(toHex(g.key.publicKey), 'g')
-    const events: AcceptedRecord[][] = []
+    const events: AcceptedBatch[] = []
     node.ingest.on('records', (recs) => events.push(recs))
     await Promise.all(
       gws.map(async (g, gi) => {
@@ -64,9 +64,15 @@ describe('pipelined acceptance', () => {
       expect((await allReadings(node, `dev-${gi}`)).length).toBe(400)
       expect((await node.gatewayTip(gws[gi]!.key.publicKey)).nextSeq).toBe(9)
     }
-    const seqs = events.map((e) => e[0]!.acceptSeq)
+    const seqs = events.map((e) => e.acceptSeq)
     expect(seqs).toEqual([...seqs].sort((a, b) => a - b))
     expect(new Set(seqs).size).toBe(24)
+    // Each event's ids name its own readings, in leaf order.
+    const e = events[5]!
+    for (const i of [0, 17, 49]) {
+      const view = await node.query.reading(e.id(i))
+      expect([view.leafIndex, view.txHash, view.seq]).toEqual([i, e.txHash, e.records[i]!.seq])
+    }
   })
 
   it('validates a call against the batches of calls still being written', async () => {
