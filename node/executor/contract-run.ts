@@ -10,7 +10,7 @@ import {
 } from '../../core/contract-payloads.ts'
 import { sha256 } from '../../core/hash.ts'
 import type { StampedRecord } from '../../core/record.ts'
-import { canonicalJson, type Json } from './canonical-json.ts'
+import { canonicalJson, frozenCanonical, type Json } from './canonical-json.ts'
 import type { ChainBlock } from './chain-inputs.ts'
 import { type ContractState, eventsHash } from './hashes.ts'
 import type { ContractLimits } from './limits.ts'
@@ -31,7 +31,7 @@ export const CHAIN_LIMITS: Partial<Omit<ContractLimits, 'gasLimit'>> = {
 }
 
 /** A reading as an on-chain contract sees it. */
-export function contractReading(r: StampedRecord): Json {
+export function contractReading(r: StampedRecord): { [k: string]: Json } {
   const out: { [k: string]: Json } = {
     device: r.device,
     sensor: r.sensor,
@@ -46,6 +46,21 @@ export function contractReading(r: StampedRecord): Json {
 
 export type Seeder = (blockHash: Uint8Array, contractId: string) => Uint8Array
 
+const readingCalls = new WeakMap<StampedRecord, ContractCall>()
+
+/**
+ * The onReading call of a record, frozen with its canonical text and made once per record object: every contract
+ * of a block (and each re-execution given the same records) shares it, so a block's readings are encoded once.
+ */
+function readingCall(r: StampedRecord): ContractCall {
+  let call = readingCalls.get(r)
+  if (call === undefined) {
+    call = frozenCanonical({ handler: 'onReading', input: frozenCanonical(contractReading(r)) })
+    readingCalls.set(r, call)
+  }
+  return call
+}
+
 /** The run of a contract on one block: onReading per matching reading (block order), then onBlock; null if none match. */
 export function blockRun(
   id: string,
@@ -59,8 +74,7 @@ export function blockRun(
   const matching = records.filter((r) => filterMatches(entry.filter, r))
   if (matching.length === 0) return null
   const calls: ContractCall[] = []
-  if (exports.includes('onReading'))
-    for (const r of matching) calls.push({ handler: 'onReading', input: contractReading(r) })
+  if (exports.includes('onReading')) for (const r of matching) calls.push(readingCall(r))
   if (exports.includes('onBlock'))
     calls.push({
       handler: 'onBlock',

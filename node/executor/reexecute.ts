@@ -6,12 +6,13 @@ import {
   ZERO_CALL,
 } from '../../core/contract-payloads.ts'
 import { SteleError } from '../../core/errors.ts'
+import type { StampedRecord } from '../../core/record.ts'
 import { TX_TYPES } from '../../core/transaction.ts'
 import type { Db } from '../db/db.ts'
 import { blockRecords, type ChainBlock, loadBlock } from './chain-inputs.ts'
 import { blockRun, callRun, resultPayload } from './contract-run.ts'
 import type { ContractState } from './hashes.ts'
-import { type RunRequest, runContract } from './run-contract.ts'
+import { type RunRequest, type RunResult, runContract } from './run-contract.ts'
 
 /** What a re-execution reads: the chain, the committed contract, a state by its root and the contract's code. */
 export interface ReexecuteSources {
@@ -20,6 +21,10 @@ export interface ReexecuteSources {
   /** The state (JSON text) whose root is `root` (hex), when this node knows it. */
   state(root: string): string | undefined
   code(cid: string): Promise<{ code: string; exports: string[] }>
+  /** The records of a block (default: read from db; the service keeps the latest blocks'). */
+  records?(block: ChainBlock): Promise<StampedRecord[]>
+  /** Runs a request (default runContract; the service passes its RunMemo). */
+  run?(req: RunRequest): Promise<RunResult>
 }
 
 /** Re-runs a result from chain and storage data: the result this node computes for the same inputs. */
@@ -40,7 +45,14 @@ export async function reexecuteResult(
   const { code, exports } = await src.code(e.codeCid)
   let req: RunRequest | null
   if (equalBytes(p.call, ZERO_CALL))
-    req = blockRun(id, at, code, exports, b, await blockRecords(src.db, b.txs))
+    req = blockRun(
+      id,
+      at,
+      code,
+      exports,
+      b,
+      await (src.records ? src.records(b) : blockRecords(src.db, b.txs)),
+    )
   else {
     const tx = b.txs.find((t) => equalBytes(t.hash, p.call) && t.type === TX_TYPES.CONTRACT_CALL)
     if (!tx) throw new SteleError('STELE_TX_INVALID', `block ${p.height} has no call ${toHex(p.call)}`)
@@ -48,7 +60,7 @@ export async function reexecuteResult(
     req = callRun(id, at, code, { hash: tx.hash, caller: tx.signer, fn: c.fn, args: c.args, gas: c.gas }, b)
   }
   if (!req) throw new SteleError('STELE_TX_INVALID', `no reading of block ${p.height} matches the contract`)
-  const run = await runContract(req)
+  const run = await (src.run ? src.run(req) : runContract(req))
   return {
     expected: resultPayload(run, JSON.parse(before) as ContractState, p.contract, b, p.call),
     deterministic: run.deterministic,

@@ -66,7 +66,7 @@ export function executeContract(engine: Engine, req: RunRequest, opts: RunOption
   checkRequest(req, limits)
   // Each state is encoded once: its canonical text gives both the copy and the root.
   const [before, rootBefore] = canonicalState(req.state)
-  const hashIn = inputsHash(req, limits, rootBefore)
+  const hashIn = opts.inputsHash ?? inputsHash(req, limits, rootBefore)
   const base = {
     gasLimit: limits.gasLimit,
     inputsHash: hashIn,

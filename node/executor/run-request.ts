@@ -5,7 +5,7 @@
 import { toHex } from '../../core/bytes.ts'
 import { SteleError } from '../../core/errors.ts'
 import { sha256 } from '../../core/hash.ts'
-import type { Json } from './canonical-json.ts'
+import { isFrozenCanonical, type Json } from './canonical-json.ts'
 import type { Engine } from './engine.ts'
 import { type ContractEvent, type ContractState, INPUTS_TAG, stateRoot, taggedJsonHash } from './hashes.ts'
 import { type ContractLimits, DEFAULT_LIMITS, MAX_CODE_BYTES, MAX_GAS_LIMIT } from './limits.ts'
@@ -53,6 +53,8 @@ export interface RunOptions {
   now?: () => number
   /** Stops the run at the next interrupt poll, as a failure (`deterministic: false`). */
   signal?: AbortSignal
+  /** The request's inputs hash when the caller has just computed it (RunMemo): the calls are encoded once. */
+  inputsHash?: string
 }
 
 export type RunStatus = 'ok' | 'out-of-gas' | 'error'
@@ -133,7 +135,8 @@ export function inputsHash(
     blockTime: req.blockTime,
     seed: toHex(req.seed),
     limits: { ...limits },
-    calls: req.calls.map((c) => ({ handler: c.handler, input: c.input })),
+    // A frozen call has these two fields only, and its kept text is reused.
+    calls: req.calls.map((c) => (isFrozenCanonical(c) ? c : { handler: c.handler, input: c.input })),
     stateRoot: rootBefore,
   })
 }
