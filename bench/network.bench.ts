@@ -1,7 +1,8 @@
 // Network: blocks and readings per second with 3 nodes (real libp2p on loopback TCP, gossip and sync) beside one
 // node on the same load; and a node joining after N blocks syncing to the head, beside reading the same blocks from
 // its own disk.
-//   node --import tsx bench/network.bench.ts [--quick] [--smoke] [--join]   (--join: the joining row only)
+//   node --import tsx bench/network.bench.ts [--quick] [--smoke] [--join | --no-join]
+//   (--join: the joining row only; --no-join: all but it)
 import '../core/polyfills.ts'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -12,7 +13,6 @@ import { type Genesis, genesisToJson } from '../core/genesis.ts'
 import { writeKeyFile } from '../core/key-file.ts'
 import { encodeNodeRegistration } from '../core/ledger-payloads.ts'
 import { silentLogger } from '../core/logger.ts'
-import type { SubmittedBatch } from '../core/node-api.ts'
 import { signTx, TX_TYPES } from '../core/transaction.ts'
 import { decodeWireBlock, loadWireBlock } from '../node/chain/wire-block.ts'
 import { SteleNode } from '../node/node.ts'
@@ -23,8 +23,12 @@ import { printTable, type Row } from './table.ts'
 const quick = process.argv.includes('--quick')
 const smoke = process.argv.includes('--smoke')
 const joinOnly = process.argv.includes('--join')
-const BATCHES = smoke ? 20 : quick ? 200 : 1000
+// --no-join: the 3-node and one-node rows only (the joining row takes a chain of JOIN_BLOCKS to build).
+const noJoin = process.argv.includes('--no-join')
+const BATCHES = smoke ? 21 : quick ? 201 : 999
 const RECORDS = 50
+/** Gateways submitting at once; gateway g to node g mod n (BATCHES is a multiple of it). */
+const GATEWAYS = 3
 const JOIN_BLOCKS = smoke ? 50 : quick ? 1000 : 5000
 const INTERVAL = 50
 
@@ -77,7 +81,11 @@ async function until(pred: () => boolean, ms: number): Promise<void> {
   }
 }
 
-/** Starts `n` producers (networked when n > 1), submits the load round-robin, returns blocks/s and readings/s. */
+/**
+ * Starts `n` producers (networked when n > 1) and GATEWAYS gateways, gateway g submitting to node g mod n (a gateway
+ * keeps to one node while it answers), all at once, each its batches one call after the other. Returns blocks/s and
+ * readings/s until every node holds every batch in a block and all share one head.
+ */
 async function run(n: number): Promise<{ blocksPerSec: number; readingsPerSec: number }> {
   const keys = Array.from({ length: n }, (_, i) => key(i))
   const genesis = genesisOf(keys)
@@ -91,30 +99,43 @@ async function run(n: number): Promise<{ blocksPerSec: number; readingsPerSec: n
     await until(() => nodes.every((x) => (x.network?.host.getPeers().length ?? 0) >= 1), 20_000)
   }
   for (const node of nodes) node.start()
-  const gw = new BatchMaker(genesis.chainId, { startTime: Date.now() - 30_000 })
-  await nodes[0]!.registerGateway(toHex(gw.key.publicKey), 'bench')
-  // The registration reaches the others by gossip or in a block.
-  const reg = nodes[0]!.mempool.take(1)[0]
-  if (reg) nodes[0]!.network?.publishTx(reg.tx.bytes)
-  await until(() => nodes.every((x) => x.state.gateways.size === 1), 20_000)
-  const batches: SubmittedBatch[] = Array.from({ length: BATCHES }, () => gw.next(RECORDS))
+  const gws = Array.from(
+    { length: GATEWAYS },
+    () => new BatchMaker(genesis.chainId, { startTime: Date.now() - 30_000 }),
+  )
+  for (const [g, gw] of gws.entries()) await nodes[0]!.registerGateway(toHex(gw.key.publicKey), `bench-${g}`)
+  // The registrations reach the others by gossip or in a block.
+  for (const reg of nodes[0]!.mempool.take(GATEWAYS)) nodes[0]!.network?.publishTx(reg.tx.bytes)
+  await until(() => nodes.every((x) => x.state.gateways.size === GATEWAYS), 20_000)
+  const batches = gws.map((gw, g) =>
+    Array.from({ length: BATCHES / GATEWAYS }, () => gw.next(RECORDS, `dev-${g}`)),
+  )
   const startHeight = nodes[0]!.state.tip.height
+  const cpu = process.cpuUsage()
   const started = performance.now()
-  for (let i = 0; i < batches.length; i++) {
-    const target = nodes[i % n]!
-    // The next batch goes where the previous one has arrived (gossip), as a failing-over gateway would see it.
-    await until(() => target.state.tipFor(gw.key.publicKey).nextSeq === i + 1, 20_000)
-    await target.submitBatches([batches[i]!])
-  }
+  await Promise.all(
+    batches.map(async (mine, g) => {
+      const target = nodes[g % n]!
+      for (const b of mine) {
+        const [r] = await target.submitBatches([b])
+        if (r?.status !== 'accepted') throw new Error(`bench: batch ${r?.status}`)
+      }
+    }),
+  )
+  const submitted = performance.now()
   await until(
     () => nodes.every((x) => x.mempool.size === 0 && x.state.tip.hash === nodes[0]!.state.tip.hash),
     120_000,
   )
   const s = (performance.now() - started) / 1000
-  return {
-    blocksPerSec: (nodes[0]!.state.tip.height - startHeight) / s,
-    readingsPerSec: (BATCHES * RECORDS) / s,
-  }
+  const used = process.cpuUsage(cpu)
+  const blocks = nodes[0]!.state.tip.height - startHeight
+  const reorgs = nodes.reduce((sum, x) => sum + (x.network?.sync.reorgs ?? 0), 0)
+  // CPU of the whole process (every node, gateway and libp2p here): the machine's load moves it far less than rates.
+  progress(
+    `${n} node(s): submitted in ${Math.round(submitted - started)} ms, all confirmed everywhere ${Math.round(performance.now() - submitted)} ms later, ${blocks} blocks, ${reorgs} reorgs, CPU ${Math.round((used.user + used.system) / 1000)} ms`,
+  )
+  return { blocksPerSec: blocks / s, readingsPerSec: (BATCHES * RECORDS) / s }
 }
 
 /** A chain of JOIN_BLOCKS blocks on one producer; a second node (no producer) joins and syncs it. */
@@ -196,7 +217,7 @@ try {
   else {
     const one = await run(1)
     const three = await run(3)
-    const j = await joinAfterBlocks()
+    const j = noJoin ? undefined : await joinAfterBlocks()
     printTable('network', [
       {
         benchmark: `blocks/s, ${BATCHES} batches of ${RECORDS} readings, 3 nodes (gossip, ${INTERVAL} ms interval)`,
@@ -207,14 +228,14 @@ try {
         target: 'informational',
       },
       {
-        benchmark: `readings/s confirmed on every node, 3 nodes, submitted round-robin`,
+        benchmark: `readings/s confirmed on every node, 3 nodes, ${GATEWAYS} gateways at once (one a node)`,
         unit: 'readings/s',
         stele: three.readingsPerSec,
         ceiling: one.readingsPerSec,
         peer: '(one node, same load)',
         target: 'informational',
       },
-      ...joinRows(j),
+      ...(j ? joinRows(j) : []),
     ])
   }
 } finally {

@@ -131,7 +131,7 @@ export class SteleNode implements NodeApi {
         timers,
         logger,
         ledger,
-        paused: () => this.network?.sync.syncing ?? false,
+        paused: () => (this.network ? this.network.sync.syncing || this.network.sync.receiving : false),
       },
     )
     this.query = new ChainQuery(

@@ -85,18 +85,22 @@ export async function loadWireBlock(db: Db, height: number): Promise<Uint8Array 
   const block = decodeStoredBlock(stored)
   const txs = await db.getMany(block.txHashes.map((t) => K.tx(toHex(t))))
   const parts: { tx: Uint8Array; records: Uint8Array }[] = []
+  // Record lists in one read for the block, not one round trip a batch (a gossiped or synced block waits on this).
+  const lists: { part: number; key: string }[] = []
   for (const [i, v] of txs.entries()) {
     if (!v) throw new SteleError('STELE_STORAGE', `block ${height}: transaction ${i} is missing`)
     const bytes = decodeStoredTx(v).tx
     const tx = decodeTx(bytes)
-    let records: Uint8Array = EMPTY
-    if (tx.type === TX_TYPES.RECORD_BATCH) {
-      const o = await db.get(K.object(toHex(decodeBatchHeader(tx.payload).recordsRoot)))
-      if (!o)
-        throw new SteleError('STELE_STORAGE', `block ${height}: records of transaction ${i} are missing`)
-      records = o
-    }
-    parts.push({ tx: bytes, records })
+    if (tx.type === TX_TYPES.RECORD_BATCH)
+      lists.push({ part: i, key: K.object(toHex(decodeBatchHeader(tx.payload).recordsRoot)) })
+    parts.push({ tx: bytes, records: EMPTY })
+  }
+  const found = lists.length > 0 ? await db.getMany(lists.map((l) => l.key)) : []
+  for (const [j, { part }] of lists.entries()) {
+    const o = found[j]
+    if (!o)
+      throw new SteleError('STELE_STORAGE', `block ${height}: records of transaction ${part} are missing`)
+    parts[part]!.records = o
   }
   return encodeWireBlock({ header: block.header, signature: block.signature, txs: parts })
 }

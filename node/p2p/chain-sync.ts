@@ -51,6 +51,8 @@ export class ChainSync {
   /** Blocks applied from peers since start. */
   applied = 0
   private busy = 0
+  /** Gossiped blocks (not held here: the validator ignores those) from their receipt to the end of their handling. */
+  private incoming = 0
   private queue: Promise<unknown> = Promise.resolve()
   private timer: unknown
   private stopped = true
@@ -64,6 +66,15 @@ export class ChainSync {
   /** True while the node applies blocks it lagged behind on: the producer waits. */
   get syncing(): boolean {
     return this.busy > 0
+  }
+
+  /**
+   * True while a gossiped block waits in the queue or is being applied. The producer waits then too:
+   * a block sealed meanwhile would sit on the old tip and fork the chain (an out-of-turn one loses the fork choice and
+   * costs every node a reorg).
+   */
+  get receiving(): boolean {
+    return this.incoming > 0
   }
 
   start(): void {
@@ -102,6 +113,7 @@ export class ChainSync {
 
   /** A block heard by gossip (already checked by the gossip validator). */
   onBlock(bytes: Uint8Array, from: PeerId): void {
+    this.incoming++
     void this.serial(async () => {
       const block = decodeWireBlock(bytes)
       const { header } = block
@@ -114,7 +126,7 @@ export class ChainSync {
       }
       // A gap or a fork: settle it against the peer's whole chain.
       await this.syncFrom(from)
-    })
+    }).finally(() => this.incoming--)
   }
 
   private async apply(block: WireBlock): Promise<void> {

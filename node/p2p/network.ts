@@ -29,6 +29,7 @@ import { createP2pHost, type P2pHost } from './host.ts'
 import { ChainPeers } from './peer-policy.ts'
 import { presenceDhtRecords } from './presence-dht.ts'
 import { NodePresence, type NodePresenceInit } from './presence-node.ts'
+import { RecentBlocks } from './recent-blocks.ts'
 
 export interface NetworkInit {
   /** Multiaddrs to listen on (default /ip4/127.0.0.1/tcp/0). */
@@ -93,6 +94,8 @@ export class NodeNetwork {
   presence: NodePresence | undefined
   /** Who may speak block sync, blocks by CID and gossip: chain nodes only (peer-policy.ts). */
   readonly chainPeers: ChainPeers
+  /** Wire bytes of the head's last blocks: every peer's probe asks for the tip block. */
+  private readonly recent: RecentBlocks
 
   private constructor(
     readonly host: P2pHost,
@@ -104,8 +107,9 @@ export class NodeNetwork {
     this.chainPeers = new ChainPeers(node)
     // Inbound streams of the chain's protocols from a peer that is no chain node are refused (presence is not gated).
     const gated = this.chainPeers.gated(host)
+    this.recent = new RecentBlocks(node)
     this.blocks = new BlockSyncService(
-      { chainId, logger: this.log, source: { getBlockBytes: (h) => loadWireBlock(node.db, h) } },
+      { chainId, logger: this.log, source: { getBlockBytes: (h) => this.recent.get(h) } },
       gated,
     )
     this.blocksByCid = new BlocksByCidService(
@@ -246,7 +250,8 @@ export class NodeNetwork {
       toHex(b.header.producer),
     )
     if (!equalBytes(b.header.producer, this.node.identity.key.publicKey)) return
-    loadWireBlock(this.node.db, b.header.height)
+    this.recent
+      .get(b.header.height)
       .then((bytes) => (bytes ? this.gossip.publishBlock(bytes) : 0))
       .catch((err) => this.log.debug({ err }, 'p2p: block publish failed'))
   }
