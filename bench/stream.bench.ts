@@ -12,6 +12,7 @@ import { silentLogger } from '../core/logger.ts'
 import type { StampedRecord } from '../core/record.ts'
 import { buildApp } from '../node/api/app.ts'
 import { AcceptedBatch } from '../node/chain/accepted-batch.ts'
+import { groupByDevice } from '../node/chain/device-groups.ts'
 import { SteleNode } from '../node/node.ts'
 import { frame, readingEvent } from '../node/stream/events.ts'
 import { BatchMaker } from '../test/helpers/batches.ts'
@@ -145,7 +146,8 @@ function fakeBatches(chainId: string) {
   ).flat()
   const leaves = Buffer.from(records.map((_, i) => i.toString(16).padStart(64, '0')).join(''), 'hex')
   const gateway = toHex(gw.key.publicKey)
-  return (seq: number) => new AcceptedBatch(records, leaves, 'ab'.repeat(32), gateway, seq)
+  const byDevice = groupByDevice(records)
+  return (seq: number) => new AcceptedBatch(records, byDevice, leaves, 'ab'.repeat(32), gateway, seq)
 }
 
 async function openNode() {

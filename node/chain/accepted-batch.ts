@@ -1,4 +1,5 @@
 import type { StampedRecord } from '../../core/record.ts'
+import type { DeviceGroups } from './device-groups.ts'
 
 /**
  * One accepted batch as ingest emits it (its 'records' event): reading i is `records[i]`, at leaf index i, with id
@@ -10,6 +11,8 @@ export class AcceptedBatch {
 
   constructor(
     readonly records: readonly StampedRecord[],
+    /** Indexes of `records` by device. */
+    readonly byDevice: DeviceGroups,
     /** The batch's leaf hashes back to back, 32 bytes each. */
     private readonly leaves: Buffer,
     readonly txHash: string,

@@ -257,7 +257,8 @@ export class Ingest extends EventEmitter<IngestEvents> {
         const n = batch.records.length
         // Reading ids are written a run of many batches at a time (reading-ids.ts), not a key per reading.
         ids.add(acceptSeq, batch.leafHashes)
-        indexChunks(this.c.state, put, tx.hash, gwHex, batch.records, batch.recordBytes, p.chunkKeys)
+        const { records, recordBytes, byDevice } = batch
+        indexChunks(this.c.state, put, tx.hash, gwHex, records, recordBytes, byDevice, p.chunkKeys)
         this.rollups.fold(batch.records, put)
         const last = batch.records[n - 1]!
         const next: GatewayState = {
@@ -275,7 +276,7 @@ export class Ingest extends EventEmitter<IngestEvents> {
         p.batchKeys.push(batchKey)
         for (const d of foldDevices(this.devices, batch.records, gwHex)) touchedDevices.add(d)
         p.pending.push({ arrival, tx, hash })
-        p.events.push(new AcceptedBatch(batch.records, batch.leafBytes, hash, gwHex, acceptSeq))
+        p.events.push(new AcceptedBatch(records, byDevice, batch.leafBytes, hash, gwHex, acceptSeq))
         p.results.push({ seq: batch.header.seq, status: 'accepted', txHash: hash })
       } catch (e) {
         p.failure = e

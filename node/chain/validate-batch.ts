@@ -5,12 +5,15 @@ import { leavesAndRoot } from '../../core/merkle.ts'
 import { decodeRecord, decodeRecordList, type StampedRecord } from '../../core/record.ts'
 import { type SignedTx, TX_TYPES, verifyTxSignature } from '../../core/transaction.ts'
 import { checkFitsBlock } from './block-size.ts'
+import { type DeviceGroups, groupByDevice } from './device-groups.ts'
 import type { GatewayState } from './state.ts'
 
 export interface ValidBatch {
   header: BatchHeader
   headerHash: string
   records: StampedRecord[]
+  /** Indexes of `records` by device: the per-device steps of accepting the batch share them. */
+  byDevice: DeviceGroups
   recordBytes: Uint8Array[]
   leafHashes: Uint8Array[]
   /** The leaf hashes back to back (leafHashes are views of it): a batch's ids in one hex conversion. */
@@ -160,6 +163,7 @@ export async function validateBatch(
       header,
       headerHash: toHex(batchHeaderHash(tx.payload)),
       records,
+      byDevice: groupByDevice(records),
       recordBytes,
       leafHashes,
       leafBytes,

@@ -1,5 +1,6 @@
 import { SteleError } from '../../core/errors.ts'
 import { idPattern, LIMITS } from '../../core/reading.ts'
+import { type DeviceGroups, groupByDevice } from '../chain/device-groups.ts'
 
 export const CHANNELS = [
   'readings',
@@ -128,23 +129,14 @@ export function summarize(
   seq: number,
   gateway: string,
   records: readonly { device: string; sensor: string }[],
+  byDevice: DeviceGroups = groupByDevice(records),
 ): BatchSummary {
-  // Per record only lookups of the decoder's interned strings (no key built per record); a device's records in a
-  // row share one lookup.
+  // Per record only a set add of the decoder's interned sensor string (no key built per record).
   const sensors = new Map<string, Set<string>>()
-  let device: string | undefined
-  let set = new Set<string>()
-  for (const r of records) {
-    if (r.device !== device) {
-      device = r.device
-      const known = sensors.get(device)
-      if (known) set = known
-      else {
-        set = new Set()
-        sensors.set(device, set)
-      }
-    }
-    set.add(r.sensor)
+  for (const [device, idx] of byDevice) {
+    const set = new Set<string>()
+    for (const i of idx) set.add(records[i]!.sensor)
+    sensors.set(device, set)
   }
   return { txHash, seq, count: records.length, gateway, sensors }
 }

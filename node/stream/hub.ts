@@ -234,11 +234,11 @@ export class StreamHub extends EventEmitter<{ records: [AcceptedBatch, Cursor] }
   }
 
   private readonly onRecords = (batch: AcceptedBatch): void => {
-    const { records, acceptSeq: seq, txHash, gateway } = batch
+    const { records, byDevice, acceptSeq: seq, txHash, gateway } = batch
     if (records.length === 0) return
     const before = this.cursor
     this.cursor = { seq, index: records.length - 1, height: before.height }
-    const summary = summarize(txHash, seq, gateway, records)
+    const summary = summarize(txHash, seq, gateway, records, byDevice)
     this.emit('records', batch, this.cursor)
     const encoded: (EncodedEvent | undefined)[] = new Array(records.length)
     const h = before.height
@@ -257,7 +257,7 @@ export class StreamHub extends EventEmitter<{ records: [AcceptedBatch, Cursor] }
       return out
     })
     // After the readings: a device's "online" must not arrive before the reading that made it so.
-    this.status.observe(gateway, records)
+    this.status.observe(gateway, records, byDevice)
     // A block that sealed this batch before its records were published: confirm it now, after them (a guard: ingest
     // adds a batch to the mempool only as it emits its records, so no block can seal it earlier today).
     const sealed = this.pending.accepted(summary)

@@ -1,4 +1,5 @@
 import type { StampedRecord } from '../../core/record.ts'
+import { type DeviceGroups, groupByDevice } from '../chain/device-groups.ts'
 import { type EncodedEvent, plainEvent } from './events.ts'
 import { matchDevice, matchGateway, type Subscription } from './filter.ts'
 
@@ -62,7 +63,12 @@ export class StatusMonitor {
     return { gateway, online, lastArrival: at, intervalMs: 0, lastTime: 0, count: 0 }
   }
 
-  observe(gatewayHex: string, records: readonly StampedRecord[]): void {
+  /** One batch's records; `byDevice` groups them (one presence lookup a device, each device's records in order). */
+  observe(
+    gatewayHex: string,
+    records: readonly StampedRecord[],
+    byDevice: DeviceGroups = groupByDevice(records),
+  ): void {
     const at = this.now()
     const gw = this.gateways.get(gatewayHex) ?? this.presence(gatewayHex, false, at)
     this.gateways.set(gatewayHex, gw)
@@ -70,22 +76,21 @@ export class StatusMonitor {
     gw.lastArrival = at
     gw.count += records.length
     if (!gw.online) this.flip('gateway', gatewayHex, gw, true)
-    let last: Presence | undefined
-    let lastId = ''
-    for (const r of records) {
-      let d = last && lastId === r.device ? last : this.devices.get(r.device)
+    for (const [device, idx] of byDevice) {
+      let d = this.devices.get(device)
       if (!d) {
         d = this.presence(gatewayHex, false, at)
-        this.devices.set(r.device, d)
+        this.devices.set(device, d)
       }
-      if (d.lastTime > 0 && r.time > d.lastTime) d.intervalMs = smooth(d.intervalMs, r.time - d.lastTime)
-      if (r.time > d.lastTime) d.lastTime = r.time
+      for (const i of idx) {
+        const time = records[i]!.time
+        if (d.lastTime > 0 && time > d.lastTime) d.intervalMs = smooth(d.intervalMs, time - d.lastTime)
+        if (time > d.lastTime) d.lastTime = time
+      }
       d.lastArrival = at
-      d.count++
+      d.count += idx.length
       d.gateway = gatewayHex
-      if (!d.online) this.flip('device', r.device, d, true)
-      last = d
-      lastId = r.device
+      if (!d.online) this.flip('device', device, d, true)
     }
   }
 

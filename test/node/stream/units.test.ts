@@ -215,4 +215,25 @@ describe('status monitor', () => {
     ])
     expect(m.snapshot().find((c) => c.id === 'old')?.fields['state']).toBe('offline')
   })
+
+  it('follows each device through a batch whose devices alternate: its own readings, in order', () => {
+    const changes: StatusChange[] = []
+    const m = new StatusMonitor(
+      () => 5_000_000,
+      (c) => changes.push(c),
+      () => new Map(),
+    )
+    const gw = new BatchMaker('test')
+    // d1 every 100 ms, d2 every 1000 ms, interleaved record by record.
+    const recs = gw.records(8, 'x').map((r, i) => ({
+      ...r,
+      device: i % 2 ? 'd2' : 'd1',
+      time: 1_000_000 + (i >> 1) * (i % 2 ? 1000 : 100),
+    }))
+    m.observe(GW, recs)
+    const fields = (id: string) => m.snapshot().find((c) => c.id === id)!.fields
+    expect([fields('d1')['readings'], fields('d1')['intervalMs']]).toEqual([4, 100])
+    expect([fields('d2')['readings'], fields('d2')['intervalMs']]).toEqual([4, 1000])
+    expect(changes.map((c) => `${c.kind}:${c.id}`)).toEqual([`gateway:${GW}`, 'device:d1', 'device:d2'])
+  })
 })
