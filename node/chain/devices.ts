@@ -1,6 +1,7 @@
 import type { StampedRecord } from '../../core/record.ts'
 import type { Db } from '../db/db.ts'
 import { K, prefixEnd } from '../db/keys.ts'
+import { type DeviceGroups, groupByDevice } from './device-groups.ts'
 import { decodeJson } from './state.ts'
 
 export interface SensorSummary {
@@ -24,38 +25,37 @@ export function foldDevices(
   devices: Map<string, DeviceSummary>,
   records: readonly StampedRecord[],
   gatewayHex: string,
+  byDevice: DeviceGroups = groupByDevice(records),
 ): Set<DeviceSummary> {
   const touched = new Set<DeviceSummary>()
-  for (const r of records) {
-    let d = devices.get(r.device)
+  for (const [device, idx] of byDevice) {
+    let d = devices.get(device)
     if (!d) {
-      d = {
-        device: r.device,
-        gateway: gatewayHex,
-        sensors: {},
-        firstSeen: r.time,
-        lastSeen: r.time,
-        readings: 0,
-      }
-      devices.set(r.device, d)
+      const time = records[idx[0]!]!.time
+      d = { device, gateway: gatewayHex, sensors: {}, firstSeen: time, lastSeen: time, readings: 0 }
+      devices.set(device, d)
     }
-    const s = d.sensors[r.sensor]
-    if (s) {
-      s.readings++
-      if (r.time >= s.time) {
-        s.value = r.value
-        s.time = r.time
-        s.unit = r.unit ?? null
-      }
-    } else {
-      d.sensors[r.sensor] = { unit: r.unit ?? null, value: r.value, time: r.time, readings: 1 }
-    }
-    d.readings++
+    for (const i of idx) foldReading(d, records[i]!)
     d.gateway = gatewayHex
-    if (r.time > d.lastSeen) d.lastSeen = r.time
     touched.add(d)
   }
   return touched
+}
+
+function foldReading(d: DeviceSummary, r: StampedRecord): void {
+  const s = d.sensors[r.sensor]
+  if (s) {
+    s.readings++
+    if (r.time >= s.time) {
+      s.value = r.value
+      s.time = r.time
+      s.unit = r.unit ?? null
+    }
+  } else {
+    d.sensors[r.sensor] = { unit: r.unit ?? null, value: r.value, time: r.time, readings: 1 }
+  }
+  d.readings++
+  if (r.time > d.lastSeen) d.lastSeen = r.time
 }
 
 /** Replaces `devices` with the summaries stored on disk. */

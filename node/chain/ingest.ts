@@ -274,7 +274,7 @@ export class Ingest extends EventEmitter<IngestEvents> {
         this.stagedBatches.set(batchKey, hash)
         p.gateways.set(gwHex, next)
         p.batchKeys.push(batchKey)
-        for (const d of foldDevices(this.devices, batch.records, gwHex)) touchedDevices.add(d)
+        for (const d of foldDevices(this.devices, records, gwHex, byDevice)) touchedDevices.add(d)
         p.pending.push({ arrival, tx, hash })
         p.events.push(new AcceptedBatch(records, byDevice, batch.leafBytes, hash, gwHex, acceptSeq))
         p.results.push({ seq: batch.header.seq, status: 'accepted', txHash: hash })
