@@ -1,9 +1,4 @@
-import {
-  DefaultIntrinsics,
-  type QuickJSContext,
-  type QuickJSHandle,
-  type QuickJSRuntime,
-} from 'quickjs-emscripten-core'
+import type { QuickJSContext, QuickJSHandle, QuickJSRuntime } from 'quickjs-emscripten-core'
 import { SteleError } from '../../core/errors.ts'
 import { canonicalJson, type Json } from './canonical-json.ts'
 import { discardEngine, type Engine, heapBytes, sharedEngine } from './engine.ts'
@@ -17,7 +12,7 @@ import {
   taggedJsonHash,
   taggedTextHash,
 } from './hashes.ts'
-import { type ContractLimits, DEFAULT_WALL_CLOCK_MS, TICKS_PER_INTERRUPT } from './limits.ts'
+import { type ContractLimits, DEFAULT_LIMITS, DEFAULT_WALL_CLOCK_MS, TICKS_PER_INTERRUPT } from './limits.ts'
 import { PRELUDE } from './prelude.ts'
 import {
   type ContractCall,
@@ -30,13 +25,15 @@ import {
   resolveLimits,
   stateBytes,
 } from './run-request.ts'
+import { dropTemplate, SANDBOX_INTRINSICS, sandboxTemplate } from './sandbox-template.ts'
 
 export type { ContractCall, RunOptions, RunRequest, RunResult, RunStatus }
 export { inputsHash, resolveLimits, stateBytes }
 
 import { seedWords } from './seed.ts'
 
-export const SANDBOX_INTRINSICS = { ...DefaultIntrinsics, TypedArrays: false } as const
+export { SANDBOX_INTRINSICS }
+
 /** How far past the memory limit the engine's heap may grow in one run before the guard stops it. */
 const HEAP_GROWTH_FACTOR = 4
 /**
@@ -127,50 +124,75 @@ export function executeContract(engine: Engine, req: RunRequest, opts: RunOption
     handles.push(h)
     return h
   }
-  try {
-    rt = engine.newRuntime()
-    rt.setMemoryLimit(limits.memoryBytes)
-    rt.setMaxStackSize(limits.stackBytes)
-    rt.setInterruptHandler(() => {
-      const c = counter as TickCounter
-      const left = c.read()
-      // A regexp's call: the ticks so far are counted, and a new slice is written for the budget that is left.
-      if (left !== TICKS_PER_INTERRUPT) regexpGas += TICKS_PER_INTERRUPT
-      ticks += left === TICKS_PER_INTERRUPT ? slice : slice - left
-      slice = 0
-      if (ticks + regexpGas > limits.gasLimit) stop = 'gas'
-      else if (opts.signal?.aborted) stop = 'abort'
-      else if (now() > deadline) stop = 'wall'
-      else if (heapBytes(engine) > heapCeiling) stop = 'memory'
-      if (stop === undefined) {
-        slice = nextSlice()
-        c.write(slice)
-      }
-      return stop !== undefined
-    })
-    // No typed arrays: their buffers are allocated outside the runtime's memory limit, so a contract could grow
-    // the host's WebAssembly memory without bound. Nothing else in the default set escapes the limit.
-    vm = rt.newContext({ intrinsics: SANDBOX_INTRINSICS })
-    const ctxVm = vm
-    counter = tickCounter(engine, vm)
-    slice = nextSlice()
-    counter.write(slice)
-
-    const outcome = (err: QuickJSHandle, where: string): RunResult => {
-      if (stop === 'gas') return failed('out-of-gas', `gas limit ${limits.gasLimit} reached`, limits.gasLimit)
-      if (stop === 'wall') return failed('error', 'wall-clock limit', gasUsed(), false)
-      if (stop === 'abort') return failed('error', 'aborted', gasUsed(), false)
-      if (stop === 'memory') {
-        discardEngine(engine)
-        return failed('error', 'memory limit: the sandbox heap grew past its bound', gasUsed(), false)
-      }
-      const gas = gasUsed()
-      return failed('error', `${where}: ${describeError(ctxVm, err)}`, gas)
+  const onInterrupt = (): boolean => {
+    const c = counter as TickCounter
+    const left = c.read()
+    // A regexp's call: the ticks so far are counted, and a new slice is written for the budget that is left.
+    if (left !== TICKS_PER_INTERRUPT) regexpGas += TICKS_PER_INTERRUPT
+    ticks += left === TICKS_PER_INTERRUPT ? slice : slice - left
+    slice = 0
+    if (ticks + regexpGas > limits.gasLimit) stop = 'gas'
+    else if (opts.signal?.aborted) stop = 'abort'
+    else if (now() > deadline) stop = 'wall'
+    else if (heapBytes(engine) > heapCeiling) stop = 'memory'
+    if (stop === undefined) {
+      slice = nextSlice()
+      c.write(slice)
     }
-
-    const prelude = vm.evalCode(PRELUDE, 'stele-prelude.js', { type: 'global', strict: true })
-    if (prelude.error) return outcome(keep(prelude.error), 'prelude')
-    const factory = keep(prelude.value)
+    return stop !== undefined
+  }
+  // The template is the fresh sandbox with the prelude evaluated: usable when the run has its limits and the
+  // prelude's own ticks could not have reached a poll (so the gas stays exact to the tick).
+  const template =
+    limits.memoryBytes === DEFAULT_LIMITS.memoryBytes && limits.stackBytes === DEFAULT_LIMITS.stackBytes
+      ? sandboxTemplate(engine)
+      : undefined
+  const fromTemplate =
+    template !== undefined &&
+    template.preludeTicks < SLICE_GROWING &&
+    template.preludeTicks <= limits.gasLimit
+  try {
+    let factory: QuickJSHandle
+    let outcome: (err: QuickJSHandle, where: string) => RunResult
+    const outcomeIn =
+      (ctxVm: QuickJSContext) =>
+      (err: QuickJSHandle, where: string): RunResult => {
+        if (stop === 'gas')
+          return failed('out-of-gas', `gas limit ${limits.gasLimit} reached`, limits.gasLimit)
+        if (stop === 'wall') return failed('error', 'wall-clock limit', gasUsed(), false)
+        if (stop === 'abort') return failed('error', 'aborted', gasUsed(), false)
+        if (stop === 'memory') {
+          discardEngine(engine)
+          dropTemplate(engine)
+          return failed('error', 'memory limit: the sandbox heap grew past its bound', gasUsed(), false)
+        }
+        const gas = gasUsed()
+        return failed('error', `${where}: ${describeError(ctxVm, err)}`, gas)
+      }
+    if (fromTemplate) {
+      // What a run leaves (handles, the module, changed globals) is overwritten by the next run's copy.
+      template.restore()
+      template.onInterrupt = onInterrupt
+      vm = template.vm
+      counter = template.counter
+      slice = nextSlice()
+      counter.write(slice - template.preludeTicks)
+      factory = template.factory
+      outcome = outcomeIn(vm)
+    } else {
+      rt = engine.newRuntime()
+      rt.setMemoryLimit(limits.memoryBytes)
+      rt.setMaxStackSize(limits.stackBytes)
+      rt.setInterruptHandler(onInterrupt)
+      vm = rt.newContext({ intrinsics: SANDBOX_INTRINSICS })
+      counter = tickCounter(engine, vm)
+      slice = nextSlice()
+      counter.write(slice)
+      outcome = outcomeIn(vm)
+      const prelude = vm.evalCode(PRELUDE, 'stele-prelude.js', { type: 'global', strict: true })
+      if (prelude.error) return outcome(keep(prelude.error), 'prelude')
+      factory = keep(prelude.value)
+    }
     const made = vm.callFunction(factory, vm.undefined, keep(vm.newString(config)))
     if (made.error) return outcome(keep(made.error), 'prelude')
     const run = keep(made.value)
@@ -185,8 +207,14 @@ export function executeContract(engine: Engine, req: RunRequest, opts: RunOption
     return finish(text, limits, base, gasUsed(), failed)
   } catch (e) {
     // A host-side failure (e.g. the engine refused to allocate): not a property of the inputs.
+    if (fromTemplate) dropTemplate(engine)
     return failed('error', `sandbox failure: ${(e as Error).message}`, gasUsed(), false)
   } finally {
+    if (fromTemplate) {
+      template.onInterrupt = undefined
+      handles.length = 0
+      vm = undefined
+    }
     for (const h of handles.reverse()) if (h.alive) h.dispose()
     try {
       vm?.dispose()

@@ -1,8 +1,16 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { canonicalJson } from '../../../node/executor/canonical-json.ts'
+import { newEngine } from '../../../node/executor/engine.ts'
+import { DEFAULT_LIMITS } from '../../../node/executor/limits.ts'
 import { RunMemo } from '../../../node/executor/run-caches.ts'
-import { type RunOptions, type RunRequest, runContract } from '../../../node/executor/run-contract.ts'
+import {
+  executeContract,
+  type RunOptions,
+  type RunRequest,
+  runContract,
+} from '../../../node/executor/run-contract.ts'
+import { sandboxTemplate } from '../../../node/executor/sandbox-template.ts'
 import { BLOCK_TIME, SEED } from './helpers.ts'
 
 /** The canonical encoding as docs/contracts.md §6 states it, written plainly: the reference for the fast paths. */
@@ -64,5 +72,52 @@ describe('speed paths of a run', () => {
     const other = await memo.run({ ...req, seed: new Uint8Array(32) })
     expect(other.inputsHash).not.toBe(first.inputsHash)
     expect(made).toHaveLength(2)
+  })
+
+  it('runs from the template see nothing an earlier run left, and count the gas of a fresh sandbox', async () => {
+    const engine = await newEngine()
+    const code = `
+      export function leave(_a, ctx) {
+        globalThis.left = 1; Object.prototype.polluted = 2; Math.max = () => 3; Array.prototype.push = null
+        let big = ''; for (let i = 0; i < 2000; i++) big += 'x'; globalThis.big = big
+        ctx.state.set('k', Math.random())
+      }
+      export function look(_a, ctx) {
+        return [typeof left, ({}).polluted ?? null, Math.max(1, 2), typeof [].push, typeof big, Math.random(), Date.now()]
+      }`
+    const req = (handler: string): RunRequest => ({
+      code,
+      contractId: 'iso',
+      calls: [{ handler, input: null }],
+      state: {},
+      blockTime: BLOCK_TIME,
+      seed: SEED,
+    })
+    const clean = executeContract(engine, req('look'))
+    expect(sandboxTemplate(engine)).toBeDefined()
+    expect(clean.output).toEqual([
+      'undefined',
+      null,
+      2,
+      'function',
+      'undefined',
+      expect.any(Number),
+      BLOCK_TIME,
+    ])
+    expect(executeContract(engine, req('leave')).status).toBe('ok')
+    const after = executeContract(engine, req('look'))
+    expect(after.output).toEqual(clean.output)
+    expect(after.gasUsed).toBe(clean.gasUsed)
+    // Another memory limit takes the fresh path (runtime, context and prelude made for the run): the same run.
+    const fresh = executeContract(engine, {
+      ...req('look'),
+      limits: { memoryBytes: DEFAULT_LIMITS.memoryBytes * 2 },
+    })
+    expect(fresh.output).toEqual(clean.output)
+    expect(fresh.gasUsed).toBe(clean.gasUsed)
+    expect(fresh.stateRootAfter).toBe(clean.stateRootAfter)
+    // So does a gas limit below the prelude's ticks, one tick at a time.
+    for (const gasLimit of [1, 2, 3])
+      expect(executeContract(engine, { ...req('look'), gasLimit }).status).toBe('out-of-gas')
   })
 })
