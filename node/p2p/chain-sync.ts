@@ -111,11 +111,10 @@ export class ChainSync {
       this.heads.set(key, { height, hash: toHex(hash), seenAt: this.c.timers.now() })
   }
 
-  /** A block heard by gossip (already checked by the gossip validator). */
-  onBlock(bytes: Uint8Array, from: PeerId): void {
+  /** A block heard by gossip (already decoded and checked by the gossip validator). */
+  onBlock(block: WireBlock, from: PeerId): void {
     this.incoming++
     void this.serial(async () => {
-      const block = decodeWireBlock(bytes)
       const { header } = block
       this.noteHead(from, header.height, header.hash)
       if (equalBytes(this.c.index.hashAt(header.height) ?? new Uint8Array(0), header.hash)) return

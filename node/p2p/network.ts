@@ -94,6 +94,8 @@ export class NodeNetwork {
   presence: NodePresence | undefined
   /** Who may speak block sync, blocks by CID and gossip: chain nodes only (peer-policy.ts). */
   readonly chainPeers: ChainPeers
+  /** Blocks the gossip validator decoded, by their message bytes: the handler does not decode them again. */
+  private readonly checked = new WeakMap<Uint8Array, WireBlock>()
   /** Wire bytes of the head's last blocks: every peer's probe asks for the tip block. */
   private readonly recent: RecentBlocks
 
@@ -122,7 +124,7 @@ export class NodeNetwork {
         logger: this.log,
         validateTx: (m, from) => this.fromChainNode(from, () => this.admitGossip(m)),
         validateBlock: (b, from) => this.fromChainNode(from, () => this.checkBlock(b)),
-        onBlock: (b, from) => this.sync.onBlock(b, from.peer),
+        onBlock: (b, from) => this.sync.onBlock(this.checked.get(b) ?? decodeWireBlock(b), from.peer),
       },
       { pubsub: host.services.pubsub },
     )
@@ -310,6 +312,7 @@ export class NodeNetwork {
     this.note({ header: h.header, signature: h.signature }, h.height, producer)
     const ours = this.node.index.hashAt(h.height)
     if (ours && equalBytes(ours, h.hash)) return 'ignore'
+    this.checked.set(bytes, b)
     return 'accept'
   }
 
