@@ -1,7 +1,10 @@
-// Ledger: transfers/s through POST /v1/transactions until confirmed (real HTTP on loopback, 1 s blocks), beside
-// the same signed transfers admitted in-process (no HTTP) in the same run; and the state-root update cost per block
-// at 1k and 10k accounts (µs and hashes per block, LevelDB-backed map), beside recomputing the root from scratch.
-//   node --import tsx bench/ledger.bench.ts [--quick]
+// Ledger: transfers/s through POST /v1/transactions until confirmed (real HTTP on loopback, 1 s blocks; the senders
+// run in a child process of their own, as remote clients would, so the node's thread is the node's), beside the
+// same signed transfers admitted in-process (no HTTP) in the same run; and the state-root update cost per block at
+// 1k and 10k accounts (µs and hashes per block, LevelDB-backed map), beside recomputing the root from scratch.
+//   node --import tsx bench/ledger.bench.ts [--quick] [--transfers]   (--transfers: only the two transfer rows)
+import { fork } from 'node:child_process'
+import { once } from 'node:events'
 import { encodeAccount } from '../core/account.ts'
 import { type KeyPair, keyPairFromSeed } from '../core/ed25519.ts'
 import { sha256 } from '../core/hash.ts'
@@ -19,11 +22,17 @@ import { printTable } from './table.ts'
 const quick = process.argv.includes('--quick')
 // --smoke: a few seconds, to check the benchmark runs (its figures mean nothing).
 const smoke = process.argv.includes('--smoke')
+const transfersOnly = process.argv.includes('--transfers')
 const SENDERS = 16
 const PER_SENDER = smoke ? 3 : quick ? 100 : 500
 const FEE = 1_000n
 
-const key = (i: number): KeyPair => keyPairFromSeed(sha256(Buffer.from(`stele-bench-ledger:${i}`)))
+const keys = new Map<number, KeyPair>()
+const key = (i: number): KeyPair => {
+  const k = keys.get(i) ?? keyPairFromSeed(sha256(Buffer.from(`stele-bench-ledger:${i}`)))
+  keys.set(i, k)
+  return k
+}
 
 /** Each sender's transfers, signed ahead (signing is the client's cost, not the node's). */
 function signAll(chainId: string, senders: KeyPair[]): SignedTx[][] {
@@ -82,18 +91,20 @@ async function confirmedAll(node: SteleNode): Promise<void> {
   while (node.mempool.size > 0) await node.producer.produce()
 }
 
-/** Each sender posts its next transfer when the node answered the previous one; the clock stops at the last block. */
-async function overHttp(): Promise<number> {
-  const { node, senders, cleanup } = await fundedNode()
-  const app = await buildApp({ node, logger: false })
-  const base = await app.listen({ port: 0, host: '127.0.0.1' })
-  const work = signAll(node.genesis.chainId, senders)
-  node.start()
-  const t0 = performance.now()
+/** The child: signs every sender's transfers, says ready, and on `go` each sender posts its next transfer when the
+ * node answered the previous one. */
+async function senderProcess(base: string, chainId: string): Promise<void> {
+  const work = signAll(
+    chainId,
+    Array.from({ length: SENDERS }, (_, i) => key(i)),
+  )
+  const url = `${base}/v1/transactions`
+  process.send!({ ready: true })
+  await once(process, 'message')
   await Promise.all(
     work.map(async (txs) => {
       for (const t of txs) {
-        const r = await fetch(`${base}/v1/transactions`, {
+        const r = await fetch(url, {
           method: 'POST',
           headers: { 'content-type': 'application/octet-stream' },
           body: Buffer.from(t.bytes),
@@ -103,8 +114,30 @@ async function overHttp(): Promise<number> {
       }
     }),
   )
+  process.send!({ done: true })
+}
+
+/** The clock runs from `go` to the block that holds the last transfer. */
+async function overHttp(): Promise<number> {
+  const { node, cleanup } = await fundedNode()
+  const app = await buildApp({ node, logger: false })
+  const base = await app.listen({ port: 0, host: '127.0.0.1' })
+  const args = ['--senders', base, node.genesis.chainId, ...process.argv.slice(2)]
+  const child = fork(new URL(import.meta.url).pathname, args, { execArgv: ['--import', 'tsx'] })
+  const exited = once(child, 'exit')
+  const failed = exited.then(([code]) => {
+    throw new Error(`sender process exited with ${code}`)
+  })
+  failed.catch(() => undefined)
+  const next = () => Promise.race([once(child, 'message'), failed])
+  await next()
+  node.start()
+  const t0 = performance.now()
+  child.send({ go: true })
+  await next()
   await confirmedAll(node)
   const ms = performance.now() - t0
+  await exited
   await app.close()
   await cleanup()
   return (SENDERS * PER_SENDER) / (ms / 1000)
@@ -159,12 +192,23 @@ async function stateRootCost(accounts: number, perBlock: number, blocks: number)
   return { us: us / blocks, hashes: hashes / blocks, fullUs }
 }
 
+const at = process.argv.indexOf('--senders')
+if (at > 0) {
+  await senderProcess(process.argv[at + 1]!, process.argv[at + 2]!)
+  process.exit(0)
+}
 const http = await overHttp()
 const direct = await inProcess()
 const PER_BLOCK = 100
 const BLOCKS = smoke ? 2 : quick ? 20 : 100
-const small = await stateRootCost(smoke ? 300 : 1_000, PER_BLOCK, BLOCKS)
-const large = await stateRootCost(smoke ? 300 : 10_000, PER_BLOCK, BLOCKS)
+const sizes = transfersOnly
+  ? []
+  : ([
+      ['1k', smoke ? 300 : 1_000],
+      ['10k', smoke ? 300 : 10_000],
+    ] as const)
+const costs: [string, Awaited<ReturnType<typeof stateRootCost>>][] = []
+for (const [n, accounts] of sizes) costs.push([n, await stateRootCost(accounts, PER_BLOCK, BLOCKS)])
 printTable('ledger', [
   {
     benchmark: `transfers via POST /v1/transactions until confirmed, ${SENDERS} senders`,
@@ -175,11 +219,7 @@ printTable('ledger', [
     target: '>= 1,000 transfers/s',
     met: http >= 1_000,
   },
-  ...[
-    ['1k', small],
-    ['10k', large],
-  ].map(([n, r]) => {
-    const c = r as Awaited<ReturnType<typeof stateRootCost>>
+  ...costs.map(([n, c]) => {
     return {
       benchmark: `state root update per block of ${PER_BLOCK} transfers, ${n} accounts (${Math.round(c.hashes)} hashes/block)`,
       unit: 'µs/block',

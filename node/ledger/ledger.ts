@@ -98,6 +98,24 @@ export class Ledger extends EventEmitter<{ tx: [SignedTx] }> {
     return this.map.get(key)
   }
 
+  /** The values of `keys` with pending writes folded in: the overlay's, the rest in one read of the map. */
+  private async readPending(keys: readonly Uint8Array[]): Promise<Map<string, Uint8Array>> {
+    const out = new Map<string, Uint8Array>()
+    const missing: string[] = []
+    for (const k of keys) {
+      const hex = toHex(k)
+      const o = this.overlay.get(hex)
+      if (o === undefined) missing.push(hex)
+      else if (o !== null) out.set(hex, o)
+    }
+    const got = await this.map.getMany(missing)
+    missing.forEach((hex, i) => {
+      const v = got[i]
+      if (v) out.set(hex, v)
+    })
+    return out
+  }
+
   /**
    * Admits a ledger transaction: chain, signature, nonce, fee and the type's rules against the committed state plus
    * the pending overlay, then one write of its mempool entry. A replay of any earlier transaction of the signer,
@@ -118,11 +136,7 @@ export class Ledger extends EventEmitter<{ tx: [SignedTx] }> {
         'STELE_CHAIN_MISMATCH',
         `transaction is for chain ${tx.chainId}, this node runs ${genesis.chainId}`,
       )
-    const prefetched = new Map<string, Uint8Array>()
-    for (const k of txStateKeys(tx, producer)) {
-      const v = await this.read(k, true)
-      if (v) prefetched.set(toHex(k), v)
-    }
+    const prefetched = await this.readPending(txStateKeys(tx, producer))
     const state = new LedgerState(mapReader(prefetched))
     validateTx(tx, state, genesis)
     applyTx(tx, state, { genesis, producer })

@@ -186,6 +186,13 @@ export class StateMap {
     return v === undefined ? undefined : new Uint8Array(v)
   }
 
+  /** Committed values of several keys (hex) in one read: admission reads a transaction's accounts this way. */
+  async getMany(keysHex: readonly string[]): Promise<(Uint8Array | undefined)[]> {
+    if (keysHex.length === 0) return []
+    const vs = await this.db.getMany(keysHex.map(SM.value))
+    return vs.map((v) => (v === undefined ? undefined : new Uint8Array(v)))
+  }
+
   /**
    * Computes the update for `changes` (later changes of a key win) without writing. The caller writes `ops` in the
    * same batch as its block, then calls `committed(update)`. One update at a time: a second stage before the first
