@@ -9,7 +9,7 @@ import { encodeFaucetGrant } from '../../core/ledger-payloads.ts'
 import type { Logger } from '../../core/logger.ts'
 import { STATE_NS, type StateProof, stateKey } from '../../core/state-map.ts'
 import { decodeTx, type SignedTx, signTx, TX_TYPES } from '../../core/transaction.ts'
-import type { Mempool } from '../chain/mempool.ts'
+import type { Mempool, PendingTx } from '../chain/mempool.ts'
 import type { Db } from '../db/db.ts'
 import { K } from '../db/keys.ts'
 import { blockState } from './block-state.ts'
@@ -32,12 +32,18 @@ export interface LedgerComponents {
 /**
  * The node's ledger (DESIGN §4): the committed state map, and the admission of ledger transactions against it plus
  * an overlay of the writes of the admitted-but-unconfirmed ones, so a signer's nonce n+1 is accepted while n is
- * pending. Admissions, reads that must agree with one tip, and block production run one at a time (`exclusive`).
+ * pending. Admissions, reads that must agree with one tip, and block production run one at a time; admissions'
+ * mempool entries are written in groups after the lock passes on (see `writePending`), and `exclusive` callers start
+ * once every admitted transaction is written and in the mempool.
  */
 export class Ledger extends EventEmitter<{ tx: [SignedTx] }> {
   readonly map: StateMap
   private overlay = new Map<string, Uint8Array | null>()
   private lock: Promise<unknown> = Promise.resolve()
+  /** The admitted transactions waiting for the next group write, and that write's promise. */
+  private group: { entries: PendingTx[]; written: Promise<void> } | undefined
+  /** The last group write: settled means every admitted transaction is durable and in the mempool. */
+  private writes: Promise<void> = Promise.resolve()
 
   constructor(private readonly c: LedgerComponents) {
     super()
@@ -52,11 +58,49 @@ export class Ledger extends EventEmitter<{ tx: [SignedTx] }> {
     return this.c.faucetKey
   }
 
-  /** Runs `fn` after every earlier exclusive call settled. */
+  /** Runs `fn` after every earlier exclusive call settled and every admitted transaction is in the mempool. */
   exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    return this.serial(async () => {
+      await this.writes.catch(() => undefined)
+      return fn()
+    })
+  }
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.lock.then(fn, fn)
     this.lock = run.catch(() => undefined)
     return run
+  }
+
+  /**
+   * Queues an admitted transaction's mempool entry for the next group write (one LevelDB batch for every admission
+   * that arrives while the previous write runs: a write per transaction cost the admission lock a thread-pool round
+   * trip each). After the write the entries join the mempool in arrival order and are announced.
+   */
+  private writePending(p: PendingTx): Promise<void> {
+    if (!this.group) {
+      const entries: PendingTx[] = []
+      const written = this.writes
+        .catch(() => undefined)
+        .then(async () => {
+          this.group = undefined
+          try {
+            await this.c.db.batch(
+              entries.map((e) => ({ type: 'put', key: K.pending(e.arrival), value: e.tx.bytes })),
+            )
+          } catch (err) {
+            // Their writes are in the overlay but they are not pending: rebuild it once the lock is free.
+            this.exclusive(() => this.resetOverlay()).catch(() => undefined)
+            throw err
+          }
+          for (const e of entries) this.c.mempool.add(e)
+          for (const e of entries) this.emit('tx', e.tx)
+        })
+      this.group = { entries, written }
+      this.writes = written
+    }
+    this.group.entries.push(p)
+    return this.group.written
   }
 
   /** Opens the map; on a fresh chain writes the genesis state; rebuilds the overlay of pending transactions. */
@@ -121,15 +165,18 @@ export class Ledger extends EventEmitter<{ tx: [SignedTx] }> {
    * the pending overlay, then one write of its mempool entry. A replay of any earlier transaction of the signer,
    * pending or confirmed, is refused by its nonce (STELE_NONCE_TOO_LOW).
    */
-  submit(tx: SignedTx): Promise<{ hash: string; status: 'accepted' }> {
-    return this.exclusive(() => this.admit(tx))
+  async submit(tx: SignedTx): Promise<{ hash: string; status: 'accepted' }> {
+    const { hash, written } = await this.serial(() => this.admit(tx))
+    await written
+    return { hash, status: 'accepted' }
   }
 
   /** Node-local checks a transaction must pass before admission (a drive-put's CID held here), not block rules. */
   readonly admissionChecks: ((tx: SignedTx) => Promise<void>)[] = []
 
-  private async admit(tx: SignedTx): Promise<{ hash: string; status: 'accepted' }> {
-    const { genesis, mempool, db, producer } = this.c
+  /** Checks `tx` and folds its writes into the overlay; `written` settles when its mempool entry is durable. */
+  private async admit(tx: SignedTx): Promise<{ hash: string; written: Promise<void> }> {
+    const { genesis, mempool, producer } = this.c
     for (const check of this.admissionChecks) await check(tx)
     if (tx.chainId !== genesis.chainId)
       throw new SteleError(
@@ -142,11 +189,8 @@ export class Ledger extends EventEmitter<{ tx: [SignedTx] }> {
     applyTx(tx, state, { genesis, producer })
     const hash = toHex(tx.hash)
     const arrival = mempool.reserve()
-    await db.put(K.pending(arrival), tx.bytes)
     for (const ch of state.changes()) this.overlay.set(toHex(ch.key), ch.value)
-    mempool.add({ arrival, tx, hash })
-    this.emit('tx', tx)
-    return { hash, status: 'accepted' }
+    return { hash, written: this.writePending({ arrival, tx, hash }) }
   }
 
   /** An account as of the last block, or with pending transactions folded in. */
@@ -183,7 +227,8 @@ export class Ledger extends EventEmitter<{ tx: [SignedTx] }> {
         },
         key.secretKey,
       )
-      const { hash } = await this.admit(decodeTx(tx.bytes))
+      const { hash, written } = await this.admit(decodeTx(tx.bytes))
+      await written
       return { hash, amount: l.faucetGrant }
     })
   }
