@@ -17,6 +17,7 @@ import {
   type EquivocationEvidence,
   type SignedHeaderBytes,
 } from '../consensus/equivocation.ts'
+import { getMany } from '../db/db.ts'
 import { K } from '../db/keys.ts'
 import { BlockSyncService } from './block-sync.ts'
 import { BlocksByCidService } from './blocks-by-cid.ts'
@@ -331,13 +332,32 @@ export class NodeNetwork {
     this.init.onEvidence?.(evidence)
   }
 
-  /** Record batches and registrations of a block that this node does not hold yet go through its own admission. */
+  /**
+   * Record batches and registrations of a block that this node does not hold yet go through its own admission, in
+   * block order. Consecutive batches go in one call: a block of a busy network carries a hundred or more, and one call
+   * each waited its turn behind every gossiped batch in ingest's queue (seconds per block in the 3-node bench).
+   */
   private async admitBlockTxs(b: WireBlock): Promise<void> {
-    for (const { tx, records } of b.txs) {
-      const hash = toHex(tx.hash)
-      if (this.node.mempool.has(hash) || (await this.node.db.get(K.tx(hash)))) continue
-      if (tx.type === TX_TYPES.RECORD_BATCH) await this.node.ingest.submitBatches([{ tx: tx.bytes, records }])
-      else if (tx.type === TX_TYPES.GATEWAY_REGISTER) await this.node.ingest.submitTx(tx.bytes)
+    const hashes = b.txs.map((t) => toHex(t.tx.hash))
+    const unknown = hashes.flatMap((h, i) => (this.node.mempool.has(h) ? [] : [i]))
+    const stored = await getMany(
+      this.node.db,
+      unknown.map((i) => K.tx(hashes[i]!)),
+    )
+    let run: SubmittedBatch[] = []
+    const flush = async (): Promise<void> => {
+      if (run.length > 0) await this.node.ingest.submitBatches(run)
+      run = []
     }
+    for (const [j, i] of unknown.entries()) {
+      if (stored[j]) continue
+      const { tx, records } = b.txs[i]!
+      if (tx.type === TX_TYPES.RECORD_BATCH) run.push({ tx: tx.bytes, records })
+      else if (tx.type === TX_TYPES.GATEWAY_REGISTER) {
+        await flush()
+        await this.node.ingest.submitTx(tx.bytes)
+      }
+    }
+    await flush()
   }
 }
