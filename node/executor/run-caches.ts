@@ -1,4 +1,4 @@
-import { fromHex, toHex } from '../../core/bytes.ts'
+import { equalBytes, fromHex, toHex } from '../../core/bytes.ts'
 import type { StampedRecord } from '../../core/record.ts'
 import type { ChainBlock } from './chain-inputs.ts'
 import { checkContract } from './check-contract.ts'
@@ -93,5 +93,27 @@ export class BlockRecordsCache {
       if (this.blocks.size > MAX_BLOCKS) this.blocks.delete(this.blocks.keys().next().value as string)
     }
     return hit
+  }
+}
+
+const RECENT_BLOCKS = 8
+
+/** The last 8 blocks the executor processed, by height: a result's admission finds its block here first. */
+export class RecentBlocks {
+  private readonly blocks = new Map<number, ChainBlock>()
+
+  add(block: ChainBlock): void {
+    this.blocks.set(block.height, block)
+    for (const h of this.blocks.keys()) if (h <= block.height - RECENT_BLOCKS) this.blocks.delete(h)
+  }
+
+  /** The block at `height` when it is the one with `hash`. */
+  get(height: number, hash: Uint8Array): ChainBlock | undefined {
+    const b = this.blocks.get(height)
+    return b && equalBytes(b.hash, hash) ? b : undefined
+  }
+
+  drop(height: number): void {
+    this.blocks.delete(height)
   }
 }

@@ -15,13 +15,12 @@ import {
 import type { KeyPair } from '../../core/ed25519.ts'
 import { SteleError } from '../../core/errors.ts'
 import type { Genesis } from '../../core/genesis.ts'
-import { decodeNodeEntry, decodeNodeRegistration } from '../../core/ledger-payloads.ts'
+import { decodeNodeRegistration } from '../../core/ledger-payloads.ts'
 import type { Logger } from '../../core/logger.ts'
 import type { StampedRecord } from '../../core/record.ts'
-import { STATE_NS, stateKey } from '../../core/state-map.ts'
 import { type SignedTx, signTx, TX_TYPES } from '../../core/transaction.ts'
 import type { BlockProducer, ProducedBlock } from '../chain/producer.ts'
-import type { Db, DbOp } from '../db/db.ts'
+import type { Db } from '../db/db.ts'
 import type { Ledger } from '../ledger/ledger.ts'
 import { blockRecords, type ChainBlock, loadBlock } from './chain-inputs.ts'
 import { evidenceList, loadContractIndex, resultsPage, XK } from './contract-index.ts'
@@ -35,10 +34,11 @@ import {
   type ResultView,
   resultView,
 } from './result-view.ts'
-import { BlockRecordsCache, CodeCache, KnownStates, RunMemo } from './run-caches.ts'
+import { BlockRecordsCache, CodeCache, KnownStates, RecentBlocks, RunMemo } from './run-caches.ts'
 import type { RunRequest } from './run-contract.ts'
 import { deriveSeed } from './seed.ts'
 import { selectExecutor } from './select-executor.ts'
+import { undoBlockIndex } from './undo-block.ts'
 
 export type { ContractEventView, Evidence, ResultView } from './result-view.ts'
 export { resultView } from './result-view.ts'
@@ -82,6 +82,7 @@ export class ContractService extends EventEmitter<{
   private readonly states = new KnownStates()
   private readonly runs = new RunMemo()
   private readonly records: BlockRecordsCache
+  private readonly recentBlocks = new RecentBlocks()
   private readonly pending = new PendingResults()
   private readonly verified = new Set<string>()
   private evidenceSeq = 0
@@ -93,6 +94,8 @@ export class ContractService extends EventEmitter<{
     this.enqueue(height, true, { height, hash, time, txs: b.txs })
   }
   private readonly onRollback = (b: ProducedBlock) => {
+    // At once, not in the queue: admission must not take the block that is gone for the chain's.
+    this.recentBlocks.drop(b.header.height)
     this.queue = this.queue
       .then(() => this.undo(b))
       .catch((err) =>
@@ -165,6 +168,7 @@ export class ContractService extends EventEmitter<{
   private async process(height: number, execute: boolean, applied?: ChainBlock): Promise<void> {
     const block = applied ?? (await loadBlock(this.c.db, height))
     if (!block) return
+    this.recentBlocks.add(block)
     const ops: { type: 'put'; key: string; value: Uint8Array }[] = []
     const enc = new TextEncoder()
     const calls: SignedTx[] = []
@@ -206,32 +210,8 @@ export class ContractService extends EventEmitter<{
    * are forgotten (they may build on the block that is gone). The next 'block' event indexes its replacement.
    */
   private async undo(b: ProducedBlock): Promise<void> {
-    const height = b.header.height
-    const ops: DbOp[] = []
-    for (const tx of b.txs) {
-      const hash = toHex(tx.hash)
-      if (tx.type === TX_TYPES.CONTRACT_DEPLOY) {
-        if (this.contracts.get(hash) === height) this.contracts.delete(hash)
-        ops.push({ type: 'del', key: XK.contract(hash) })
-      } else if (tx.type === TX_TYPES.CONTRACT_RESULT) {
-        const p = decodeContractResult(tx.payload)
-        ops.push({ type: 'del', key: XK.result(toHex(p.contract), p.height, hash) })
-        this.verified.delete(hash)
-      } else if (tx.type === TX_TYPES.NODE_REGISTER) {
-        const node = decodeNodeRegistration(tx.payload).node
-        const key = toHex(node)
-        const entry = await this.c.ledger.map.get(stateKey(STATE_NS.NODE, node))
-        if (entry && (decodeNodeEntry(entry).roles & ROLES.EXECUTOR) !== 0) {
-          this.executors.add(key)
-          ops.push({ type: 'put', key: XK.executor(key), value: new Uint8Array() })
-        } else {
-          this.executors.delete(key)
-          ops.push({ type: 'del', key: XK.executor(key) })
-        }
-      }
-    }
-    ops.push({ type: 'put', key: XK.cursor, value: new TextEncoder().encode(String(height - 1)) })
-    await this.c.db.batch(ops)
+    const index = { contracts: this.contracts, executors: this.executors, verified: this.verified }
+    await this.c.db.batch(await undoBlockIndex(b.header.height, b.txs, index, this.c.ledger))
     this.pending.clear()
   }
 
@@ -333,7 +313,7 @@ export class ContractService extends EventEmitter<{
         })
     } else if (tx.type === TX_TYPES.CONTRACT_RESULT) {
       const p = decodeContractResult(tx.payload)
-      const block = await loadBlock(this.c.db, p.height)
+      const block = this.recentBlocks.get(p.height, p.blockHash) ?? (await loadBlock(this.c.db, p.height))
       if (!block || !equalBytes(block.hash, p.blockHash))
         throw new SteleError('STELE_TX_INVALID', `block ${p.height} of this chain has another hash`)
       const id = toHex(p.contract)
