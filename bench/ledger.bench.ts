@@ -5,6 +5,7 @@
 //   node --import tsx bench/ledger.bench.ts [--quick] [--transfers]   (--transfers: only the two transfer rows)
 import { fork } from 'node:child_process'
 import { once } from 'node:events'
+import { Agent, request } from 'node:http'
 import { encodeAccount } from '../core/account.ts'
 import { type KeyPair, keyPairFromSeed } from '../core/ed25519.ts'
 import { sha256 } from '../core/hash.ts'
@@ -91,6 +92,33 @@ async function confirmedAll(node: SteleNode): Promise<void> {
   while (node.mempool.size > 0) await node.producer.produce()
 }
 
+/** POSTs one signed transaction on a kept-alive connection (node:http: undici's fetch cost the senders' process
+ * about as much CPU per transfer as the node spent admitting it); resolves when the node answered 200. */
+function post(agent: Agent, url: URL, body: Uint8Array): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      {
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/octet-stream', 'content-length': body.length },
+      },
+      (res) => {
+        const chunks: Buffer[] = []
+        res.on('data', (c: Buffer) => chunks.push(c))
+        res.on('end', () =>
+          res.statusCode === 200
+            ? resolve()
+            : reject(new Error(`transfer refused: ${Buffer.concat(chunks).toString()}`)),
+        )
+        res.on('error', reject)
+      },
+    )
+    req.on('error', reject)
+    req.end(body)
+  })
+}
+
 /** The child: signs every sender's transfers, says ready, and on `go` each sender posts its next transfer when the
  * node answered the previous one. */
 async function senderProcess(base: string, chainId: string): Promise<void> {
@@ -98,22 +126,16 @@ async function senderProcess(base: string, chainId: string): Promise<void> {
     chainId,
     Array.from({ length: SENDERS }, (_, i) => key(i)),
   )
-  const url = `${base}/v1/transactions`
+  const agent = new Agent({ keepAlive: true, maxSockets: SENDERS })
+  const url = new URL('/v1/transactions', base)
   process.send!({ ready: true })
   await once(process, 'message')
   await Promise.all(
     work.map(async (txs) => {
-      for (const t of txs) {
-        const r = await fetch(url, {
-          method: 'POST',
-          headers: { 'content-type': 'application/octet-stream' },
-          body: Buffer.from(t.bytes),
-        })
-        if (r.status !== 200) throw new Error(`transfer refused: ${await r.text()}`)
-        await r.arrayBuffer()
-      }
+      for (const t of txs) await post(agent, url, t.bytes)
     }),
   )
+  agent.destroy()
   process.send!({ done: true })
 }
 

@@ -18,6 +18,12 @@ import { LedgerState, mapReader } from './ledger-state.ts'
 import { applyTx, isLedgerType, txStateKeys, validateTx } from './registry.ts'
 import { SM, StateMap } from './state-map.ts'
 
+/** Committed values read ahead of the admission lock, and the state map's commit count when they were read. */
+interface CommittedRead {
+  commits: number
+  values: Map<string, Uint8Array | undefined>
+}
+
 export interface LedgerComponents {
   db: Db
   genesis: Genesis
@@ -143,14 +149,22 @@ export class Ledger extends EventEmitter<{ tx: [SignedTx] }> {
   }
 
   /** The values of `keys` with pending writes folded in: the overlay's, the rest in one read of the map. */
-  private async readPending(keys: readonly Uint8Array[]): Promise<Map<string, Uint8Array>> {
+  private async readPending(
+    keys: readonly Uint8Array[],
+    committed?: ReadonlyMap<string, Uint8Array | undefined>,
+  ): Promise<Map<string, Uint8Array>> {
     const out = new Map<string, Uint8Array>()
     const missing: string[] = []
     for (const k of keys) {
       const hex = toHex(k)
       const o = this.overlay.get(hex)
-      if (o === undefined) missing.push(hex)
-      else if (o !== null) out.set(hex, o)
+      if (o === undefined) {
+        if (!committed?.has(hex)) missing.push(hex)
+        else {
+          const v = committed.get(hex)
+          if (v) out.set(hex, v)
+        }
+      } else if (o !== null) out.set(hex, o)
     }
     const got = await this.map.getMany(missing)
     missing.forEach((hex, i) => {
@@ -166,7 +180,13 @@ export class Ledger extends EventEmitter<{ tx: [SignedTx] }> {
    * pending or confirmed, is refused by its nonce (STELE_NONCE_TOO_LOW).
    */
   async submit(tx: SignedTx): Promise<{ hash: string; status: 'accepted' }> {
-    const { hash, written } = await this.serial(() => this.admit(tx))
+    // The read starts now and the admission queues now: admissions keep their call order (a signer's nonces sent
+    // at once), and each one's read runs while the ones ahead of it hold the lock.
+    const early = this.readCommitted(tx)
+    early.catch(() => undefined)
+    const { hash, written } = await this.serial(async () =>
+      this.admit(tx, await early.catch(() => undefined)),
+    )
     await written
     return { hash, status: 'accepted' }
   }
@@ -174,8 +194,29 @@ export class Ledger extends EventEmitter<{ tx: [SignedTx] }> {
   /** Node-local checks a transaction must pass before admission (a drive-put's CID held here), not block rules. */
   readonly admissionChecks: ((tx: SignedTx) => Promise<void>)[] = []
 
+  /**
+   * The committed values of `tx`'s state keys, read outside the admission lock so that admissions' reads overlap
+   * (one read per admission under the lock was most of the lock's time); admission uses them only if no block
+   * moved the state since. Nothing is decided here: an undecodable payload reads nothing and is refused under the lock.
+   */
+  private async readCommitted(tx: SignedTx): Promise<CommittedRead | undefined> {
+    let keys: Uint8Array[]
+    try {
+      keys = txStateKeys(tx, this.c.producer)
+    } catch {
+      return undefined
+    }
+    const commits = this.map.commits
+    const hexes = keys.map(toHex)
+    const values = await this.map.getMany(hexes)
+    return { commits, values: new Map(hexes.map((h, i) => [h, values[i]])) }
+  }
+
   /** Checks `tx` and folds its writes into the overlay; `written` settles when its mempool entry is durable. */
-  private async admit(tx: SignedTx): Promise<{ hash: string; written: Promise<void> }> {
+  private async admit(
+    tx: SignedTx,
+    early?: CommittedRead,
+  ): Promise<{ hash: string; written: Promise<void> }> {
     const { genesis, mempool, producer } = this.c
     for (const check of this.admissionChecks) await check(tx)
     if (tx.chainId !== genesis.chainId)
@@ -183,7 +224,8 @@ export class Ledger extends EventEmitter<{ tx: [SignedTx] }> {
         'STELE_CHAIN_MISMATCH',
         `transaction is for chain ${tx.chainId}, this node runs ${genesis.chainId}`,
       )
-    const prefetched = await this.readPending(txStateKeys(tx, producer))
+    const fresh = early?.commits === this.map.commits ? early.values : undefined
+    const prefetched = await this.readPending(txStateKeys(tx, producer), fresh)
     const state = new LedgerState(mapReader(prefetched))
     validateTx(tx, state, genesis)
     applyTx(tx, state, { genesis, producer })

@@ -176,6 +176,11 @@ export class StateMap {
     return this.current
   }
 
+  /** Bumped by every commit: a value read before it may be stale after it. */
+  get commits(): number {
+    return this.generation
+  }
+
   /** Tree nodes held in memory (for tests and metrics). */
   get cachedNodes(): number {
     return this.cache.size
