@@ -3,6 +3,7 @@ import { SteleError } from '../../core/errors.ts'
 import { sha256 } from '../../core/hash.ts'
 import { bitAt, computeStateRoot, EMPTY_HASH, type StateLeaf, type StateProof } from '../../core/state-map.ts'
 import type { Db, DbOp } from '../db/db.ts'
+import { decodeNode, encodeNode, NodeCache, type TreeNode } from './tree-node.ts'
 
 /**
  * The node's copy of the state map (core/state-map.ts), kept in LevelDB so that updating k keys costs O(k log n)
@@ -40,16 +41,6 @@ export interface StateChange {
   value: Uint8Array | null
 }
 
-/**
- * `bytes` is the node's stored form, kept once made: it is also exactly the preimage of its hash (core's leafHash is
- * H(0x00 ‖ key ‖ valueHash), nodeHash H(0x01 ‖ left ‖ right)), so a node is encoded once for both. Nodes are never
- * changed after they are made.
- */
-type TreeNode = (
-  | { leaf: true; key: Uint8Array; valueHash: Uint8Array }
-  | { leaf: false; left: Uint8Array; right: Uint8Array }
-) & { bytes?: Uint8Array }
-
 /** A computed update: the new root and the writes that make it so, to go in the caller's atomic batch. */
 export interface StagedUpdate {
   readonly base: Uint8Array
@@ -57,63 +48,6 @@ export interface StagedUpdate {
   readonly ops: DbOp[]
   /** Hashes computed (for the bench's cost per block). */
   readonly hashes: number
-}
-
-function encodeNode(n: TreeNode): Uint8Array {
-  if (n.bytes) return n.bytes
-  const b = new Uint8Array(65)
-  if (n.leaf) {
-    b[0] = 0
-    b.set(n.key, 1)
-    b.set(n.valueHash, 33)
-  } else {
-    b[0] = 1
-    b.set(n.left, 1)
-    b.set(n.right, 33)
-  }
-  n.bytes = b
-  return b
-}
-
-function decodeNode(b: Uint8Array): TreeNode {
-  if (b.length !== 65 || (b[0] !== 0 && b[0] !== 1))
-    throw new SteleError('STELE_STORAGE', 'state map: a stored node is corrupt')
-  // One copy; both halves are views of it (the stored bytes may be a view of a buffer LevelDB reuses).
-  const c = new Uint8Array(b)
-  const x = c.subarray(1, 33)
-  const y = c.subarray(33, 65)
-  return c[0] === 0
-    ? { leaf: true, key: x, valueHash: y, bytes: c }
-    : { leaf: false, left: x, right: y, bytes: c }
-}
-
-/**
- * Committed nodes by path, oldest write first; `null` caches a known absence. Every node an update reads is on a
- * changed path, so its commit writes it again and moves it to the end: the upper levels, on every path, never
- * leave, and a bound keeps a large map's memory flat. (A read does not reorder: a Map delete and set per read
- * cost more than the eviction order gains.)
- */
-class NodeCache {
-  private readonly m = new Map<string, TreeNode | null>()
-  constructor(private readonly max: number) {}
-
-  get(path: string): TreeNode | null | undefined {
-    return this.m.get(path)
-  }
-
-  set(path: string, n: TreeNode | null): void {
-    this.m.delete(path)
-    this.m.set(path, n)
-    if (this.m.size > this.max) this.m.delete(this.m.keys().next().value as string)
-  }
-
-  clear(): void {
-    this.m.clear()
-  }
-
-  get size(): number {
-    return this.m.size
-  }
 }
 
 /** The nodes an update reads (fetched before it runs) and writes; reads see the writes. */
@@ -176,7 +110,7 @@ export class StateMap {
     return this.current
   }
 
-  /** Bumped by every commit: a value read before it may be stale after it. */
+  /** Commits so far: a value read before one may be stale after it. */
   get commits(): number {
     return this.generation
   }
@@ -187,14 +121,12 @@ export class StateMap {
   }
 
   async get(key: Uint8Array): Promise<Uint8Array | undefined> {
-    const v = await this.db.get(SM.value(toHex(key)))
-    return v === undefined ? undefined : new Uint8Array(v)
+    return (await this.getMany([toHex(key)]))[0]
   }
 
   /** Committed values of several keys (hex) in one read: admission reads a transaction's accounts this way. */
   async getMany(keysHex: readonly string[]): Promise<(Uint8Array | undefined)[]> {
-    if (keysHex.length === 0) return []
-    const vs = await this.db.getMany(keysHex.map(SM.value))
+    const vs = keysHex.length === 0 ? [] : await this.db.getMany(keysHex.map(SM.value))
     return vs.map((v) => (v === undefined ? undefined : new Uint8Array(v)))
   }
 
