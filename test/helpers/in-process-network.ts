@@ -12,7 +12,9 @@ import { decodeWireBlock, loadWireBlock, type WireBlock } from '../../node/chain
 import type { ContractServiceInit } from '../../node/executor/service.ts'
 import { SteleNode } from '../../node/node.ts'
 import type { NetworkInit } from '../../node/p2p/network.ts'
+import { chainProtocols } from '../../node/p2p/protocols.ts'
 import { tempDir } from './tmp.ts'
+import { until } from './wait.ts'
 
 /**
  * Several real nodes of one chain in this process, each with its own key and LevelDB in a temp folder: the
@@ -122,5 +124,24 @@ export function producerRegistration(genesis: Genesis, authority: KeyPair, node:
       }),
     },
     authority.secretKey,
+  )
+}
+
+/**
+ * Waits until `hub` and each of `spokes` are in each other's gossip meshes for the chain's topics. Gossipsub builds
+ * meshes on its heartbeat; a block published before then never reaches a node that is no chain node, and such a
+ * node may not fetch it by sync (block sync serves chain nodes only).
+ */
+export async function gossipMeshed(hub: SteleNode, spokes: SteleNode[]): Promise<void> {
+  const { txTopic, blockTopic } = chainProtocols(hub.genesis.chainId)
+  const mesh = (n: SteleNode, topic: string): string[] =>
+    (n.network!.host.services.pubsub as unknown as { getMeshPeers(t: string): string[] }).getMeshPeers(topic)
+  const id = (n: SteleNode) => n.network!.host.peerId.toString()
+  await until(
+    () =>
+      [txTopic, blockTopic].every((t) =>
+        spokes.every((s) => mesh(hub, t).includes(id(s)) && mesh(s, t).includes(id(hub))),
+      ),
+    { what: 'gossip meshes between the hub and every spoke', timeoutMs: 15_000 },
   )
 }

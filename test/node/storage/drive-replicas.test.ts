@@ -10,7 +10,7 @@ import { signTx, TX_TYPES } from '../../../core/transaction.ts'
 import type { SteleNode } from '../../../node/node.ts'
 import { driveKey } from '../../../node/storage/drive-rules.ts'
 import { fileEntry } from '../../../node/storage/drive-service.ts'
-import { inProcessNetwork, ledgerGenesis } from '../../helpers/in-process-network.ts'
+import { gossipMeshed, inProcessNetwork, ledgerGenesis } from '../../helpers/in-process-network.ts'
 import { until } from '../../helpers/wait.ts'
 import { bytes } from './fixture.ts'
 
@@ -33,6 +33,8 @@ describe('a drive replicated on another node', () => {
     const peers = a.network!.addresses()
     const b = await open(keyB, peers)
     const c = await open(keyC, peers)
+    // C is no chain node, so it can only hear blocks by gossip: the first block must find it in A's mesh.
+    await gossipMeshed(a, [b, c])
     const nonces = new Map<string, number>()
     const submit = async (signer: KeyPair, type: number, payload: Uint8Array) => {
       const k = toHex(signer.publicKey)
