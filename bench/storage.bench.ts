@@ -198,34 +198,23 @@ async function main(): Promise<void> {
   const split = (c: ChildRss) =>
     `anonymous ${c.rssAnon?.toFixed(0)} MB, file-backed ${c.rssFile?.toFixed(0)} MB`
   console.log(`at the add's peak: ${split(add)}; at the GET's peak: ${split(get)}`)
-  rows.push(
-    {
-      benchmark: `storage add ${size} MiB, peak RSS (fresh process)`,
-      unit: 'MB',
-      stele: add.peak,
-      ceiling: add.base,
-      peer: 'RSS before',
-      target: `< 512 MB (flat: not ${size} MiB)`,
-      met: add.peak < 512,
-    },
-    {
-      benchmark: `storage GET ${size} MiB over HTTP, peak RSS (fresh process)`,
-      unit: 'MB',
-      stele: get.peak,
-      ceiling: get.base,
-      peer: 'RSS before',
-      target: `< 512 MB (flat: not ${size} MiB)`,
-      met: get.peak < 512,
-    },
-    {
-      benchmark: `storage GET ${size} MiB over HTTP`,
-      unit: 'MB/s',
-      stele: mbps(ROUND_TRIP_BYTES, get.ms),
-      ceiling: mbps(ROUND_TRIP_BYTES, add.ms),
-      peer: 'add of the same file',
-      target: 'informational',
-    },
-  )
+  const peakRow = (what: string, c: ChildRss): Row => ({
+    benchmark: `storage ${what}, peak RSS (fresh process)`,
+    unit: 'MB',
+    stele: c.peak,
+    ceiling: c.base,
+    peer: 'RSS before',
+    target: `< 512 MB (flat: not ${size} MiB)`,
+    met: c.peak < 512,
+  })
+  rows.push(peakRow(`add ${size} MiB`, add), peakRow(`GET ${size} MiB over HTTP`, get), {
+    benchmark: `storage GET ${size} MiB over HTTP`,
+    unit: 'MB/s',
+    stele: mbps(ROUND_TRIP_BYTES, get.ms),
+    ceiling: mbps(ROUND_TRIP_BYTES, add.ms),
+    peer: 'add of the same file',
+    target: 'informational',
+  })
   printTable(`storage (${size} MiB added, then downloaded, each in a fresh process; CID ${add.cid})`, rows)
 }
 
