@@ -221,7 +221,18 @@ describe('explorer in Chromium', () => {
     ] as const) {
       await page.fill('#q', q)
       await page.press('#q', 'Enter')
-      await page.waitForURL((u) => u.pathname === path)
+      // On a miss, say where the search ended and what it showed (hits, an error) rather than only timing out.
+      await page
+        .waitForURL((u) => u.pathname === path, { timeout: 20_000 })
+        .catch(async (e: Error) => {
+          const text = await page
+            .locator('main')
+            .textContent()
+            .catch(() => '(no main)')
+          throw new Error(`search for ${q}: at ${page.url()}, expected ${path}; the page says: ${text}`, {
+            cause: e,
+          })
+        })
       await page.locator('main h1').waitFor()
     }
     await shot('search-block')
