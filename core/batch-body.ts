@@ -4,7 +4,7 @@
  * base64 and JSON text and the node the JSON parse, the nesting check, the pattern checks and the base64 decode: the
  * node reads views of the one body buffer.
  */
-import { ByteReader } from './bytes.ts'
+import { ByteReader, ByteWriter } from './bytes.ts'
 import { SteleError } from './errors.ts'
 import type { SubmittedBatch } from './node-api.ts'
 
@@ -15,16 +15,10 @@ export const MAX_BATCHES_PER_BODY = 1000
 export function encodeBatchBody(batches: readonly SubmittedBatch[]): Uint8Array<ArrayBuffer> {
   let size = 0
   for (const b of batches) size += 8 + b.tx.length + b.records.length
-  const out = Buffer.allocUnsafe(size)
-  let at = 0
-  for (const b of batches) {
-    at = out.writeUInt32BE(b.tx.length, at)
-    out.set(b.tx, at)
-    at = out.writeUInt32BE(b.records.length, at + b.tx.length)
-    out.set(b.records, at)
-    at += b.records.length
-  }
-  return out
+  const w = new ByteWriter(size)
+  for (const b of batches) w.var32(b.tx).var32(b.records)
+  // finish() copies into a fresh ArrayBuffer: the type says so for fetch's body.
+  return w.finish() as Uint8Array<ArrayBuffer>
 }
 
 /** Views of `body` (not copies): the body's bytes stay alive while any batch read from it does. */
