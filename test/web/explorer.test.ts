@@ -238,6 +238,39 @@ describe('explorer in Chromium', () => {
     await shot('search-block')
   })
 
+  it('a page that finishes loading leaves the focus in the search box the user typed in meanwhile', async () => {
+    const device = ((await api('/v1/devices')).items as { device: string }[])[0]!.device
+    // The device page's readings are held until the user has typed, so the page finishes loading after the typing.
+    let release = () => {}
+    const held = new Promise<void>((r) => {
+      release = r
+    })
+    let loading = () => {}
+    const asked = new Promise<void>((r) => {
+      loading = r
+    })
+    const readings = (u: URL) => u.pathname.startsWith('/v1/devices/') && u.pathname.endsWith('/readings')
+    await page.route(readings, async (route) => {
+      loading()
+      await held
+      await route.continue()
+    })
+    try {
+      await page.goto(`${base}/`)
+      await page.fill('#q', device)
+      await page.press('#q', 'Enter')
+      await asked
+      await page.fill('#q', '1')
+      release()
+      await page.locator('main h1').waitFor()
+      await page.locator('main:not([aria-busy])').waitFor()
+      expect(await page.evaluate(() => document.activeElement?.id)).toBe('q')
+    } finally {
+      release()
+      await page.unroute(readings)
+    }
+  })
+
   it('a layer this node lacks shows "not on this node yet" (the API answers 404 for the route)', async () => {
     const key = 'ab'.repeat(32)
     const r = await fetch(`${base}/v1/accounts/${key}`)

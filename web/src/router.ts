@@ -64,13 +64,23 @@ export function createRouter(main: HTMLElement, nodeGenesis: GenesisJson, notFou
     }
   }
 
+  // Counted so a page that finishes loading never takes the focus from a field the user typed in meanwhile.
+  let navigations = 0
+  let inputs = 0
+  document.addEventListener('input', () => inputs++, true)
+
   const navigate = (to: string, replace = false) => {
     if (replace) history.replaceState(null, '', to)
     else history.pushState(null, '', to)
+    const nav = ++navigations
+    const typed = inputs
     void render().then(() => {
-      // Move focus to the new content so keyboard and screen-reader users land on it, as after a page load.
-      ;(main.querySelector('h1') as HTMLElement | null)?.setAttribute('tabindex', '-1')
-      ;(main.querySelector('h1') as HTMLElement | null)?.focus()
+      // Move focus to the new content so keyboard and screen-reader users land on it, as after a page load; only
+      // for the latest navigation (a search that opens its one hit has navigated again) and if nobody typed since.
+      if (nav !== navigations || inputs !== typed) return
+      const h1 = main.querySelector('h1') as HTMLElement | null
+      h1?.setAttribute('tabindex', '-1')
+      h1?.focus()
     })
   }
 
