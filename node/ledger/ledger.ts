@@ -141,11 +141,7 @@ export class Ledger extends EventEmitter<{ tx: [SignedTx] }> {
 
   /** A committed value, or the overlay's when `pending`. */
   private async read(key: Uint8Array, pending: boolean): Promise<Uint8Array | undefined> {
-    if (pending) {
-      const o = this.overlay.get(toHex(key))
-      if (o !== undefined) return o ?? undefined
-    }
-    return this.map.get(key)
+    return pending ? (await this.readPending([key])).get(toHex(key)) : this.map.get(key)
   }
 
   /** The values of `keys` with pending writes folded in: the overlay's, the rest in one read of the map. */
