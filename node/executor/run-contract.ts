@@ -12,10 +12,12 @@ import {
   taggedJsonHash,
   taggedTextHash,
 } from './hashes.ts'
+import { newJsonString } from './heap-string.ts'
 import { type ContractLimits, DEFAULT_LIMITS, DEFAULT_WALL_CLOCK_MS, TICKS_PER_INTERRUPT } from './limits.ts'
 import { PRELUDE } from './prelude.ts'
 import {
   type ContractCall,
+  callsText,
   checkRequest,
   inputsHash,
   type RunOptions,
@@ -61,9 +63,11 @@ export async function runContract(req: RunRequest, opts: RunOptions = {}): Promi
 export function executeContract(engine: Engine, req: RunRequest, opts: RunOptions = {}): RunResult {
   const limits = resolveLimits(req)
   checkRequest(req, limits)
-  // Each state is encoded once: its canonical text gives both the copy and the root.
-  const [before, rootBefore] = canonicalState(req.state)
-  const hashIn = opts.inputsHash ?? inputsHash(req, limits, rootBefore)
+  // The state and the calls are encoded once: the canonical texts give the copy, the root, the inputs hash and
+  // what the sandbox parses (so a handler sees an input's keys in canonical order, as the hash commits to them).
+  const [before, rootBefore, stateText] = canonicalState(req.state)
+  const calls = callsText(req.calls)
+  const hashIn = opts.inputsHash ?? inputsHash(req, limits, rootBefore, calls)
   const base = {
     gasLimit: limits.gasLimit,
     inputsHash: hashIn,
@@ -83,14 +87,9 @@ export function executeContract(engine: Engine, req: RunRequest, opts: RunOption
     eventsHash: taggedJsonHash(EVENTS_TAG, []),
     deterministic,
   })
-  const config = JSON.stringify({
-    seed: seedWords(req.seed),
-    blockTime: req.blockTime,
-    contractId: req.contractId,
-    calls: req.calls,
-    state: before,
-    limits,
-  })
+  const config =
+    `{"seed":${JSON.stringify(seedWords(req.seed))},"blockTime":${req.blockTime},` +
+    `"contractId":${JSON.stringify(req.contractId)},"calls":${calls},"state":${stateText},"limits":${JSON.stringify(limits)}}`
 
   // Found once per engine (before the wall clock starts); a build where the countdown cannot be found throws
   // here, before any run.
@@ -193,7 +192,7 @@ export function executeContract(engine: Engine, req: RunRequest, opts: RunOption
       if (prelude.error) return outcome(keep(prelude.error), 'prelude')
       factory = keep(prelude.value)
     }
-    const made = vm.callFunction(factory, vm.undefined, keep(vm.newString(config)))
+    const made = vm.callFunction(factory, vm.undefined, keep(newJsonString(vm, config)))
     if (made.error) return outcome(keep(made.error), 'prelude')
     const run = keep(made.value)
 
@@ -299,10 +298,13 @@ function finish(
   }
 }
 
-/** A state as a fresh object with sorted keys and its root, every value checked canonical (throws STELE_BAD_ENCODING). */
-function canonicalState(state: ContractState): [ContractState, string] {
+/**
+ * A state as a fresh object with sorted keys, its root and its canonical text, every value checked canonical
+ * (throws STELE_BAD_ENCODING).
+ */
+function canonicalState(state: ContractState): [ContractState, string, string] {
   if (state === null || typeof state !== 'object' || Array.isArray(state))
     throw new SteleError('STELE_BAD_REQUEST', 'state: expected an object of JSON values')
   const text = canonicalJson(state, 'state')
-  return [JSON.parse(text) as ContractState, taggedTextHash(STATE_TAG, text)]
+  return [JSON.parse(text) as ContractState, taggedTextHash(STATE_TAG, text), text]
 }

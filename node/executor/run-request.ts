@@ -5,9 +5,9 @@
 import { toHex } from '../../core/bytes.ts'
 import { SteleError } from '../../core/errors.ts'
 import { sha256 } from '../../core/hash.ts'
-import { isFrozenCanonical, type Json } from './canonical-json.ts'
+import { canonicalJson, isFrozenCanonical, type Json } from './canonical-json.ts'
 import type { Engine } from './engine.ts'
-import { type ContractEvent, type ContractState, INPUTS_TAG, stateRoot, taggedJsonHash } from './hashes.ts'
+import { type ContractEvent, type ContractState, INPUTS_TAG, stateRoot, taggedTextHash } from './hashes.ts'
 import { type ContractLimits, DEFAULT_LIMITS, MAX_CODE_BYTES, MAX_GAS_LIMIT } from './limits.ts'
 
 const HANDLER_RE = /^[A-Za-z_$][A-Za-z0-9_$]{0,63}$/
@@ -123,20 +123,29 @@ export function stateBytes(state: ContractState): number {
   return n
 }
 
-/** The inputs hash of a request: what a result commits to, so any node can re-run it (docs/contracts.md §6). */
+/** The canonical text of a request's calls, each as { handler, input }; a frozen call's kept text is reused. */
+export function callsText(calls: readonly ContractCall[]): string {
+  return canonicalJson(
+    calls.map((c) => (isFrozenCanonical(c) ? c : { handler: c.handler, input: c.input })),
+    'calls',
+  )
+}
+
+/**
+ * The inputs hash of a request: what a result commits to, so any node can re-run it (docs/contracts.md §6). The
+ * canonical JSON of { blockTime, calls, codeHash, contractId, limits, seed, stateRoot }, written in that (sorted)
+ * key order around the calls' text, which the run also hands to the sandbox: the calls are encoded once.
+ */
 export function inputsHash(
   req: RunRequest,
   limits = resolveLimits(req),
   rootBefore = stateRoot(req.state),
+  calls = callsText(req.calls),
 ): string {
-  return taggedJsonHash(INPUTS_TAG, {
-    codeHash: toHex(sha256(new TextEncoder().encode(req.code))),
-    contractId: req.contractId,
-    blockTime: req.blockTime,
-    seed: toHex(req.seed),
-    limits: { ...limits },
-    // A frozen call has these two fields only, and its kept text is reused.
-    calls: req.calls.map((c) => (isFrozenCanonical(c) ? c : { handler: c.handler, input: c.input })),
-    stateRoot: rootBefore,
-  })
+  const text =
+    `{"blockTime":${canonicalJson(req.blockTime, 'blockTime')},"calls":${calls},` +
+    `"codeHash":"${toHex(sha256(new TextEncoder().encode(req.code)))}",` +
+    `"contractId":${canonicalJson(req.contractId, 'contractId')},"limits":${canonicalJson({ ...limits }, 'limits')},` +
+    `"seed":"${toHex(req.seed)}","stateRoot":${JSON.stringify(rootBefore)}}`
+  return taggedTextHash(INPUTS_TAG, text)
 }
