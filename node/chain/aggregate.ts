@@ -1,5 +1,6 @@
 import { SteleError } from '../../core/errors.ts'
 import { decodeRecord } from '../../core/record.ts'
+import { chunkLists } from '../db/chunk-lists.ts'
 import { decodeChunk } from '../db/codec.ts'
 import type { Db } from '../db/db.ts'
 import { K } from '../db/keys.ts'
@@ -165,7 +166,8 @@ export async function aggregate(db: Db, maxChunkSpan: number, q: AggregateQuery)
         lt: prefix + K.timeBound(p.to),
       })
       for await (const [, value] of it) {
-        for (const bytes of decodeChunk(value).records) {
+        const [list] = await chunkLists(db, [value])
+        for (const bytes of decodeChunk(value, list).records) {
           const r = decodeRecord(bytes)
           if (r.time >= p.from && r.time < p.to && r.sensor === q.sensor)
             foldReading(target(r.time), r.value, r.time)

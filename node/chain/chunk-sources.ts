@@ -1,5 +1,6 @@
 import { toHex } from '../../core/bytes.ts'
 import type { StampedRecord } from '../../core/record.ts'
+import { chunkLists } from '../db/chunk-lists.ts'
 import { decodeChunk } from '../db/codec.ts'
 import { type Db, getMany } from '../db/db.ts'
 import { lowerBound, upperBound } from './reading-cursor.ts'
@@ -76,11 +77,13 @@ export class ChunkCache {
     this.bytes += json.length
   }
 
-  decoded(key: string, value: Uint8Array): DecodedChunk {
+  /** The chunk stored under `key`; `list` is its batch's record list when the chunk names it (chunkLists). */
+  decoded(key: string, value: Uint8Array, list?: Uint8Array): DecodedChunk {
     const hit = this.chunks.get(key)
     if (hit) return hit
-    const c = decodeChunk(value)
+    const c = decodeChunk(value, list)
     const n = c.records.length
+    const stored = value.length + (list?.length ?? 0)
     const d: DecodedChunk = {
       key,
       txHash: toHex(c.txHash),
@@ -90,11 +93,11 @@ export class ChunkCache {
       ids: new Array(n),
       json: new Array(n),
       jsonStatus: '',
-      stored: value.length,
-      size: value.length,
+      stored,
+      size: stored,
     }
     this.chunks.set(key, d)
-    this.bytes += value.length
+    this.bytes += stored
     for (const [k, old] of this.chunks) {
       if (this.bytes <= this.maxBytes) break
       this.chunks.delete(k)
@@ -165,10 +168,26 @@ async function findFloor(
   }
 }
 
+/** Stored chunks decoded through the cache; the record lists of those not cached that need one are read first. */
+async function decodeAll(
+  db: Db,
+  cache: ChunkCache,
+  entries: [string, Uint8Array][],
+): Promise<DecodedChunk[]> {
+  const fresh = entries.filter(([key]) => cache.get(key) === undefined)
+  const lists = await chunkLists(
+    db,
+    fresh.map(([, value]) => value),
+  )
+  const listOf = new Map<string, Uint8Array | undefined>()
+  for (let i = 0; i < fresh.length; i++) listOf.set(fresh[i]![0], lists[i])
+  return entries.map(([key, value]) => cache.decoded(key, value, listOf.get(key)))
+}
+
 function iteratorSource(db: Db, cache: ChunkCache, range: KeyRange, reverse: boolean): ChunkSource {
   const it = db.iterator({ ...range, reverse, highWaterMarkBytes: 1024 * 1024 })
   return {
-    next: async (want) => (await it.nextv(want)).map(([key, value]) => cache.decoded(key, value)),
+    next: async (want) => decodeAll(db, cache, await it.nextv(want)),
     // Not awaited: the page does not wait for the LevelDB thread to release the iterator (db.close() does).
     close: () => void it.close(),
   }
@@ -199,10 +218,16 @@ function listSource(
           db,
           missing.map((i) => take[i]!),
         )
+        const found: [string, Uint8Array][] = []
+        const slots: number[] = []
         for (let m = 0; m < missing.length; m++) {
           const v = values[m]
-          if (v) out[missing[m]!] = cache.decoded(take[missing[m]!]!, v)
+          if (!v) continue
+          found.push([take[missing[m]!]!, v])
+          slots.push(missing[m]!)
         }
+        const decoded = await decodeAll(db, cache, found)
+        for (let j = 0; j < slots.length; j++) out[slots[j]!] = decoded[j]
       }
       return out.filter((c) => c !== undefined)
     },

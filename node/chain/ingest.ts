@@ -258,7 +258,17 @@ export class Ingest extends EventEmitter<IngestEvents> {
         // Reading ids are written a run of many batches at a time (reading-ids.ts), not a key per reading.
         ids.add(acceptSeq, batch.leafHashes)
         const { records, recordBytes, byDevice } = batch
-        indexChunks(this.c.state, put, tx.hash, gwHex, records, recordBytes, byDevice, p.chunkKeys)
+        indexChunks(
+          this.c.state,
+          put,
+          tx.hash,
+          batch.header.recordsRoot,
+          gwHex,
+          records,
+          recordBytes,
+          byDevice,
+          p.chunkKeys,
+        )
         this.rollups.fold(batch.records, put)
         const last = batch.records[n - 1]!
         const next: GatewayState = {

@@ -1,4 +1,6 @@
 import { ByteReader, ByteWriter } from '../../core/bytes.ts'
+import { SteleError } from '../../core/errors.ts'
+import { decodeRecordList } from '../../core/record.ts'
 
 export interface StoredBlock {
   header: Uint8Array
@@ -50,15 +52,30 @@ export interface Chunk {
   records: Uint8Array[]
 }
 
-export function encodeChunk(
-  txHash: Uint8Array,
-  leafIndexes: readonly number[],
-  records: readonly Uint8Array[],
-): Uint8Array {
-  return encodeChunkOf(txHash, leafIndexes, (i) => records[i]!)
+/**
+ * The count of a chunk that holds every record of its batch: instead of a second copy of them, the chunk names the
+ * batch's record list (`o:` + records root, stored once by the same write and never deleted). Chunks written before
+ * this form carry their records and are read as they are.
+ */
+const WHOLE_BATCH = 0xffff_ffff
+
+/** A chunk of every record of the batch: its tx hash, the whole-batch mark and its records root (68 bytes). */
+export function encodeBatchChunk(txHash: Uint8Array, recordsRoot: Uint8Array): Uint8Array {
+  const out = Buffer.allocUnsafe(68)
+  out.set(txHash, 0)
+  out.writeUInt32BE(WHOLE_BATCH, 32)
+  out.set(recordsRoot, 36)
+  return out
 }
 
-/** encodeChunk of the records at `leafIndexes` of a whole batch, written once into a buffer of the exact size. */
+/** The records root of the batch whose record list holds the chunk's records, or undefined if the chunk holds them. */
+export function chunkRecordsRoot(v: Uint8Array): Uint8Array | undefined {
+  if (v.length !== 68 || new DataView(v.buffer, v.byteOffset, 36).getUint32(32) !== WHOLE_BATCH)
+    return undefined
+  return v.subarray(36, 68)
+}
+
+/** A chunk holding the records at `leafIndexes` of a batch, written once into a buffer of the exact size. */
 export function encodeChunkOf(
   txHash: Uint8Array,
   leafIndexes: readonly number[],
@@ -82,10 +99,23 @@ export function encodeChunkOf(
   return out
 }
 
-export function decodeChunk(v: Uint8Array): Chunk {
+/**
+ * A stored chunk; `list` is its batch's record list when the chunk names it (chunkRecordsRoot), whose records are
+ * then the chunk's, at leaves 0..n-1.
+ */
+export function decodeChunk(v: Uint8Array, list?: Uint8Array): Chunk {
   const rd = new ByteReader(v, 'series chunk')
   const txHash = rd.bytes(32, 'txHash')
   const n = rd.u32('count')
+  if (n === WHOLE_BATCH) {
+    if (!list)
+      throw new SteleError(
+        'STELE_INTERNAL',
+        'series chunk: the record list of its batch is missing from storage',
+      )
+    const records = decodeRecordList(list)
+    return { txHash, leafIndexes: Array.from(records, (_, i) => i), records }
+  }
   const leafIndexes: number[] = []
   const records: Uint8Array[] = []
   for (let i = 0; i < n; i++) {
