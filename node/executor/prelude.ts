@@ -1,13 +1,16 @@
 /**
- * The script a run evaluates before any contract code (docs/contracts.md §4). It takes the run's configuration as
- * one JSON string and returns the function the host calls with the contract's module namespace; the function
- * returns the run's outcome as one JSON string. Nothing is put on the global object: the contract reaches the
- * state, the event list and the seeded generator only through the `ctx` it is handed.
+ * The script a sandbox evaluates before any contract code (docs/contracts.md §4). It makes the sandbox
+ * deterministic and evaluates to the function the host calls, once the contract's module is loaded, with the
+ * run's configuration (one JSON string) and the module namespace; that function returns the run's outcome as one
+ * JSON string. Nothing is put on the global object: the contract reaches the state, the event list and the
+ * seeded generator only through the `ctx` it is handed. The module's top level runs before the configuration
+ * (so one loaded module can serve every run of a contract, see module-snapshots.ts): there `Date.now()`,
+ * `new Date()` and `Math.random()` throw, since the block's time and seed are not known yet.
  *
  * What it changes in the sandbox, so a run depends on its inputs alone:
  * - deletes the globals that are not deterministic or not needed (WeakRef, FinalizationRegistry, Atomics,
  *   SharedArrayBuffer, and the host-ish names if an engine ever had them);
- * - Math.random is xoshiro128** seeded from the run's seed; ctx.random is the same generator;
+ * - Math.random is xoshiro128** seeded from the run's seed (set by each run); ctx.random is the same generator;
  * - Date: `Date.now()` and `new Date()` are the block time; local time is UTC (the engine would otherwise ask
  *   the host's time zone); Date.parse takes ISO 8601 only, zone-less times as UTC.
  *
@@ -16,10 +19,10 @@
  * tamper with its own run (e.g. by Object.prototype.toJSON): that stays deterministic and hurts no one else.
  */
 /**
- * The Date shim (see the prelude): the engine's Date with `Date.now()` and `new Date()` at the block time, local
+ * The Date shim (see the prelude): the engine's Date with `Date.now()` and `new Date()` at the block time (`time()`), local
  * time as UTC, and Date.parse on ISO 8601 only. Evaluated as a function of what it needs.
  */
-const DATE_SHIM = String.raw`(function (OD, blockTime, apply, construct, keysOf, defineProperty, StringCtor) {
+const DATE_SHIM = String.raw`(function (OD, time, apply, construct, keysOf, defineProperty, StringCtor) {
   'use strict';
   const proto = OD.prototype;
   const odParse = OD.parse, odUTC = OD.UTC, odToISO = proto.toISOString, odGetTime = proto.getTime;
@@ -33,15 +36,15 @@ const DATE_SHIM = String.raw`(function (OD, blockTime, apply, construct, keysOf,
     return odParse(m[4] !== undefined && m[7] === undefined ? s + 'Z' : s);
   }
   function SteleDate(...args) {
-    if (new.target === undefined) return apply(utcString, construct(OD, [blockTime]), []);
+    if (new.target === undefined) return apply(utcString, construct(OD, [time()]), []);
     let v;
-    if (args.length === 0) v = [blockTime];
+    if (args.length === 0) v = [time()];
     else if (args.length === 1) v = [typeof args[0] === 'string' ? parseIso(args[0]) : args[0]];
     else v = [apply(odUTC, undefined, args)];
     return construct(OD, v, new.target);
   }
   defineProperty(SteleDate, 'prototype', { value: proto });
-  defineProperty(SteleDate, 'now', method(function now() { return blockTime; }));
+  defineProperty(SteleDate, 'now', method(function now() { return time(); }));
   defineProperty(SteleDate, 'parse', method(function parse(s) { return parseIso(s); }));
   defineProperty(SteleDate, 'UTC', method(odUTC));
   defineProperty(proto, 'constructor', method(SteleDate));
@@ -65,19 +68,17 @@ const DATE_SHIM = String.raw`(function (OD, blockTime, apply, construct, keysOf,
   return SteleDate;
 })`
 
-export const PRELUDE = String.raw`(function (configText) {
+export const PRELUDE = String.raw`(function () {
   'use strict';
   const DATE_SHIM = ${JSON.stringify(DATE_SHIM)};
   const G = globalThis;
   const JSONparse = JSON.parse, JSONstringify = JSON.stringify;
   const keysOf = Object.keys, freeze = Object.freeze, create = Object.create, defineProperty = Object.defineProperty;
   const apply = Reflect.apply, construct = Reflect.construct;
-  const sort = Array.prototype.sort, isArray = Array.isArray;
+  const sort = Array.prototype.sort;
   const imul = Math.imul;
   const PromiseCtor = Promise;
-  const ErrorCtor = Error, TypeErrorCtor = TypeError, RangeErrorCtor = RangeError, StringCtor = String;
-  const cfg = JSONparse(configText);
-  const limits = cfg.limits;
+  const TypeErrorCtor = TypeError, RangeErrorCtor = RangeError, StringCtor = String;
 
   for (const name of ['WeakRef', 'FinalizationRegistry', 'Atomics', 'SharedArrayBuffer', 'WebAssembly',
     'process', 'require', 'module', 'exports', 'fetch', 'XMLHttpRequest', 'setTimeout', 'setInterval',
@@ -86,11 +87,21 @@ export const PRELUDE = String.raw`(function (configText) {
     delete G[name];
   }
 
+  // The block time and the generator's state are set by each run; the module's top level runs before.
+  let running = false, blockTime = 0;
+  function notYet(what) {
+    throw new TypeErrorCtor(what + ' is not available while the module loads: the block time and seed are set for the handlers');
+  }
+  function time() {
+    if (!running) notYet('the current time');
+    return blockTime;
+  }
+
   // xoshiro128** (Blackman and Vigna), 32-bit words of the seed as given by the host.
-  let s0 = cfg.seed[0] | 0, s1 = cfg.seed[1] | 0, s2 = cfg.seed[2] | 0, s3 = cfg.seed[3] | 0;
-  if ((s0 | s1 | s2 | s3) === 0) s0 = 1;
+  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
   const rotl = (x, k) => (x << k) | (x >>> (32 - k));
   function random() {
+    if (!running) notYet('Math.random()');
     const r = imul(rotl(imul(s1, 5), 7), 9);
     const t = s1 << 9;
     s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3; s2 ^= t; s3 = rotl(s3, 11);
@@ -99,15 +110,14 @@ export const PRELUDE = String.raw`(function (configText) {
   defineProperty(Math, 'random', { value: random, writable: true, configurable: true });
 
   // Date is replaced on its first use, when its shim is compiled (by the eval captured here): most runs never
-  // touch a date, and compiling the shim was a fifth of the prelude's cost. Until then the global is an accessor
-  // and the engine's Date is reachable only from this closure; the shim uses defineProperty and index loops, so
-  // what the contract changed before (setters on Function.prototype, iterators) cannot reach it.
-  const blockTime = cfg.blockTime;
+  // touch a date. Until then the global is an accessor and the engine's Date is reachable only from this
+  // closure; the shim uses defineProperty and index loops, so what the contract changed before (setters on
+  // Function.prototype, iterators) cannot reach it.
   const OD = Date, evalFn = eval;
   let steleDate;
   function installDate() {
     if (steleDate === undefined)
-      steleDate = apply(evalFn, undefined, [DATE_SHIM])(OD, blockTime, apply, construct, keysOf, defineProperty, StringCtor);
+      steleDate = apply(evalFn, undefined, [DATE_SHIM])(OD, time, apply, construct, keysOf, defineProperty, StringCtor);
     return steleDate;
   }
   defineProperty(G, 'Date', {
@@ -146,16 +156,36 @@ export const PRELUDE = String.raw`(function (configText) {
     return text;
   }
 
-  // The state: key -> JSON text, so a value read is a copy and changes only by ctx.state.set. The UTF-8 bytes of
-  // each key and text are kept, so a change is counted by measuring only the new text.
-  const store = create(null), keyBytesOf = create(null), textBytesOf = create(null);
-  let stateBytes = 0;
-  for (const k of keysOf(cfg.state)) {
-    const text = JSONstringify(cfg.state[k]);
-    store[k] = text;
-    keyBytesOf[k] = utf8Length(k);
-    textBytesOf[k] = utf8Length(text);
-    stateBytes += keyBytesOf[k] + textBytesOf[k];
+  // The run's limits, state and events (set by each run).
+  let limits, events;
+  // The state: key -> JSON text, so a value read is a copy and changes only by ctx.state.set. Its UTF-8 size is
+  // measured only when it could be over the limit: a UTF-16 unit is at most 3 bytes, so while knownBytes plus
+  // 3 * unmeasuredUnits is within it nothing is measured (measuring was a third of a set). An entry (key and
+  // text) is in bytesOf once measured, in unitsOf until then.
+  let store, bytesOf, unitsOf, knownBytes, unmeasuredUnits;
+  function measureAll() {
+    const keys = keysOf(unitsOf);
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i];
+      const b = utf8Length(k) + utf8Length(store[k]);
+      bytesOf[k] = b;
+      knownBytes += b;
+    }
+    unitsOf = create(null);
+    unmeasuredUnits = 0;
+  }
+  function forget(key) {
+    const u = unitsOf[key];
+    if (u !== undefined) {
+      unmeasuredUnits -= u;
+      delete unitsOf[key];
+      return;
+    }
+    const b = bytesOf[key];
+    if (b !== undefined) {
+      knownBytes -= b;
+      delete bytesOf[key];
+    }
   }
   function checkKey(key) {
     // A UTF-16 unit is at most 3 bytes of UTF-8: short keys need no measuring.
@@ -171,33 +201,39 @@ export const PRELUDE = String.raw`(function (configText) {
     set(key, value) {
       checkKey(key);
       const text = toJson(value, 'a state value');
-      const textBytes = utf8Length(text);
-      const oldText = textBytesOf[key];
-      const keyBytes = oldText === undefined ? utf8Length(key) : keyBytesOf[key];
-      const size = stateBytes + textBytes + (oldText === undefined ? keyBytes : -oldText);
+      const units = key.length + text.length;
+      const oldUnits = unitsOf[key], oldBytes = bytesOf[key];
+      const otherBytes = knownBytes - (oldBytes === undefined ? 0 : oldBytes);
+      const otherUnits = unmeasuredUnits - (oldUnits === undefined ? 0 : oldUnits);
+      if (otherBytes + 3 * (otherUnits + units) <= limits.stateBytes) {
+        forget(key);
+        store[key] = text;
+        unitsOf[key] = units;
+        unmeasuredUnits += units;
+        return;
+      }
+      measureAll();
+      const old = bytesOf[key];
+      const bytes = utf8Length(key) + utf8Length(text);
+      const size = knownBytes - (old === undefined ? 0 : old) + bytes;
       if (size > limits.stateBytes)
         throw new RangeErrorCtor('state limit: ' + size + ' bytes is over ' + limits.stateBytes);
       store[key] = text;
-      keyBytesOf[key] = keyBytes;
-      textBytesOf[key] = textBytes;
-      stateBytes = size;
+      bytesOf[key] = bytes;
+      knownBytes = size;
     },
     delete(key) {
       checkKey(key);
-      const oldText = textBytesOf[key];
-      if (oldText === undefined) return false;
-      stateBytes -= keyBytesOf[key] + oldText;
+      if (store[key] === undefined) return false;
+      forget(key);
       delete store[key];
-      delete keyBytesOf[key];
-      delete textBytesOf[key];
       return true;
     },
     has(key) { checkKey(key); return store[key] !== undefined; },
     keys() { return apply(sort, keysOf(store), []); },
-    get size() { return stateBytes; },
+    get size() { measureAll(); return knownBytes; },
   });
 
-  const events = [];
   function emit(name, data) {
     if (typeof name !== 'string' || name.length === 0 || name.length > 64)
       throw new TypeErrorCtor('an event name is a string of 1 to 64 characters');
@@ -208,9 +244,28 @@ export const PRELUDE = String.raw`(function (configText) {
     events[events.length] = text;
   }
 
-  const ctx = freeze({ contractId: cfg.contractId, blockTime, random, state, emit });
+  // The run: the configuration is the host's JSON (its state as key -> JSON text), read with captured built-ins,
+  // own properties and index loops only, since the module has run already.
+  return function run(configText, exportsNs) {
+    const cfg = JSONparse(configText);
+    limits = cfg.limits;
+    blockTime = cfg.blockTime;
+    const seed = cfg.seed;
+    s0 = seed[0] | 0; s1 = seed[1] | 0; s2 = seed[2] | 0; s3 = seed[3] | 0;
+    if ((s0 | s1 | s2 | s3) === 0) s0 = 1;
+    store = create(null); bytesOf = create(null); unitsOf = create(null);
+    knownBytes = 0; unmeasuredUnits = 0;
+    const initial = cfg.state, initialKeys = keysOf(initial);
+    for (let i = 0; i < initialKeys.length; i++) {
+      const k = initialKeys[i], text = initial[k];
+      store[k] = text;
+      unitsOf[k] = k.length + text.length;
+      unmeasuredUnits += k.length + text.length;
+    }
+    events = [];
+    running = true;
+    const ctx = freeze({ contractId: cfg.contractId, blockTime, random, state, emit });
 
-  return function run(exportsNs) {
     if (exportsNs instanceof PromiseCtor) throw new TypeErrorCtor('top-level await is not allowed');
     const outputs = [];
     const calls = cfg.calls;
@@ -239,4 +294,4 @@ export const PRELUDE = String.raw`(function (configText) {
       if (typeof exportsNs[names[i]] === 'function') exportsText += (exportsText ? ',' : '') + JSONstringify(names[i]);
     return '{"exports":[' + exportsText + '],"outputs":[' + outputsText + '],"events":[' + eventsText + '],"state":{' + stateText + '}}';
   };
-})`
+})()`

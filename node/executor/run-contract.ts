@@ -27,7 +27,13 @@ import {
   resolveLimits,
   stateBytes,
 } from './run-request.ts'
-import { dropTemplate, SANDBOX_INTRINSICS, sandboxTemplate } from './sandbox-template.ts'
+import {
+  captureModule,
+  dropTemplate,
+  prepareCapture,
+  SANDBOX_INTRINSICS,
+  sandboxTemplate,
+} from './sandbox-template.ts'
 
 export type { ContractCall, RunOptions, RunRequest, RunResult, RunStatus }
 export { inputsHash, resolveLimits, stateBytes }
@@ -63,9 +69,10 @@ export async function runContract(req: RunRequest, opts: RunOptions = {}): Promi
 export function executeContract(engine: Engine, req: RunRequest, opts: RunOptions = {}): RunResult {
   const limits = resolveLimits(req)
   checkRequest(req, limits)
-  // The state and the calls are encoded once: the canonical texts give the copy, the root, the inputs hash and
-  // what the sandbox parses (so a handler sees an input's keys in canonical order, as the hash commits to them).
-  const [before, rootBefore, stateText] = canonicalState(req.state)
+  // The state and the calls are encoded once: the state's canonical text gives its copy and root, the calls' the
+  // inputs hash and what the sandbox parses (so a handler sees an input's keys in canonical order, as the hash
+  // commits to them).
+  const [before, rootBefore] = canonicalState(req.state)
   const calls = callsText(req.calls)
   const hashIn = opts.inputsHash ?? inputsHash(req, limits, rootBefore, calls)
   const base = {
@@ -89,7 +96,7 @@ export function executeContract(engine: Engine, req: RunRequest, opts: RunOption
   })
   const config =
     `{"seed":${JSON.stringify(seedWords(req.seed))},"blockTime":${req.blockTime},` +
-    `"contractId":${JSON.stringify(req.contractId)},"calls":${calls},"state":${stateText},"limits":${JSON.stringify(limits)}}`
+    `"contractId":${JSON.stringify(req.contractId)},"calls":${calls},"state":${stateTexts(before)},"limits":${JSON.stringify(limits)}}`
 
   // Found once per engine (before the wall clock starts); a build where the countdown cannot be found throws
   // here, before any run.
@@ -108,10 +115,9 @@ export function executeContract(engine: Engine, req: RunRequest, opts: RunOption
   let ticks = 0
   let slice = 0
   let regexpGas = 0
-  const gasUsed = (): number => {
-    const used = ticks + (counter === undefined || slice === 0 ? 0 : slice - counter.read()) + regexpGas
-    return Math.min(used, limits.gasLimit)
-  }
+  const counted = (): number =>
+    ticks + (counter === undefined || slice === 0 ? 0 : slice - counter.read()) + regexpGas
+  const gasUsed = (): number => Math.min(counted(), limits.gasLimit)
   const heapStart = heapBytes(engine)
   const nextSlice = (): number =>
     Math.min(heapBytes(engine) > heapStart ? SLICE_GROWING : SLICE, limits.gasLimit + 1 - ticks - regexpGas)
@@ -140,44 +146,57 @@ export function executeContract(engine: Engine, req: RunRequest, opts: RunOption
     }
     return stop !== undefined
   }
-  // The template is the fresh sandbox with the prelude evaluated: usable when the run has its limits and the
-  // prelude's own ticks could not have reached a poll (so the gas stays exact to the tick).
+  // The template is the fresh sandbox with the prelude evaluated, and a module snapshot that sandbox with the
+  // module loaded: usable when the run has the template's limits and the ticks they stand for are within its
+  // gas (so the count goes on exactly where a fresh run's would be, and stops where it would).
   const template =
     limits.memoryBytes === DEFAULT_LIMITS.memoryBytes && limits.stackBytes === DEFAULT_LIMITS.stackBytes
       ? sandboxTemplate(engine)
       : undefined
-  const fromTemplate =
-    template !== undefined &&
-    template.preludeTicks < SLICE_GROWING &&
-    template.preludeTicks <= limits.gasLimit
+  const fromTemplate = template !== undefined && template.preludeTicks <= limits.gasLimit
   try {
-    let factory: QuickJSHandle
-    let outcome: (err: QuickJSHandle, where: string) => RunResult
-    const outcomeIn =
-      (ctxVm: QuickJSContext) =>
-      (err: QuickJSHandle, where: string): RunResult => {
-        if (stop === 'gas')
-          return failed('out-of-gas', `gas limit ${limits.gasLimit} reached`, limits.gasLimit)
-        if (stop === 'wall') return failed('error', 'wall-clock limit', gasUsed(), false)
-        if (stop === 'abort') return failed('error', 'aborted', gasUsed(), false)
-        if (stop === 'memory') {
-          discardEngine(engine)
-          dropTemplate(engine)
-          return failed('error', 'memory limit: the sandbox heap grew past its bound', gasUsed(), false)
-        }
-        const gas = gasUsed()
-        return failed('error', `${where}: ${describeError(ctxVm, err)}`, gas)
+    let runFn: QuickJSHandle
+    let ns: QuickJSHandle
+    const outcome = (err: QuickJSHandle, where: string): RunResult => {
+      if (stop === 'gas') return failed('out-of-gas', `gas limit ${limits.gasLimit} reached`, limits.gasLimit)
+      if (stop === 'wall') return failed('error', 'wall-clock limit', gasUsed(), false)
+      if (stop === 'abort') return failed('error', 'aborted', gasUsed(), false)
+      if (stop === 'memory') {
+        discardEngine(engine)
+        dropTemplate(engine)
+        return failed('error', 'memory limit: the sandbox heap grew past its bound', gasUsed(), false)
       }
+      const gas = gasUsed()
+      return failed('error', `${where}: ${describeError(vm as QuickJSContext, err)}`, gas)
+    }
+    const startCount = (from: number): void => {
+      ticks = from
+      slice = nextSlice()
+      ;(counter as TickCounter).write(slice)
+    }
     if (fromTemplate) {
       // What a run leaves (handles, the module, changed globals) is overwritten by the next run's copy.
-      template.restore()
       template.onInterrupt = onInterrupt
       vm = template.vm
       counter = template.counter
-      slice = nextSlice()
-      counter.write(slice - template.preludeTicks)
-      factory = template.factory
-      outcome = outcomeIn(vm)
+      runFn = template.run
+      const snapshot = template.modules.get(req.code)
+      if (snapshot !== undefined && snapshot.ticks <= limits.gasLimit) {
+        snapshot.image.restore()
+        startCount(snapshot.ticks)
+        ns = snapshot.ns
+      } else {
+        template.image.restore()
+        const capture = snapshot === undefined && template.modules.wanted(req.code)
+        if (capture) prepareCapture(engine, template)
+        startCount(template.preludeTicks)
+        const mod = vm.evalCode(req.code, CONTRACT_FILE, { type: 'module' })
+        if (mod.error) return outcome(keep(mod.error), 'load')
+        // Not kept: the next restore frees it, and a snapshot holds it.
+        ns = mod.value
+        if (capture && stop === undefined)
+          template.modules.add(req.code, captureModule(engine, template, ns, counted()))
+      }
     } else {
       rt = engine.newRuntime()
       rt.setMemoryLimit(limits.memoryBytes)
@@ -185,22 +204,15 @@ export function executeContract(engine: Engine, req: RunRequest, opts: RunOption
       rt.setInterruptHandler(onInterrupt)
       vm = rt.newContext({ intrinsics: SANDBOX_INTRINSICS })
       counter = tickCounter(engine, vm)
-      slice = nextSlice()
-      counter.write(slice)
-      outcome = outcomeIn(vm)
+      startCount(0)
       const prelude = vm.evalCode(PRELUDE, 'stele-prelude.js', { type: 'global', strict: true })
       if (prelude.error) return outcome(keep(prelude.error), 'prelude')
-      factory = keep(prelude.value)
+      runFn = keep(prelude.value)
+      const mod = vm.evalCode(req.code, CONTRACT_FILE, { type: 'module' })
+      if (mod.error) return outcome(keep(mod.error), 'load')
+      ns = keep(mod.value)
     }
-    const made = vm.callFunction(factory, vm.undefined, keep(newJsonString(vm, config)))
-    if (made.error) return outcome(keep(made.error), 'prelude')
-    const run = keep(made.value)
-
-    const mod = vm.evalCode(req.code, CONTRACT_FILE, { type: 'module' })
-    if (mod.error) return outcome(keep(mod.error), 'load')
-    const ns = keep(mod.value)
-
-    const ran = vm.callFunction(run, vm.undefined, ns)
+    const ran = vm.callFunction(runFn, vm.undefined, keep(newJsonString(vm, config)), ns)
     if (ran.error) return outcome(keep(ran.error), 'run')
     const text = vm.getString(keep(ran.value))
     return finish(text, limits, base, gasUsed(), failed)
@@ -223,6 +235,13 @@ export function executeContract(engine: Engine, req: RunRequest, opts: RunOption
       discardEngine(engine)
     }
   }
+}
+
+/** The state as the sandbox takes it: key -> the value's JSON text (kept as text there, see prelude.ts). */
+function stateTexts(state: ContractState): string {
+  const texts: { [key: string]: string } = Object.create(null)
+  for (const k of Object.keys(state)) texts[k] = JSON.stringify(state[k])
+  return JSON.stringify(texts)
 }
 
 /** "Name: message (contract.js:line:col)" of a thrown value, read without trusting its shape. */
@@ -298,13 +317,10 @@ function finish(
   }
 }
 
-/**
- * A state as a fresh object with sorted keys, its root and its canonical text, every value checked canonical
- * (throws STELE_BAD_ENCODING).
- */
-function canonicalState(state: ContractState): [ContractState, string, string] {
+/** A state as a fresh object with sorted keys and its root, every value checked canonical (throws STELE_BAD_ENCODING). */
+function canonicalState(state: ContractState): [ContractState, string] {
   if (state === null || typeof state !== 'object' || Array.isArray(state))
     throw new SteleError('STELE_BAD_REQUEST', 'state: expected an object of JSON values')
   const text = canonicalJson(state, 'state')
-  return [JSON.parse(text) as ContractState, taggedTextHash(STATE_TAG, text), text]
+  return [JSON.parse(text) as ContractState, taggedTextHash(STATE_TAG, text)]
 }

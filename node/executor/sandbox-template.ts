@@ -7,6 +7,8 @@ import {
 import type { Engine } from './engine.ts'
 import { type TickCounter, tickCounter } from './gas-counter.ts'
 import { DEFAULT_LIMITS } from './limits.ts'
+import { captureImage, clearAbove, engineMemory, type MemoryImage, PAGE, usedEnd } from './memory-image.ts'
+import { type ModuleSnapshot, ModuleSnapshots } from './module-snapshots.ts'
 import { PRELUDE } from './prelude.ts'
 
 /**
@@ -21,23 +23,25 @@ export const SANDBOX_INTRINSICS = { ...DefaultIntrinsics, TypedArrays: false } a
  * atoms, globals and allocation counts, so the same memory-limit behaviour), without compiling the prelude again
  * (1.7 ms of a 1.8 ms run of one reading). Nothing a run did survives the copy. Only for runs with the default
  * memory and stack limits (the template's); the engine must be used synchronously (every runtime but this one is
- * disposed before a run returns), which is how run-contract and gas-counter use it.
+ * disposed before a run returns), which is how run-contract and gas-counter use it. Contracts' modules loaded on
+ * it are kept the same way (module-snapshots.ts).
  */
 export interface SandboxTemplate {
   rt: QuickJSRuntime
   vm: QuickJSContext
-  /** The prelude's factory (see prelude.ts). */
-  factory: QuickJSHandle
+  /** The prelude's run function (see prelude.ts). */
+  run: QuickJSHandle
   counter: TickCounter
-  /** Ticks the prelude's evaluation counted: a fresh run's countdown stands this much lower after it. */
+  /** Ticks the prelude's evaluation counted: a fresh run has counted as many when its module starts loading. */
   preludeTicks: number
   /** The interrupt handler of the run in progress. */
   onInterrupt: (() => boolean) | undefined
-  /** Copies the memory of the template back. */
-  restore(): void
+  /** Static data, and the heap up to the template's top (the end of its last range). */
+  image: MemoryImage
+  /** Modules loaded on the template, by code. */
+  modules: ModuleSnapshots
 }
 
-const PAGE = 64 * 1024
 /** The interpreter's shadow stack: a gap of zero pages between data and heap, dead between calls. */
 const MIN_STACK_PAGES = 16
 const BUILD_COUNTDOWN = 1_000_000_000
@@ -58,8 +62,9 @@ export function dropTemplate(engine: Engine): void {
   templates.delete(engine)
 }
 
-function memory(engine: Engine): Uint8Array {
-  return (engine as unknown as { module: { HEAPU8: Uint8Array } }).module.HEAPU8
+/** The end of the template's heap: memory above it is free to the allocator. */
+export function templateTop(t: SandboxTemplate): number {
+  return (t.image.ranges[t.image.ranges.length - 1] as readonly [number, number])[1]
 }
 
 function build(engine: Engine): SandboxTemplate | null {
@@ -76,7 +81,7 @@ function build(engine: Engine): SandboxTemplate | null {
   counter.write(BUILD_COUNTDOWN)
   const prelude = vm.evalCode(PRELUDE, 'stele-prelude.js', { type: 'global', strict: true })
   const preludeTicks = BUILD_COUNTDOWN - counter.read()
-  const ranges = prelude.error ? undefined : liveRanges(memory(engine))
+  const ranges = prelude.error ? undefined : liveRanges(engineMemory(engine))
   if (prelude.error || ranges === undefined) {
     prelude.error?.dispose()
     if (!prelude.error) prelude.value.dispose()
@@ -84,17 +89,13 @@ function build(engine: Engine): SandboxTemplate | null {
     rt.dispose()
     return null
   }
-  const saved = ranges.map(([from, to]) => memory(engine).slice(from, to))
   return Object.assign(t, {
     vm,
-    factory: prelude.value,
+    run: prelude.value,
     counter,
     preludeTicks,
-    restore: () => {
-      const heap = memory(engine)
-      for (let i = 0; i < ranges.length; i++)
-        heap.set(saved[i] as Uint8Array, (ranges[i] as [number, number])[0])
-    },
+    image: captureImage(engine, ranges),
+    modules: new ModuleSnapshots(),
   })
 }
 
@@ -127,4 +128,20 @@ function liveRanges(heap: Uint8Array): [number, number][] | undefined {
     [0, gap[0] * PAGE],
     [gap[1] * PAGE, Math.min(top * PAGE, heap.length)],
   ]
+}
+
+/** Before a module loads on the restored template, to be captured: zeroes the free memory (see usedEnd). */
+export function prepareCapture(engine: Engine, t: SandboxTemplate): void {
+  clearAbove(engine, templateTop(t))
+}
+
+/** The template's memory with a module just loaded on it (after prepareCapture): its data, and the heap to its top. */
+export function captureModule(
+  engine: Engine,
+  t: SandboxTemplate,
+  ns: QuickJSHandle,
+  ticks: number,
+): ModuleSnapshot {
+  const [data, heap] = t.image.ranges as [readonly [number, number], readonly [number, number]]
+  return { image: captureImage(engine, [data, [heap[0], usedEnd(engine, templateTop(t))]]), ns, ticks }
 }

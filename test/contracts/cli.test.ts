@@ -22,8 +22,9 @@ describe('stele contract test', () => {
     expect(code).toBe(0)
     const r = JSON.parse(lines.join('\n'))
     expect(r.events.map((e: { name: string }) => e.name)).toEqual(['alert', 'clear'])
-    // Exact ticks of the pinned engine build over the 15 runs (prelude, module load and onReading each).
-    expect(r.gasUsed).toBe(2180)
+    // Exact ticks of the pinned engine build and gas schedule 2 over the 15 runs (prelude, module load and
+    // onReading each).
+    expect(r.gasUsed).toBe(2019)
     expect(r.state).toHaveProperty(['alarm:freezer-1/temperature'])
   })
 

@@ -121,7 +121,7 @@ describe('canonical encodings', () => {
       blockTime: 1767225600000,
       seed: new Uint8Array(32),
     })
-    expect(r).toMatchObject({ status: 'ok', output: 42, gasUsed: 129 })
+    expect(r).toMatchObject({ status: 'ok', output: 42, gasUsed: 122 })
     for (const h of [r.inputsHash, r.stateRootBefore, r.stateRootAfter, r.eventsHash])
       expect(doc).toContain(h)
   })

@@ -1,3 +1,4 @@
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { isSteleError } from '../../../core/errors.ts'
 import { checkContract } from '../../../node/executor/check-contract.ts'
@@ -211,5 +212,73 @@ describe('state bytes', () => {
     )
     expect(r.status).toBe('ok')
     expect(r.output).toBe(stateBytes(r.stateAfter))
+  })
+
+  it('a set is refused exactly when the state would pass its limit, measured or bounded', async () => {
+    // Keys and texts of 1 to 4 UTF-8 bytes per character, near a small limit: the sandbox measures only when
+    // 3 bytes per UTF-16 unit could pass it, and must refuse exactly where the host's count does.
+    const char = fc.constantFrom('a', 'é', '€', '€', '€', '€', '😀', '\ud800')
+    const text = fc.array(char, { maxLength: 40 }).map((c) => c.join(''))
+    const op = fc.record({
+      key: fc.constantFrom('k', 'é', '😀k', 'key-4'),
+      value: text,
+      del: fc.constantFrom(false, false, false, true),
+    })
+    const limit = 120
+    // 3 bytes in each unit: the bound is tight here, and the second set is refused at its exact size.
+    const euros = await runContract({
+      code: `export function onReading(_, ctx) {
+        const out = []
+        for (const k of ['k', 'j']) try { ctx.state.set(k, '€'.repeat(30)); out.push('ok') } catch (e) { out.push(e.message) }
+        return out
+      }`,
+      contractId: 'bytes',
+      calls: [{ handler: 'onReading', input: null }],
+      state: {},
+      blockTime: BLOCK_TIME,
+      seed: SEED,
+      limits: { stateBytes: 150 },
+    })
+    expect(euros.output).toEqual(['ok', 'state limit: 186 bytes is over 150'])
+    const bytes = (k: string, v: string) => Buffer.byteLength(k) + Buffer.byteLength(JSON.stringify(v))
+    await fc.assert(
+      fc.asyncProperty(fc.array(op, { maxLength: 20 }), text, async (ops, first) => {
+        const state = { a: first }
+        const model = new Map<string, string>(Object.entries(state))
+        const want: string[] = []
+        for (const o of ops) {
+          if (o.del) {
+            want.push(model.delete(o.key) ? 'deleted' : 'absent')
+            continue
+          }
+          const others = [...model].filter(([k]) => k !== o.key)
+          const size = others.reduce((n, [k, v]) => n + bytes(k, v), 0) + bytes(o.key, o.value)
+          if (size > limit) want.push('limit')
+          else {
+            model.set(o.key, o.value)
+            want.push('ok')
+          }
+        }
+        const r = await runContract({
+          code: `export function onReading(ops, ctx) {
+            const out = []
+            for (const o of ops) {
+              if (o.del) { out.push(ctx.state.delete(o.key) ? 'deleted' : 'absent'); continue }
+              try { ctx.state.set(o.key, o.value); out.push('ok') } catch (e) { out.push(e instanceof RangeError ? 'limit' : String(e)) }
+            }
+            return [out, ctx.state.size]
+          }`,
+          contractId: 'bytes',
+          calls: [{ handler: 'onReading', input: ops }],
+          state,
+          blockTime: BLOCK_TIME,
+          seed: SEED,
+          limits: { stateBytes: limit },
+        })
+        expect(r.status).toBe('ok')
+        expect(r.output).toEqual([want, stateBytes(Object.fromEntries(model))])
+      }),
+      { seed: 7, numRuns: 150 },
+    )
   })
 })
