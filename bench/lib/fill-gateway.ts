@@ -9,17 +9,7 @@ import { batchHeaderHash, ZERO_HASH } from '../../core/batch.ts'
 import type { Reading } from '../../core/reading.ts'
 import { sealBatch } from '../../core/seal.ts'
 import { RecordStamper } from '../../gateway/stamper.ts'
-
-/** A group of readings as columns; names are indexes into the names sent so far (`names` adds new ones). */
-export interface FillGroup {
-  chainId: string
-  perBatch: number
-  names: string[]
-  device: Uint32Array
-  sensor: Uint32Array
-  time: Float64Array
-  value: Float64Array
-}
+import { type FillGroup, type FillSetup, slotColumns } from './fill-slots.ts'
 
 export interface FillSealed {
   batches: { tx: Uint8Array; records: Uint8Array }[]
@@ -27,7 +17,8 @@ export interface FillSealed {
   error?: string
 }
 
-const key = workerData as { publicKey: Uint8Array; secretKey: Uint8Array }
+const key = workerData as FillSetup
+const columns = key.slots.map((s) => slotColumns(s, key.capacity))
 const stamper = new RecordStamper(key.publicKey)
 const names: string[] = []
 let seq = 0
@@ -38,19 +29,20 @@ let prevHash: Uint8Array = ZERO_HASH
 function seal(g: FillGroup): FillSealed {
   names.push(...g.names)
   const batches: FillSealed['batches'] = []
-  const n = g.time.length
+  const { n } = g
+  const c = columns[g.slot]!
   for (let at = 0; at < n; at += g.perBatch) {
     const end = Math.min(n, at + g.perBatch)
     const records: Uint8Array[] = []
     const firstRecordSeq = recordSeq + 1
     let minTime = 0
     for (let i = at; i < end; i++) {
-      time = Math.max(time, g.time[i]!)
+      time = Math.max(time, c.time[i]!)
       if (i === at) minTime = time
       const reading: Reading = {
-        device: names[g.device[i]!]!,
-        sensor: names[g.sensor[i]!]!,
-        value: g.value[i]!,
+        device: names[c.device[i]!]!,
+        sensor: names[c.sensor[i]!]!,
+        value: c.value[i]!,
         unit: 'C',
         source: 'sim',
       }

@@ -4,7 +4,8 @@ import { generateKeyPair } from '../../core/ed25519.ts'
 import { SteleError } from '../../core/errors.ts'
 import { tsWorker } from '../../core/ts-worker.ts'
 import type { SteleNode } from '../../node/node.ts'
-import type { FillGroup, FillSealed } from './fill-gateway.ts'
+import type { FillSealed } from './fill-gateway.ts'
+import { type FillGroup, type FillSetup, SLOT_BYTES_PER_READING, slotColumns } from './fill-slots.ts'
 
 export interface Series {
   readings: number
@@ -19,8 +20,9 @@ export interface Series {
  * (bench/lib/fill-gateway.ts) stamps each reading with the gateway's encoder and seals `perBatch` at a time (leaf
  * hashes, Merkle root, one Ed25519 signature a batch), while the node verifies and stores them on this thread, so
  * both cores work, as InfluxDB's client and server do. This thread only computes the series (as InfluxDB's client
- * formats its lines) and hands it over as columns. A group of `perCall` batches is sealed at a time and submitted
- * in one call (the gateway's submitter sends up to 64 a call); up to `window` groups are sealing or being accepted.
+ * formats its lines) and hands it over as columns in memory shared with the gateway thread. A group of `perCall`
+ * batches is sealed at a time and submitted in one call (the gateway's submitter sends up to 64 a call); up to
+ * `window` groups are sealing or being accepted.
  * Returns the milliseconds from the first reading computed to the last acceptance.
  */
 export async function fill(
@@ -33,8 +35,12 @@ export async function fill(
   const window = opts.window ?? 4
   const key = generateKeyPair()
   await node.registerGateway(toHex(key.publicKey), 'bench')
+  // One shared slot per group in flight (group g in slot g % window: the gateway thread has sealed group g before
+  // this thread sends group g + window), so a group is handed over by a short message, without a new buffer.
+  const capacity = perBatch * perCall
+  const slots = Array.from({ length: window }, () => new SharedArrayBuffer(capacity * SLOT_BYTES_PER_READING))
   const gateway = tsWorker(new URL('./fill-gateway.ts', import.meta.url), {
-    workerData: { publicKey: key.publicKey, secretKey: key.secretKey },
+    workerData: { publicKey: key.publicKey, secretKey: key.secretKey, slots, capacity } satisfies FillSetup,
   })
   const chainId = node.genesis.chainId
   const nameIds = new Map<string, number>()
@@ -49,31 +55,21 @@ export async function fill(
     return id
   }
   let at = 0
-  /** The next group's readings as columns for the gateway thread (moved, not copied). */
+  let groups = 0
+  /** The next group's readings as columns in its slot, for the gateway thread. */
   const sendGroup = (): boolean => {
-    const n = Math.min(series.readings - at, perBatch * perCall)
+    const n = Math.min(series.readings - at, capacity)
     if (n <= 0) return false
-    const g: FillGroup = {
-      chainId,
-      perBatch,
-      names: [],
-      device: new Uint32Array(n),
-      sensor: new Uint32Array(n),
-      time: new Float64Array(n),
-      value: new Float64Array(n),
-    }
+    const slot = groups++ % window
+    const c = slotColumns(slots[slot]!, capacity)
     for (let i = 0; i < n; i++, at++) {
-      g.device[i] = nameId(series.device(at))
-      g.sensor[i] = nameId(series.sensor(at))
-      g.time[i] = series.time(at)
-      g.value[i] = series.value(at)
+      c.device[i] = nameId(series.device(at))
+      c.sensor[i] = nameId(series.sensor(at))
+      c.time[i] = series.time(at)
+      c.value[i] = series.value(at)
     }
-    g.names = newNames
+    gateway.postMessage({ chainId, perBatch, names: newNames, slot, n } satisfies FillGroup)
     newNames = []
-    gateway.postMessage(
-      g,
-      [g.device, g.sensor, g.time, g.value].map((a) => a.buffer as ArrayBuffer),
-    )
     return true
   }
 
