@@ -206,10 +206,14 @@ export const PRELUDE = String.raw`(function () {
       const otherBytes = knownBytes - (oldBytes === undefined ? 0 : oldBytes);
       const otherUnits = unmeasuredUnits - (oldUnits === undefined ? 0 : oldUnits);
       if (otherBytes + 3 * (otherUnits + units) <= limits.stateBytes) {
-        forget(key);
+        // An entry set again stays in unitsOf: no delete, which makes QuickJS reshape the object.
+        if (oldBytes !== undefined) {
+          knownBytes = otherBytes;
+          delete bytesOf[key];
+        }
         store[key] = text;
         unitsOf[key] = units;
-        unmeasuredUnits += units;
+        unmeasuredUnits = otherUnits + units;
         return;
       }
       measureAll();
@@ -274,9 +278,15 @@ export const PRELUDE = String.raw`(function () {
       const fn = exportsNs[call.handler];
       if (typeof fn !== 'function') throw new TypeErrorCtor('the contract exports no function ' + JSONstringify(call.handler));
       const out = fn(call.input, ctx);
-      if (out !== null && (typeof out === 'object' || typeof out === 'function') && typeof out.then === 'function')
-        throw new TypeErrorCtor(call.handler + ' returned a promise: handlers are synchronous');
-      const text = out === undefined ? 'null' : toJson(out, 'the value ' + call.handler + ' returned');
+      let text;
+      // null, undefined and booleans (most handlers' answers) are written without a JSON.stringify call.
+      if (out === undefined || out === null) text = 'null';
+      else if (out === true || out === false) text = out ? 'true' : 'false';
+      else {
+        if ((typeof out === 'object' || typeof out === 'function') && typeof out.then === 'function')
+          throw new TypeErrorCtor(call.handler + ' returned a promise: handlers are synchronous');
+        text = toJson(out, 'the value ' + call.handler + ' returned');
+      }
       if (text.length * 3 > limits.outputBytes && utf8Length(text) > limits.outputBytes)
         throw new RangeErrorCtor('output limit: ' + call.handler + ' returned over ' + limits.outputBytes + ' bytes');
       outputs[outputs.length] = text;

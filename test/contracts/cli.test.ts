@@ -24,7 +24,7 @@ describe('stele contract test', () => {
     expect(r.events.map((e: { name: string }) => e.name)).toEqual(['alert', 'clear'])
     // Exact ticks of the pinned engine build and gas schedule 2 over the 15 runs (prelude, module load and
     // onReading each).
-    expect(r.gasUsed).toBe(2019)
+    expect(r.gasUsed).toBe(1993)
     expect(r.state).toHaveProperty(['alarm:freezer-1/temperature'])
   })
 
