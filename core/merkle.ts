@@ -62,16 +62,21 @@ export function leavesAndRoot(records: readonly Uint8Array[]): {
   bytes: Buffer
   root: Uint8Array
 } {
+  const { bytes, root } = leafBytesAndRoot(records)
+  const leaves: Uint8Array[] = new Array(records.length)
+  for (let i = 0; i < records.length; i++) leaves[i] = bytes.subarray(i * 32, i * 32 + 32)
+  return { leaves, bytes, root }
+}
+
+/** leavesAndRoot without a view per leaf: the leaf hashes back to back, 32 bytes each, and the root. */
+export function leafBytesAndRoot(records: readonly Uint8Array[]): { bytes: Buffer; root: Uint8Array } {
   const n = records.length
-  if (n === 0) return { leaves: [], bytes: Buffer.alloc(0), root: merkleRoot([]) }
+  if (n === 0) return { bytes: Buffer.alloc(0), root: merkleRoot([]) }
   const digests = leafDigests(records)
-  const all = Buffer.allocUnsafeSlow(n * 32) as Latin1Buffer
-  const leaves: Uint8Array[] = new Array(n)
-  for (let i = 0; i < n; i++) {
-    all.latin1Write(digests[i]!, i * 32, 32)
-    leaves[i] = all.subarray(i * 32, i * 32 + 32)
-  }
-  return { leaves, bytes: all, root: rootOfDigests(digests) }
+  const bytes = Buffer.allocUnsafeSlow(n * 32) as Latin1Buffer
+  // One write of the joined digests: a latin1Write per leaf costs 3x as much.
+  bytes.latin1Write(digests.join(''), 0, n * 32)
+  return { bytes, root: rootOfDigests(digests) }
 }
 
 /** The Merkle root over the leaf hashes of `records` (a gateway sealing a batch): the leaves are not kept. */

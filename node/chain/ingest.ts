@@ -256,7 +256,7 @@ export class Ingest extends EventEmitter<IngestEvents> {
         put.put(K.accepted(acceptSeq), concatBytes(tx.hash, batch.header.recordsRoot))
         const n = batch.records.length
         // Reading ids are written a run of many batches at a time (reading-ids.ts), not a key per reading.
-        ids.add(acceptSeq, batch.leafHashes)
+        ids.add(acceptSeq, batch.leafBytes)
         const { records, recordBytes, byDevice } = batch
         indexChunks(
           this.c.state,

@@ -98,13 +98,16 @@ export class ReadingIds {
     for await (const [key, value] of db.iterator(later)) {
       const list = await db.get(K.object(toHex(value.subarray(32, 64))))
       if (!list) continue
-      this.add(Number.parseInt(key.slice(K.acceptedPrefix.length), 16), decodeRecordList(list).map(leafHash))
+      this.add(
+        Number.parseInt(key.slice(K.acceptedPrefix.length), 16),
+        Buffer.concat(decodeRecordList(list).map(leafHash)),
+      )
     }
   }
 
-  /** Notes a batch's ids (its leaf hashes, in leaf order) under its acceptance number. */
-  add(acceptSeq: number, leaves: readonly Uint8Array[]): void {
-    const n = leaves.length
+  /** Notes a batch's ids (its leaf hashes back to back, 32 bytes each, in leaf order) under its acceptance number. */
+  add(acceptSeq: number, leaves: Uint8Array): void {
+    const n = leaves.length >> 5
     const need = (this.entries + n) * ENTRY
     if (need > this.buf.length) {
       const grown = Buffer.allocUnsafe(Math.max(need, 2 * this.buf.length))
@@ -116,8 +119,7 @@ export class ReadingIds {
     const hi = Math.floor(acceptSeq / 0x1_0000_0000)
     const lo = acceptSeq >>> 0
     for (let i = 0; i < n; i++, o += ENTRY) {
-      const leaf = leaves[i]!
-      for (let j = 0; j < 8; j++) b[o + j] = leaf[j]!
+      for (let j = 0; j < 8; j++) b[o + j] = leaves[i * 32 + j]!
       b.writeUInt16BE(hi, o + 8)
       b.writeUInt32BE(lo, o + 10)
       b.writeUInt16BE(i, o + 14)

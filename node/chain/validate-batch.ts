@@ -1,7 +1,7 @@
 import { type BatchHeader, batchHeaderHash, decodeBatchHeader } from '../../core/batch.ts'
 import { equalBytes, toHex } from '../../core/bytes.ts'
 import { SteleError } from '../../core/errors.ts'
-import { leavesAndRoot } from '../../core/merkle.ts'
+import { leafBytesAndRoot } from '../../core/merkle.ts'
 import { decodeRecord, decodeRecordList, type StampedRecord } from '../../core/record.ts'
 import { type SignedTx, TX_TYPES, verifyTxSignature } from '../../core/transaction.ts'
 import { checkFitsBlock } from './block-size.ts'
@@ -15,8 +15,7 @@ export interface ValidBatch {
   /** Indexes of `records` by device: the per-device steps of accepting the batch share them. */
   byDevice: DeviceGroups
   recordBytes: Uint8Array[]
-  leafHashes: Uint8Array[]
-  /** The leaf hashes back to back (leafHashes are views of it): a batch's ids in one hex conversion. */
+  /** The leaf hashes (the readings' ids) back to back, 32 bytes each: a batch's ids in one hex conversion. */
   leafBytes: Buffer
 }
 
@@ -151,7 +150,7 @@ export async function validateBatch(
       )
     records.push(r)
   }
-  const { leaves: leafHashes, bytes: leafBytes, root } = leavesAndRoot(recordBytes)
+  const { bytes: leafBytes, root } = leafBytesAndRoot(recordBytes)
   if (!equalBytes(root, header.recordsRoot))
     throw new SteleError(
       'STELE_BATCH_INVALID',
@@ -165,7 +164,6 @@ export async function validateBatch(
       records,
       byDevice: groupByDevice(records),
       recordBytes,
-      leafHashes,
       leafBytes,
     },
   }
