@@ -13,7 +13,8 @@
  * Writes are fsync'ed by default (`sync: true`), so what was acknowledged also survives power loss. The cost is
  * one fsync per write, not per batch: the batcher seals every batch that is ready while the previous write is on
  * its way to the disk and hands them to `appendMany` as one write (group commit; docs/performance.md gives the
- * measured cost). `sync: false` survives kill -9 only (the data is in the OS's page cache).
+ * measured cost). `sync: false` survives kill -9 only (the data is in the OS's page cache). Removals are never
+ * fsync'ed on their own (see `removeNow`).
  *
  * The batches written by this process are also kept in memory (up to `memoryBytes`) for `peek`, so the submitter
  * does not read back what it was just handed: the disk stays the durable copy, and after a restart, or once the
@@ -252,9 +253,12 @@ export class Outbox extends EventEmitter<Events> {
     if (firstSeq !== null && lastSeq !== null)
       for (let seq = firstSeq; seq <= Math.min(uptoSeq, lastSeq); seq++) gone.push(seq)
     if (gone.length === 0) return 0
+    // Not fsync'ed: a removal lost to power loss only brings back batches the node holds, which the submitter's
+    // reconcile drops on start; and the next append's fsync covers it anyway. An fsync here would queue in LevelDB
+    // ahead of the appends that PUBACKs wait for.
     await this.db.batch(
       gone.map((seq) => ({ type: 'del' as const, key: batchKey(seq) })),
-      { sync: this.sync },
+      { sync: false },
     )
     for (const seq of gone) {
       this.bytes -= this.sizes.get(seq)!
