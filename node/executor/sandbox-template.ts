@@ -7,7 +7,7 @@ import {
 import type { Engine } from './engine.ts'
 import { type TickCounter, tickCounter } from './gas-counter.ts'
 import { DEFAULT_LIMITS } from './limits.ts'
-import { captureImage, clearAbove, engineMemory, type MemoryImage, PAGE, usedEnd } from './memory-image.ts'
+import { captureImage, clearAbove, liveRanges, type MemoryImage, usedEnd } from './memory-image.ts'
 import { type ModuleSnapshot, ModuleSnapshots } from './module-snapshots.ts'
 import { PRELUDE } from './prelude.ts'
 
@@ -42,8 +42,6 @@ export interface SandboxTemplate {
   modules: ModuleSnapshots
 }
 
-/** The interpreter's shadow stack: a gap of zero pages between data and heap, dead between calls. */
-const MIN_STACK_PAGES = 16
 const BUILD_COUNTDOWN = 1_000_000_000
 const templates = new WeakMap<Engine, SandboxTemplate | null>()
 
@@ -81,7 +79,7 @@ function build(engine: Engine): SandboxTemplate | null {
   counter.write(BUILD_COUNTDOWN)
   const prelude = vm.evalCode(PRELUDE, 'stele-prelude.js', { type: 'global', strict: true })
   const preludeTicks = BUILD_COUNTDOWN - counter.read()
-  const ranges = prelude.error ? undefined : liveRanges(engineMemory(engine))
+  const ranges = prelude.error ? undefined : liveRanges(engine)
   if (prelude.error || ranges === undefined) {
     prelude.error?.dispose()
     if (!prelude.error) prelude.value.dispose()
@@ -97,37 +95,6 @@ function build(engine: Engine): SandboxTemplate | null {
     image: captureImage(engine, ranges),
     modules: new ModuleSnapshots(),
   })
-}
-
-/**
- * The parts of the memory in use: static data, then (past the shadow stack, the longest run of zero pages) the
- * heap up to its last non-zero page. What lies above is free to the allocator, whose state is in the heap.
- */
-function liveRanges(heap: Uint8Array): [number, number][] | undefined {
-  const pages = Math.ceil(heap.length / PAGE)
-  const used: boolean[] = []
-  for (let p = 0; p < pages; p++) {
-    const end = Math.min((p + 1) * PAGE, heap.length)
-    let any = false
-    for (let i = p * PAGE; i < end && !any; i++) any = heap[i] !== 0
-    used.push(any)
-  }
-  const top = used.lastIndexOf(true) + 1
-  let gap: [number, number] = [0, 0]
-  let start = -1
-  for (let p = 0; p <= top; p++) {
-    if (p < top && !used[p]) {
-      if (start < 0) start = p
-    } else if (start >= 0) {
-      if (p - start > gap[1] - gap[0]) gap = [start, p]
-      start = -1
-    }
-  }
-  if (gap[1] - gap[0] < MIN_STACK_PAGES || gap[0] === 0) return undefined
-  return [
-    [0, gap[0] * PAGE],
-    [gap[1] * PAGE, Math.min(top * PAGE, heap.length)],
-  ]
 }
 
 /** Before a module loads on the restored template, to be captured: zeroes the free memory (see usedEnd). */
