@@ -16,7 +16,9 @@
  * Stele is timed until every reading is accepted by the node and in a block. The embedded broker is started with
  * `allowAnonymous: true` (it requires credentials by default) so the fleet's devices log in as they would elsewhere.
  * Last, each Stele deployment runs the 1 reading/message load again paced at half its measured rate, for the
- * PUBACK latency target.
+ * PUBACK latency target. The split deployment's processes start fresh for it, so they first take a warm-up load at
+ * the same pace (`--warm-up` messages per device, outside the measurement; its p99 is printed beside): the first
+ * second of cold processes (JIT, first seals and writes) otherwise sets a p99 that steady running does not have.
  */
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -42,6 +44,8 @@ const { values: args } = parseArgs({
     'node-thread': { type: 'string', default: 'true,false' },
     /** Comma-separated readings per message to run (1, 10); default both (a profile of one phase: --per-message 10). */
     'per-message': { type: 'string', default: '1,10' },
+    /** Messages per device the split deployment takes at the paced rate before the paced run is measured. */
+    'warm-up': { type: 'string', default: '100' },
   },
 })
 const quick = args.quick
@@ -80,16 +84,25 @@ async function rawPhase(load: Load, id: string): Promise<Phase> {
   }
 }
 
-/** Separate real `stele node` and `stele gateway` processes against `load.url`, timed through the node's /metrics. */
-async function splitPhase(load: Load): Promise<Phase> {
+/**
+ * Separate real `stele node` and `stele gateway` processes against `load.url`, timed through the node's records;
+ * `warm` messages per device go through them first, outside the measurement (the same pace as `load`).
+ */
+async function splitPhase(load: Load, warm = 0): Promise<Phase> {
   const dir = await tempDir('stele-bench-split-')
   const stele = await startSteleSplit(dir.path, load.url)
   try {
+    let base = 0
+    let warmUp: Phase | undefined
+    if (warm > 0) {
+      warmUp = await measure(cfg, { ...load, messages: warm }, () => stele.records(), undefined, 20)
+      base = await stele.records()
+    }
     const before = stele.ticks()
     const phase = await measure(
       cfg,
       load,
-      () => stele.records(),
+      async () => (await stele.records()) - base,
       async () => {
         while ((await stele.pending()) > 0) await new Promise((r) => setTimeout(r, 10))
       },
@@ -101,6 +114,7 @@ async function splitPhase(load: Load): Promise<Phase> {
       gateway: perReading(after.gateway - before.gateway),
       node: perReading(after.node - before.node),
     }
+    if (warmUp?.fleet) phase.warmUp = warmUp.fleet
     return phase
   } finally {
     await stele.stop()
@@ -212,7 +226,9 @@ if (ONLY.has('aedes')) {
     )
   await aedes.close()
 }
-if (mosquittoOk) await onMosquitto((url) => paced('node + gateway', fullRate.split, splitPhase, url))
+const WARM = Number(args['warm-up'])
+if (mosquittoOk)
+  await onMosquitto((url) => paced('node + gateway', fullRate.split, (l) => splitPhase(l, WARM), url))
 await mdir.cleanup()
 
 printTable(`ingest end to end, ${cfg.devices} MQTT devices at QoS 1, the fleet in its own process`, rows)

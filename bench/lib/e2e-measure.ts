@@ -21,6 +21,8 @@ export interface Phase {
   cpu?: { main: number; other: number }
   /** CPU µs per reading of the `stele gateway` and `stele node` processes, all threads (split deployment only). */
   cpuSplit?: { gateway: number; node: number }
+  /** The fleet's report of a warm-up load run through the same processes just before (not in this phase's figures). */
+  warmUp?: FleetReport
 }
 
 export interface Load {

@@ -71,7 +71,7 @@ export function nodeRedRow(
 /** PUBACK latency of a run paced at half the deployment's measured maximum. */
 export function pacedRow(what: string, perSec: number, p: Phase): Row {
   return {
-    benchmark: `PUBACK wait p99 at half the max rate (${Math.round(perSec / 2).toLocaleString('en-US')} msg/s), ${what} (p50 ${ms(p.fleet?.pubackP50Ms)}; in flight mean ${p.fleet ? p.fleet.inflightMean.toFixed(1) : 'n/a'})`,
+    benchmark: `PUBACK wait p99 at half the max rate (${Math.round(perSec / 2).toLocaleString('en-US')} msg/s), ${what} (p50 ${ms(p.fleet?.pubackP50Ms)}; in flight mean ${p.fleet ? p.fleet.inflightMean.toFixed(1) : 'n/a'}${p.warmUp ? `; after a warm-up of ${p.warmUp.acked.toLocaleString('en-US')} messages from cold start, whose p99 was ${ms(p.warmUp.pubackP99Ms)}` : ''})`,
     unit: 'ms',
     stele: p.fleet?.pubackP99Ms ?? null,
     ceiling: null,
