@@ -61,9 +61,11 @@ export async function runContract(req: RunRequest, opts: RunOptions = {}): Promi
 }
 
 /**
- * One run in a fresh QuickJS runtime and context: limits are set before any code runs, the prelude makes the
- * sandbox deterministic, the module is evaluated, the calls run in order, and everything is disposed. A contract
- * failing is a result (status out-of-gas or error), not an exception; a malformed request throws
+ * One run in a fresh sandbox: limits are set before any code runs, the prelude makes it deterministic, the module
+ * is evaluated, then the prelude's run function takes the configuration and runs the calls in order. The sandbox
+ * is the engine's template or the module's snapshot copied back when the run has their limits (byte for byte the
+ * same, with the ticks counted so far), else a QuickJS runtime and context made and disposed for the run. A
+ * contract failing is a result (status out-of-gas or error), not an exception; a malformed request throws
  * STELE_BAD_REQUEST.
  */
 export function executeContract(engine: Engine, req: RunRequest, opts: RunOptions = {}): RunResult {
