@@ -1,9 +1,9 @@
 // Super contract invocations/s: the threshold example (contracts/examples/threshold-alert.js) on a stream of
 // freezer readings in the QuickJS sandbox (node/executor), beside the same module imported into Node and called
 // as a plain function in the same run: the ratio is the sandbox's cost. Two shapes: one run per reading (a fresh
-// sandbox copied from the engine's template and a module load each, as `stele contract test` does) and one run
-// per block of 100 readings (how a block's matching readings run on chain). Rates are by CPU time (see rate). Where the time goes, and the
-// figures before and after the speed work, are in docs/contracts.md §8.
+// sandbox each, copied from the engine's snapshot of the loaded module, as `stele contract test` does) and one
+// run per block of 100 readings (how a block's matching readings run on chain). Rates are by CPU time (see rate).
+// Where the time goes, and the figures before and after the speed work, are in docs/contracts.md §9.
 //   node --import tsx bench/contracts.bench.ts [--quick]
 
 import { readFileSync } from 'node:fs'
