@@ -64,6 +64,7 @@ function seal(g: FillGroup): FillSealed {
   return { batches, readings: n }
 }
 
+parentPort?.postMessage({ batches: [], readings: 0 } satisfies FillSealed) // loaded: ready for groups
 parentPort?.on('message', (g: FillGroup) => {
   try {
     const out = seal(g)
