@@ -28,7 +28,14 @@ export interface Series {
 export async function fill(
   node: SteleNode,
   series: Series,
-  opts: { perBatch?: number; perCall?: number; window?: number; onBatch?: (done: number) => void } = {},
+  opts: {
+    perBatch?: number
+    perCall?: number
+    window?: number
+    onBatch?: (done: number) => void
+    /** After the last acceptance, while the gateway thread still runs (to read its CPU time). */
+    atEnd?: () => void
+  } = {},
 ): Promise<number> {
   const perBatch = opts.perBatch ?? 1000
   const perCall = opts.perCall ?? 4
@@ -100,6 +107,7 @@ export async function fill(
     }
     await Promise.all(inFlight)
     if (failure) throw failure
+    opts.atEnd?.()
   } finally {
     await Promise.allSettled(inFlight) // the node is left with no call of ours running, even after a failure
     await gateway.terminate()
