@@ -11,3 +11,5 @@ parentPort?.on('message', (m: { id: number; chainId: string; prevHash: Uint8Arra
     parentPort?.postMessage({ id: m.id, error: String(err) })
   }
 })
+// Loaded: the sealer sends groups here from now on (it sealed them on its own thread until this).
+parentPort?.postMessage({ ready: true })

@@ -75,17 +75,23 @@ interface Job {
 
 /**
  * Seals in a worker thread; if the worker cannot start or dies, logs it once and seals on this thread from then
- * on (a failed seal would hold every reading unacknowledged).
+ * on (a failed seal would hold every reading unacknowledged). Until the thread has loaded its modules (a second or
+ * more on a busy machine) groups are sealed on this thread too: the first readings after a start do not wait for it.
  */
 export function workerSealer(
   key: KeyPair,
   logger: Logger,
   /** The thread's module; tests point it elsewhere to see the fallback. */
   entry: URL = new URL('./seal-worker.ts', import.meta.url),
-): Sealer {
+): Sealer & { ready(): Promise<void> } {
   const inline = inlineSealer(key)
   let worker: Worker | null = null
   let failed = false
+  let loaded = false
+  let markLoaded: () => void = () => {}
+  const whenLoaded = new Promise<void>((resolve) => {
+    markLoaded = resolve
+  })
   let nextId = 0
   const jobs = new Map<number, Job>()
 
@@ -103,7 +109,12 @@ export function workerSealer(
 
   const start = (): Worker => {
     const w = tsWorker(entry, { workerData: { publicKey: key.publicKey, secretKey: key.secretKey } })
-    w.on('message', (m: { id: number; sealed?: Sealed[]; error?: string }) => {
+    w.on('message', (m: { id: number; sealed?: Sealed[]; error?: string; ready?: boolean }) => {
+      if (m.ready) {
+        loaded = true
+        markLoaded()
+        return
+      }
       const job = jobs.get(m.id)
       jobs.delete(m.id)
       if (jobs.size === 0) w.unref() // idle: never what keeps the process alive
@@ -127,8 +138,10 @@ export function workerSealer(
   }
 
   return {
+    /** Resolves once the thread seals (tests; sealing never waits for it). */
+    ready: () => whenLoaded,
     async seal(chainId, prevHash, list) {
-      if (failed) return inline.seal(chainId, prevHash, list)
+      if (failed || !loaded) return inline.seal(chainId, prevHash, list)
       try {
         const w = worker ?? start()
         worker = w

@@ -20,6 +20,7 @@ describe('sealer', () => {
     const inline = await inlineSealer(key).seal('chain-a', prevHash, jobs)
     const sealer = workerSealer(key, silentLogger)
     try {
+      await sealer.ready()
       const inWorker = await sealer.seal('chain-a', prevHash, jobs)
       expect(inWorker.map((s) => Buffer.from(s.tx))).toEqual(inline.map((s) => Buffer.from(s.tx)))
       expect(inWorker.map((s) => Buffer.from(s.headerHash))).toEqual(
@@ -34,6 +35,22 @@ describe('sealer', () => {
     }
   })
 
+  it('seals on the calling thread until the worker has loaded', async () => {
+    const sealer = workerSealer(
+      key,
+      silentLogger,
+      new URL('./fixtures/silent-seal-worker.ts', import.meta.url),
+    )
+    try {
+      const sealed = await sealer.seal('chain-a', prevHash, jobs)
+      expect(sealed.map((s) => Buffer.from(s.tx))).toEqual(
+        (await inlineSealer(key).seal('chain-a', prevHash, jobs)).map((s) => Buffer.from(s.tx)),
+      )
+    } finally {
+      await sealer.close()
+    }
+  })
+
   it('seals on the calling thread when the worker fails, logging it once', async () => {
     const errors: unknown[] = []
     const logger = { ...silentLogger, error: (o: unknown) => errors.push(o) }
@@ -42,6 +59,8 @@ describe('sealer', () => {
     expect(sealed.map((s) => Buffer.from(s.tx))).toEqual(
       (await inlineSealer(key).seal('chain-a', prevHash, jobs)).map((s) => Buffer.from(s.tx)),
     )
+    await expect.poll(() => errors.length).toBe(1) // the thread's failure comes after its start
+    expect(await sealer.seal('chain-a', prevHash, jobs)).toHaveLength(3)
     expect(errors).toHaveLength(1)
     await sealer.close()
   })
