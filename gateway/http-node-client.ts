@@ -1,5 +1,5 @@
 /**
- * NodeApi over HTTP (the node's /v1 contract, DESIGN.md §5), over node:http (gateway/node-request.ts). Errors come back as the node sent
+ * NodeApi over HTTP (the node's /v1 contract, DESIGN.md §5), with fetch. Errors come back as the node sent
  * them: `{error:{code,message,details}}` becomes a SteleError with the same code and details, so the
  * submitter handles a remote node exactly like an in-process one. A node that cannot be reached, times out
  * or answers something that is not Stele becomes STELE_UNAVAILABLE: retry later.
@@ -8,7 +8,7 @@ import { BATCH_BODY_TYPE, encodeBatchBody } from '../core/batch-body.ts'
 import { toHex } from '../core/bytes.ts'
 import { ERROR_CODES, type ErrorCode, isSteleError, SteleError } from '../core/errors.ts'
 import type { GatewayTip, NodeApi, NodeInfo, SubmitResult, SubmittedBatch } from '../core/node-api.ts'
-import { type NodeRequest, type NodeResponse, nodeRequest } from './node-request.ts'
+import { fetchWithCa } from './fetch-with-ca.ts'
 
 export interface HttpNodeClientInit {
   /** Base address, e.g. http://127.0.0.1:8080 (a trailing slash is fine). */
@@ -23,7 +23,7 @@ export interface HttpNodeClientInit {
 
 export function createHttpNodeClient(init: HttpNodeClientInit): NodeApi {
   const base = init.url.replace(/\/+$/, '')
-  const doFetch: NodeRequest = init.fetch ?? nodeRequest(init.ca)
+  const doFetch = init.fetch ?? (init.ca ? fetchWithCa(init.ca) : fetch)
   const timeoutMs = init.timeoutMs ?? 30_000
   let binary = true
 
@@ -36,7 +36,7 @@ export function createHttpNodeClient(init: HttpNodeClientInit): NodeApi {
   ): Promise<T> {
     const timeout = AbortSignal.timeout(timeoutMs)
     const combined = signal ? AbortSignal.any([signal, timeout]) : timeout
-    let res: NodeResponse
+    let res: Response
     try {
       res = await doFetch(`${base}${path}`, {
         method,

@@ -83,7 +83,9 @@ describe('node over TLS', () => {
     const plain = createHttpNodeClient({ url: base, timeoutMs: 5000 })
     const err = await plain.info().catch((e: unknown) => e)
     expect(isSteleError(err, 'STELE_UNAVAILABLE')).toBe(true)
-    expect((err as Error).message).toMatch(/self[- ]signed/i)
+    expect(String((err as Error & { cause?: { cause?: Error } }).cause?.cause?.message)).toMatch(
+      /self[- ]signed/i,
+    )
   })
 
   it('stele watch follows the SSE and WebSocket streams over https:// and wss:// with --ca', async () => {
