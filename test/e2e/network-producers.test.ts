@@ -88,21 +88,40 @@ describe('a producer added by node-register', () => {
       },
     )
 
-    // Readings keep coming at the genesis producers until a block signed by the third node is on all three.
+    // Readings keep coming until a block signed by the third node, with readings in it, is final at all three
+    // nodes. Until it is final it may lose its height to another producer's block (fork choice), as CI saw once.
     let produced: number | undefined
     const ids: string[] = []
+    let seen = ''
     await until(
       async () => {
         const blocks = await getJson(`${urlOf(layout, 0)}/v1/blocks?limit=20`)
-        // A block of the third node's with readings in it (only batches are sent after the registration).
-        produced = blocks.body?.items?.find(
+        // Only batches are sent after the registration, so any of its blocks with transactions holds readings.
+        const h: number | undefined = blocks.body?.items?.find(
           (b: { producer: string; txCount: number }) => b.producer === third() && b.txCount > 0,
         )?.height
-        if (produced !== undefined) return true
+        if (h !== undefined) {
+          const at = await Promise.all(
+            [0, 1, 2].map(async (i) => ({
+              producer: (await getJson(`${urlOf(layout, i)}/v1/blocks/${h}`)).body?.producer,
+              final: (await getJson(`${urlOf(layout, i)}/v1/health`)).body?.network?.finalHeight ?? 0,
+            })),
+          )
+          seen = `block ${h}: ${JSON.stringify(at)}`
+          if (at.every((x) => x.producer === third() && x.final >= h)) {
+            produced = h
+            return true
+          }
+        }
         ids.push(...(await submitNextBatch(layout, maker, maker.seq % 2, 2, 15_000)).ids)
         return false
       },
-      { what: 'a block produced by the third node at node 0', timeoutMs: 40_000, everyMs: 100 },
+      {
+        what: 'a final block produced by the third node at every node',
+        detail: () => seen,
+        timeoutMs: 60_000,
+        everyMs: 100,
+      },
     )
     const head = await converged(layout, [0, 1, 2], produced!)
     for (const i of [1, 2]) {
