@@ -257,7 +257,7 @@ export class Ingest extends EventEmitter<IngestEvents> {
         const n = batch.records.length
         // Reading ids are written a run of many batches at a time (reading-ids.ts), not a key per reading.
         ids.add(acceptSeq, batch.leafBytes)
-        const { records, recordBytes, byDevice } = batch
+        const { records, byDevice } = batch
         indexChunks(
           this.c.state,
           put,
@@ -265,7 +265,6 @@ export class Ingest extends EventEmitter<IngestEvents> {
           batch.header.recordsRoot,
           gwHex,
           records,
-          recordBytes,
           byDevice,
           p.chunkKeys,
         )

@@ -1,15 +1,16 @@
 import type { StampedRecord } from '../../core/record.ts'
-import { encodeBatchChunk, encodeChunkOf } from '../db/codec.ts'
+import { encodeBatchChunk, encodeSomeOfBatchChunk } from '../db/codec.ts'
 import type { PutSink } from '../db/db.ts'
 import { K } from '../db/keys.ts'
 import type { DeviceGroups } from './device-groups.ts'
 import type { ChainState } from './state.ts'
 
 /**
- * One chunk per device of this batch holding its records in seq order (sensor queries filter it); a device that has
- * the whole batch gets a chunk naming the batch's record list (`o:`, in the same write) instead of a second copy. Widens the state's longest
- * chunk span, which range queries use to start early enough. Each (device, key) written is pushed to `keys`, for the
- * caller to note once the write landed.
+ * One chunk per device of this batch naming its records in seq order (sensor queries filter it): the batch's record
+ * list (`o:`, in the same write) and, when the batch mixes devices, the leaf indexes of the device's records in it,
+ * so each record is stored once (a second copy doubled what LevelDB writes and compacts at 1 reading a message).
+ * Widens the state's longest chunk span, which range queries use to start early enough. Each (device, key) written is
+ * pushed to `keys`, for the caller to note once the write landed.
  */
 export function indexChunks(
   state: ChainState,
@@ -18,7 +19,6 @@ export function indexChunks(
   recordsRoot: Uint8Array,
   gwHex: string,
   records: StampedRecord[],
-  bytes: Uint8Array[],
   groups: DeviceGroups,
   keys: [device: string, key: string][],
 ): void {
@@ -31,7 +31,7 @@ export function indexChunks(
       key,
       idx.length === records.length
         ? encodeBatchChunk(txHash, recordsRoot)
-        : encodeChunkOf(txHash, idx, (j) => bytes[idx[j]!]!),
+        : encodeSomeOfBatchChunk(txHash, recordsRoot, idx),
     )
     keys.push([device, key])
   }

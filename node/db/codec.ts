@@ -58,6 +58,11 @@ export interface Chunk {
  * this form carry their records and are read as they are.
  */
 const WHOLE_BATCH = 0xffff_ffff
+/**
+ * The count of a chunk that holds some records of its batch (a batch mixing devices): it names the batch's record
+ * list and the leaf indexes of its records in it, so each record is stored once whatever the batch's devices.
+ */
+const SOME_OF_BATCH = 0xffff_fffe
 
 /** A chunk of every record of the batch: its tx hash, the whole-batch mark and its records root (68 bytes). */
 export function encodeBatchChunk(txHash: Uint8Array, recordsRoot: Uint8Array): Uint8Array {
@@ -68,10 +73,27 @@ export function encodeBatchChunk(txHash: Uint8Array, recordsRoot: Uint8Array): U
   return out
 }
 
+/** A chunk of the records at `leafIndexes` of the batch: tx hash, mark, records root, count, indexes (u32 each). */
+export function encodeSomeOfBatchChunk(
+  txHash: Uint8Array,
+  recordsRoot: Uint8Array,
+  leafIndexes: readonly number[],
+): Uint8Array {
+  const n = leafIndexes.length
+  const out = Buffer.allocUnsafe(72 + 4 * n)
+  out.set(txHash, 0)
+  out.writeUInt32BE(SOME_OF_BATCH, 32)
+  out.set(recordsRoot, 36)
+  out.writeUInt32BE(n, 68)
+  for (let i = 0; i < n; i++) out.writeUInt32BE(leafIndexes[i]!, 72 + 4 * i)
+  return out
+}
+
 /** The records root of the batch whose record list holds the chunk's records, or undefined if the chunk holds them. */
 export function chunkRecordsRoot(v: Uint8Array): Uint8Array | undefined {
-  if (v.length !== 68 || new DataView(v.buffer, v.byteOffset, 36).getUint32(32) !== WHOLE_BATCH)
-    return undefined
+  if (v.length < 68) return undefined
+  const mark = new DataView(v.buffer, v.byteOffset, 36).getUint32(32)
+  if (v.length === 68 ? mark !== WHOLE_BATCH : mark !== SOME_OF_BATCH || v.length < 72) return undefined
   return v.subarray(36, 68)
 }
 
@@ -115,6 +137,30 @@ export function decodeChunk(v: Uint8Array, list?: Uint8Array): Chunk {
       )
     const records = decodeRecordList(list)
     return { txHash, leafIndexes: Array.from(records, (_, i) => i), records }
+  }
+  if (n === SOME_OF_BATCH) {
+    if (!list)
+      throw new SteleError(
+        'STELE_INTERNAL',
+        'series chunk: the record list of its batch is missing from storage',
+      )
+    rd.bytes(32, 'recordsRoot')
+    const all = decodeRecordList(list)
+    const count = rd.u32('count')
+    const leafIndexes: number[] = []
+    const records: Uint8Array[] = []
+    for (let i = 0; i < count; i++) {
+      const leaf = rd.u32('leafIndex')
+      const r = all[leaf]
+      if (r === undefined)
+        throw new SteleError(
+          'STELE_INTERNAL',
+          `series chunk: leaf ${leaf} is beyond its batch's ${all.length} records`,
+        )
+      leafIndexes.push(leaf)
+      records.push(r)
+    }
+    return { txHash, leafIndexes, records }
   }
   const leafIndexes: number[] = []
   const records: Uint8Array[] = []
