@@ -122,6 +122,34 @@ export function encodeChunkOf(
 }
 
 /**
+ * The records at ascending `leaves` of a record list, as views, walking the length prefixes without a view per
+ * record: a device's chunk of a batch of 1,000 records from 100 devices takes its ~10 and skips the rest.
+ */
+function recordsAt(list: Uint8Array, leaves: readonly number[]): Uint8Array[] {
+  const fail = (why: string) =>
+    new SteleError('STELE_INTERNAL', `series chunk: ${why} in its batch's record list`)
+  if (list.length < 4) throw fail('no record count')
+  const n = ((list[0]! << 24) | (list[1]! << 16) | (list[2]! << 8) | list[3]!) >>> 0
+  const out: Uint8Array[] = []
+  let at = 4
+  let i = 0
+  for (const leaf of leaves) {
+    if (leaf < i || leaf >= n) throw fail(`leaf ${leaf} out of order or beyond ${n} records`)
+    for (; i < leaf; i++) {
+      if (at + 2 > list.length) throw fail(`record ${i} cut short`)
+      at += 2 + ((list[at]! << 8) | list[at + 1]!)
+    }
+    if (at + 2 > list.length) throw fail(`record ${i} cut short`)
+    const size = (list[at]! << 8) | list[at + 1]!
+    if (at + 2 + size > list.length) throw fail(`record ${i} cut short`)
+    out.push(list.subarray(at + 2, at + 2 + size))
+    at += 2 + size
+    i++
+  }
+  return out
+}
+
+/**
  * A stored chunk; `list` is its batch's record list when the chunk names it (chunkRecordsRoot), whose records are
  * then the chunk's, at leaves 0..n-1.
  */
@@ -145,22 +173,10 @@ export function decodeChunk(v: Uint8Array, list?: Uint8Array): Chunk {
         'series chunk: the record list of its batch is missing from storage',
       )
     rd.bytes(32, 'recordsRoot')
-    const all = decodeRecordList(list)
     const count = rd.u32('count')
     const leafIndexes: number[] = []
-    const records: Uint8Array[] = []
-    for (let i = 0; i < count; i++) {
-      const leaf = rd.u32('leafIndex')
-      const r = all[leaf]
-      if (r === undefined)
-        throw new SteleError(
-          'STELE_INTERNAL',
-          `series chunk: leaf ${leaf} is beyond its batch's ${all.length} records`,
-        )
-      leafIndexes.push(leaf)
-      records.push(r)
-    }
-    return { txHash, leafIndexes, records }
+    for (let i = 0; i < count; i++) leafIndexes.push(rd.u32('leafIndex'))
+    return { txHash, leafIndexes, records: recordsAt(list, leafIndexes) }
   }
   const leafIndexes: number[] = []
   const records: Uint8Array[] = []
