@@ -165,13 +165,22 @@ export async function aggregate(db: Db, maxChunkSpan: number, q: AggregateQuery)
         gte: prefix + K.timeBound(p.from - maxChunkSpan),
         lt: prefix + K.timeBound(p.to),
       })
-      for await (const [, value] of it) {
-        const [list] = await chunkLists(db, [value])
-        for (const bytes of decodeChunk(value, list).records) {
-          const r = decodeRecord(bytes)
-          if (r.time >= p.from && r.time < p.to && r.sensor === q.sensor)
-            foldReading(target(r.time), r.value, r.time)
+      try {
+        // Chunks in runs, so the record lists they name come in one read per run, not one per chunk.
+        for (let rows = await it.nextv(64); rows.length > 0; rows = await it.nextv(64)) {
+          const lists = await chunkLists(
+            db,
+            rows.map(([, value]) => value),
+          )
+          for (let i = 0; i < rows.length; i++)
+            for (const bytes of decodeChunk(rows[i]![1], lists[i]).records) {
+              const r = decodeRecord(bytes)
+              if (r.time >= p.from && r.time < p.to && r.sensor === q.sensor)
+                foldReading(target(r.time), r.value, r.time)
+            }
         }
+      } finally {
+        await it.close()
       }
     }
   }
