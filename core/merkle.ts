@@ -53,22 +53,9 @@ export function merkleRoot(leaves: readonly Uint8Array[]): Uint8Array {
 }
 
 /**
- * The leaf hashes of `records` (32 bytes each, views of `bytes`, which holds them back to back: one allocation a
- * batch, not one a leaf) and their Merkle root: what `records.map(leafHash)` and `merkleRoot` of those give, at
- * about half the cost.
+ * The leaf hashes of `records` back to back in one buffer (32 bytes each: one allocation a batch, not one a leaf) and
+ * their Merkle root: what `records.map(leafHash)` and `merkleRoot` of those give, at about half the cost.
  */
-export function leavesAndRoot(records: readonly Uint8Array[]): {
-  leaves: Uint8Array[]
-  bytes: Buffer
-  root: Uint8Array
-} {
-  const { bytes, root } = leafBytesAndRoot(records)
-  const leaves: Uint8Array[] = new Array(records.length)
-  for (let i = 0; i < records.length; i++) leaves[i] = bytes.subarray(i * 32, i * 32 + 32)
-  return { leaves, bytes, root }
-}
-
-/** leavesAndRoot without a view per leaf: the leaf hashes back to back, 32 bytes each, and the root. */
 export function leafBytesAndRoot(records: readonly Uint8Array[]): { bytes: Buffer; root: Uint8Array } {
   const n = records.length
   if (n === 0) return { bytes: Buffer.alloc(0), root: merkleRoot([]) }

@@ -14,7 +14,6 @@ export interface ValidBatch {
   records: StampedRecord[]
   /** Indexes of `records` by device: the per-device steps of accepting the batch share them. */
   byDevice: DeviceGroups
-  recordBytes: Uint8Array[]
   /** The leaf hashes (the readings' ids) back to back, 32 bytes each: a batch's ids in one hex conversion. */
   leafBytes: Buffer
 }
@@ -163,7 +162,6 @@ export async function validateBatch(
       headerHash: toHex(batchHeaderHash(tx.payload)),
       records,
       byDevice: groupByDevice(records),
-      recordBytes,
       leafBytes,
     },
   }

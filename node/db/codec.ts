@@ -157,26 +157,21 @@ export function decodeChunk(v: Uint8Array, list?: Uint8Array): Chunk {
   const rd = new ByteReader(v, 'series chunk')
   const txHash = rd.bytes(32, 'txHash')
   const n = rd.u32('count')
+  if ((n === WHOLE_BATCH || n === SOME_OF_BATCH) && !list)
+    throw new SteleError(
+      'STELE_INTERNAL',
+      'series chunk: the record list of its batch is missing from storage',
+    )
   if (n === WHOLE_BATCH) {
-    if (!list)
-      throw new SteleError(
-        'STELE_INTERNAL',
-        'series chunk: the record list of its batch is missing from storage',
-      )
-    const records = decodeRecordList(list)
+    const records = decodeRecordList(list!)
     return { txHash, leafIndexes: Array.from(records, (_, i) => i), records }
   }
   if (n === SOME_OF_BATCH) {
-    if (!list)
-      throw new SteleError(
-        'STELE_INTERNAL',
-        'series chunk: the record list of its batch is missing from storage',
-      )
     rd.bytes(32, 'recordsRoot')
     const count = rd.u32('count')
     const leafIndexes: number[] = []
     for (let i = 0; i < count; i++) leafIndexes.push(rd.u32('leafIndex'))
-    return { txHash, leafIndexes, records: recordsAt(list, leafIndexes) }
+    return { txHash, leafIndexes, records: recordsAt(list!, leafIndexes) }
   }
   const leafIndexes: number[] = []
   const records: Uint8Array[] = []
