@@ -2,11 +2,14 @@
  * End-to-end ingest at QoS 1, beside the raw broker and Node-RED measured in the same run, on the same load.
  *
  *   node --import tsx bench/ingest-e2e.bench.ts [--quick] [--devices 100] [--only aedes,mosquitto]
- *                                               [--node-thread true,false] [--per-message 1,10]
+ *                                               [--node-thread true,false] [--per-message 1,10] [--warm-up 100]
  *
  * Fair by construction: for every contestant the simulated fleet (100 mqtt.js devices, same seed, same messages,
- * QoS 1, at most 20 unacknowledged each, as fast as PUBACKs allow) runs in its own process (bench/lib/fleet-process.ts)
- * and measures there how long each PUBACK took and how many messages were in flight. Brokers:
+ * made before the run; QoS 1, at most 20 unacknowledged each, as fast as PUBACKs allow) runs in its own process
+ * (bench/lib/fleet-process.ts) and measures there how long each PUBACK took and how many messages were in flight.
+ * Every contestant first takes a warm-up load through the same processes at the same pace (`--warm-up` messages per
+ * device, not measured; devices then continue their sequence numbers): deployed brokers, gateways and flows run
+ * warm, and a few seconds from cold start would otherwise measure the JIT compiler. Brokers:
  * - aedes, embedded, for Stele's all-in-one deployment (`stele start`: node, gateway and broker in one process, here
  *   this bench's process; bench/lib/all-in-one.ts), with the node in its own thread and in the main thread
  *   (`--node-thread`, both by default, back to back), and its ceiling, a plain mqtt.js subscriber in that process;
@@ -16,9 +19,8 @@
  * Stele is timed until every reading is accepted by the node and in a block. The embedded broker is started with
  * `allowAnonymous: true` (it requires credentials by default) so the fleet's devices log in as they would elsewhere.
  * Last, each Stele deployment runs the 1 reading/message load again paced at half its measured rate, for the
- * PUBACK latency target. The split deployment's processes start fresh for it, so they first take a warm-up load at
- * the same pace (`--warm-up` messages per device, outside the measurement; its p99 is printed beside): the first
- * second of cold processes (JIT, first seals and writes) otherwise sets a p99 that steady running does not have.
+ * PUBACK latency target (the warm-up's p99 from cold start is printed beside it: the first second of cold processes,
+ * JIT, first seals and writes, sets a p99 that steady running does not have).
  */
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -44,8 +46,8 @@ const { values: args } = parseArgs({
     'node-thread': { type: 'string', default: 'true,false' },
     /** Comma-separated readings per message to run (1, 10); default both (a profile of one phase: --per-message 10). */
     'per-message': { type: 'string', default: '1,10' },
-    /** Messages per device the split deployment takes at the paced rate before the paced run is measured. */
-    'warm-up': { type: 'string', default: '100' },
+    /** Messages per device every contestant takes, at the phase's pace, before each measured load (default 100; --quick 30). */
+    'warm-up': { type: 'string' },
   },
 })
 const quick = args.quick
@@ -56,6 +58,7 @@ const cfg: E2eConfig = {
   seed: 2024,
   maxInflight: 20,
   capMs: quick ? 15_000 : 30_000,
+  warmUp: Number(args['warm-up'] ?? (quick ? 30 : 100)),
 }
 const PER_MESSAGE = args['per-message'].split(',').map(Number)
 const LOADS = (
@@ -78,44 +81,36 @@ async function rawPhase(load: Load, id: string): Promise<Phase> {
     readings += load.perMessage // the fleet sends exactly perMessage readings per message
   })
   try {
-    return await measure(cfg, load, () => readings)
+    return await measure(cfg, load, { count: () => readings })
   } finally {
     await sub.endAsync()
   }
 }
 
-/**
- * Separate real `stele node` and `stele gateway` processes against `load.url`, timed through the node's records;
- * `warm` messages per device go through them first, outside the measurement (the same pace as `load`).
- */
-async function splitPhase(load: Load, warm = 0): Promise<Phase> {
+/** Separate real `stele node` and `stele gateway` processes against `load.url`, timed through the node's records. */
+async function splitPhase(load: Load): Promise<Phase> {
   const dir = await tempDir('stele-bench-split-')
   const stele = await startSteleSplit(dir.path, load.url)
   try {
-    let base = 0
-    let warmUp: Phase | undefined
-    if (warm > 0) {
-      warmUp = await measure(cfg, { ...load, messages: warm }, () => stele.records(), undefined, 20)
-      base = await stele.records()
-    }
-    const before = stele.ticks()
-    const phase = await measure(
-      cfg,
-      load,
-      async () => (await stele.records()) - base,
-      async () => {
+    let before = stele.ticks()
+    return await measure(cfg, load, {
+      count: () => stele.records(),
+      settle: async () => {
         while ((await stele.pending()) > 0) await new Promise((r) => setTimeout(r, 10))
       },
-      20,
-    )
-    const after = stele.ticks()
-    const perReading = (ticks: number) => (ticks * 10_000) / Math.max(1, phase.readings)
-    phase.cpuSplit = {
-      gateway: perReading(after.gateway - before.gateway),
-      node: perReading(after.node - before.node),
-    }
-    if (warmUp?.fleet) phase.warmUp = warmUp.fleet
-    return phase
+      everyMs: 20,
+      onStart: () => {
+        before = stele.ticks()
+      },
+      onEnd: (phase) => {
+        const after = stele.ticks()
+        const perReading = (ticks: number) => (ticks * 10_000) / Math.max(1, phase.readings)
+        phase.cpuSplit = {
+          gateway: perReading(after.gateway - before.gateway),
+          node: perReading(after.node - before.node),
+        }
+      },
+    })
   } finally {
     await stele.stop()
     await dir.cleanup()
@@ -226,9 +221,7 @@ if (ONLY.has('aedes')) {
     )
   await aedes.close()
 }
-const WARM = Number(args['warm-up'])
-if (mosquittoOk)
-  await onMosquitto((url) => paced('node + gateway', fullRate.split, (l) => splitPhase(l, WARM), url))
+if (mosquittoOk) await onMosquitto((url) => paced('node + gateway', fullRate.split, splitPhase, url))
 await mdir.cleanup()
 
 printTable(`ingest end to end, ${cfg.devices} MQTT devices at QoS 1, the fleet in its own process`, rows)

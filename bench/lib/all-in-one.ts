@@ -16,7 +16,8 @@ import { threadTicks } from './thread-ticks.ts'
  * `stele start`'s deployment on the bench's embedded broker (`load.url`): the node opened by the same code as
  * `stele start` (cli/commands/start-node.ts; its HTTP API listening, no MQTT republish, no sample contract), in its
  * own thread when `nodeThread`, and the gateway in this thread; the fleet outside. Timed until every reading is
- * accepted by the node and in a block, with the CPU per reading of this process's main thread and other threads.
+ * accepted by the node and in a block (after the warm-up, `measure`), with the CPU per reading of this process's main
+ * thread and other threads.
  */
 export async function allInOnePhase(
   cfg: E2eConfig,
@@ -51,17 +52,22 @@ export async function allInOnePhase(
     await gw.addConnector(
       new MqttConnector({ url: load.url, sink: gw.sink, clientId: `bench-gateway-${id}` }),
     )
-    const before = threadTicks()
-    const phase = await measure(
-      cfg,
-      load,
-      async () => (await node.progress()).records,
-      () => node.produce(), // the rest of the readings confirmed in a block
-    )
-    const after = threadTicks()
-    const perReading = (ticks: number) => (ticks * 10_000) / Math.max(1, phase.readings)
-    phase.cpu = { main: perReading(after.main - before.main), other: perReading(after.other - before.other) }
-    return phase
+    let before = threadTicks()
+    return await measure(cfg, load, {
+      count: async () => (await node.progress()).records,
+      settle: () => node.produce(), // the rest of the readings confirmed in a block
+      onStart: () => {
+        before = threadTicks()
+      },
+      onEnd: (phase) => {
+        const after = threadTicks()
+        const perReading = (ticks: number) => (ticks * 10_000) / Math.max(1, phase.readings)
+        phase.cpu = {
+          main: perReading(after.main - before.main),
+          other: perReading(after.other - before.other),
+        }
+      },
+    })
   } finally {
     await gw.stop()
     await node.close()

@@ -9,6 +9,12 @@ export interface E2eConfig {
   maxInflight: number
   /** A phase not complete after this long is cut off and marked capped. */
   capMs: number
+  /**
+   * Messages per device each contestant takes just before its measured load, through the same processes and at
+   * the same pace, outside the figures: a deployed gateway, broker or flow runs warm, and a run of a few seconds
+   * from cold start otherwise measures the JIT compiler (half the platform threads' CPU in a cold 10/msg run).
+   */
+  warmUp: number
 }
 
 export interface Phase {
@@ -21,7 +27,7 @@ export interface Phase {
   cpu?: { main: number; other: number }
   /** CPU µs per reading of the `stele gateway` and `stele node` processes, all threads (split deployment only). */
   cpuSplit?: { gateway: number; node: number }
-  /** The fleet's report of a warm-up load run through the same processes just before (not in this phase's figures). */
+  /** The fleet's report of the warm-up load run through the same processes just before (not in this phase's figures). */
   warmUp?: FleetReport
 }
 
@@ -54,16 +60,44 @@ async function waitCount(
   }
 }
 
+/** What a phase reads and does beside the fleet (see `measure`). */
+export interface Measured {
+  /** Readings the contestant has taken in so far (polled). */
+  count: () => number | Promise<number>
+  /** Runs inside the timing once `count` reaches every reading (Stele's last block). */
+  settle?: () => Promise<void>
+  everyMs?: number
+  /** Called just before and just after the measured load (not the warm-up), e.g. for CPU counters. */
+  onStart?: () => void
+  onEnd?: (phase: Phase) => void
+}
+
 /**
- * Connects the fleet (in its own process), then times from its first publish until `count` reaches every reading;
- * `settle` then runs inside the timing (Stele's last block).
+ * Runs `cfg.warmUp` messages per device through the contestant (same pace, not measured), then connects the fleet
+ * again (in its own process, each device continuing its sequence numbers) and times from its first publish until
+ * `count` reaches every reading of `load`; `settle` then runs inside the timing.
  */
-export async function measure(
+export async function measure(cfg: E2eConfig, load: Load, m: Measured): Promise<Phase> {
+  let base = 0
+  let warmUp: FleetReport | undefined
+  if (cfg.warmUp > 0) {
+    const before = await m.count()
+    warmUp = (await run(cfg, { ...load, messages: cfg.warmUp }, 0, async () => (await m.count()) - before, m))
+      .fleet
+    base = await m.count()
+  }
+  m.onStart?.()
+  const phase = await run(cfg, load, cfg.warmUp * load.perMessage, async () => (await m.count()) - base, m)
+  m.onEnd?.(phase)
+  return warmUp ? { ...phase, warmUp } : phase
+}
+
+async function run(
   cfg: E2eConfig,
   load: Load,
+  firstSeq: number,
   count: () => number | Promise<number>,
-  settle: () => Promise<void> = async () => {},
-  everyMs = 5,
+  { settle = async () => {}, everyMs = 5 }: Measured,
 ): Promise<Phase> {
   const fleet = await startFleetProcess({
     url: load.url,
@@ -71,6 +105,7 @@ export async function measure(
     perMessage: load.perMessage,
     messages: load.messages,
     seed: cfg.seed,
+    firstSeq,
     maxInflight: cfg.maxInflight,
     rateHz: load.rateHz ?? 0,
   })

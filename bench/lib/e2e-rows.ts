@@ -31,10 +31,13 @@ export function e2eRow(
   broker: string,
 ): Row {
   const split = stele.cpuSplit
+  // The fleet's own CPU comes off the same two cores: printed beside, for the contestant and the raw broker.
+  const fleet = (p: Phase) => (p.fleet ? (p.fleet.cpuUs / Math.max(1, p.readings)).toFixed(1) : 'n/a')
+  const fleets = `fleet ${fleet(stele)} (raw: ${fleet(raw)})`
   const cpu = stele.cpu
-    ? ` (CPU us/reading: main thread ${stele.cpu.main.toFixed(1)}, other threads ${stele.cpu.other.toFixed(1)})`
+    ? ` (CPU us/reading: main thread ${stele.cpu.main.toFixed(1)}, other threads ${stele.cpu.other.toFixed(1)}, ${fleets})`
     : split
-      ? ` (CPU us/reading: gateway ${split.gateway.toFixed(1)}, node ${split.node.toFixed(1)})`
+      ? ` (CPU us/reading: gateway ${split.gateway.toFixed(1)}, node ${split.node.toFixed(1)}, ${fleets})`
       : ''
   return {
     benchmark: `e2e ${perMessage}/msg, ${readings.toLocaleString('en-US')} readings, ${what}, until confirmed${capped(cfg, stele)}${cpu}`,

@@ -21,6 +21,8 @@ export interface FleetSpec {
   /** Per device. */
   messages: number
   seed: number
+  /** Each device's first reading is sequence `firstSeq + 1` (a measured load after a warm-up continues it). */
+  firstSeq: number
   maxInflight: number
   /** Messages per second per device; 0: as fast as PUBACKs allow. */
   rateHz: number
@@ -35,6 +37,8 @@ export interface FleetReport {
   pubackP99Ms: number
   inflightMean: number
   inflightMax: number
+  /** The fleet process's own CPU (user + system, all threads) from `go` to the last PUBACK, µs. */
+  cpuUs: number
 }
 
 export type FleetMessage = { type: 'ready' } | { type: 'done'; report: FleetReport }
@@ -52,22 +56,45 @@ let inflightMax = 0
 let t0 = 0
 
 interface Device {
-  id: string
   client: MqttClient
-  sensors: ReturnType<typeof createDeviceSensors>
+  topics: string[]
+  payloads: Buffer[]
   sent: number
   inflight: number
-  seq: number
 }
 
+/**
+ * Every message is made before `go` (sensor samples at 1 ms steps from now, JSON, bytes): the fleet stands in for
+ * devices on other machines, so its CPU during the run is only the MQTT client's, which it takes from the
+ * contestants' two cores (`cpuUs` in the report says how much).
+ */
+function messagesOf(i: number): Pick<Device, 'topics' | 'payloads'> {
+  const id = ids[i]!
+  const sensors = createDeviceSensors(createRandom(deriveSeed(spec.seed, i)), { start: Date.now() })
+  const start = Date.now()
+  const topics: string[] = []
+  const payloads: Buffer[] = []
+  let seq = spec.firstSeq
+  for (let m = 0; m < spec.messages; m++) {
+    const sensor = CONTINUOUS_SENSORS[m % CONTINUOUS_SENSORS.length]!
+    const items = []
+    for (let k = 0; k < spec.perMessage; k++) {
+      const s = sensors.sample(sensor, start + m)
+      items.push({ value: s.value, ...(s.unit ? { unit: s.unit } : {}), seq: ++seq, ts: s.time })
+    }
+    topics.push(`stele/${id}/${sensor}`)
+    payloads.push(Buffer.from(JSON.stringify(items.length === 1 ? items[0] : items)))
+  }
+  return { topics, payloads }
+}
+
+const ids = deviceIds(spec.devices)
 const devices: Device[] = await Promise.all(
-  deviceIds(spec.devices).map(async (id, i) => ({
-    id,
+  ids.map(async (id, i) => ({
     client: await mqtt.connectAsync(spec.url, { clientId: id, reconnectPeriod: 1000 }),
-    sensors: createDeviceSensors(createRandom(deriveSeed(spec.seed, i)), { start: Date.now() }),
+    ...messagesOf(i),
     sent: 0,
     inflight: 0,
-    seq: 0,
   })),
 )
 
@@ -77,13 +104,7 @@ const finished = new Promise<void>((r) => {
 })
 
 function publish(d: Device): void {
-  const sensor = CONTINUOUS_SENSORS[d.sent % CONTINUOUS_SENSORS.length]!
-  const t = Date.now()
-  const items = []
-  for (let i = 0; i < spec.perMessage; i++) {
-    const s = d.sensors.sample(sensor, t)
-    items.push({ value: s.value, ...(s.unit ? { unit: s.unit } : {}), seq: ++d.seq, ts: s.time })
-  }
+  const m = d.sent
   d.sent++
   d.inflight++
   inflight++
@@ -91,19 +112,14 @@ function publish(d: Device): void {
   inflightSamples++
   if (inflight > inflightMax) inflightMax = inflight
   const at = performance.now()
-  d.client.publish(
-    `stele/${d.id}/${sensor}`,
-    JSON.stringify(items.length === 1 ? items[0] : items),
-    { qos: 1 },
-    (err) => {
-      d.inflight--
-      inflight--
-      if (err) errors++
-      latency[done++] = performance.now() - at
-      if (done === total) finish()
-      else if (spec.rateHz === 0) pump(d, Number.POSITIVE_INFINITY)
-    },
-  )
+  d.client.publish(d.topics[m]!, d.payloads[m]!, { qos: 1 }, (err) => {
+    d.inflight--
+    inflight--
+    if (err) errors++
+    latency[done++] = performance.now() - at
+    if (done === total) finish()
+    else if (spec.rateHz === 0) pump(d, Number.POSITIVE_INFINITY)
+  })
 }
 
 function pump(d: Device, due: number): void {
@@ -117,6 +133,7 @@ function quantile(sorted: Float64Array, q: number): number {
 process.on('message', async (m: { type: string }) => {
   if (m.type === 'go') {
     t0 = performance.now()
+    const cpu0 = process.cpuUsage()
     if (spec.rateHz === 0) for (const d of devices) pump(d, Number.POSITIVE_INFINITY)
     else {
       // Paced: each device is due floor(elapsed × rate) + 1 messages; a full window delays them, never drops them.
@@ -130,6 +147,7 @@ process.on('message', async (m: { type: string }) => {
     }
     await finished
     const ms = performance.now() - t0
+    const cpu = process.cpuUsage(cpu0)
     const sorted = latency.slice(0, done).sort()
     send({
       type: 'done',
@@ -141,6 +159,7 @@ process.on('message', async (m: { type: string }) => {
         pubackP99Ms: quantile(sorted, 0.99),
         inflightMean: inflightSamples ? inflightSum / inflightSamples : 0,
         inflightMax,
+        cpuUs: cpu.user + cpu.system,
       },
     })
   } else if (m.type === 'stop') {

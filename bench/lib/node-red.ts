@@ -115,7 +115,7 @@ export async function nodeRedPhase(cfg: E2eConfig, redJs: string, load: Load): P
   const red = await startNodeRed(redJs, dir.path, load.url)
   try {
     const lines = new LineCounter(red.out)
-    const phase = await measure(cfg, load, () => lines.count() * load.perMessage)
+    const phase = await measure(cfg, load, { count: () => lines.count() * load.perMessage })
     lines.close()
     return phase
   } finally {
