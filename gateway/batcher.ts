@@ -242,7 +242,8 @@ export class Batcher implements ReadingSink {
         this.sealing = null
         if (this.stopping) return
         if (this.pending.length >= this.maxRecords) this.kick()
-        else if (this.hot) this.sealSoon()
+        // Only with readings waiting: re-arming with none spun the event loop (a core polling) until the next push.
+        else if (this.hot && this.pending.length > 0) this.sealSoon()
         else this.armTimer()
       })
   }

@@ -141,6 +141,19 @@ describe('batcher', () => {
     expect(timers.pending).toBe(0)
   })
 
+  it('once it has caught up after a busy write, lets the event loop sleep instead of re-arming a seal every turn', async () => {
+    const b = await make({ maxRecords: 1000, eagerRecords: 3 })
+    const busy = b.push([reading(1), reading(2), reading(3)])
+    timers.advance(50)
+    await busy // a write of 3 records: load, the next readings are sealed on the next turn
+    await settle()
+    // Nothing waits: no setImmediate may stay queued (it kept a core busy polling between bursts under load).
+    expect(process.getActiveResourcesInfo()).not.toContain('Immediate')
+    await b.push([reading(4)]) // still sealed on the next turn, without the delay
+    expect(b.stats()).toMatchObject({ sealed: 2, lastRecordSeq: 4 })
+    expect(timers.pending).toBe(0)
+  })
+
   it('drops a resent reading, counts it, and acknowledges it only once the original is durable', async () => {
     const b = await make()
     let firstDone = false
