@@ -34,6 +34,7 @@ import { e2eRow, nodeRedRow, pacedRow, pubackRow, rate } from './lib/e2e-rows.ts
 import { nodeRedPhase } from './lib/node-red.ts'
 import { ensureNodeRed, startMosquitto } from './lib/peers.ts'
 import { startSteleSplit } from './lib/stele-split.ts'
+import { usPer } from './lib/thread-ticks.ts'
 import { printTable, type Row } from './table.ts'
 
 const { values: args } = parseArgs({
@@ -104,10 +105,9 @@ async function splitPhase(load: Load): Promise<Phase> {
       },
       onEnd: (phase) => {
         const after = stele.ticks()
-        const perReading = (ticks: number) => (ticks * 10_000) / Math.max(1, phase.readings)
         phase.cpuSplit = {
-          gateway: perReading(after.gateway - before.gateway),
-          node: perReading(after.node - before.node),
+          gateway: usPer(after.gateway - before.gateway, phase.readings),
+          node: usPer(after.node - before.node, phase.readings),
         }
       },
     })

@@ -11,7 +11,7 @@ import { openDb } from '../node/db/db.ts'
 import { SteleNode } from '../node/node.ts'
 import { BatchMaker } from '../test/helpers/batches.ts'
 import { tempDir } from '../test/helpers/tmp.ts'
-import { threadTicks } from './lib/thread-ticks.ts'
+import { threadTicks, usPer } from './lib/thread-ticks.ts'
 import { printTable } from './table.ts'
 
 const quick = process.argv.includes('--quick')
@@ -69,7 +69,7 @@ async function steleAccept(): Promise<{
   await node.close()
   await dir.cleanup()
   const n = BATCHES * PER_BATCH
-  const us = (ticks: number) => ((ticks * 10_000) / n).toFixed(2)
+  const us = (ticks: number) => usPer(ticks, n).toFixed(2)
   return {
     rate: n / (ms / 1000),
     work,

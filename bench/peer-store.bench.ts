@@ -9,7 +9,7 @@ import { SteleNode } from '../node/node.ts'
 import { tempDir } from '../test/helpers/tmp.ts'
 import { fill, type Series } from './lib/fill.ts'
 import { type Peer, PeerUnavailable, startInflux } from './lib/peers.ts'
-import { threadTicks } from './lib/thread-ticks.ts'
+import { threadTicks, usPer } from './lib/thread-ticks.ts'
 import { printTable, type Row } from './table.ts'
 
 const quick = process.argv.includes('--quick')
@@ -63,7 +63,7 @@ async function stele(): Promise<Figures> {
   let k1 = k0
   // Read before the gateway thread ends: a thread that ended leaves no figures in /proc.
   const ms = await fill(node, series, { atEnd: () => (k1 = threadTicks()) })
-  const us = (ticks: number) => ((ticks * 10_000) / READINGS).toFixed(2)
+  const us = (ticks: number) => usPer(ticks, READINGS).toFixed(2)
   cpu = `main thread ${us(k1.main - k0.main)} µs/reading, other threads ${us(k1.other - k0.other)} µs/reading`
   await node.producer.produce()
   const app = await buildApp({ node, logger: false })

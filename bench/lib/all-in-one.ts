@@ -10,7 +10,7 @@ import { createGateway } from '../../gateway/gateway.ts'
 import { loadOrCreateGatewayKey } from '../../gateway/keys.ts'
 import { tempDir } from '../../test/helpers/tmp.ts'
 import { type E2eConfig, type Load, measure, type Phase } from './e2e-measure.ts'
-import { threadTicks } from './thread-ticks.ts'
+import { threadTicks, usPer } from './thread-ticks.ts'
 
 /**
  * `stele start`'s deployment on the bench's embedded broker (`load.url`): the node opened by the same code as
@@ -61,10 +61,9 @@ export async function allInOnePhase(
       },
       onEnd: (phase) => {
         const after = threadTicks()
-        const perReading = (ticks: number) => (ticks * 10_000) / Math.max(1, phase.readings)
         phase.cpu = {
-          main: perReading(after.main - before.main),
-          other: perReading(after.other - before.other),
+          main: usPer(after.main - before.main, phase.readings),
+          other: usPer(after.other - before.other, phase.readings),
         }
       },
     })

@@ -70,8 +70,8 @@ interface Device {
  */
 function messagesOf(i: number): Pick<Device, 'topics' | 'payloads'> {
   const id = ids[i]!
-  const sensors = createDeviceSensors(createRandom(deriveSeed(spec.seed, i)), { start: Date.now() })
   const start = Date.now()
+  const sensors = createDeviceSensors(createRandom(deriveSeed(spec.seed, i)), { start })
   const topics: string[] = []
   const payloads: Buffer[] = []
   let seq = spec.firstSeq

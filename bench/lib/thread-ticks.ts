@@ -15,3 +15,8 @@ export function threadTicks(pid = process.pid): { main: number; other: number } 
   } catch {} // not Linux: no figures
   return { main, other }
 }
+
+/** µs of CPU per item for `ticks` of /proc CPU time (10 ms each) spent on `items` items. */
+export function usPer(ticks: number, items: number): number {
+  return (ticks * 10_000) / Math.max(1, items)
+}
