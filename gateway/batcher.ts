@@ -178,8 +178,9 @@ export class Batcher implements ReadingSink {
 
   /** Seals on the next turn of the event loop: the readings of one burst of packets go in one batch. */
   private sealSoon(): void {
-    // Not a clock (no time passes): setImmediate only lets the packets already read be stamped first.
-    if (this.immediate !== null || this.sealing) return
+    // Not a clock (no time passes): setImmediate only lets the packets already read be stamped first. Only with
+    // readings waiting: re-arming with none spun the event loop (a core polling between bursts) until the next push.
+    if (this.immediate !== null || this.sealing || this.pending.length === 0) return
     this.immediate = setImmediate(() => {
       this.immediate = null
       this.timerDue = true
@@ -242,8 +243,7 @@ export class Batcher implements ReadingSink {
         this.sealing = null
         if (this.stopping) return
         if (this.pending.length >= this.maxRecords) this.kick()
-        // Only with readings waiting: re-arming with none spun the event loop (a core polling) until the next push.
-        else if (this.hot && this.pending.length > 0) this.sealSoon()
+        else if (this.hot) this.sealSoon()
         else this.armTimer()
       })
   }
