@@ -10,9 +10,13 @@ import { Readable } from 'node:stream'
 import { rootCertificates } from 'node:tls'
 import { SteleError } from '../core/errors.ts'
 
+/** A keep-alive https agent that trusts `ca` beside the system's roots (a `ca` option alone would replace them). */
+export function caAgent(ca: string | Uint8Array): Agent {
+  return new Agent({ keepAlive: true, ca: [...rootCertificates, Buffer.from(ca).toString('utf8')] })
+}
+
 export function fetchWithCa(ca: string | Uint8Array): typeof fetch {
-  // The system's roots stay trusted beside `ca` (a `ca` option alone would replace them).
-  const agent = new Agent({ keepAlive: true, ca: [...rootCertificates, Buffer.from(ca).toString('utf8')] })
+  const agent = caAgent(ca)
   const f = async (input: string | URL | Request, init: RequestInit = {}): Promise<Response> => {
     const url = new URL(input instanceof Request ? input.url : input)
     if (url.protocol !== 'https:') return fetch(input, init)

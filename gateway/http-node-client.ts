@@ -1,5 +1,5 @@
 /**
- * NodeApi over HTTP (the node's /v1 contract, DESIGN.md §5), with fetch. Errors come back as the node sent
+ * NodeApi over HTTP (the node's /v1 contract, DESIGN.md §5), through node:http(s) (http-call.ts). Errors come back as the node sent
  * them: `{error:{code,message,details}}` becomes a SteleError with the same code and details, so the
  * submitter handles a remote node exactly like an in-process one. A node that cannot be reached, times out
  * or answers something that is not Stele becomes STELE_UNAVAILABLE: retry later.
@@ -8,22 +8,20 @@ import { BATCH_BODY_TYPE, encodeBatchBody } from '../core/batch-body.ts'
 import { toHex } from '../core/bytes.ts'
 import { ERROR_CODES, type ErrorCode, isSteleError, SteleError } from '../core/errors.ts'
 import type { GatewayTip, NodeApi, NodeInfo, SubmitResult, SubmittedBatch } from '../core/node-api.ts'
-import { fetchWithCa } from './fetch-with-ca.ts'
+import { type HttpAnswer, httpCaller } from './http-call.ts'
 
 export interface HttpNodeClientInit {
   /** Base address, e.g. http://127.0.0.1:8080 (a trailing slash is fine). */
   url: string
   /** Per-request timeout; default 30 s. */
   timeoutMs?: number
-  /** The fetch to use; tests and proxies inject one. */
-  fetch?: typeof fetch
   /** A PEM certificate authority to trust for an https:// node, beside the system's (`stele node --tls-cert`). */
   ca?: string | Uint8Array
 }
 
 export function createHttpNodeClient(init: HttpNodeClientInit): NodeApi {
   const base = init.url.replace(/\/+$/, '')
-  const doFetch = init.fetch ?? (init.ca ? fetchWithCa(init.ca) : fetch)
+  const send = httpCaller(init.ca ? { ca: init.ca } : {})
   const timeoutMs = init.timeoutMs ?? 30_000
   let binary = true
 
@@ -31,30 +29,30 @@ export function createHttpNodeClient(init: HttpNodeClientInit): NodeApi {
   async function call<T>(
     method: 'GET' | 'POST',
     path: string,
-    body?: object | Uint8Array<ArrayBuffer>,
+    body?: object | Uint8Array,
     signal?: AbortSignal,
   ): Promise<T> {
-    const timeout = AbortSignal.timeout(timeoutMs)
-    const combined = signal ? AbortSignal.any([signal, timeout]) : timeout
-    let res: Response
+    let res: HttpAnswer
     try {
-      res = await doFetch(`${base}${path}`, {
+      res = await send(new URL(`${base}${path}`), {
         method,
-        signal: combined,
+        timeoutMs,
+        ...(signal ? { signal } : {}),
         ...(body === undefined
           ? {}
           : body instanceof Uint8Array
-            ? { body, headers: { 'content-type': BATCH_BODY_TYPE } }
-            : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+            ? { body, contentType: BATCH_BODY_TYPE }
+            : { body: JSON.stringify(body), contentType: 'application/json' }),
       })
     } catch (cause) {
       if (signal?.aborted) throw signal.reason ?? cause
-      const why = timeout.aborted ? `timed out after ${timeoutMs} ms` : (cause as Error).message
-      throw new SteleError('STELE_UNAVAILABLE', `node at ${base} unreachable: ${why}`, { cause })
+      throw new SteleError('STELE_UNAVAILABLE', `node at ${base} unreachable: ${(cause as Error).message}`, {
+        cause,
+      })
     }
     let json: unknown
     try {
-      json = await res.json()
+      json = JSON.parse(res.body.toString('utf8'))
     } catch (cause) {
       throw new SteleError(
         'STELE_UNAVAILABLE',
@@ -62,7 +60,7 @@ export function createHttpNodeClient(init: HttpNodeClientInit): NodeApi {
         { cause },
       )
     }
-    if (!res.ok) throw errorFromBody(json, res.status, `${method} ${path}`)
+    if (res.status < 200 || res.status > 299) throw errorFromBody(json, res.status, `${method} ${path}`)
     return json as T
   }
 

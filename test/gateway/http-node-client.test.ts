@@ -51,20 +51,6 @@ describe('HTTP node client against the real node API', () => {
     expect((await client.gatewayTip(fx.gw.key.publicKey)).nextSeq).toBe(3)
   })
 
-  it('sends batches as bytes (application/octet-stream), not JSON', async () => {
-    const types: (string | null)[] = []
-    const spy: typeof fetch = (input, init) => {
-      types.push(new Headers(init?.headers).get('content-type'))
-      return fetch(input, init)
-    }
-    const c = createHttpNodeClient({ url, fetch: spy })
-    // A stranger's batch: the node decoded the bytes to learn whose it is (other tests own fx.gw's sequence).
-    const stranger = new BatchMaker(fx.node.genesis.chainId, { key: generateKeyPair() })
-    const err = await c.submitBatches([stranger.next(2)]).catch((e) => e)
-    expect(isSteleError(err, 'STELE_GATEWAY_UNKNOWN')).toBe(true)
-    expect(types).toEqual(['application/octet-stream'])
-  })
-
   it('turns an unknown gateway into STELE_GATEWAY_UNKNOWN', async () => {
     const stranger = new BatchMaker(fx.node.genesis.chainId, { key: generateKeyPair() })
     const err = await client.submitBatches([stranger.next(1)]).catch((e) => e)
