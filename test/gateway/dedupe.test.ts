@@ -1,6 +1,7 @@
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import type { Reading } from '../../core/reading.ts'
+import { createRandom } from '../../device-sim/random.ts'
 import { RecentReadings } from '../../gateway/dedupe.ts'
 import { Outbox } from '../../gateway/outbox.ts'
 import { tempDir } from '../helpers/tmp.ts'
@@ -120,6 +121,35 @@ describe('recent readings (duplicate detection)', () => {
       expect(b.stats().remembered).toBe(2)
     } finally {
       await dir.cleanup()
+    }
+  })
+
+  it('answers like a plain map of the newest `capacity` puts, over seeded random admits, re-puts and evictions', () => {
+    // The reference: one key per put slot in a ring, a Map from key to its newest slot (what the index replaces).
+    for (const seed of [1, 2, 3]) {
+      const random = createRandom(seed)
+      const capacity = 64
+      const d = new RecentReadings(capacity)
+      const ring: (string | undefined)[] = []
+      const newest = new Map<string, { slot: number; value: number; record: number }>()
+      let next = 0
+      for (let i = 1; i <= 20_000; i++) {
+        const reading = {
+          ...r(Math.floor(random() * 90), Math.floor(random() * 2), `d${Math.floor(random() * 4)}`),
+        }
+        reading.sensor = `s${Math.floor(random() * 3)}`
+        const key = `${reading.device}|${reading.sensor}|${reading.deviceSeq}`
+        const held = newest.get(key)
+        const expected = held && held.value === reading.value ? held.record : undefined
+        expect(d.admit(reading, i)).toBe(expected)
+        if (expected !== undefined) continue
+        const old = ring[next]
+        if (old !== undefined && newest.get(old)?.slot === next) newest.delete(old)
+        ring[next] = key
+        newest.set(key, { slot: next, value: reading.value, record: i })
+        next = (next + 1) % capacity
+        expect(d.stats().remembered).toBe(newest.size)
+      }
     }
   })
 })
