@@ -34,8 +34,17 @@ export const ID_CHARS = 'A-Za-z0-9._:-'
 const ID_RE = new RegExp(`^[${ID_CHARS}]+$`)
 
 export function isValidId(id: string, maxBytes: number): boolean {
-  return id.length > 0 && id.length <= maxBytes && ID_RE.test(id)
+  if (id.length === 0 || id.length > maxBytes) return false
+  // Every reading names its device and sensor, and a fleet repeats the same few: each is tested once (bounded).
+  if (VALID_IDS.has(id)) return true
+  if (!ID_RE.test(id)) return false
+  if (VALID_IDS.size >= VALID_IDS_KEPT) VALID_IDS.clear()
+  VALID_IDS.add(id)
+  return true
 }
+
+const VALID_IDS = new Set<string>()
+const VALID_IDS_KEPT = 16_384
 
 /** The id rule as a JSON Schema / RegExp source, for ids of at most `maxBytes`. */
 export function idPattern(maxBytes: number): string {
@@ -49,7 +58,9 @@ export interface ReadingFault {
 }
 
 const isU64 = (n: unknown): boolean => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0
-const utf8Bytes = (s: string): number => Buffer.byteLength(s, 'utf8')
+/** A UTF-16 unit is at most 3 UTF-8 bytes: a short string needs no count. */
+const utf8Within = (s: string, max: number): boolean =>
+  s.length * 3 <= max || Buffer.byteLength(s, 'utf8') <= max
 
 /**
  * The reading rules, written once: what every connector, the stamper and the record codec check. Returns the
@@ -72,7 +83,7 @@ export function readingFault(r: unknown): ReadingFault | undefined {
     }
   if (typeof o.value !== 'number' || !Number.isFinite(o.value))
     return { field: 'value', message: `value: must be a finite number, got ${show(o.value)}` }
-  if (o.unit !== undefined && (typeof o.unit !== 'string' || utf8Bytes(o.unit) > LIMITS.unitBytes))
+  if (o.unit !== undefined && (typeof o.unit !== 'string' || !utf8Within(o.unit, LIMITS.unitBytes)))
     return {
       field: 'unit',
       message: `unit: must be a string of at most ${LIMITS.unitBytes} UTF-8 bytes, got ${show(o.unit)}`,

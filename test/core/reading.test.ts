@@ -85,4 +85,11 @@ describe('the id rule', () => {
     expect(isValidId('a'.repeat(8), 8) && re.test('a'.repeat(8))).toBe(true)
     expect(isValidId('a'.repeat(9), 8) || re.test('a'.repeat(9))).toBe(false)
   })
+
+  it('checks the length on every call, also for an id it has seen valid before', () => {
+    expect(isValidId('abcdefghi', 64)).toBe(true)
+    expect(isValidId('abcdefghi', 8)).toBe(false)
+    expect(isValidId('abc def', 64)).toBe(false)
+    expect(isValidId('abc def', 64)).toBe(false)
+  })
 })

@@ -25,6 +25,18 @@ describe('topic patterns', () => {
     })
   })
 
+  it('reads each topic once and answers the same for it after, past its bound and for long topics too', () => {
+    const t = parseTopicPattern('stele/{device}/{sensor}')
+    const first = t.match('stele/d1/temp')
+    expect(t.match('stele/d1/temp')).toBe(first) // the same strings go downstream, message after message
+    expect(t.match('stele/d1')).toBeUndefined()
+    expect(t.match('stele/d1')).toBeUndefined() // a refusal is kept too
+    for (let i = 0; i < 20_000; i++) expect(t.match(`stele/d${i}/s`)?.device).toBe(`d${i}`)
+    expect(t.match('stele/d1/temp')).toEqual({ device: 'd1', sensor: 'temp' })
+    const long = 'x'.repeat(300)
+    expect(t.match(`stele/${long}/temp`)).toEqual({ device: long, sensor: 'temp' })
+  })
+
   it('refuses patterns without exactly one {device}, or with #', () => {
     for (const bad of ['stele/{sensor}', 'a/{device}/{device}', 'a/{device}/#', 'a/x{device}'])
       expect(
