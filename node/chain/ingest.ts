@@ -268,7 +268,7 @@ export class Ingest extends EventEmitter<IngestEvents> {
           byDevice,
           p.chunkKeys,
         )
-        this.rollups.fold(batch.records, put)
+        this.rollups.fold(batch.records)
         const last = batch.records[n - 1]!
         const next: GatewayState = {
           ...gw,
@@ -293,6 +293,7 @@ export class Ingest extends EventEmitter<IngestEvents> {
       }
     }
     this.acceptSeq = acceptSeq
+    this.rollups.flush(put)
     if (p.events.length > 0) p.idRun = ids.stage(put)
     for (const [key, g] of p.gateways) put.put(K.gateway(key), encodeJson(g))
     if (this.c.state.maxChunkSpan > spanBefore) put.put(K.maxChunkSpan, encodeJson(this.c.state.maxChunkSpan))

@@ -164,7 +164,9 @@ export class Rollups {
   private readonly series = new SeriesMap()
   /** Buckets before a series' latest one that were touched or loaded recently. */
   private readonly older = new Map<string, Bucket>()
-  private gen = 0
+  /** Buckets folded since the last flush, each once (its `mark` is the current generation). */
+  private touched: Bucket[] = []
+  private gen = 1
 
   /**
    * @param stored whether a series may have buckets on disk (its sensor is in the device summaries, which are
@@ -179,6 +181,8 @@ export class Rollups {
   reset(): void {
     this.series.clear()
     this.older.clear()
+    this.touched = []
+    this.gen++
   }
 
   /**
@@ -265,10 +269,10 @@ export class Rollups {
     return { prefixes, latest: prefixes.map(() => null) }
   }
 
-  /** Folds records (after prepare) into their buckets and pushes one put per bucket touched. */
-  fold(records: readonly StampedRecord[], sink: PutSink): void {
-    const gen = ++this.gen
-    const touched: Bucket[] = []
+  /** Folds records (after prepare) into their buckets; `flush` writes every bucket they touched. */
+  fold(records: readonly StampedRecord[]): void {
+    const gen = this.gen
+    const touched = this.touched
     let dev: string | undefined
     let sen: string | undefined
     let s: Series | undefined
@@ -303,7 +307,16 @@ export class Rollups {
         }
       }
     }
-    for (const b of touched) sink.put(b.key, encodeBucket(b))
+  }
+
+  /**
+   * One put per bucket folded since the last flush, with its value now: once per write rather than once per batch
+   * (at 1 reading a message a call's few batches touch mostly the same series' buckets, three per series).
+   */
+  flush(sink: PutSink): void {
+    for (const b of this.touched) sink.put(b.key, encodeBucket(b))
+    this.touched = []
+    this.gen++
   }
 }
 

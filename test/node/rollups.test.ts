@@ -263,4 +263,33 @@ describe('rollups and aggregates', () => {
       [1, 2, 2, 2, 2, 2],
     ])
   })
+
+  it('writes the buckets of every batch of one call, as folded by them all (one put a bucket a call)', async () => {
+    fx = await nodeFixture()
+    const gw = new BatchMaker(fx.node.genesis.chainId, { startTime: 1_700_000_020_000 })
+    await fx.node.registerGateway(toHex(gw.key.publicKey), 'g')
+    const batches = [
+      [
+        { dt: 0, sensor: 'a', value: 5 },
+        { dt: 1000, sensor: 'b', value: 1 },
+      ],
+      [{ dt: 1000, sensor: 'a', value: -1 }],
+      [
+        { dt: 60_000, sensor: 'a', value: 7 },
+        { dt: 1000, sensor: 'a', value: 3 },
+      ],
+    ] satisfies Step[][]
+    const sealed = batches.map((steps) => gw.seal(records(gw, steps)))
+    await fx.node.submitBatches(sealed.map((b) => ({ tx: b.tx.bytes, records: b.records })))
+    reopened = await fx.reopen() // from disk: what the call's one write holds
+    const got = await aggregate(reopened.db, reopened.state.maxChunkSpan, {
+      device: 'dev-1',
+      sensor: 'a',
+      everyMs: 60_000,
+    })
+    expect(got.buckets.map((b) => [b.count, b.min, b.max, b.sum, b.first, b.last])).toEqual([
+      [2, -1, 5, 4, 5, -1],
+      [2, 3, 7, 10, 7, 3],
+    ])
+  })
 })
