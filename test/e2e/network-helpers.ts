@@ -133,9 +133,15 @@ export async function allReadingsOnce(layout: TestnetLayout, i: number, ids: str
     expect((await getJson(`${urlOf(layout, i)}/v1/readings/${id}`)).status, id).toBe(200)
     expect((await getJson(`${urlOf(layout, i)}/v1/readings/${id}/proof`)).status, `proof ${id}`).toBe(200)
   }
-  const page = await getJson(`${urlOf(layout, i)}/v1/devices/dev-1/readings?limit=1000`)
-  expect(page.status).toBe(200)
-  const got = (page.body.items ?? []) as { id: string }[]
+  // Every page (a run may store more readings than one page holds).
+  const got: { id: string }[] = []
+  for (let cursor: string | null = ''; cursor !== null; ) {
+    const q = cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''
+    const page = await getJson(`${urlOf(layout, i)}/v1/devices/dev-1/readings?limit=1000${q}`)
+    expect(page.status).toBe(200)
+    got.push(...((page.body.items ?? []) as { id: string }[]))
+    cursor = page.body.nextCursor ?? null
+  }
   expect(new Set(got.map((r) => r.id)).size).toBe(got.length)
   expect(got.map((r) => r.id).sort()).toEqual([...ids].sort())
 }
