@@ -1,8 +1,8 @@
 /**
- * NodeApi over HTTP (the node's /v1 contract, DESIGN.md §5), through node:http(s) (http-call.ts). Errors come back as the node sent
- * them: `{error:{code,message,details}}` becomes a SteleError with the same code and details, so the
- * submitter handles a remote node exactly like an in-process one. A node that cannot be reached, times out
- * or answers something that is not Stele becomes STELE_UNAVAILABLE: retry later.
+ * NodeApi over HTTP (the node's /v1 contract, DESIGN.md §5), through node:http(s) (http-call.ts). Errors come back
+ * as the node sent them: `{error:{code,message,details}}` becomes a SteleError with the same code and details, so
+ * the submitter handles a remote node exactly like an in-process one. A node that cannot be reached, times out or
+ * answers something that is not Stele becomes STELE_UNAVAILABLE: retry later.
  */
 import { BATCH_BODY_TYPE, encodeBatchBody } from '../core/batch-body.ts'
 import { toHex } from '../core/bytes.ts'
