@@ -134,20 +134,34 @@ try {
 const fullRate: { aio: Map<boolean, number>; split?: number } = { aio: new Map() }
 const SPLIT = 'stele node + stele gateway processes, Mosquitto'
 
+/**
+ * A fresh embedded broker (in this process) per contestant, as Mosquitto below: a persistent session left by one
+ * (the raw subscriber's, a gateway's: both `clean: false`, never unsubscribed) would have the broker queue every
+ * later message for it while the next contestant runs.
+ */
+async function onAedes<T>(run: (url: string) => Promise<T>): Promise<T> {
+  const broker = await startEmbeddedBroker({ port: 0, allowAnonymous: true })
+  try {
+    return await run(broker.url)
+  } finally {
+    await broker.close()
+  }
+}
+
 // Embedded aedes in this process: raw subscriber and Stele all-in-one, each node placement back to back.
 for (const [perMessage, messages] of ONLY.has('aedes') ? LOADS : []) {
-  const broker = await startEmbeddedBroker({ port: 0, allowAnonymous: true })
-  const load = { url: broker.url, perMessage, messages }
-  const raw = await rawPhase(load, `aedes-${perMessage}`)
+  const load = (url: string) => ({ url, perMessage, messages })
+  const raw = await onAedes((url) => rawPhase(load(url), `aedes-${perMessage}`))
   for (const thread of THREADS) {
-    const stele = await allInOnePhase(cfg, load, `aedes-${perMessage}-${thread}`, thread)
+    const stele = await onAedes((url) =>
+      allInOnePhase(cfg, load(url), `aedes-${perMessage}-${thread}`, thread),
+    )
     if (perMessage === 1) fullRate.aio.set(thread, rate(stele))
     rows.push(
       e2eRow(cfg, perMessage, total(perMessage, messages), aio(thread), stele, raw, 'aedes'),
       pubackRow(`${perMessage}/msg, ${aio(thread)}`, stele, raw),
     )
   }
-  await broker.close()
 }
 
 // Mosquitto in its own process, a fresh one per contestant (a persistent session left by one would queue the next
@@ -210,17 +224,16 @@ const paced = async (
   const p = await run({ url, perMessage: 1, messages: messages1, rateHz: perSec / 2 / cfg.devices })
   rows.push(pacedRow(what, perSec, p))
 }
-if (ONLY.has('aedes')) {
-  const aedes = await startEmbeddedBroker({ port: 0, allowAnonymous: true })
+if (ONLY.has('aedes'))
   for (const thread of THREADS)
-    await paced(
-      aio(thread),
-      fullRate.aio.get(thread),
-      (l) => allInOnePhase(cfg, l, `aedes-paced-${thread}`, thread),
-      aedes.url,
+    await onAedes((url) =>
+      paced(
+        aio(thread),
+        fullRate.aio.get(thread),
+        (l) => allInOnePhase(cfg, l, `aedes-paced-${thread}`, thread),
+        url,
+      ),
     )
-  await aedes.close()
-}
 if (mosquittoOk) await onMosquitto((url) => paced('node + gateway', fullRate.split, splitPhase, url))
 await mdir.cleanup()
 
