@@ -135,18 +135,28 @@ const fullRate: { aio: Map<boolean, number>; split?: number } = { aio: new Map()
 const SPLIT = 'stele node + stele gateway processes, Mosquitto'
 
 /**
- * A fresh embedded broker (in this process) per contestant, as Mosquitto below: a persistent session left by one
- * (the raw subscriber's, a gateway's: both `clean: false`, never unsubscribed) would have the broker queue every
- * later message for it while the next contestant runs.
+ * Runs one contestant on a broker of its own, stopped after: a persistent session left by one (the raw subscriber's,
+ * a gateway's: both `clean: false`, never unsubscribed) would have a shared broker queue every later message for it
+ * while the next contestant runs.
  */
-async function onAedes<T>(run: (url: string) => Promise<T>): Promise<T> {
-  const broker = await startEmbeddedBroker({ port: 0, allowAnonymous: true })
+async function onFresh<T>(
+  start: () => Promise<{ url: string; stop(): Promise<void> }>,
+  run: (url: string) => Promise<T>,
+): Promise<T> {
+  const broker = await start()
   try {
     return await run(broker.url)
   } finally {
-    await broker.close()
+    await broker.stop()
   }
 }
+
+/** An embedded aedes in this process. */
+const onAedes = <T>(run: (url: string) => Promise<T>): Promise<T> =>
+  onFresh(async () => {
+    const broker = await startEmbeddedBroker({ port: 0, allowAnonymous: true })
+    return { url: broker.url, stop: () => broker.close() }
+  }, run)
 
 // Embedded aedes in this process: raw subscriber and Stele all-in-one, each node placement back to back.
 for (const [perMessage, messages] of ONLY.has('aedes') ? LOADS : []) {
@@ -168,14 +178,8 @@ for (const [perMessage, messages] of ONLY.has('aedes') ? LOADS : []) {
 // one's messages): raw subscriber, Stele as two processes, Node-RED.
 const mdir = await tempDir('bench-mosquitto-')
 let n = 0
-async function onMosquitto<T>(run: (url: string) => Promise<T>): Promise<T> {
-  const mosq = await startMosquitto(join(mdir.path, String(n++)))
-  try {
-    return await run(mosq.url)
-  } finally {
-    await mosq.stop()
-  }
-}
+const onMosquitto = <T>(run: (url: string) => Promise<T>): Promise<T> =>
+  onFresh(() => startMosquitto(join(mdir.path, String(n++))), run)
 let mosquittoOk = ONLY.has('mosquitto')
 try {
   for (const [perMessage, messages] of mosquittoOk ? LOADS : []) {
