@@ -67,11 +67,19 @@ export class RecentReadings {
 
   /** The original's record sequence when `r` repeats a recent reading, else undefined. */
   check(r: Reading): number | undefined {
-    if (r.deviceSeq === undefined) return undefined
+    const cell = this.lookup(r)
+    return cell < 0 ? undefined : this.repeatOf(cell, r)
+  }
+
+  /** The index cell of `r`'s key (device, sensor, device seq), or -1 when none is held. */
+  private lookup(r: Reading): number {
+    if (r.deviceSeq === undefined) return -1
     const s = this.stream(r.device, r.sensor, false)
-    if (s === undefined) return undefined
-    const cell = this.find(s.id, r.deviceSeq)
-    if (cell < 0) return undefined
+    return s === undefined ? -1 : this.find(s.id, r.deviceSeq)
+  }
+
+  /** The record sequence of the entry at `cell` when `r` has its content too (a repeat), else undefined (a reuse). */
+  private repeatOf(cell: number, r: Reading): number | undefined {
     const slot = this.index[cell]! - 1
     if (!Object.is(this.values[slot], r.value) || this.times[slot] !== (r.deviceTime ?? NO_TIME)) {
       this.seqReuse++
@@ -91,8 +99,12 @@ export class RecentReadings {
    * undefined when `r` is new (and now remembered).
    */
   admit(r: Reading, recordSeq: number): number | undefined {
-    const original = this.check(r)
-    if (original === undefined) this.remember(r, recordSeq)
+    if (r.deviceSeq === undefined) return undefined
+    const cell = this.lookup(r)
+    const original = cell < 0 ? undefined : this.repeatOf(cell, r)
+    // A key not held stays so through put's eviction: put need not look for it a second time.
+    if (original === undefined)
+      this.put(r.device, r.sensor, r.deviceSeq, r.value, r.deviceTime, recordSeq, cell < 0)
     return original
   }
 
@@ -145,6 +157,8 @@ export class RecentReadings {
     value: number,
     deviceTime: number | undefined,
     recordSeq: number,
+    /** The key is known not to be held (`admit` just looked). */
+    absent = false,
   ): void {
     const slot = this.next
     this.next = slot + 1 === this.capacity ? 0 : slot + 1
@@ -154,7 +168,7 @@ export class RecentReadings {
     this.values[slot] = value
     this.times[slot] = deviceTime ?? NO_TIME
     this.records[slot] = recordSeq
-    const cell = this.find(s.id, seq)
+    const cell = absent ? -1 : this.find(s.id, seq)
     if (cell >= 0) {
       // The key again (a device that rebooted): the newer slot speaks for it; the old one is stale when evicted.
       this.index[cell] = slot + 1
